@@ -1,0 +1,8 @@
+//! plugdex: turns a git repository of plugin manifests into a signed, static
+//! plugin registry, and is the client that installs from one.
+//!
+//! Data flows one way: `source` (reads the index repo) → `manifest` (parses and
+//! validates one file) → `check` (cross-file rules) → `model` (the validated
+//! registry) → emitters and writers in later stages.
+
+pub mod manifest;
