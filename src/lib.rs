@@ -5,4 +5,5 @@
 //! validates one file) → `check` (cross-file rules) → `model` (the validated
 //! registry) → emitters and writers in later stages.
 
+pub mod diagnostic;
 pub mod manifest;

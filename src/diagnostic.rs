@@ -1,0 +1,224 @@
+//! The one vocabulary every stage reports problems in.
+//!
+//! A diagnostic names the file (relative to the index root, `/`-separated),
+//! a 1-based line and column when it points into the file, a stable code, a
+//! message and a hint saying what to do. Codes are part of plugdex's interface:
+//! CI scripts match on them, so they never change meaning.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A 1-based position in a file; `len` is the number of characters to
+/// underline on that line (at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+    pub len: u32,
+}
+
+impl Pos {
+    /// The position of a byte range of `text`; the underline stops at the end of the line.
+    pub fn of_span(text: &str, span: std::ops::Range<usize>) -> Pos {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text[line_start..start].chars().count() + 1;
+        let rest = &text[start..end];
+        let len = rest.split('\n').next().unwrap_or("").chars().count().max(1);
+        Pos {
+            line: to_u32(line),
+            column: to_u32(column),
+            len: to_u32(len),
+        }
+    }
+
+    pub fn start() -> Pos {
+        Pos {
+            line: 1,
+            column: 1,
+            len: 1,
+        }
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub pos: Option<Pos>,
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<String>, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.into(),
+            pos: None,
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(file: impl Into<String>, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, code, message)
+        }
+    }
+
+    pub fn at(mut self, pos: Pos) -> Diagnostic {
+        self.pos = Some(pos);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Sort key: by file, then position (file-level problems first), then code.
+    fn key(&self) -> (&str, Option<Pos>, &'static str, &str) {
+        (&self.file, self.pos, self.code.as_str(), &self.message)
+    }
+}
+
+/// Sorts diagnostics by file, line and column, and drops exact duplicates.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.key().cmp(&b.key()));
+    diags.dedup();
+}
+
+macro_rules! codes {
+    ($($variant:ident = $text:literal : $doc:literal,)*) => {
+        /// Stable diagnostic codes. The README's table is [`Code::ALL`] with [`Code::describe`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $text,)* }
+            }
+
+            pub fn describe(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading files
+    NotAnIndex = "not-an-index": "the folder has no `registry.toml`",
+    Symlink = "symlink": "a symbolic link inside the index (never followed)",
+    UnexpectedFile = "unexpected-file": "a file or folder where the layout allows none",
+    MisplacedPlugin = "misplaced-plugin": "a plugin folder outside its shard path",
+    MissingFile = "missing-file": "a required file (`plugin.toml`, a version) is missing",
+    FileTooLarge = "file-too-large": "a file over the size cap",
+    InvalidUtf8 = "invalid-utf8": "a file that is not UTF-8",
+    EmptyFile = "empty-file": "a file with no content",
+    Io = "io": "a file that could not be read",
+    // TOML structure
+    TomlSyntax = "toml-syntax": "TOML that does not parse",
+    DuplicateKey = "duplicate-key": "a key defined twice",
+    UnknownField = "unknown-field": "a key the format does not define",
+    MissingField = "missing-field": "a required key is absent",
+    WrongType = "wrong-type": "a value of the wrong TOML type",
+    InvalidValue = "invalid-value": "a value outside the allowed set or range",
+    ControlCharacter = "control-character": "a control or bidirectional-override character in a string",
+    // Names
+    InvalidName = "invalid-name": "a plugin name that breaks the naming rules",
+    NameMismatch = "name-mismatch": "`name` differs from the plugin's folder name",
+    ReservedName = "reserved-name": "a reserved plugin name",
+    DuplicateName = "duplicate-name": "two plugins with the same canonical name",
+    ConfusableName = "confusable-name": "a name that looks like another plugin's",
+    // Plugin facts
+    InvalidLicense = "invalid-license": "a licence that is not an SPDX expression",
+    InvalidDescription = "invalid-description": "an empty, overlong or multi-line description",
+    InvalidTag = "invalid-tag": "a malformed, duplicate or surplus tag",
+    InvalidUrl = "invalid-url": "a URL that is not `https` (or not a safe relative path)",
+    InvalidOwner = "invalid-owner": "a missing, malformed or duplicate owner",
+    // Versions
+    InvalidVersion = "invalid-version": "a version that is not SemVer 2.0",
+    VersionMismatch = "version-mismatch": "the file name differs from `version`",
+    DuplicateVersion = "duplicate-version": "two versions equal but for build metadata",
+    TooManyVersions = "too-many-versions": "more versions than the policy allows",
+    InvalidRequirement = "invalid-requirement": "a SemVer requirement that does not parse",
+    InvalidSha256 = "invalid-sha256": "a digest that is not 64 lowercase hex digits",
+    InvalidSize = "invalid-size": "an artifact size of zero or over the cap",
+    InvalidEntry = "invalid-entry": "an entry path that is absolute or leaves the artifact",
+    DuplicatePermission = "duplicate-permission": "a permission listed twice",
+    InvalidCapability = "invalid-capability": "a capability with a bad name, endpoint or duplicate",
+    // Across plugins
+    UnknownDependency = "unknown-dependency": "a dependency on a plugin that does not exist",
+    SelfDependency = "self-dependency": "a plugin that depends on itself",
+    UnsatisfiableDependency = "unsatisfiable-dependency": "no non-yanked version meets a requirement",
+    DependencyCycle = "dependency-cycle": "plugins that depend on each other in a cycle",
+    UnknownReplacement = "unknown-replacement": "a deprecation that names a plugin that does not exist",
+    // Registry
+    InvalidRegistry = "invalid-registry": "a bad value in `registry.toml`",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pos_counts_lines_and_characters() {
+        let text = "a = 1\nname = \"héllo\"\n";
+        let start = text.find("\"h").unwrap();
+        let p = Pos::of_span(text, start..start + "\"héllo\"".len());
+        assert_eq!(
+            p,
+            Pos {
+                line: 2,
+                column: 8,
+                len: 7
+            }
+        );
+    }
+
+    #[test]
+    fn pos_of_span_past_end_is_clamped() {
+        let p = Pos::of_span("ab", 10..20);
+        assert_eq!((p.line, p.column, p.len), (1, 3, 1));
+    }
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "{}", c.as_str());
+            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '-' || ch.is_ascii_digit()));
+        }
+    }
+}

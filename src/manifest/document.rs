@@ -1,0 +1,284 @@
+//! One TOML file, parsed with spans: the bridge between text positions and
+//! the typed manifests. Every diagnostic about a file's content is made here.
+
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Code, Diagnostic, Pos};
+
+/// A step in a path to a value: a table key or an array index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+/// A path in a document, printed as `artifact.sha256` or `capabilities[1].name`.
+pub fn path_string(path: &[Key<'_>]) -> String {
+    let mut s = String::new();
+    for k in path {
+        match k {
+            Key::Field(f) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(f);
+            }
+            Key::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// A file's text with its path, for making positioned diagnostics.
+#[derive(Clone, Copy)]
+pub struct SourceFile<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+}
+
+impl<'a> SourceFile<'a> {
+    pub fn error(&self, span: Range<usize>, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(self.path, code, message).at(Pos::of_span(self.text, span))
+    }
+
+    pub fn warning(&self, span: Range<usize>, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(self.path, code, message).at(Pos::of_span(self.text, span))
+    }
+}
+
+/// A parsed TOML document that keeps its spans.
+pub struct Document<'a> {
+    pub source: SourceFile<'a>,
+    pub root: Spanned<DeTable<'a>>,
+}
+
+impl<'a> Document<'a> {
+    /// Parses `text`; on failure returns every syntax error the parser found.
+    pub fn parse(source: SourceFile<'a>) -> Result<Document<'a>, Vec<Diagnostic>> {
+        if source.text.trim().is_empty() {
+            return Err(vec![
+                Diagnostic::error(source.path, Code::EmptyFile, "the file is empty")
+                    .hint("fill in the required fields; see the `#:schema` for the format"),
+            ]);
+        }
+        let (root, errors) = DeTable::parse_recoverable(source.text);
+        if errors.is_empty() {
+            return Ok(Document { source, root });
+        }
+        Err(errors
+            .iter()
+            .map(|e| syntax_diagnostic(source, e))
+            .collect())
+    }
+
+    /// The span of the value at `path`, or of its deepest existing ancestor.
+    pub fn span_of(&self, path: &[Key<'_>]) -> Range<usize> {
+        let mut span = self.root.span();
+        let mut table: Option<&DeTable<'_>> = Some(self.root.get_ref());
+        let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
+        for key in path {
+            let next = match (key, table, array) {
+                (Key::Field(f), Some(t), _) => t.get(*f),
+                (Key::Index(i), _, Some(a)) => a.get(*i),
+                _ => None,
+            };
+            let Some(value) = next else { break };
+            span = value.span();
+            table = value.get_ref().as_table();
+            array = value.get_ref().as_array().map(|a| a.as_ref());
+        }
+        span
+    }
+
+    /// The span of the key (not the value) at `path`, falling back to the value.
+    pub fn key_span_of(&self, path: &[Key<'_>]) -> Range<usize> {
+        if let Some((Key::Field(last), parent)) = path.split_last() {
+            let parent_table = if parent.is_empty() {
+                Some(self.root.get_ref())
+            } else {
+                self.value_at(parent).and_then(|v| v.as_table())
+            };
+            if let Some((k, _)) = parent_table.and_then(|t| t.get_key_value(*last)) {
+                return k.span();
+            }
+        }
+        self.span_of(path)
+    }
+
+    fn value_at(&self, path: &[Key<'_>]) -> Option<&DeValue<'a>> {
+        let (first, rest) = path.split_first()?;
+        let Key::Field(f) = first else { return None };
+        let mut value = self.root.get_ref().get(*f)?.get_ref();
+        for key in rest {
+            value = match key {
+                Key::Field(f) => value.as_table()?.get(*f)?.get_ref(),
+                Key::Index(i) => value.as_array()?.get(*i)?.get_ref(),
+            };
+        }
+        Some(value)
+    }
+
+    pub fn error_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
+        self.source.error(self.span_of(path), code, message)
+    }
+
+    pub fn warning_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
+        self.source.warning(self.span_of(path), code, message)
+    }
+
+    pub fn pos_of(&self, path: &[Key<'_>]) -> Pos {
+        Pos::of_span(self.source.text, self.span_of(path))
+    }
+
+    /// Reports strings holding control characters (other than tab and, in
+    /// multi-line fields, newline) or bidirectional overrides, which can hide
+    /// text from reviewers ("Trojan Source").
+    pub fn control_characters(&self, multiline_ok: &[&str], out: &mut Vec<Diagnostic>) {
+        let mut path = Vec::new();
+        for (k, v) in self.root.get_ref() {
+            check_key_text(self, k, out);
+            path.push(k.get_ref().as_ref());
+            scan_controls(self, &path, v, multiline_ok, out);
+            path.pop();
+        }
+    }
+
+    /// Deserialises the document into `T`. The structure has been checked
+    /// against the schema already, so an error here is a value problem.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        let de = toml::de::Deserializer::from(self.root.clone());
+        T::deserialize(de).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            self.source
+                .error(span, Code::InvalidValue, e.message().to_owned())
+        })
+    }
+}
+
+fn check_key_text(doc: &Document<'_>, key: &Spanned<std::borrow::Cow<'_, str>>, out: &mut Vec<Diagnostic>) {
+    if let Some(c) = key.get_ref().chars().find(|c| is_forbidden(*c, false)) {
+        out.push(
+            doc.source
+                .error(key.span(), Code::ControlCharacter, format!("key contains the control character {c:?}"))
+                .hint("keys are plain identifiers; remove the character"),
+        );
+    }
+}
+
+fn scan_controls<'a>(
+    doc: &Document<'_>,
+    path: &[&'a str],
+    value: &'a Spanned<DeValue<'_>>,
+    multiline_ok: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    match value.get_ref() {
+        DeValue::String(s) => {
+            let multiline = path.last().is_some_and(|f| multiline_ok.contains(f));
+            if let Some(c) = s.chars().find(|c| is_forbidden(*c, multiline)) {
+                out.push(
+                    doc.source
+                        .error(
+                            value.span(),
+                            Code::ControlCharacter,
+                            format!("`{}` contains the character {c:?}", path.join(".")),
+                        )
+                        .hint("remove control and bidirectional-override characters; they can hide text from reviewers"),
+                );
+            }
+        }
+        DeValue::Array(items) => {
+            for item in items.iter() {
+                scan_controls(doc, path, item, multiline_ok, out);
+            }
+        }
+        DeValue::Table(t) => {
+            let mut p = path.to_vec();
+            for (k, v) in t {
+                check_key_text(doc, k, out);
+                p.push(k.get_ref().as_ref());
+                scan_controls(doc, &p, v, multiline_ok, out);
+                p.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_forbidden(c: char, multiline: bool) -> bool {
+    match c {
+        '\t' => false,
+        '\n' => !multiline,
+        // Bidirectional embedding, override and isolate characters.
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    }
+}
+
+fn syntax_diagnostic(source: SourceFile<'_>, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_owned();
+    if message.contains("duplicate key") {
+        source
+            .error(span, Code::DuplicateKey, message)
+            .hint("each key may appear once; remove or merge the repeated one")
+    } else {
+        source
+            .error(span, Code::TomlSyntax, format!("invalid TOML: {message}"))
+            .hint("fix the syntax; strings need double quotes, tables use [name] headers")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document<'_> {
+        Document::parse(SourceFile { path: "f.toml", text }).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn span_of_finds_nested_values() {
+        let text = "a = 1\n[t]\nx = [\"p\", \"q\"]\n";
+        let d = doc(text);
+        let span = d.span_of(&[Key::Field("t"), Key::Field("x"), Key::Index(1)]);
+        assert_eq!(&text[span], "\"q\"");
+        let key = d.key_span_of(&[Key::Field("t"), Key::Field("x")]);
+        assert_eq!(&text[key], "x");
+    }
+
+    #[test]
+    fn duplicate_keys_get_their_own_code() {
+        let errs = Document::parse(SourceFile { path: "f.toml", text: "a = 1\na = 2\n" })
+            .err()
+            .unwrap();
+        assert_eq!(errs[0].code, Code::DuplicateKey);
+        assert_eq!(errs[0].pos.unwrap().line, 2);
+    }
+
+    #[test]
+    fn empty_file_is_reported() {
+        let errs = Document::parse(SourceFile { path: "f.toml", text: "  \n" }).err().unwrap();
+        assert_eq!(errs[0].code, Code::EmptyFile);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let errs = Document::parse(SourceFile { path: "f.toml", text: &text }).err().unwrap();
+        assert_eq!(errs[0].code, Code::TomlSyntax);
+    }
+
+    #[test]
+    fn control_characters_are_found() {
+        let d = doc("a = \"x\\u0007y\"\nb = \"fine\"\nc = \"\\u202Eevil\"\n");
+        let mut out = Vec::new();
+        d.control_characters(&[], &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|d| d.code == Code::ControlCharacter));
+    }
+}

@@ -1,0 +1,354 @@
+//! The serde types of the three TOML files. They are the single source of
+//! truth: the JSON Schemas are generated from them and `check` walks each file
+//! against those schemas before deserialising, so the two cannot drift.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `registry.toml`: registry-wide facts and policy.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "plugdex registry.toml")]
+pub struct RegistryConfig {
+    /// The registry's id, a lowercase DNS-style name such as `plugins.example.org`. Signatures bind it.
+    pub id: String,
+    /// Human title, shown on pages.
+    pub title: String,
+    /// One paragraph for the home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `https` URL the built registry is served from, ending with `/`.
+    pub base_url: String,
+    /// Name of the host application whose versions plugins' `engine` requirements refer to.
+    pub engine: String,
+    /// Policy settings.
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+/// Registry policy.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Largest allowed artifact, in bytes.
+    #[serde(default = "default_max_artifact_size")]
+    pub max_artifact_size: u64,
+    /// Names nobody may register, in addition to the built-in ones.
+    #[serde(default)]
+    pub reserved_names: Vec<String>,
+    /// Most versions one plugin may publish.
+    #[serde(default = "default_max_versions")]
+    pub max_versions: u32,
+}
+
+fn default_max_artifact_size() -> u64 {
+    100 * 1024 * 1024
+}
+
+fn default_max_versions() -> u32 {
+    10_000
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            max_artifact_size: default_max_artifact_size(),
+            reserved_names: Vec::new(),
+            max_versions: default_max_versions(),
+        }
+    }
+}
+
+/// `plugin.toml`: facts about a plugin that hold for all its versions.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "plugdex plugin.toml")]
+pub struct PluginManifest {
+    /// The plugin's name: ASCII letters, digits, `-` and `_`, starting with a letter, at most 64 characters. Must equal the folder name.
+    #[schemars(length(min = 1, max = 64))]
+    pub name: String,
+    /// One line, 1 to 280 characters.
+    #[schemars(length(min = 1, max = 280))]
+    pub description: String,
+    /// An SPDX license expression, e.g. `MIT OR Apache-2.0`.
+    pub license: String,
+    /// Up to 10 lowercase tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub tags: Vec<String>,
+    /// The plugin's home page (`https`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    /// The plugin's source repository (`https`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Free-form author names, e.g. `Jane Doe <jane@example.org>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// Who may publish new versions: at least one.
+    #[schemars(length(min = 1))]
+    pub owners: Vec<Owner>,
+    /// The whole plugin is deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<Deprecation>,
+}
+
+/// An owner of a plugin.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    /// GitHub login.
+    pub github: String,
+    /// ed25519 public keys that sign this owner's releases.
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+/// A deprecation: a message, or a table with a message and a replacement plugin.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Deprecation {
+    Message(String),
+    Detailed(DeprecationDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeprecationDetail {
+    /// Why it is deprecated and what to do instead.
+    pub message: String,
+    /// The plugin to use instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+impl Deprecation {
+    pub fn message(&self) -> &str {
+        match self {
+            Deprecation::Message(m) => m,
+            Deprecation::Detailed(d) => &d.message,
+        }
+    }
+
+    pub fn replacement(&self) -> Option<&str> {
+        match self {
+            Deprecation::Message(_) => None,
+            Deprecation::Detailed(d) => d.replacement.as_deref(),
+        }
+    }
+}
+
+/// `versions/<version>.toml`: one published version.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "plugdex version manifest")]
+pub struct VersionManifest {
+    /// SemVer 2.0 version; must equal the file name without `.toml`.
+    pub version: String,
+    /// SemVer requirement on the host engine, e.g. `>=1.0.0, <2.0.0`.
+    pub engine: String,
+    /// Path of the entry point inside the artifact.
+    pub entry: String,
+    /// How the host runs the plugin.
+    pub runtime: Runtime,
+    /// Release channel.
+    #[serde(default)]
+    pub channel: Channel,
+    /// What the plugin may do on the user's machine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    /// The downloadable artifact.
+    pub artifact: Artifact,
+    /// Other plugins this version needs: name → SemVer requirement.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependencies: BTreeMap<String, Dependency>,
+    /// What the plugin offers the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<Capability>,
+    /// `false`, or the reason this version was yanked. Lifecycle field: may change after publishing.
+    #[serde(default)]
+    pub yanked: Yanked,
+    /// Deprecation of this version. Lifecycle field: may change after publishing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<Deprecation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// A WebAssembly module run in the host's sandbox.
+    Wasm,
+    /// A native shared library or executable.
+    Native,
+    /// A script run by the host's interpreter.
+    Script,
+    /// A container image.
+    Docker,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Offered to everyone.
+    #[default]
+    Stable,
+    /// Offered only to users who opt in to the beta channel.
+    Beta,
+}
+
+/// The closed vocabulary of permissions.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// Read and write files outside the plugin's own data folder.
+    Filesystem,
+    /// Open network connections.
+    Network,
+    /// Start other programs.
+    Process,
+    /// Read environment variables.
+    Env,
+    /// Read and write the clipboard.
+    Clipboard,
+    /// Show system notifications.
+    Notifications,
+    /// Read and write secrets in the system keychain.
+    Keychain,
+}
+
+/// The downloadable artifact of a version.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// An `https` URL, or a path relative to the registry's `base_url` for self-hosted artifacts.
+    pub url: String,
+    /// SHA-256 of the artifact: 64 lowercase hex digits.
+    #[schemars(length(min = 64, max = 64))]
+    pub sha256: String,
+    /// Size of the artifact in bytes.
+    #[schemars(range(min = 1))]
+    pub size: u64,
+}
+
+/// A dependency: a requirement string, or a table with a requirement and flags.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Dependency {
+    Requirement(String),
+    Detailed(DependencyDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyDetail {
+    /// SemVer requirement, e.g. `^1.2`.
+    pub version: String,
+    /// The host may run this plugin without the dependency.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+impl Dependency {
+    pub fn requirement(&self) -> &str {
+        match self {
+            Dependency::Requirement(r) => r,
+            Dependency::Detailed(d) => &d.version,
+        }
+    }
+
+    pub fn optional(&self) -> bool {
+        matches!(self, Dependency::Detailed(d) if d.optional)
+    }
+}
+
+/// Something the plugin offers the host.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    /// Identifier, e.g. `render`.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Path the host calls, starting with `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// HTTP-style method of the endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// `yanked`: `false`, or the reason the version was yanked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Yanked {
+    #[default]
+    No,
+    Reason(String),
+}
+
+impl Yanked {
+    pub fn is_yanked(&self) -> bool {
+        matches!(self, Yanked::Reason(_))
+    }
+}
+
+impl Serialize for Yanked {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Yanked::No => s.serialize_bool(false),
+            Yanked::Reason(r) => s.serialize_str(r),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Yanked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Yanked, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Yanked;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`false` or the reason as a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Yanked, E> {
+                if b {
+                    Err(E::custom("`yanked = true` does not say why; give the reason as a string"))
+                } else {
+                    Ok(Yanked::No)
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Yanked, E> {
+                Ok(Yanked::Reason(s.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Yanked {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Yanked".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`false`, or the reason this version was yanked.",
+            "anyOf": [
+                { "const": false },
+                { "type": "string", "minLength": 1 }
+            ]
+        })
+    }
+}
