@@ -5,5 +5,10 @@
 //! validates one file) → `check` (cross-file rules) → `model` (the validated
 //! registry) → emitters and writers in later stages.
 
+pub mod check;
+pub mod cli;
 pub mod diagnostic;
 pub mod manifest;
+pub mod model;
+pub mod printer;
+pub mod source;

@@ -1,0 +1,255 @@
+//! Rules that span plugins: unique and non-confusable names, dependencies that
+//! exist and can be met, no dependency cycles, replacements that exist,
+//! version counts and duplicate versions.
+
+use std::collections::HashMap;
+
+use super::Loaded;
+use crate::diagnostic::{Code, Diagnostic, Pos};
+use crate::manifest::structure::suggest;
+use crate::manifest::types::RegistryConfig;
+
+pub(crate) fn check(plugins: &[Loaded], reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+    let by_canonical = names(plugins, out);
+    for p in plugins {
+        versions(p, reg, out);
+        dependencies(p, plugins, &by_canonical, out);
+        replacements(p, &by_canonical, out);
+    }
+    cycles(plugins, &by_canonical, out);
+}
+
+fn plugin_toml(p: &Loaded) -> String {
+    format!("{}/plugin.toml", p.dir)
+}
+
+fn name_site(p: &Loaded, code: Code, message: String) -> Diagnostic {
+    let d = Diagnostic::error(plugin_toml(p), code, message);
+    match &p.info {
+        Some(info) => d.at(info.name_pos),
+        None => d,
+    }
+}
+
+/// Canonical-name uniqueness and confusable skeletons. Returns canonical name → plugin index.
+fn names(plugins: &[Loaded], out: &mut Vec<Diagnostic>) -> HashMap<String, usize> {
+    let mut by_canonical: HashMap<String, usize> = HashMap::with_capacity(plugins.len());
+    let mut by_skeleton: HashMap<String, usize> = HashMap::with_capacity(plugins.len());
+    // Folders are sorted by path, so the first of a group is deterministic.
+    for (i, p) in plugins.iter().enumerate() {
+        let canonical = p.name.canonical();
+        if let Some(&first) = by_canonical.get(&canonical) {
+            out.push(
+                name_site(p, Code::DuplicateName, format!("`{}` is the same name as `{}` (names ignore case and treat `-` and `_` alike)", p.name, plugins[first].name))
+                    .hint(format!("choose another name; `{}` is taken", plugins[first].name)),
+            );
+            continue;
+        }
+        by_canonical.insert(canonical, i);
+        let skeleton = p.name.skeleton();
+        match by_skeleton.get(&skeleton) {
+            Some(&first) => out.push(
+                name_site(p, Code::ConfusableName, format!("`{}` looks like the existing plugin `{}`", p.name, plugins[first].name))
+                    .hint("choose a name that differs by more than look-alike characters (0/o, 1/l/i, rn/m, separators)"),
+            ),
+            None => {
+                by_skeleton.insert(skeleton, i);
+            }
+        }
+    }
+    by_canonical
+}
+
+fn versions(p: &Loaded, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+    let max = reg.policy.max_versions as usize;
+    if p.releases.len() > max {
+        out.push(
+            Diagnostic::error(format!("{}/versions", p.dir), Code::TooManyVersions, format!("`{}` has {} versions; the policy allows {max}", p.name, p.releases.len()))
+                .hint("ask the registry's maintainers to raise `policy.max_versions`"),
+        );
+    }
+    // Releases are sorted, so versions equal but for build metadata are adjacent.
+    for pair in p.releases.windows(2) {
+        let (a, b) = (&pair[0].parsed.version, &pair[1].parsed.version);
+        if a.cmp_precedence(b).is_eq() {
+            out.push(
+                Diagnostic::error(&pair[1].file, Code::DuplicateVersion, format!("version `{b}` differs from `{a}` only in build metadata"))
+                    .at(Pos::start())
+                    .hint("bump the version instead; build metadata does not make a new version"),
+            );
+        }
+    }
+}
+
+fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
+    for r in &p.releases {
+        for dep in &r.parsed.deps {
+            let canonical = crate::manifest::name::canonical(&dep.name);
+            let Some(&target) = by_canonical.get(&canonical) else {
+                // Self-dependencies and bad names are reported per file.
+                if canonical == p.name.canonical() || crate::manifest::name::PluginName::parse(&dep.name).is_err() {
+                    continue;
+                }
+                let hint = match suggest(&dep.name, plugins.iter().map(|q| q.name.as_str())) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "check the spelling, or publish that plugin first".to_owned(),
+                };
+                out.push(
+                    Diagnostic::error(&r.file, Code::UnknownDependency, format!("dependency `{}` is not a plugin in this registry", dep.name))
+                        .at(dep.pos)
+                        .hint(hint),
+                );
+                continue;
+            };
+            let t = &plugins[target];
+            if t.name.as_str() != dep.name {
+                out.push(
+                    Diagnostic::warning(&r.file, Code::UnknownDependency, format!("dependency `{}` is spelled `{}` by its plugin", dep.name, t.name))
+                        .at(dep.pos)
+                        .hint(format!("write `{}`", t.name)),
+                );
+            }
+            let satisfied = t.releases.iter().any(|c| !c.is_yanked() && dep.req.matches(&c.parsed.version));
+            if !satisfied && !t.releases.is_empty() {
+                let available: Vec<String> = t.releases.iter().filter(|c| !c.is_yanked()).rev().take(5).map(|c| c.parsed.version.to_string()).collect();
+                let hint = if available.is_empty() {
+                    format!("every version of `{}` is yanked", t.name)
+                } else {
+                    format!("available (newest first): {}", available.join(", "))
+                };
+                out.push(
+                    Diagnostic::error(&r.file, Code::UnsatisfiableDependency, format!("no non-yanked version of `{}` matches `{}`", t.name, dep.req))
+                        .at(dep.pos)
+                        .hint(hint),
+                );
+            }
+        }
+    }
+}
+
+fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
+    let exists = |name: &str| by_canonical.contains_key(&crate::manifest::name::canonical(name));
+    let mut report = |file: String, name: &str, pos: Option<Pos>| {
+        let mut d = Diagnostic::error(file, Code::UnknownReplacement, format!("replacement `{name}` is not a plugin in this registry"))
+            .hint("name a published plugin, or drop `replacement`");
+        d.pos = pos;
+        out.push(d);
+    };
+    if let Some(info) = &p.info
+        && let Some(r) = info.manifest.deprecated.as_ref().and_then(|d| d.replacement())
+        && crate::manifest::name::PluginName::parse(r).is_ok()
+        && !exists(r)
+    {
+        report(plugin_toml(p), r, info.replacement_pos);
+    }
+    for rel in &p.releases {
+        if let Some(r) = rel.parsed.manifest.deprecated.as_ref().and_then(|d| d.replacement())
+            && crate::manifest::name::PluginName::parse(r).is_ok()
+            && !exists(r)
+        {
+            report(rel.file.clone(), r, rel.parsed.replacement_pos);
+        }
+    }
+}
+
+/// Finds dependency cycles between plugins (an edge for any dependency of any
+/// non-yanked version) with Tarjan's algorithm, iteratively so that deep
+/// chains cannot overflow the stack. Reports each cycle once.
+fn cycles(plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
+    let n = plugins.len();
+    let edges: Vec<Vec<(usize, usize, usize)>> = plugins
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut e: Vec<(usize, usize, usize)> = p
+                .releases
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.is_yanked())
+                .flat_map(|(ri, r)| r.parsed.deps.iter().enumerate().map(move |(di, d)| (ri, di, d)))
+                .filter_map(|(ri, di, d)| {
+                    let t = *by_canonical.get(&crate::manifest::name::canonical(&d.name))?;
+                    (t != i).then_some((t, ri, di))
+                })
+                .collect();
+            e.sort_unstable();
+            e.dedup_by_key(|x| x.0);
+            e
+        })
+        .collect();
+
+    const UNSEEN: usize = usize::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    for start in 0..n {
+        if index[start] != UNSEEN {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some(&mut (v, ref mut ei)) = work.last_mut() {
+            if *ei == 0 && index[v] == UNSEEN {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&(w, _, _)) = edges[v].get(*ei) {
+                *ei += 1;
+                if index[w] == UNSEEN {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                loop {
+                    let w = stack.pop().expect("v is on the stack");
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 {
+                    report_cycle(plugins, &edges, component, out);
+                }
+            }
+        }
+    }
+}
+
+fn report_cycle(plugins: &[Loaded], edges: &[Vec<(usize, usize, usize)>], mut component: Vec<usize>, out: &mut Vec<Diagnostic>) {
+    component.sort_unstable();
+    let members: std::collections::HashSet<usize> = component.iter().copied().collect();
+    // Walk from the first member along edges inside the component to show one cycle.
+    let first = component[0];
+    let mut path = vec![first];
+    let mut seen = std::collections::HashSet::from([first]);
+    let mut cur = first;
+    loop {
+        let Some(&(next, _, _)) = edges[cur].iter().find(|(t, _, _)| members.contains(t) && (!seen.contains(t) || *t == first)) else { break };
+        path.push(next);
+        if next == first || !seen.insert(next) {
+            break;
+        }
+        cur = next;
+    }
+    let shown: Vec<&str> = path.iter().map(|&i| plugins[i].name.as_str()).collect();
+    let target = path.get(1).copied().unwrap_or(first);
+    let (_, ri, di) = edges[first].iter().find(|(t, _, _)| *t == target).copied().unwrap_or((target, 0, 0));
+    let release = &plugins[first].releases[ri];
+    let mut d = Diagnostic::error(&release.file, Code::DependencyCycle, format!("dependency cycle: {}", shown.join(" → ")))
+        .hint("plugins cannot depend on each other in a circle; move the shared part into its own plugin");
+    d.pos = release.parsed.deps.get(di).map(|dep| dep.pos);
+    out.push(d);
+}

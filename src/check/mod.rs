@@ -1,0 +1,129 @@
+//! `check`: loads every file of an index (in parallel, one plugin folder per
+//! task), applies the per-file rules, then the rules that span plugins, and
+//! yields the validated [`Registry`] when nothing is wrong.
+
+mod cross;
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::manifest::document::SourceFile;
+use crate::manifest::name::PluginName;
+use crate::manifest::types::RegistryConfig;
+use crate::manifest::{self, ParsedPlugin};
+use crate::model::{Plugin, Registry, Release};
+use crate::source::{IndexSource, PluginDir, SourceError};
+
+/// The outcome of checking an index.
+#[derive(Debug)]
+pub struct Checked {
+    /// Every problem found, sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The validated registry; `None` when there is any error.
+    pub registry: Option<Registry>,
+    pub plugins: usize,
+    pub versions: usize,
+}
+
+impl Checked {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// A plugin folder as loaded, before cross-plugin rules; parts may be missing.
+pub(crate) struct Loaded {
+    pub name: PluginName,
+    pub dir: String,
+    pub info: Option<ParsedPlugin>,
+    pub readme: Option<String>,
+    pub releases: Vec<Release>,
+}
+
+/// Checks the index at `root`. Fails only when `root` is not a readable folder;
+/// everything else is a diagnostic.
+pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
+    let source = IndexSource::open(root)?;
+    let mut diags = Vec::new();
+    let config = source.read_registry(&mut diags).and_then(|text| {
+        manifest::parse_registry(SourceFile { path: &text.rel, text: &text.text }, &mut diags)
+    });
+    let dirs = source.plugin_dirs(&mut diags);
+    // Without a valid registry.toml the per-plugin rules that need policy
+    // still run against the defaults, so authors see all their problems.
+    let fallback = RegistryConfig {
+        id: String::new(),
+        title: String::new(),
+        description: None,
+        base_url: String::new(),
+        engine: String::new(),
+        policy: Default::default(),
+    };
+    let reg = config.as_ref().unwrap_or(&fallback);
+    let results: Vec<(Loaded, Vec<Diagnostic>)> = dirs.par_iter().map(|d| load_plugin(&source, d, reg)).collect();
+    let mut loaded = Vec::with_capacity(results.len());
+    for (l, d) in results {
+        loaded.push(l);
+        diags.extend(d);
+    }
+    cross::check(&loaded, reg, &mut diags);
+    diagnostic::sort(&mut diags);
+
+    let plugins = loaded.len();
+    let versions = loaded.iter().map(|l| l.releases.len()).sum();
+    let has_errors = diags.iter().any(Diagnostic::is_error);
+    let registry = match config {
+        Some(config) if !has_errors => Some(into_registry(config, loaded)),
+        _ => None,
+    };
+    Ok(Checked { diagnostics: diags, registry, plugins, versions })
+}
+
+fn load_plugin(source: &IndexSource, dir: &PluginDir, reg: &RegistryConfig) -> (Loaded, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let files = source.read_plugin(dir, &mut out);
+    let info = files.plugin_toml.as_ref().and_then(|t| {
+        manifest::parse_plugin(SourceFile { path: &t.rel, text: &t.text }, &dir.name, reg, &mut out)
+    });
+    let mut releases: Vec<Release> = files
+        .versions
+        .iter()
+        .filter_map(|(stem, t)| {
+            let parsed = manifest::parse_version(SourceFile { path: &t.rel, text: &t.text }, stem, &dir.name, reg, &mut out)?;
+            Some(Release { file: t.rel.clone(), parsed })
+        })
+        .collect();
+    releases.sort_by(|a, b| a.parsed.version.cmp(&b.parsed.version));
+    let name = PluginName::parse(&dir.name).expect("source yields only folders with valid names");
+    let loaded = Loaded {
+        name,
+        dir: dir.rel.clone(),
+        info,
+        readme: files.readme.map(|t| t.text),
+        releases,
+    };
+    (loaded, out)
+}
+
+fn into_registry(config: RegistryConfig, loaded: Vec<Loaded>) -> Registry {
+    let mut plugins: Vec<Plugin> = loaded
+        .into_iter()
+        .filter_map(|l| {
+            Some(Plugin {
+                info: l.info?,
+                name: l.name,
+                dir: l.dir,
+                readme: l.readme,
+                releases: l.releases,
+            })
+        })
+        .collect();
+    plugins.sort_by(|a, b| a.name.canonical().cmp(&b.name.canonical()));
+    Registry { config, plugins }
+}

@@ -1,0 +1,380 @@
+//! Semantic rules for one file at a time: what the schema cannot say (SemVer,
+//! SPDX, URLs, names, digests). Cross-file rules live in `check`.
+
+use std::collections::HashSet;
+
+use super::document::{Document, Key};
+use super::name::{NameError, PluginName};
+use super::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
+use crate::diagnostic::{Code, Diagnostic};
+
+const MAX_DESCRIPTION: usize = 280;
+const MAX_TAG_LEN: usize = 32;
+
+fn f(name: &str) -> Key<'_> {
+    Key::Field(name)
+}
+
+pub fn registry(doc: &Document<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+    if !is_dns_name(&r.id) {
+        out.push(
+            doc.error_at(&[f("id")], Code::InvalidRegistry, format!("`id` must be a lowercase DNS-style name, found `{}`", r.id))
+                .hint("use the host name the registry is served from, e.g. `plugins.example.org`"),
+        );
+    }
+    if r.title.trim().is_empty() {
+        out.push(doc.error_at(&[f("title")], Code::InvalidRegistry, "`title` is empty").hint("give the registry a human title"));
+    }
+    match url::Url::parse(&r.base_url) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some() && r.base_url.ends_with('/') && u.query().is_none() && u.fragment().is_none() => {}
+        _ => out.push(
+            doc.error_at(&[f("base_url")], Code::InvalidUrl, format!("`base_url` must be an `https` URL ending with `/`, found `{}`", r.base_url))
+                .hint("e.g. `https://plugins.example.org/`"),
+        ),
+    }
+    if r.engine.is_empty() || !r.engine.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        out.push(
+            doc.error_at(&[f("engine")], Code::InvalidRegistry, format!("`engine` must be a lowercase identifier, found `{}`", r.engine))
+                .hint("name the host application, e.g. `inkwell`"),
+        );
+    }
+    if r.policy.max_artifact_size == 0 {
+        out.push(doc.error_at(&[f("policy"), f("max_artifact_size")], Code::InvalidRegistry, "`policy.max_artifact_size` must be greater than 0"));
+    }
+    if r.policy.max_versions == 0 {
+        out.push(doc.error_at(&[f("policy"), f("max_versions")], Code::InvalidRegistry, "`policy.max_versions` must be greater than 0"));
+    }
+    for (i, n) in r.policy.reserved_names.iter().enumerate() {
+        if let Err(e) = PluginName::parse(n) {
+            out.push(doc.error_at(&[f("policy"), f("reserved_names"), Key::Index(i)], Code::InvalidName, format!("reserved name `{n}` is not a valid plugin name: {e}")));
+        }
+    }
+}
+
+/// Checks `plugin.toml`; `folder` is the name of the folder holding it.
+pub fn plugin(doc: &Document<'_>, p: &PluginManifest, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+    match PluginName::parse(&p.name) {
+        Err(e) => out.push(doc.error_at(&[f("name")], Code::InvalidName, format!("invalid plugin name `{}`: {e}", p.name)).hint(name_hint(&e))),
+        Ok(name) => {
+            if p.name != folder {
+                out.push(
+                    doc.error_at(&[f("name")], Code::NameMismatch, format!("`name` is `{}` but the folder is `{folder}`", p.name))
+                        .hint(format!("rename the folder to `plugins/{}`, or set `name = \"{folder}\"`", name.folder())),
+                );
+            }
+            if name.is_builtin_reserved() || reg.policy.reserved_names.iter().any(|r| super::name::canonical(r) == name.canonical()) {
+                out.push(
+                    doc.error_at(&[f("name")], Code::ReservedName, format!("the name `{}` is reserved", p.name))
+                        .hint("choose another name; reserved names are listed in `registry.toml` and the README"),
+                );
+            }
+        }
+    }
+    description(doc, &[f("description")], &p.description, out);
+    license(doc, &p.license, out);
+    let mut seen = HashSet::new();
+    for (i, tag) in p.tags.iter().enumerate() {
+        let valid = !tag.is_empty()
+            && tag.len() <= MAX_TAG_LEN
+            && tag.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            out.push(
+                doc.error_at(&[f("tags"), Key::Index(i)], Code::InvalidTag, format!("invalid tag `{tag}`"))
+                    .hint(format!("tags are lowercase ASCII letters, digits and `-`, at most {MAX_TAG_LEN} characters, e.g. `{}`", slug(tag))),
+            );
+        } else if !seen.insert(tag.as_str()) {
+            out.push(doc.error_at(&[f("tags"), Key::Index(i)], Code::InvalidTag, format!("tag `{tag}` is listed twice")).hint("remove the repeated tag"));
+        }
+    }
+    for field in ["homepage", "repository"] {
+        let value = if field == "homepage" { &p.homepage } else { &p.repository };
+        if let Some(u) = value
+            && let Err(why) = https_url(u)
+        {
+            out.push(doc.error_at(&[f(field)], Code::InvalidUrl, format!("`{field}` {why}: `{u}`")).hint("use a full `https://` URL"));
+        }
+    }
+    for (i, a) in p.authors.iter().enumerate() {
+        if a.trim().is_empty() || a.chars().count() > 200 {
+            out.push(doc.error_at(&[f("authors"), Key::Index(i)], Code::InvalidValue, "an author must be 1 to 200 characters").hint("e.g. `Jane Doe <jane@example.org>`"));
+        }
+    }
+    let mut logins = HashSet::new();
+    for (i, o) in p.owners.iter().enumerate() {
+        let at = [f("owners"), Key::Index(i), f("github")];
+        if !is_github_login(&o.github) {
+            out.push(
+                doc.error_at(&at, Code::InvalidOwner, format!("`{}` is not a valid GitHub login", o.github))
+                    .hint("GitHub logins are 1-39 letters, digits or single hyphens, not starting or ending with a hyphen"),
+            );
+        } else if !logins.insert(o.github.to_ascii_lowercase()) {
+            out.push(doc.error_at(&at, Code::InvalidOwner, format!("owner `{}` is listed twice", o.github)).hint("merge the two entries and their keys"));
+        }
+        for (k, key) in o.keys.iter().enumerate() {
+            if key.trim().is_empty() {
+                out.push(doc.error_at(&[f("owners"), Key::Index(i), f("keys"), Key::Index(k)], Code::InvalidOwner, "an owner key is empty").hint("remove it, or paste the public key"));
+            }
+        }
+    }
+    if let Some(d) = &p.deprecated {
+        deprecation(doc, &[f("deprecated")], d, Some(&p.name), out);
+    }
+}
+
+/// Checks one version manifest; `stem` is its file name without `.toml` and
+/// `plugin` the plugin's folder name. Returns the parsed version when valid.
+pub fn version(doc: &Document<'_>, v: &VersionManifest, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<semver::Version> {
+    let parsed = match semver::Version::parse(&v.version) {
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            out.push(
+                doc.error_at(&[f("version")], Code::InvalidVersion, format!("`{}` is not a SemVer 2.0 version: {e}", v.version))
+                    .hint("write MAJOR.MINOR.PATCH, optionally with a pre-release, e.g. `1.2.0` or `2.0.0-beta.1`"),
+            );
+            None
+        }
+    };
+    if v.version != stem {
+        out.push(
+            doc.error_at(&[f("version")], Code::VersionMismatch, format!("`version` is `{}` but the file is `{stem}.toml`", v.version))
+                .hint(format!("rename the file to `versions/{}.toml`", v.version)),
+        );
+    }
+    requirement(doc, &[f("engine")], &v.engine, "engine", out);
+    if let Err(why) = relative_path(&v.entry) {
+        out.push(doc.error_at(&[f("entry")], Code::InvalidEntry, format!("`entry` {why}: `{}`", v.entry)).hint("give the path inside the artifact, e.g. `main.wasm` or `bin/plugin`"));
+    }
+    let url = &v.artifact.url;
+    if url.contains("://") || url.starts_with("//") {
+        if let Err(why) = https_url(url) {
+            out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{url}`")).hint("use an `https://` URL, or a path relative to the registry's `base_url` for self-hosted artifacts"));
+        }
+    } else if let Err(why) = relative_path(url) {
+        out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{url}`")).hint("a relative artifact URL is a plain path under the registry, e.g. `artifacts/name/name-1.0.0.tar.gz`"));
+    }
+    let sha = &v.artifact.sha256;
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        let hint = if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            "write the digest in lowercase"
+        } else {
+            "compute it with `sha256sum FILE` (or `shasum -a 256 FILE`) and paste the 64 hex digits"
+        };
+        out.push(doc.error_at(&[f("artifact"), f("sha256")], Code::InvalidSha256, "`artifact.sha256` must be 64 lowercase hex digits").hint(hint));
+    }
+    let cap = reg.policy.max_artifact_size;
+    if v.artifact.size > cap {
+        out.push(
+            doc.error_at(&[f("artifact"), f("size")], Code::InvalidSize, format!("the artifact is {} bytes; this registry allows at most {cap}", v.artifact.size))
+                .hint("make the artifact smaller, or ask the registry's maintainers to raise `policy.max_artifact_size`"),
+        );
+    }
+    let mut perms = HashSet::new();
+    for (i, p) in v.permissions.iter().enumerate() {
+        if !perms.insert(*p) {
+            out.push(doc.error_at(&[f("permissions"), Key::Index(i)], Code::DuplicatePermission, format!("permission `{}` is listed twice", permission_name(*p))).hint("remove the repeated permission"));
+        }
+    }
+    let mut caps = HashSet::new();
+    for (i, c) in v.capabilities.iter().enumerate() {
+        let at = |field| [f("capabilities"), Key::Index(i), f(field)];
+        let valid = !c.name.is_empty()
+            && c.name.len() <= 64
+            && c.name.starts_with(|ch: char| ch.is_ascii_lowercase())
+            && c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-_.".contains(ch));
+        if !valid {
+            out.push(doc.error_at(&at("name"), Code::InvalidCapability, format!("invalid capability name `{}`", c.name)).hint("capability names are lowercase identifiers, e.g. `render` or `export.pdf`"));
+        } else if !caps.insert(c.name.as_str()) {
+            out.push(doc.error_at(&at("name"), Code::InvalidCapability, format!("capability `{}` is declared twice", c.name)).hint("merge the two declarations"));
+        }
+        if c.description.trim().is_empty() || c.description.chars().count() > MAX_DESCRIPTION {
+            out.push(doc.error_at(&at("description"), Code::InvalidCapability, format!("a capability description must be 1 to {MAX_DESCRIPTION} characters")));
+        }
+        match (&c.endpoint, c.method) {
+            (Some(e), _) if !e.starts_with('/') || e.chars().any(char::is_whitespace) => {
+                out.push(doc.error_at(&at("endpoint"), Code::InvalidCapability, format!("endpoint `{e}` must be a path starting with `/`")).hint("e.g. `/render`"));
+            }
+            (None, Some(m)) => {
+                out.push(doc.error_at(&at("method"), Code::InvalidCapability, format!("`method = \"{}\"` without an `endpoint`", method_name(m))).hint("add the `endpoint` the method applies to, or remove `method`"));
+            }
+            _ => {}
+        }
+    }
+    for (dep, spec) in &v.dependencies {
+        let at = [f("dependencies"), f(dep)];
+        match PluginName::parse(dep) {
+            Err(e) => out.push(doc.error_at(&at, Code::InvalidName, format!("dependency `{dep}` is not a valid plugin name: {e}"))),
+            Ok(n) if n.canonical() == super::name::canonical(plugin) => {
+                out.push(doc.error_at(&at, Code::SelfDependency, format!("`{plugin}` depends on itself")).hint("remove the dependency"));
+            }
+            Ok(_) => {}
+        }
+        requirement(doc, &at, spec.requirement(), &format!("dependencies.{dep}"), out);
+    }
+    if let Some(d) = &v.deprecated {
+        deprecation(doc, &[f("deprecated")], d, None, out);
+    }
+    parsed
+}
+
+fn requirement(doc: &Document<'_>, at: &[Key<'_>], req: &str, what: &str, out: &mut Vec<Diagnostic>) {
+    if let Err(e) = semver::VersionReq::parse(req) {
+        out.push(
+            doc.error_at(at, Code::InvalidRequirement, format!("`{what}` is not a SemVer requirement: {e}"))
+                .hint("e.g. `^1.2`, `>=1.0.0, <2.0.0` or `~0.3.1`; separate comparators with commas"),
+        );
+    }
+}
+
+fn description(doc: &Document<'_>, at: &[Key<'_>], d: &str, out: &mut Vec<Diagnostic>) {
+    let n = d.chars().count();
+    if d.trim().is_empty() {
+        out.push(doc.error_at(at, Code::InvalidDescription, "the description is empty").hint("say in one line what the plugin does"));
+    } else if n > MAX_DESCRIPTION {
+        out.push(doc.error_at(at, Code::InvalidDescription, format!("the description has {n} characters; at most {MAX_DESCRIPTION} are allowed")).hint("keep it to one line; put details in README.md"));
+    } else if d.trim() != d {
+        out.push(doc.warning_at(at, Code::InvalidDescription, "the description starts or ends with whitespace").hint("trim it"));
+    }
+}
+
+fn license(doc: &Document<'_>, l: &str, out: &mut Vec<Diagnostic>) {
+    if let Err(e) = spdx::Expression::parse(l) {
+        let hint = match spdx::Expression::canonicalize(l) {
+            Ok(Some(canon)) if spdx::Expression::parse(&canon).is_ok() => format!("did you mean `{canon}`?"),
+            _ => "use SPDX identifiers joined by AND/OR, e.g. `MIT OR Apache-2.0`; see https://spdx.org/licenses/".to_owned(),
+        };
+        out.push(
+            doc.error_at(&[f("license")], Code::InvalidLicense, format!("`{l}` is not a valid SPDX expression: {}", e.reason))
+                .hint(hint),
+        );
+    }
+}
+
+fn deprecation(doc: &Document<'_>, at: &[Key<'_>], d: &Deprecation, own: Option<&str>, out: &mut Vec<Diagnostic>) {
+    if d.message().trim().is_empty() {
+        out.push(doc.error_at(at, Code::InvalidValue, "the deprecation message is empty").hint("say why, and what to use instead"));
+    }
+    if let Some(r) = d.replacement() {
+        let mut path = at.to_vec();
+        path.push(f("replacement"));
+        match PluginName::parse(r) {
+            Err(e) => out.push(doc.error_at(&path, Code::InvalidName, format!("replacement `{r}` is not a valid plugin name: {e}"))),
+            Ok(n) if own.is_some_and(|o| super::name::canonical(o) == n.canonical()) => {
+                out.push(doc.error_at(&path, Code::UnknownReplacement, "a plugin cannot be replaced by itself").hint("name the plugin users should move to"));
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+fn name_hint(e: &NameError) -> String {
+    match e {
+        NameError::TooLong(_) => "shorten the name to 64 characters or fewer".to_owned(),
+        _ => "names are ASCII letters, digits, `-` and `_`, starting with a letter, e.g. `markdown-preview`".to_owned(),
+    }
+}
+
+/// A lowercase DNS name: dot-separated labels of `a-z`, `0-9` and `-`.
+fn is_dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+pub fn is_github_login(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 39
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// An absolute `https` URL with a host and no credentials.
+fn https_url(s: &str) -> Result<(), &'static str> {
+    let u = url::Url::parse(s).map_err(|_| "is not a valid URL")?;
+    if u.scheme() != "https" {
+        return Err("must use `https`");
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("must not carry credentials");
+    }
+    Ok(())
+}
+
+/// A relative path that stays inside its base: no leading `/`, no `..`, no `\`.
+fn relative_path(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() {
+        return Err("is empty");
+    }
+    if s.starts_with('/') || s.contains('\\') || s.contains(':') {
+        return Err("must be a relative path with `/` separators");
+    }
+    if s.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+        return Err("must not contain empty, `.` or `..` segments");
+    }
+    if s.contains(['?', '#']) || s.chars().any(char::is_whitespace) {
+        return Err("must not contain `?`, `#` or whitespace");
+    }
+    Ok(())
+}
+
+fn slug(s: &str) -> String {
+    let mut out: String = s
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    out.truncate(MAX_TAG_LEN);
+    out.trim_matches('-').to_owned()
+}
+
+fn permission_name(p: super::types::Permission) -> String {
+    serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn method_name(m: Method) -> String {
+    serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_stay_inside() {
+        assert!(relative_path("artifacts/a/a-1.0.0.tar.gz").is_ok());
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "C:\\x", "a b", "x?y"] {
+            assert!(relative_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn https_urls_only() {
+        assert!(https_url("https://example.org/x").is_ok());
+        assert!(https_url("http://example.org/x").is_err());
+        assert!(https_url("https://user:pw@example.org/").is_err());
+        assert!(https_url("not a url").is_err());
+    }
+
+    #[test]
+    fn github_logins() {
+        assert!(is_github_login("octo-cat"));
+        assert!(is_github_login("a1"));
+        for bad in ["", "-a", "a-", "a--b", "a_b", &"a".repeat(40)] {
+            assert!(!is_github_login(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns_name("plugins.example.org"));
+        assert!(!is_dns_name("Plugins.example.org"));
+        assert!(!is_dns_name("a..b"));
+    }
+}

@@ -1,0 +1,157 @@
+//! Renders diagnostics for people (rustc-style, with the source line and a
+//! caret), for machines (JSON) and for GitHub Actions (workflow annotations).
+//! Only this module and `main` write to the terminal.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Severity};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// Renders `diags`; `root` is the index folder as the user named it, used to
+/// show paths the user can open and to read source lines for snippets.
+pub fn render(format: Format, diags: &[Diagnostic], root: &Path) -> String {
+    match format {
+        Format::Human => human(diags, root),
+        Format::Json => json(diags, root),
+        Format::Github => github(diags, root),
+    }
+}
+
+/// The path shown to the user: the index folder joined with the file, without `./`.
+pub fn display_path(root: &Path, rel: &str) -> String {
+    let joined = root.join(rel);
+    let s = joined.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+fn human(diags: &[Diagnostic], root: &Path) -> String {
+    let mut cache: HashMap<&str, Option<String>> = HashMap::new();
+    let mut s = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(s, "{level}[{}]: {}", d.code.as_str(), d.message);
+        let path = display_path(root, &d.file);
+        match d.pos {
+            None => {
+                let _ = writeln!(s, "  --> {path}");
+            }
+            Some(pos) => {
+                let _ = writeln!(s, "  --> {path}:{}:{}", pos.line, pos.column);
+                let text = cache
+                    .entry(d.file.as_str())
+                    .or_insert_with(|| std::fs::read(root.join(&d.file)).ok().map(|b| String::from_utf8_lossy(&b).into_owned()));
+                if let Some(line) = text.as_deref().and_then(|t| t.lines().nth(pos.line as usize - 1)) {
+                    let num = pos.line.to_string();
+                    let pad = " ".repeat(num.len());
+                    let shown: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+                    let caret_pad: String = shown.chars().take(pos.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                    let _ = writeln!(s, "{pad} |");
+                    let _ = writeln!(s, "{num} | {shown}");
+                    let _ = writeln!(s, "{pad} | {caret_pad}{}", "^".repeat(pos.len.max(1) as usize));
+                }
+            }
+        }
+        if let Some(h) = &d.hint {
+            let _ = writeln!(s, "   = hint: {h}");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn json(diags: &[Diagnostic], root: &Path) -> String {
+    let items: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "file": display_path(root, &d.file),
+                "line": d.pos.map(|p| p.line),
+                "column": d.pos.map(|p| p.column),
+                "code": d.code.as_str(),
+                "severity": d.severity,
+                "message": d.message,
+                "hint": d.hint,
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": items })).expect("JSON values serialise");
+    s.push('\n');
+    s
+}
+
+fn github(diags: &[Diagnostic], root: &Path) -> String {
+    let mut s = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = format!("file={}", escape_property(&display_path(root, &d.file)));
+        if let Some(p) = d.pos {
+            let _ = write!(props, ",line={},col={},endColumn={}", p.line, p.column, p.column + p.len);
+        }
+        let _ = write!(props, ",title={}", escape_property(d.code.as_str()));
+        let mut message = d.message.clone();
+        if let Some(h) = &d.hint {
+            message.push_str("\nhint: ");
+            message.push_str(h);
+        }
+        let _ = writeln!(s, "::{level} {props}::{}", escape_data(&message));
+    }
+    s
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Code, Pos};
+
+    fn sample() -> Vec<Diagnostic> {
+        vec![
+            Diagnostic::error("plugins/2/ab/plugin.toml", Code::UnknownField, "unknown field `licence`")
+                .at(Pos { line: 3, column: 1, len: 7 })
+                .hint("did you mean `license`?"),
+        ]
+    }
+
+    #[test]
+    fn github_annotations_escape_and_point_at_the_line() {
+        let out = render(Format::Github, &sample(), Path::new("index"));
+        assert_eq!(
+            out,
+            "::error file=index/plugins/2/ab/plugin.toml,line=3,col=1,endColumn=8,title=unknown-field::unknown field `licence`%0Ahint: did you mean `license`?\n"
+        );
+    }
+
+    #[test]
+    fn json_has_the_documented_keys() {
+        let out = render(Format::Json, &sample(), Path::new("."));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let d = &v["diagnostics"][0];
+        assert_eq!(d["file"], "plugins/2/ab/plugin.toml");
+        assert_eq!(d["line"], 3);
+        assert_eq!(d["column"], 1);
+        assert_eq!(d["code"], "unknown-field");
+        assert_eq!(d["severity"], "error");
+        assert_eq!(d["hint"], "did you mean `license`?");
+    }
+}

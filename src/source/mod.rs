@@ -1,0 +1,353 @@
+//! Reads an index repo from a plain folder. The only stage that touches the
+//! index on disk: it enforces the layout, refuses symlinks (never following
+//! them), caps file sizes and checks UTF-8 before anything parses a byte.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Code, Diagnostic, Pos};
+use crate::manifest::name::{PluginName, shard};
+
+/// Largest TOML file read, in bytes.
+pub const MAX_TOML_BYTES: u64 = 1024 * 1024;
+/// Largest README read, in bytes.
+pub const MAX_README_BYTES: u64 = 512 * 1024;
+
+pub const REGISTRY_FILE: &str = "registry.toml";
+pub const PLUGINS_DIR: &str = "plugins";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("index folder `{}` does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("`{}` is not a folder", .0.display())]
+    NotADir(PathBuf),
+}
+
+/// A file's text and its path relative to the index root (`/`-separated).
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub rel: String,
+    pub text: String,
+}
+
+/// A plugin folder found at its shard path.
+#[derive(Debug, Clone)]
+pub struct PluginDir {
+    /// e.g. `plugins/he/ll/hello-world`
+    pub rel: String,
+    /// The folder's own name, e.g. `hello-world`.
+    pub name: String,
+}
+
+/// What a plugin folder holds.
+#[derive(Debug, Default)]
+pub struct PluginFiles {
+    pub plugin_toml: Option<Text>,
+    pub readme: Option<Text>,
+    /// `(stem, text)` of each `versions/*.toml`, sorted by file name.
+    pub versions: Vec<(String, Text)>,
+}
+
+pub struct IndexSource {
+    root: PathBuf,
+}
+
+impl IndexSource {
+    pub fn open(root: &Path) -> Result<IndexSource, SourceError> {
+        match fs::metadata(root) {
+            Err(_) => Err(SourceError::Missing(root.to_owned())),
+            Ok(m) if !m.is_dir() => Err(SourceError::NotADir(root.to_owned())),
+            Ok(_) => Ok(IndexSource { root: root.to_owned() }),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Reads `registry.toml`; reports `not-an-index` when it is absent.
+    pub fn read_registry(&self, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        let path = self.root.join(REGISTRY_FILE);
+        if fs::symlink_metadata(&path).is_err() {
+            out.push(
+                Diagnostic::error(REGISTRY_FILE, Code::NotAnIndex, format!("`{}` has no `{REGISTRY_FILE}`", self.root.display()))
+                    .hint("point `--index` at an index repo: a folder with `registry.toml` and `plugins/`"),
+            );
+            return None;
+        }
+        read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, out)
+    }
+
+    /// Finds every plugin folder under `plugins/`, sorted by path, reporting
+    /// anything that does not belong in the shard layout.
+    pub fn plugin_dirs(&self, out: &mut Vec<Diagnostic>) -> Vec<PluginDir> {
+        let base = self.root.join(PLUGINS_DIR);
+        match fs::symlink_metadata(&base) {
+            Err(_) => return Vec::new(),
+            Ok(m) if m.file_type().is_symlink() => {
+                out.push(symlink_diag(PLUGINS_DIR));
+                return Vec::new();
+            }
+            Ok(_) => {}
+        }
+        let top = list_dir(&base, PLUGINS_DIR, out);
+        let results: Vec<(Vec<PluginDir>, Vec<Diagnostic>)> = top
+            .into_par_iter()
+            .map(|entry| {
+                let mut found = Vec::new();
+                let mut diags = Vec::new();
+                scan_shard(&base, entry, &mut found, &mut diags);
+                (found, diags)
+            })
+            .collect();
+        let mut dirs = Vec::new();
+        for (found, diags) in results {
+            dirs.extend(found);
+            out.extend(diags);
+        }
+        dirs.sort_by(|a, b| a.rel.cmp(&b.rel));
+        dirs
+    }
+
+    /// Reads the files of one plugin folder.
+    pub fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
+        let path = self.root.join(&dir.rel);
+        let mut files = PluginFiles::default();
+        let mut has_versions_dir = false;
+        for entry in list_dir(&path, &dir.rel, out) {
+            let rel = format!("{}/{}", dir.rel, entry.name);
+            match (entry.name.as_str(), entry.kind) {
+                ("plugin.toml", Kind::File) => files.plugin_toml = read_text(&path.join("plugin.toml"), &rel, MAX_TOML_BYTES, out),
+                ("README.md", Kind::File) => files.readme = read_text(&path.join("README.md"), &rel, MAX_README_BYTES, out),
+                ("versions", Kind::Dir) => {
+                    has_versions_dir = true;
+                    self.read_versions(&path.join("versions"), &rel, &mut files, out);
+                }
+                _ => out.push(
+                    Diagnostic::error(rel, Code::UnexpectedFile, format!("unexpected {} in plugin folder `{}`", entry.kind.noun(), dir.rel))
+                        .hint("a plugin folder holds only `plugin.toml`, `README.md` and `versions/`; remove it"),
+                ),
+            }
+        }
+        if files.plugin_toml.is_none() && !out.iter().any(|d| d.file == format!("{}/plugin.toml", dir.rel)) {
+            out.push(
+                Diagnostic::error(format!("{}/plugin.toml", dir.rel), Code::MissingFile, format!("plugin folder `{}` has no `plugin.toml`", dir.rel))
+                    .hint("add `plugin.toml` with the plugin's name, description, license and owners"),
+            );
+        }
+        if !has_versions_dir {
+            out.push(
+                Diagnostic::error(format!("{}/versions", dir.rel), Code::MissingFile, format!("plugin `{}` has no `versions/` folder", dir.name))
+                    .hint("publish at least one version as `versions/<version>.toml`"),
+            );
+        }
+        files
+    }
+
+    fn read_versions(&self, path: &Path, rel: &str, files: &mut PluginFiles, out: &mut Vec<Diagnostic>) {
+        for entry in list_dir(path, rel, out) {
+            let file_rel = format!("{rel}/{}", entry.name);
+            match (entry.name.strip_suffix(".toml"), entry.kind) {
+                (Some(stem), Kind::File) if !stem.is_empty() => {
+                    if let Some(text) = read_text(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out) {
+                        files.versions.push((stem.to_owned(), text));
+                    }
+                }
+                _ => out.push(
+                    Diagnostic::error(file_rel, Code::UnexpectedFile, format!("unexpected {} in `{rel}`", entry.kind.noun()))
+                        .hint("`versions/` holds only `<version>.toml` files"),
+                ),
+            }
+        }
+        if files.versions.is_empty() && !out.iter().any(|d| d.file.starts_with(rel)) {
+            out.push(
+                Diagnostic::error(rel, Code::MissingFile, "`versions/` is empty")
+                    .hint("publish at least one version as `versions/<version>.toml`"),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Other,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "folder",
+            Kind::Other => "special file",
+        }
+    }
+}
+
+struct Entry {
+    name: String,
+    rel: String,
+    kind: Kind,
+}
+
+/// Lists a folder, sorted by name; symlinks and non-UTF-8 names are reported and skipped.
+fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
+    let reader = match fs::read_dir(path) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(Diagnostic::error(rel, Code::Io, format!("cannot read folder `{rel}`: {e}")));
+            return Vec::new();
+        }
+    };
+    let mut entries = Vec::new();
+    for item in reader {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                out.push(Diagnostic::error(rel, Code::Io, format!("cannot read folder `{rel}`: {e}")));
+                continue;
+            }
+        };
+        let Some(name) = item.file_name().to_str().map(str::to_owned) else {
+            out.push(
+                Diagnostic::error(rel, Code::UnexpectedFile, format!("a file name in `{rel}` is not UTF-8: {:?}", item.file_name()))
+                    .hint("rename or remove it"),
+            );
+            continue;
+        };
+        let child = format!("{rel}/{name}");
+        let kind = match item.file_type() {
+            Ok(t) if t.is_symlink() => {
+                out.push(symlink_diag(&child));
+                continue;
+            }
+            Ok(t) if t.is_dir() => Kind::Dir,
+            Ok(t) if t.is_file() => Kind::File,
+            _ => Kind::Other,
+        };
+        entries.push(Entry { name, rel: child, kind });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    entries
+}
+
+fn symlink_diag(rel: &str) -> Diagnostic {
+    Diagnostic::error(rel, Code::Symlink, format!("`{rel}` is a symbolic link"))
+        .hint("symbolic links are refused and never followed; replace it with the real file or folder")
+}
+
+/// Walks one top-level shard entry. Plugin folders sit exactly at the shard
+/// path of their own name; anything else must be a shard folder on the way.
+fn scan_shard(base: &Path, entry: Entry, found: &mut Vec<PluginDir>, out: &mut Vec<Diagnostic>) {
+    let under = entry.rel.strip_prefix("plugins/").unwrap_or(&entry.rel).to_owned();
+    if entry.kind != Kind::Dir {
+        out.push(
+            Diagnostic::error(&entry.rel, Code::UnexpectedFile, format!("unexpected {} `{}`", entry.kind.noun(), entry.rel))
+                .hint("`plugins/` holds only shard folders; see the layout in docs/index-format.md"),
+        );
+        return;
+    }
+    if let Ok(name) = PluginName::parse(&entry.name)
+        && name.folder() == under
+    {
+        found.push(PluginDir { rel: entry.rel, name: entry.name });
+        return;
+    }
+    if is_shard_prefix(&under) {
+        for child in list_dir(&base.join(&under), &entry.rel, out) {
+            scan_shard(base, child, found, out);
+        }
+        return;
+    }
+    let hint = match PluginName::parse(&entry.name) {
+        Ok(name) => format!("move it to `plugins/{}`", name.folder()),
+        Err(e) => format!("`{}` is not a valid plugin name ({e}); remove it", entry.name),
+    };
+    out.push(Diagnostic::error(&entry.rel, Code::MisplacedPlugin, format!("`{}` is not where the shard layout puts it", entry.rel)).hint(hint));
+}
+
+/// Whether `under` (a path below `plugins/`) is a shard folder some canonical name maps to.
+fn is_shard_prefix(under: &str) -> bool {
+    let parts: Vec<&str> = under.split('/').collect();
+    let canon = |s: &str| s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    match parts.as_slice() {
+        ["1"] | ["2"] | ["3"] => true,
+        ["3", c] => c.len() == 1 && c.starts_with(|ch: char| ch.is_ascii_lowercase()),
+        [ab] => ab.len() == 2 && canon(ab) && ab.starts_with(|ch: char| ch.is_ascii_lowercase()) && shard(&format!("{ab}xx")).starts_with(ab),
+        [ab, cd] => ab.len() == 2 && cd.len() == 2 && canon(ab) && canon(cd) && ab.starts_with(|ch: char| ch.is_ascii_lowercase()),
+        _ => false,
+    }
+}
+
+/// Reads a text file: refuses symlinks, caps the size, checks UTF-8.
+pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            out.push(symlink_diag(rel));
+            return None;
+        }
+        Ok(m) if !m.is_file() => {
+            out.push(Diagnostic::error(rel, Code::UnexpectedFile, format!("`{rel}` is not a regular file")));
+            return None;
+        }
+        Ok(m) if m.len() > cap => {
+            out.push(too_large(rel, cap));
+            return None;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
+            return None;
+        }
+    }
+    let mut bytes = Vec::new();
+    let read = fs::File::open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
+        return None;
+    }
+    // The file may have grown since the metadata call.
+    if bytes.len() as u64 > cap {
+        out.push(too_large(rel, cap));
+        return None;
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(Text { rel: rel.to_owned(), text }),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            let pos = Pos::of_span(&prefix, prefix.len()..prefix.len());
+            out.push(
+                Diagnostic::error(rel, Code::InvalidUtf8, format!("`{rel}` is not valid UTF-8 (byte {valid})"))
+                    .at(pos)
+                    .hint("save the file as UTF-8"),
+            );
+            None
+        }
+    }
+}
+
+fn too_large(rel: &str, cap: u64) -> Diagnostic {
+    Diagnostic::error(rel, Code::FileTooLarge, format!("`{rel}` is larger than {} KiB", cap / 1024))
+        .hint("manifests are small; large content belongs in the artifact")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_prefixes() {
+        for ok in ["1", "2", "3", "3/a", "he", "he/ll", "a-/b1"] {
+            assert!(is_shard_prefix(ok), "{ok}");
+        }
+        for bad in ["4", "He", "h", "hel", "he/l", "3/ab", "he/ll/x", "1a"] {
+            assert!(!is_shard_prefix(bad), "{bad}");
+        }
+    }
+}
