@@ -61,10 +61,21 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// A step in the key path of a value inside a TOML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: String,
     pub pos: Option<Pos>,
+    /// Where in `file` the problem is, as a key path, until it is resolved
+    /// into `pos`. Rules name the field; positions are computed only when a
+    /// problem is found, so the valid path never pays for them.
+    pub field: Option<Vec<Step>>,
     pub code: Code,
     pub severity: Severity,
     pub message: String,
@@ -76,6 +87,7 @@ impl Diagnostic {
         Diagnostic {
             file: file.into(),
             pos: None,
+            field: None,
             code,
             severity: Severity::Error,
             message: message.into(),
@@ -92,6 +104,11 @@ impl Diagnostic {
 
     pub fn at(mut self, pos: Pos) -> Diagnostic {
         self.pos = Some(pos);
+        self
+    }
+
+    pub fn at_field(mut self, path: Vec<Step>) -> Diagnostic {
+        self.field = Some(path);
         self
     }
 

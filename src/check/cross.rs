@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Loaded;
-use crate::diagnostic::{Code, Diagnostic, Pos};
+use crate::diagnostic::{Code, Diagnostic, Pos, Step};
 use crate::manifest::structure::suggest;
 use crate::manifest::types::RegistryConfig;
 
@@ -24,11 +24,15 @@ fn plugin_toml(p: &Loaded) -> String {
 }
 
 fn name_site(p: &Loaded, code: Code, message: String) -> Diagnostic {
-    let d = Diagnostic::error(plugin_toml(p), code, message);
-    match &p.info {
-        Some(info) => d.at(info.name_pos),
-        None => d,
-    }
+    Diagnostic::error(plugin_toml(p), code, message).at_field(field(&["name"]))
+}
+
+fn field(keys: &[&str]) -> Vec<Step> {
+    keys.iter().map(|k| Step::Key((*k).to_owned())).collect()
+}
+
+fn dep_field(name: &str) -> Vec<Step> {
+    field(&["dependencies", name])
 }
 
 /// Canonical-name uniqueness and confusable skeletons. Returns canonical name → plugin index.
@@ -96,7 +100,7 @@ fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, u
                 };
                 out.push(
                     Diagnostic::error(&r.file, Code::UnknownDependency, format!("dependency `{}` is not a plugin in this registry", dep.name))
-                        .at(dep.pos)
+                        .at_field(dep_field(&dep.name))
                         .hint(hint),
                 );
                 continue;
@@ -105,7 +109,7 @@ fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, u
             if t.name.as_str() != dep.name {
                 out.push(
                     Diagnostic::warning(&r.file, Code::UnknownDependency, format!("dependency `{}` is spelled `{}` by its plugin", dep.name, t.name))
-                        .at(dep.pos)
+                        .at_field(dep_field(&dep.name))
                         .hint(format!("write `{}`", t.name)),
                 );
             }
@@ -119,7 +123,7 @@ fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, u
                 };
                 out.push(
                     Diagnostic::error(&r.file, Code::UnsatisfiableDependency, format!("no non-yanked version of `{}` matches `{}`", t.name, dep.req))
-                        .at(dep.pos)
+                        .at_field(dep_field(&dep.name))
                         .hint(hint),
                 );
             }
@@ -129,25 +133,26 @@ fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, u
 
 fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
     let exists = |name: &str| by_canonical.contains_key(&crate::manifest::name::canonical(name));
-    let mut report = |file: String, name: &str, pos: Option<Pos>| {
-        let mut d = Diagnostic::error(file, Code::UnknownReplacement, format!("replacement `{name}` is not a plugin in this registry"))
-            .hint("name a published plugin, or drop `replacement`");
-        d.pos = pos;
-        out.push(d);
+    let mut report = |file: String, name: &str| {
+        out.push(
+            Diagnostic::error(file, Code::UnknownReplacement, format!("replacement `{name}` is not a plugin in this registry"))
+                .at_field(field(&["deprecated", "replacement"]))
+                .hint("name a published plugin, or drop `replacement`"),
+        );
     };
     if let Some(info) = &p.info
         && let Some(r) = info.manifest.deprecated.as_ref().and_then(|d| d.replacement())
         && crate::manifest::name::PluginName::parse(r).is_ok()
         && !exists(r)
     {
-        report(plugin_toml(p), r, info.replacement_pos);
+        report(plugin_toml(p), r);
     }
     for rel in &p.releases {
         if let Some(r) = rel.parsed.manifest.deprecated.as_ref().and_then(|d| d.replacement())
             && crate::manifest::name::PluginName::parse(r).is_ok()
             && !exists(r)
         {
-            report(rel.file.clone(), r, rel.parsed.replacement_pos);
+            report(rel.file.clone(), r);
         }
     }
 }
@@ -250,6 +255,8 @@ fn report_cycle(plugins: &[Loaded], edges: &[Vec<(usize, usize, usize)>], mut co
     let release = &plugins[first].releases[ri];
     let mut d = Diagnostic::error(&release.file, Code::DependencyCycle, format!("dependency cycle: {}", shown.join(" → ")))
         .hint("plugins cannot depend on each other in a circle; move the shared part into its own plugin");
-    d.pos = release.parsed.deps.get(di).map(|dep| dep.pos);
+    if let Some(dep) = release.parsed.deps.get(di) {
+        d = d.at_field(dep_field(&dep.name));
+    }
     out.push(d);
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::diagnostic::{self, Diagnostic};
-use crate::manifest::document::SourceFile;
+use crate::manifest::document::{Document, SourceFile};
 use crate::manifest::name::PluginName;
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
@@ -72,7 +72,9 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         loaded.push(l);
         diags.extend(d);
     }
+    let before = diags.len();
     cross::check(&loaded, reg, &mut diags);
+    resolve_positions(&source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
 
     let plugins = loaded.len();
@@ -83,6 +85,20 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         _ => None,
     };
     Ok(Checked { diagnostics: diags, registry, plugins, versions })
+}
+
+/// Places cross-plugin findings, which name a field, by re-reading their files.
+fn resolve_positions(source: &IndexSource, diags: &mut [Diagnostic]) {
+    let mut files: Vec<String> = diags.iter().filter(|d| d.pos.is_none() && d.field.is_some()).map(|d| d.file.clone()).collect();
+    files.sort();
+    files.dedup();
+    for file in files {
+        let mut ignored = Vec::new();
+        let Some(text) = crate::source::read_text(&source.root().join(&file), &file, crate::source::MAX_TOML_BYTES, &mut ignored) else { continue };
+        if let Ok(doc) = Document::parse(SourceFile { path: &file, text: &text.text }) {
+            doc.resolve(diags);
+        }
+    }
 }
 
 fn load_plugin(source: &IndexSource, dir: &PluginDir, reg: &RegistryConfig) -> (Loaded, Vec<Diagnostic>) {

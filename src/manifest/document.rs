@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Code, Diagnostic, Pos};
+use crate::diagnostic::{Code, Diagnostic, Pos, Step};
 
 /// A step in a path to a value: a table key or an array index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,32 @@ impl<'a> SourceFile<'a> {
     pub fn warning(&self, span: Range<usize>, code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic::warning(self.path, code, message).at(Pos::of_span(self.text, span))
     }
+}
+
+/// Makes diagnostics about fields of one file without needing its parse
+/// tree; [`Document::resolve`] turns the field paths into positions later.
+#[derive(Clone, Copy)]
+pub struct FileRef<'a> {
+    pub path: &'a str,
+}
+
+impl FileRef<'_> {
+    pub fn error_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(self.path, code, message).at_field(steps(path))
+    }
+
+    pub fn warning_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(self.path, code, message).at_field(steps(path))
+    }
+}
+
+pub fn steps(path: &[Key<'_>]) -> Vec<Step> {
+    path.iter()
+        .map(|k| match k {
+            Key::Field(f) => Step::Key((*f).to_owned()),
+            Key::Index(i) => Step::Index(*i),
+        })
+        .collect()
 }
 
 /// A parsed TOML document that keeps its spans.
@@ -94,44 +120,20 @@ impl<'a> Document<'a> {
         span
     }
 
-    /// The span of the key (not the value) at `path`, falling back to the value.
-    pub fn key_span_of(&self, path: &[Key<'_>]) -> Range<usize> {
-        if let Some((Key::Field(last), parent)) = path.split_last() {
-            let parent_table = if parent.is_empty() {
-                Some(self.root.get_ref())
-            } else {
-                self.value_at(parent).and_then(|v| v.as_table())
-            };
-            if let Some((k, _)) = parent_table.and_then(|t| t.get_key_value(*last)) {
-                return k.span();
+    /// Sets the position of every diagnostic about this file that names a field.
+    pub fn resolve(&self, diags: &mut [Diagnostic]) {
+        for d in diags.iter_mut().filter(|d| d.pos.is_none() && d.file == self.source.path) {
+            if let Some(field) = &d.field {
+                let keys: Vec<Key<'_>> = field
+                    .iter()
+                    .map(|s| match s {
+                        Step::Key(k) => Key::Field(k.as_str()),
+                        Step::Index(i) => Key::Index(*i),
+                    })
+                    .collect();
+                d.pos = Some(Pos::of_span(self.source.text, self.span_of(&keys)));
             }
         }
-        self.span_of(path)
-    }
-
-    fn value_at(&self, path: &[Key<'_>]) -> Option<&DeValue<'a>> {
-        let (first, rest) = path.split_first()?;
-        let Key::Field(f) = first else { return None };
-        let mut value = self.root.get_ref().get(*f)?.get_ref();
-        for key in rest {
-            value = match key {
-                Key::Field(f) => value.as_table()?.get(*f)?.get_ref(),
-                Key::Index(i) => value.as_array()?.get(*i)?.get_ref(),
-            };
-        }
-        Some(value)
-    }
-
-    pub fn error_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
-        self.source.error(self.span_of(path), code, message)
-    }
-
-    pub fn warning_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
-        self.source.warning(self.span_of(path), code, message)
-    }
-
-    pub fn pos_of(&self, path: &[Key<'_>]) -> Pos {
-        Pos::of_span(self.source.text, self.span_of(path))
     }
 
     /// Reports strings holding control characters (other than tab and, in
@@ -149,8 +151,8 @@ impl<'a> Document<'a> {
 
     /// Deserialises the document into `T`. The structure has been checked
     /// against the schema already, so an error here is a value problem.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
-        let de = toml::de::Deserializer::from(self.root.clone());
+    pub fn deserialize<T: DeserializeOwned>(self) -> Result<T, Diagnostic> {
+        let de = toml::de::Deserializer::from(self.root);
         T::deserialize(de).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             self.source
@@ -247,8 +249,6 @@ mod tests {
         let d = doc(text);
         let span = d.span_of(&[Key::Field("t"), Key::Field("x"), Key::Index(1)]);
         assert_eq!(&text[span], "\"q\"");
-        let key = d.key_span_of(&[Key::Field("t"), Key::Field("x")]);
-        assert_eq!(&text[key], "x");
     }
 
     #[test]

@@ -11,17 +11,15 @@ pub mod types;
 use semver::{Version, VersionReq};
 use serde::de::DeserializeOwned;
 
-use crate::diagnostic::{Diagnostic, Pos};
-use document::{Document, Key, SourceFile};
+use crate::diagnostic::Diagnostic;
+use document::{Document, FileRef, SourceFile};
 use schema::FileKind;
 use types::{PluginManifest, RegistryConfig, VersionManifest};
 
-/// A valid `plugin.toml` with the positions cross-file rules point at.
+/// A valid `plugin.toml`.
 #[derive(Debug, Clone)]
 pub struct ParsedPlugin {
     pub manifest: PluginManifest,
-    pub name_pos: Pos,
-    pub replacement_pos: Option<Pos>,
 }
 
 /// A version manifest that parsed, with its typed version and requirements.
@@ -29,28 +27,28 @@ pub struct ParsedPlugin {
 pub struct ParsedVersion {
     pub version: Version,
     pub engine: VersionReq,
-    pub deps: Vec<DepSite>,
+    pub deps: Vec<Dep>,
     pub manifest: VersionManifest,
-    pub replacement_pos: Option<Pos>,
 }
 
-/// One dependency of a version, with where it is written.
+/// One dependency of a version, with its parsed requirement.
 #[derive(Debug, Clone)]
-pub struct DepSite {
+pub struct Dep {
     pub name: String,
     pub req: VersionReq,
     pub optional: bool,
-    pub pos: Pos,
 }
 
-/// Parses, structure-checks and deserialises one file; `None` when its
-/// structure is broken (the problems are in `out`).
-fn load<'a, T: DeserializeOwned>(
+/// Parses, structure-checks and deserialises one file, then applies `rules`.
+/// `None` when its structure is broken. Positions of rule findings are
+/// resolved here, re-parsing the text only when there is something to place.
+fn load<T: DeserializeOwned, R>(
     kind: FileKind,
-    source: SourceFile<'a>,
+    source: SourceFile<'_>,
     multiline_ok: &[&str],
     out: &mut Vec<Diagnostic>,
-) -> Option<(Document<'a>, T)> {
+    rules: impl FnOnce(&T, FileRef<'_>, &mut Vec<Diagnostic>) -> Option<R>,
+) -> Option<(T, R)> {
     let doc = match Document::parse(source) {
         Ok(doc) => doc,
         Err(errors) => {
@@ -64,60 +62,56 @@ fn load<'a, T: DeserializeOwned>(
         out.extend(structural);
         return None;
     }
-    match doc.deserialize::<T>() {
-        Ok(value) => Some((doc, value)),
+    let value = match doc.deserialize::<T>() {
+        Ok(value) => value,
         Err(d) => {
             out.push(d);
-            None
+            return None;
         }
+    };
+    let before = out.len();
+    let extra = rules(&value, FileRef { path: source.path }, out);
+    if out.len() > before
+        && let Ok(doc) = Document::parse(source)
+    {
+        doc.resolve(&mut out[before..]);
     }
+    Some((value, extra?))
 }
 
 pub fn parse_registry(source: SourceFile<'_>, out: &mut Vec<Diagnostic>) -> Option<RegistryConfig> {
-    let (doc, config) = load::<RegistryConfig>(FileKind::Registry, source, &["description"], out)?;
-    rules::registry(&doc, &config, out);
+    let (config, ()) = load(FileKind::Registry, source, &["description"], out, |c, file, out| {
+        rules::registry(&file, c, out);
+        Some(())
+    })?;
     Some(config)
 }
 
 /// Parses `plugin.toml` found in the folder named `folder`.
 pub fn parse_plugin(source: SourceFile<'_>, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<ParsedPlugin> {
-    let (doc, manifest) = load::<PluginManifest>(FileKind::Plugin, source, &["message", "deprecated"], out)?;
-    rules::plugin(&doc, &manifest, folder, reg, out);
-    let replacement_pos = replacement_pos(&doc, manifest.deprecated.as_ref());
-    Some(ParsedPlugin {
-        name_pos: doc.pos_of(&[Key::Field("name")]),
-        replacement_pos,
-        manifest,
-    })
+    let (manifest, ()) = load(FileKind::Plugin, source, &["message", "deprecated"], out, |p, file, out| {
+        rules::plugin(&file, p, folder, reg, out);
+        Some(())
+    })?;
+    Some(ParsedPlugin { manifest })
 }
 
 /// Parses `versions/<stem>.toml` of the plugin in folder `plugin`.
 pub fn parse_version(source: SourceFile<'_>, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<ParsedVersion> {
-    let (doc, manifest) = load::<VersionManifest>(FileKind::Version, source, &["message", "deprecated"], out)?;
-    let version = rules::version(&doc, &manifest, stem, plugin, reg, out)?;
+    let (manifest, version) = load(FileKind::Version, source, &["message", "deprecated"], out, |v: &VersionManifest, file, out| {
+        rules::version(&file, v, stem, plugin, reg, out)
+    })?;
     let engine = VersionReq::parse(&manifest.engine).ok()?;
     let deps = manifest
         .dependencies
         .iter()
         .filter_map(|(name, spec)| {
-            Some(DepSite {
+            Some(Dep {
                 name: name.clone(),
                 req: VersionReq::parse(spec.requirement()).ok()?,
                 optional: spec.optional(),
-                pos: doc.pos_of(&[Key::Field("dependencies"), Key::Field(name)]),
             })
         })
         .collect();
-    Some(ParsedVersion {
-        replacement_pos: replacement_pos(&doc, manifest.deprecated.as_ref()),
-        version,
-        engine,
-        deps,
-        manifest,
-    })
-}
-
-fn replacement_pos(doc: &Document<'_>, d: Option<&types::Deprecation>) -> Option<Pos> {
-    d.and_then(|d| d.replacement())
-        .map(|_| doc.pos_of(&[Key::Field("deprecated"), Key::Field("replacement")]))
+    Some(ParsedVersion { version, engine, deps, manifest })
 }

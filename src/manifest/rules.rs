@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::document::{Document, Key};
+use super::document::{FileRef, Key};
 use super::name::{NameError, PluginName};
 use super::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
 use crate::diagnostic::{Code, Diagnostic};
@@ -15,7 +15,7 @@ fn f(name: &str) -> Key<'_> {
     Key::Field(name)
 }
 
-pub fn registry(doc: &Document<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+pub fn registry(doc: &FileRef<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     if !is_dns_name(&r.id) {
         out.push(
             doc.error_at(&[f("id")], Code::InvalidRegistry, format!("`id` must be a lowercase DNS-style name, found `{}`", r.id))
@@ -52,7 +52,7 @@ pub fn registry(doc: &Document<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic
 }
 
 /// Checks `plugin.toml`; `folder` is the name of the folder holding it.
-pub fn plugin(doc: &Document<'_>, p: &PluginManifest, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+pub fn plugin(doc: &FileRef<'_>, p: &PluginManifest, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     match PluginName::parse(&p.name) {
         Err(e) => out.push(doc.error_at(&[f("name")], Code::InvalidName, format!("invalid plugin name `{}`: {e}", p.name)).hint(name_hint(&e))),
         Ok(name) => {
@@ -124,7 +124,7 @@ pub fn plugin(doc: &Document<'_>, p: &PluginManifest, folder: &str, reg: &Regist
 
 /// Checks one version manifest; `stem` is its file name without `.toml` and
 /// `plugin` the plugin's folder name. Returns the parsed version when valid.
-pub fn version(doc: &Document<'_>, v: &VersionManifest, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<semver::Version> {
+pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<semver::Version> {
     let parsed = match semver::Version::parse(&v.version) {
         Ok(parsed) => Some(parsed),
         Err(e) => {
@@ -217,7 +217,7 @@ pub fn version(doc: &Document<'_>, v: &VersionManifest, stem: &str, plugin: &str
     parsed
 }
 
-fn requirement(doc: &Document<'_>, at: &[Key<'_>], req: &str, what: &str, out: &mut Vec<Diagnostic>) {
+fn requirement(doc: &FileRef<'_>, at: &[Key<'_>], req: &str, what: &str, out: &mut Vec<Diagnostic>) {
     if let Err(e) = semver::VersionReq::parse(req) {
         out.push(
             doc.error_at(at, Code::InvalidRequirement, format!("`{what}` is not a SemVer requirement: {e}"))
@@ -226,7 +226,7 @@ fn requirement(doc: &Document<'_>, at: &[Key<'_>], req: &str, what: &str, out: &
     }
 }
 
-fn description(doc: &Document<'_>, at: &[Key<'_>], d: &str, out: &mut Vec<Diagnostic>) {
+fn description(doc: &FileRef<'_>, at: &[Key<'_>], d: &str, out: &mut Vec<Diagnostic>) {
     let n = d.chars().count();
     if d.trim().is_empty() {
         out.push(doc.error_at(at, Code::InvalidDescription, "the description is empty").hint("say in one line what the plugin does"));
@@ -237,7 +237,7 @@ fn description(doc: &Document<'_>, at: &[Key<'_>], d: &str, out: &mut Vec<Diagno
     }
 }
 
-fn license(doc: &Document<'_>, l: &str, out: &mut Vec<Diagnostic>) {
+fn license(doc: &FileRef<'_>, l: &str, out: &mut Vec<Diagnostic>) {
     if let Err(e) = spdx::Expression::parse(l) {
         let hint = match spdx::Expression::canonicalize(l) {
             Ok(Some(canon)) if spdx::Expression::parse(&canon).is_ok() => format!("did you mean `{canon}`?"),
@@ -250,7 +250,7 @@ fn license(doc: &Document<'_>, l: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn deprecation(doc: &Document<'_>, at: &[Key<'_>], d: &Deprecation, own: Option<&str>, out: &mut Vec<Diagnostic>) {
+fn deprecation(doc: &FileRef<'_>, at: &[Key<'_>], d: &Deprecation, own: Option<&str>, out: &mut Vec<Diagnostic>) {
     if d.message().trim().is_empty() {
         out.push(doc.error_at(at, Code::InvalidValue, "the deprecation message is empty").hint("say why, and what to use instead"));
     }

@@ -121,8 +121,8 @@ impl IndexSource {
         for entry in list_dir(&path, &dir.rel, out) {
             let rel = format!("{}/{}", dir.rel, entry.name);
             match (entry.name.as_str(), entry.kind) {
-                ("plugin.toml", Kind::File) => files.plugin_toml = read_text(&path.join("plugin.toml"), &rel, MAX_TOML_BYTES, out),
-                ("README.md", Kind::File) => files.readme = read_text(&path.join("README.md"), &rel, MAX_README_BYTES, out),
+                ("plugin.toml", Kind::File) => files.plugin_toml = read_regular(&path.join("plugin.toml"), &rel, MAX_TOML_BYTES, out),
+                ("README.md", Kind::File) => files.readme = read_regular(&path.join("README.md"), &rel, MAX_README_BYTES, out),
                 ("versions", Kind::Dir) => {
                     has_versions_dir = true;
                     self.read_versions(&path.join("versions"), &rel, &mut files, out);
@@ -153,7 +153,7 @@ impl IndexSource {
             let file_rel = format!("{rel}/{}", entry.name);
             match (entry.name.strip_suffix(".toml"), entry.kind) {
                 (Some(stem), Kind::File) if !stem.is_empty() => {
-                    if let Some(text) = read_text(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out) {
+                    if let Some(text) = read_regular(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out) {
                         files.versions.push((stem.to_owned(), text));
                     }
                 }
@@ -289,29 +289,45 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
             out.push(symlink_diag(rel));
-            return None;
+            None
         }
         Ok(m) if !m.is_file() => {
             out.push(Diagnostic::error(rel, Code::UnexpectedFile, format!("`{rel}` is not a regular file")));
-            return None;
+            None
         }
         Ok(m) if m.len() > cap => {
             out.push(too_large(rel, cap));
-            return None;
+            None
         }
-        Ok(_) => {}
+        Ok(_) => read_regular(path, rel, cap, out),
         Err(e) => {
             out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
-            return None;
+            None
         }
     }
-    let mut bytes = Vec::new();
-    let read = fs::File::open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
+}
+
+/// Reads a file a directory listing said is regular. Opening with
+/// `O_NOFOLLOW` refuses a symlink swapped in since; the cap bounds the read.
+fn read_regular(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut bytes = Vec::with_capacity(4096);
+    let read = options.open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            out.push(symlink_diag(rel));
+            return None;
+        }
         out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
         return None;
     }
-    // The file may have grown since the metadata call.
     if bytes.len() as u64 > cap {
         out.push(too_large(rel, cap));
         return None;
