@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use crate::printer::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "plugdex", version, about = "Turns a git repository of plugin manifests into a signed, static plugin registry")]
+#[command(
+    name = "plugdex",
+    version,
+    about = "Turns a git repository of plugin manifests into a signed, static plugin registry"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

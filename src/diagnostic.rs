@@ -66,6 +66,8 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 pub enum Step {
     Key(String),
     Index(usize),
+    /// Last step only: point at the key itself rather than its value.
+    KeyName,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +92,7 @@ impl Diagnostic {
             field: None,
             code,
             severity: Severity::Error,
-            message: message.into(),
+            message: printable(&message.into()),
             hint: None,
         }
     }
@@ -113,7 +115,7 @@ impl Diagnostic {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into());
+        self.hint = Some(printable(&hint.into()));
         self
     }
 
@@ -125,6 +127,27 @@ impl Diagnostic {
     fn key(&self) -> (&str, Option<Pos>, &'static str, &str) {
         (&self.file, self.pos, self.code.as_str(), &self.message)
     }
+}
+
+/// Text from a manifest made safe to print: control and bidirectional
+/// characters become `\u{..}` escapes, so a message can never move the
+/// cursor, fake a line of output or reorder what a reviewer sees.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_unprintable(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Control characters and the bidirectional embedding, override and isolate marks.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Sorts diagnostics by file, line and column, and drops exact duplicates.
@@ -235,7 +258,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "{}", c.as_str());
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '-' || ch.is_ascii_digit()));
+            assert!(
+                c.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-' || ch.is_ascii_digit())
+            );
         }
     }
 }

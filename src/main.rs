@@ -21,7 +21,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Invalid) => ExitCode::from(1),
         Err(e) => {
             // A closed pipe (`plugdex check | head`) is not a failure.
-            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {e}");
@@ -50,7 +52,14 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 eprintln!("error: {} in {scope}", count(errors, "error", warnings));
                 Ok(Outcome::Invalid)
             } else {
-                eprintln!("checked {scope}: {}", if warnings > 0 { count(0, "error", warnings) } else { "no problems".to_owned() });
+                eprintln!(
+                    "checked {scope}: {}",
+                    if warnings > 0 {
+                        count(0, "error", warnings)
+                    } else {
+                        "no problems".to_owned()
+                    }
+                );
                 Ok(Outcome::Ok)
             }
         }
@@ -61,7 +70,10 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             }
             Ok(Outcome::Ok)
         }
-        Command::Schema { write: Some(dir), check } => {
+        Command::Schema {
+            write: Some(dir),
+            check,
+        } => {
             let mut stale = Vec::new();
             for kind in FileKind::ALL {
                 let path = dir.join(kind.schema_file());
@@ -72,15 +84,21 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 if check {
                     stale.push(path.display().to_string());
                 } else {
-                    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-                    std::fs::write(&path, kind.schema_text()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+                    std::fs::write(&path, kind.schema_text())
+                        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
                     eprintln!("wrote {}", path.display());
                 }
             }
             if stale.is_empty() {
                 Ok(Outcome::Ok)
             } else {
-                eprintln!("error: out-of-date schemas: {}\n   = hint: run `plugdex schema --write {}`", stale.join(", "), dir.display());
+                eprintln!(
+                    "error: out-of-date schemas: {}\n   = hint: run `plugdex schema --write {}`",
+                    stale.join(", "),
+                    dir.display()
+                );
                 Ok(Outcome::Invalid)
             }
         }

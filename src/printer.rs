@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, is_unprintable, printable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -40,30 +40,54 @@ fn human(diags: &[Diagnostic], root: &Path) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(s, "{level}[{}]: {}", d.code.as_str(), d.message);
-        let path = display_path(root, &d.file);
+        let _ = writeln!(s, "{level}[{}]: {}", d.code.as_str(), printable(&d.message));
+        let path = printable(&display_path(root, &d.file));
         match d.pos {
             None => {
                 let _ = writeln!(s, "  --> {path}");
             }
             Some(pos) => {
                 let _ = writeln!(s, "  --> {path}:{}:{}", pos.line, pos.column);
-                let text = cache
-                    .entry(d.file.as_str())
-                    .or_insert_with(|| std::fs::read(root.join(&d.file)).ok().map(|b| String::from_utf8_lossy(&b).into_owned()));
-                if let Some(line) = text.as_deref().and_then(|t| t.lines().nth(pos.line as usize - 1)) {
+                let text = cache.entry(d.file.as_str()).or_insert_with(|| {
+                    std::fs::read(root.join(&d.file))
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                });
+                if let Some(line) = text
+                    .as_deref()
+                    .and_then(|t| t.lines().nth(pos.line as usize - 1))
+                {
                     let num = pos.line.to_string();
                     let pad = " ".repeat(num.len());
-                    let shown: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-                    let caret_pad: String = shown.chars().take(pos.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                    // Tabs keep alignment; other control and bidi characters are
+                    // shown as U+FFFD so the terminal never acts on them.
+                    let shown: String = line
+                        .chars()
+                        .map(|c| {
+                            if c != '\t' && is_unprintable(c) {
+                                '\u{FFFD}'
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
+                    let caret_pad: String = shown
+                        .chars()
+                        .take(pos.column as usize - 1)
+                        .map(|c| if c == '\t' { '\t' } else { ' ' })
+                        .collect();
                     let _ = writeln!(s, "{pad} |");
                     let _ = writeln!(s, "{num} | {shown}");
-                    let _ = writeln!(s, "{pad} | {caret_pad}{}", "^".repeat(pos.len.max(1) as usize));
+                    let _ = writeln!(
+                        s,
+                        "{pad} | {caret_pad}{}",
+                        "^".repeat(pos.len.max(1) as usize)
+                    );
                 }
             }
         }
         if let Some(h) = &d.hint {
-            let _ = writeln!(s, "   = hint: {h}");
+            let _ = writeln!(s, "   = hint: {}", printable(h));
         }
         s.push('\n');
     }
@@ -80,12 +104,13 @@ fn json(diags: &[Diagnostic], root: &Path) -> String {
                 "column": d.pos.map(|p| p.column),
                 "code": d.code.as_str(),
                 "severity": d.severity,
-                "message": d.message,
-                "hint": d.hint,
+                "message": printable(&d.message),
+                "hint": d.hint.as_deref().map(printable),
             })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": items })).expect("JSON values serialise");
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": items }))
+        .expect("JSON values serialise");
     s.push('\n');
     s
 }
@@ -99,13 +124,19 @@ fn github(diags: &[Diagnostic], root: &Path) -> String {
         };
         let mut props = format!("file={}", escape_property(&display_path(root, &d.file)));
         if let Some(p) = d.pos {
-            let _ = write!(props, ",line={},col={},endColumn={}", p.line, p.column, p.column + p.len);
+            let _ = write!(
+                props,
+                ",line={},col={},endColumn={}",
+                p.line,
+                p.column,
+                p.column + p.len
+            );
         }
         let _ = write!(props, ",title={}", escape_property(d.code.as_str()));
-        let mut message = d.message.clone();
+        let mut message = printable(&d.message);
         if let Some(h) = &d.hint {
             message.push_str("\nhint: ");
-            message.push_str(h);
+            message.push_str(&printable(h));
         }
         let _ = writeln!(s, "::{level} {props}::{}", escape_data(&message));
     }
@@ -113,7 +144,9 @@ fn github(diags: &[Diagnostic], root: &Path) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -127,9 +160,17 @@ mod tests {
 
     fn sample() -> Vec<Diagnostic> {
         vec![
-            Diagnostic::error("plugins/2/ab/plugin.toml", Code::UnknownField, "unknown field `licence`")
-                .at(Pos { line: 3, column: 1, len: 7 })
-                .hint("did you mean `license`?"),
+            Diagnostic::error(
+                "plugins/2/ab/plugin.toml",
+                Code::UnknownField,
+                "unknown field `licence`",
+            )
+            .at(Pos {
+                line: 3,
+                column: 1,
+                len: 7,
+            })
+            .hint("did you mean `license`?"),
         ]
     }
 

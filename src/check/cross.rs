@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Loaded;
-use crate::diagnostic::{Code, Diagnostic, Pos, Step};
+use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::manifest::structure::suggest;
 use crate::manifest::types::RegistryConfig;
 
@@ -31,7 +31,15 @@ fn field(keys: &[&str]) -> Vec<Step> {
     keys.iter().map(|k| Step::Key((*k).to_owned())).collect()
 }
 
+/// Points at the dependency's name (the key), not its requirement.
 fn dep_field(name: &str) -> Vec<Step> {
+    let mut f = dep_req_field(name);
+    f.push(Step::KeyName);
+    f
+}
+
+/// Points at the dependency's requirement.
+fn dep_req_field(name: &str) -> Vec<Step> {
     field(&["dependencies", name])
 }
 
@@ -68,8 +76,16 @@ fn versions(p: &Loaded, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     let max = reg.policy.max_versions as usize;
     if p.releases.len() > max {
         out.push(
-            Diagnostic::error(format!("{}/versions", p.dir), Code::TooManyVersions, format!("`{}` has {} versions; the policy allows {max}", p.name, p.releases.len()))
-                .hint("ask the registry's maintainers to raise `policy.max_versions`"),
+            Diagnostic::error(
+                format!("{}/versions", p.dir),
+                Code::TooManyVersions,
+                format!(
+                    "`{}` has {} versions; the policy allows {max}",
+                    p.name,
+                    p.releases.len()
+                ),
+            )
+            .hint("ask the registry's maintainers to raise `policy.max_versions`"),
         );
     }
     // Releases are sorted, so versions equal but for build metadata are adjacent.
@@ -77,21 +93,32 @@ fn versions(p: &Loaded, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
         let (a, b) = (&pair[0].parsed.version, &pair[1].parsed.version);
         if a.cmp_precedence(b).is_eq() {
             out.push(
-                Diagnostic::error(&pair[1].file, Code::DuplicateVersion, format!("version `{b}` differs from `{a}` only in build metadata"))
-                    .at(Pos::start())
-                    .hint("bump the version instead; build metadata does not make a new version"),
+                Diagnostic::error(
+                    &pair[1].file,
+                    Code::DuplicateVersion,
+                    format!("version `{b}` differs from `{a}` only in build metadata"),
+                )
+                .at_field(field(&["version"]))
+                .hint("bump the version instead; build metadata does not make a new version"),
             );
         }
     }
 }
 
-fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
+fn dependencies(
+    p: &Loaded,
+    plugins: &[Loaded],
+    by_canonical: &HashMap<String, usize>,
+    out: &mut Vec<Diagnostic>,
+) {
     for r in &p.releases {
         for dep in &r.parsed.deps {
             let canonical = crate::manifest::name::canonical(&dep.name);
             let Some(&target) = by_canonical.get(&canonical) else {
                 // Self-dependencies and bad names are reported per file.
-                if canonical == p.name.canonical() || crate::manifest::name::PluginName::parse(&dep.name).is_err() {
+                if canonical == p.name.canonical()
+                    || crate::manifest::name::PluginName::parse(&dep.name).is_err()
+                {
                     continue;
                 }
                 let hint = match suggest(&dep.name, plugins.iter().map(|q| q.name.as_str())) {
@@ -99,32 +126,63 @@ fn dependencies(p: &Loaded, plugins: &[Loaded], by_canonical: &HashMap<String, u
                     None => "check the spelling, or publish that plugin first".to_owned(),
                 };
                 out.push(
-                    Diagnostic::error(&r.file, Code::UnknownDependency, format!("dependency `{}` is not a plugin in this registry", dep.name))
-                        .at_field(dep_field(&dep.name))
-                        .hint(hint),
+                    Diagnostic::error(
+                        &r.file,
+                        Code::UnknownDependency,
+                        format!("dependency `{}` is not a plugin in this registry", dep.name),
+                    )
+                    .at_field(dep_field(&dep.name))
+                    .hint(hint),
                 );
                 continue;
             };
             let t = &plugins[target];
+            if t.name == p.name {
+                continue; // reported per file as `self-dependency`
+            }
             if t.name.as_str() != dep.name {
                 out.push(
-                    Diagnostic::warning(&r.file, Code::UnknownDependency, format!("dependency `{}` is spelled `{}` by its plugin", dep.name, t.name))
-                        .at_field(dep_field(&dep.name))
-                        .hint(format!("write `{}`", t.name)),
+                    Diagnostic::warning(
+                        &r.file,
+                        Code::UnknownDependency,
+                        format!(
+                            "dependency `{}` is spelled `{}` by its plugin",
+                            dep.name, t.name
+                        ),
+                    )
+                    .at_field(dep_field(&dep.name))
+                    .hint(format!("write `{}`", t.name)),
                 );
             }
-            let satisfied = t.releases.iter().any(|c| !c.is_yanked() && dep.req.matches(&c.parsed.version));
+            let satisfied = t
+                .releases
+                .iter()
+                .any(|c| !c.is_yanked() && dep.req.matches(&c.parsed.version));
             if !satisfied && !t.releases.is_empty() {
-                let available: Vec<String> = t.releases.iter().filter(|c| !c.is_yanked()).rev().take(5).map(|c| c.parsed.version.to_string()).collect();
+                let available: Vec<String> = t
+                    .releases
+                    .iter()
+                    .filter(|c| !c.is_yanked())
+                    .rev()
+                    .take(5)
+                    .map(|c| c.parsed.version.to_string())
+                    .collect();
                 let hint = if available.is_empty() {
                     format!("every version of `{}` is yanked", t.name)
                 } else {
                     format!("available (newest first): {}", available.join(", "))
                 };
                 out.push(
-                    Diagnostic::error(&r.file, Code::UnsatisfiableDependency, format!("no non-yanked version of `{}` matches `{}`", t.name, dep.req))
-                        .at_field(dep_field(&dep.name))
-                        .hint(hint),
+                    Diagnostic::error(
+                        &r.file,
+                        Code::UnsatisfiableDependency,
+                        format!(
+                            "no non-yanked version of `{}` matches `{}`",
+                            t.name, dep.req
+                        ),
+                    )
+                    .at_field(dep_req_field(&dep.name))
+                    .hint(hint),
                 );
             }
         }
@@ -135,20 +193,33 @@ fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec
     let exists = |name: &str| by_canonical.contains_key(&crate::manifest::name::canonical(name));
     let mut report = |file: String, name: &str| {
         out.push(
-            Diagnostic::error(file, Code::UnknownReplacement, format!("replacement `{name}` is not a plugin in this registry"))
-                .at_field(field(&["deprecated", "replacement"]))
-                .hint("name a published plugin, or drop `replacement`"),
+            Diagnostic::error(
+                file,
+                Code::UnknownReplacement,
+                format!("replacement `{name}` is not a plugin in this registry"),
+            )
+            .at_field(field(&["deprecated", "replacement"]))
+            .hint("name a published plugin, or drop `replacement`"),
         );
     };
     if let Some(info) = &p.info
-        && let Some(r) = info.manifest.deprecated.as_ref().and_then(|d| d.replacement())
+        && let Some(r) = info
+            .manifest
+            .deprecated
+            .as_ref()
+            .and_then(|d| d.replacement())
         && crate::manifest::name::PluginName::parse(r).is_ok()
         && !exists(r)
     {
         report(plugin_toml(p), r);
     }
     for rel in &p.releases {
-        if let Some(r) = rel.parsed.manifest.deprecated.as_ref().and_then(|d| d.replacement())
+        if let Some(r) = rel
+            .parsed
+            .manifest
+            .deprecated
+            .as_ref()
+            .and_then(|d| d.replacement())
             && crate::manifest::name::PluginName::parse(r).is_ok()
             && !exists(r)
         {
@@ -171,7 +242,13 @@ fn cycles(plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut V
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| !r.is_yanked())
-                .flat_map(|(ri, r)| r.parsed.deps.iter().enumerate().map(move |(di, d)| (ri, di, d)))
+                .flat_map(|(ri, r)| {
+                    r.parsed
+                        .deps
+                        .iter()
+                        .enumerate()
+                        .map(move |(di, d)| (ri, di, d))
+                })
                 .filter_map(|(ri, di, d)| {
                     let t = *by_canonical.get(&crate::manifest::name::canonical(&d.name))?;
                     (t != i).then_some((t, ri, di))
@@ -233,28 +310,56 @@ fn cycles(plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut V
     }
 }
 
-fn report_cycle(plugins: &[Loaded], edges: &[Vec<(usize, usize, usize)>], mut component: Vec<usize>, out: &mut Vec<Diagnostic>) {
+fn report_cycle(
+    plugins: &[Loaded],
+    edges: &[Vec<(usize, usize, usize)>],
+    mut component: Vec<usize>,
+    out: &mut Vec<Diagnostic>,
+) {
     component.sort_unstable();
     let members: std::collections::HashSet<usize> = component.iter().copied().collect();
-    // Walk from the first member along edges inside the component to show one cycle.
+    // Breadth-first from the first member, inside the component, to the
+    // shortest path that leads back to it: always a real cycle.
     let first = component[0];
-    let mut path = vec![first];
-    let mut seen = std::collections::HashSet::from([first]);
-    let mut cur = first;
-    loop {
-        let Some(&(next, _, _)) = edges[cur].iter().find(|(t, _, _)| members.contains(t) && (!seen.contains(t) || *t == first)) else { break };
-        path.push(next);
-        if next == first || !seen.insert(next) {
-            break;
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([first]);
+    let mut last = first;
+    'search: while let Some(v) = queue.pop_front() {
+        for &(w, _, _) in &edges[v] {
+            if w == first {
+                last = v;
+                break 'search;
+            }
+            if members.contains(&w) && !parent.contains_key(&w) {
+                parent.insert(w, v);
+                queue.push_back(w);
+            }
         }
-        cur = next;
     }
+    let mut path = vec![first];
+    let mut v = last;
+    while v != first {
+        path.push(v);
+        v = parent[&v];
+    }
+    path[1..].reverse();
+    path.push(first);
     let shown: Vec<&str> = path.iter().map(|&i| plugins[i].name.as_str()).collect();
     let target = path.get(1).copied().unwrap_or(first);
-    let (_, ri, di) = edges[first].iter().find(|(t, _, _)| *t == target).copied().unwrap_or((target, 0, 0));
+    let (_, ri, di) = edges[first]
+        .iter()
+        .find(|(t, _, _)| *t == target)
+        .copied()
+        .unwrap_or((target, 0, 0));
     let release = &plugins[first].releases[ri];
-    let mut d = Diagnostic::error(&release.file, Code::DependencyCycle, format!("dependency cycle: {}", shown.join(" → ")))
-        .hint("plugins cannot depend on each other in a circle; move the shared part into its own plugin");
+    let mut d = Diagnostic::error(
+        &release.file,
+        Code::DependencyCycle,
+        format!("dependency cycle: {}", shown.join(" → ")),
+    )
+    .hint(
+        "plugins cannot depend on each other in a circle; move the shared part into its own plugin",
+    );
     if let Some(dep) = release.parsed.deps.get(di) {
         d = d.at_field(dep_field(&dep.name));
     }

@@ -52,7 +52,13 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
     let source = IndexSource::open(root)?;
     let mut diags = Vec::new();
     let config = source.read_registry(&mut diags).and_then(|text| {
-        manifest::parse_registry(SourceFile { path: &text.rel, text: &text.text }, &mut diags)
+        manifest::parse_registry(
+            SourceFile {
+                path: &text.rel,
+                text: &text.text,
+            },
+            &mut diags,
+        )
     });
     let dirs = source.plugin_dirs(&mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
@@ -66,7 +72,10 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         policy: Default::default(),
     };
     let reg = config.as_ref().unwrap_or(&fallback);
-    let results: Vec<(Loaded, Vec<Diagnostic>)> = dirs.par_iter().map(|d| load_plugin(&source, d, reg)).collect();
+    let results: Vec<(Loaded, Vec<Diagnostic>)> = dirs
+        .par_iter()
+        .map(|d| load_plugin(&source, d, reg))
+        .collect();
     let mut loaded = Vec::with_capacity(results.len());
     for (l, d) in results {
         loaded.push(l);
@@ -84,35 +93,78 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         Some(config) if !has_errors => Some(into_registry(config, loaded)),
         _ => None,
     };
-    Ok(Checked { diagnostics: diags, registry, plugins, versions })
+    Ok(Checked {
+        diagnostics: diags,
+        registry,
+        plugins,
+        versions,
+    })
 }
 
 /// Places cross-plugin findings, which name a field, by re-reading their files.
 fn resolve_positions(source: &IndexSource, diags: &mut [Diagnostic]) {
-    let mut files: Vec<String> = diags.iter().filter(|d| d.pos.is_none() && d.field.is_some()).map(|d| d.file.clone()).collect();
+    let mut files: Vec<String> = diags
+        .iter()
+        .filter(|d| d.pos.is_none() && d.field.is_some())
+        .map(|d| d.file.clone())
+        .collect();
     files.sort();
     files.dedup();
     for file in files {
         let mut ignored = Vec::new();
-        let Some(text) = crate::source::read_text(&source.root().join(&file), &file, crate::source::MAX_TOML_BYTES, &mut ignored) else { continue };
-        if let Ok(doc) = Document::parse(SourceFile { path: &file, text: &text.text }) {
+        let Some(text) = crate::source::read_text(
+            &source.root().join(&file),
+            &file,
+            crate::source::MAX_TOML_BYTES,
+            &mut ignored,
+        ) else {
+            continue;
+        };
+        if let Ok(doc) = Document::parse(SourceFile {
+            path: &file,
+            text: &text.text,
+        }) {
             doc.resolve(diags);
         }
     }
 }
 
-fn load_plugin(source: &IndexSource, dir: &PluginDir, reg: &RegistryConfig) -> (Loaded, Vec<Diagnostic>) {
+fn load_plugin(
+    source: &IndexSource,
+    dir: &PluginDir,
+    reg: &RegistryConfig,
+) -> (Loaded, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
     let info = files.plugin_toml.as_ref().and_then(|t| {
-        manifest::parse_plugin(SourceFile { path: &t.rel, text: &t.text }, &dir.name, reg, &mut out)
+        manifest::parse_plugin(
+            SourceFile {
+                path: &t.rel,
+                text: &t.text,
+            },
+            &dir.name,
+            reg,
+            &mut out,
+        )
     });
     let mut releases: Vec<Release> = files
         .versions
         .iter()
         .filter_map(|(stem, t)| {
-            let parsed = manifest::parse_version(SourceFile { path: &t.rel, text: &t.text }, stem, &dir.name, reg, &mut out)?;
-            Some(Release { file: t.rel.clone(), parsed })
+            let parsed = manifest::parse_version(
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
+                stem,
+                &dir.name,
+                reg,
+                &mut out,
+            )?;
+            Some(Release {
+                file: t.rel.clone(),
+                parsed,
+            })
         })
         .collect();
     releases.sort_by(|a, b| a.parsed.version.cmp(&b.parsed.version));
@@ -140,6 +192,6 @@ fn into_registry(config: RegistryConfig, loaded: Vec<Loaded>) -> Registry {
             })
         })
         .collect();
-    plugins.sort_by(|a, b| a.name.canonical().cmp(&b.name.canonical()));
+    plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry { config, plugins }
 }

@@ -45,7 +45,12 @@ impl<'a> SourceFile<'a> {
         Diagnostic::error(self.path, code, message).at(Pos::of_span(self.text, span))
     }
 
-    pub fn warning(&self, span: Range<usize>, code: Code, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(
+        &self,
+        span: Range<usize>,
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::warning(self.path, code, message).at(Pos::of_span(self.text, span))
     }
 }
@@ -62,7 +67,24 @@ impl FileRef<'_> {
         Diagnostic::error(self.path, code, message).at_field(steps(path))
     }
 
-    pub fn warning_at(&self, path: &[Key<'_>], code: Code, message: impl Into<String>) -> Diagnostic {
+    /// An error pointing at the key of `path` (e.g. a dependency's name) rather than its value.
+    pub fn error_at_key(
+        &self,
+        path: &[Key<'_>],
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let mut steps = steps(path);
+        steps.push(Step::KeyName);
+        Diagnostic::error(self.path, code, message).at_field(steps)
+    }
+
+    pub fn warning_at(
+        &self,
+        path: &[Key<'_>],
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::warning(self.path, code, message).at_field(steps(path))
     }
 }
@@ -120,18 +142,47 @@ impl<'a> Document<'a> {
         span
     }
 
+    /// The span of the key (not the value) at `path`, falling back to the value.
+    pub fn key_span_of(&self, path: &[Key<'_>]) -> Range<usize> {
+        if let Some((Key::Field(last), parent)) = path.split_last() {
+            let mut table = Some(self.root.get_ref());
+            for key in parent {
+                table = match key {
+                    Key::Field(f) => table
+                        .and_then(|t| t.get(*f))
+                        .and_then(|v| v.get_ref().as_table()),
+                    Key::Index(_) => None,
+                };
+            }
+            if let Some((k, _)) = table.and_then(|t| t.get_key_value(*last)) {
+                return k.span();
+            }
+        }
+        self.span_of(path)
+    }
+
     /// Sets the position of every diagnostic about this file that names a field.
     pub fn resolve(&self, diags: &mut [Diagnostic]) {
-        for d in diags.iter_mut().filter(|d| d.pos.is_none() && d.file == self.source.path) {
+        for d in diags
+            .iter_mut()
+            .filter(|d| d.pos.is_none() && d.file == self.source.path)
+        {
             if let Some(field) = &d.field {
+                let at_key = field.last() == Some(&Step::KeyName);
                 let keys: Vec<Key<'_>> = field
                     .iter()
-                    .map(|s| match s {
-                        Step::Key(k) => Key::Field(k.as_str()),
-                        Step::Index(i) => Key::Index(*i),
+                    .filter_map(|s| match s {
+                        Step::Key(k) => Some(Key::Field(k.as_str())),
+                        Step::Index(i) => Some(Key::Index(*i)),
+                        Step::KeyName => None,
                     })
                     .collect();
-                d.pos = Some(Pos::of_span(self.source.text, self.span_of(&keys)));
+                let span = if at_key {
+                    self.key_span_of(&keys)
+                } else {
+                    self.span_of(&keys)
+                };
+                d.pos = Some(Pos::of_span(self.source.text, span));
             }
         }
     }
@@ -161,11 +212,19 @@ impl<'a> Document<'a> {
     }
 }
 
-fn check_key_text(doc: &Document<'_>, key: &Spanned<std::borrow::Cow<'_, str>>, out: &mut Vec<Diagnostic>) {
+fn check_key_text(
+    doc: &Document<'_>,
+    key: &Spanned<std::borrow::Cow<'_, str>>,
+    out: &mut Vec<Diagnostic>,
+) {
     if let Some(c) = key.get_ref().chars().find(|c| is_forbidden(*c, false)) {
         out.push(
             doc.source
-                .error(key.span(), Code::ControlCharacter, format!("key contains the control character {c:?}"))
+                .error(
+                    key.span(),
+                    Code::ControlCharacter,
+                    format!("key contains the control character {c:?}"),
+                )
                 .hint("keys are plain identifiers; remove the character"),
         );
     }
@@ -215,9 +274,7 @@ fn is_forbidden(c: char, multiline: bool) -> bool {
     match c {
         '\t' => false,
         '\n' => !multiline,
-        // Bidirectional embedding, override and isolate characters.
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
-        c => c.is_control(),
+        c => crate::diagnostic::is_unprintable(c),
     }
 }
 
@@ -225,6 +282,12 @@ fn syntax_diagnostic(source: SourceFile<'_>, e: &toml::de::Error) -> Diagnostic 
     let span = e.span().unwrap_or(0..0);
     let message = e.message().trim().to_owned();
     if message.contains("duplicate key") {
+        let key = source.text.get(span.clone()).unwrap_or("").trim();
+        let message = if key.is_empty() {
+            message
+        } else {
+            format!("duplicate key `{}`", crate::diagnostic::printable(key))
+        };
         source
             .error(span, Code::DuplicateKey, message)
             .hint("each key may appear once; remove or merge the repeated one")
@@ -240,7 +303,11 @@ mod tests {
     use super::*;
 
     fn doc(text: &str) -> Document<'_> {
-        Document::parse(SourceFile { path: "f.toml", text }).unwrap_or_else(|e| panic!("{e:?}"))
+        Document::parse(SourceFile {
+            path: "f.toml",
+            text,
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     #[test]
@@ -253,23 +320,36 @@ mod tests {
 
     #[test]
     fn duplicate_keys_get_their_own_code() {
-        let errs = Document::parse(SourceFile { path: "f.toml", text: "a = 1\na = 2\n" })
-            .err()
-            .unwrap();
+        let errs = Document::parse(SourceFile {
+            path: "f.toml",
+            text: "a = 1\na = 2\n",
+        })
+        .err()
+        .unwrap();
         assert_eq!(errs[0].code, Code::DuplicateKey);
         assert_eq!(errs[0].pos.unwrap().line, 2);
     }
 
     #[test]
     fn empty_file_is_reported() {
-        let errs = Document::parse(SourceFile { path: "f.toml", text: "  \n" }).err().unwrap();
+        let errs = Document::parse(SourceFile {
+            path: "f.toml",
+            text: "  \n",
+        })
+        .err()
+        .unwrap();
         assert_eq!(errs[0].code, Code::EmptyFile);
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let errs = Document::parse(SourceFile { path: "f.toml", text: &text }).err().unwrap();
+        let errs = Document::parse(SourceFile {
+            path: "f.toml",
+            text: &text,
+        })
+        .err()
+        .unwrap();
         assert_eq!(errs[0].code, Code::TomlSyntax);
     }
 

@@ -80,27 +80,63 @@ fn load<T: DeserializeOwned, R>(
 }
 
 pub fn parse_registry(source: SourceFile<'_>, out: &mut Vec<Diagnostic>) -> Option<RegistryConfig> {
-    let (config, ()) = load(FileKind::Registry, source, &["description"], out, |c, file, out| {
-        rules::registry(&file, c, out);
-        Some(())
-    })?;
+    let (mut config, ()) = load(
+        FileKind::Registry,
+        source,
+        &["description"],
+        out,
+        |c, file, out| {
+            rules::registry(&file, c, out);
+            Some(())
+        },
+    )?;
+    // Invalid policy values were reported; the defaults stand in for them so
+    // that every plugin is not reported again because of them.
+    let defaults = types::Policy::default();
+    if config.policy.max_artifact_size == 0 {
+        config.policy.max_artifact_size = defaults.max_artifact_size;
+    }
+    if config.policy.max_versions == 0 {
+        config.policy.max_versions = defaults.max_versions;
+    }
     Some(config)
 }
 
 /// Parses `plugin.toml` found in the folder named `folder`.
-pub fn parse_plugin(source: SourceFile<'_>, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<ParsedPlugin> {
-    let (manifest, ()) = load(FileKind::Plugin, source, &["message", "deprecated"], out, |p, file, out| {
-        rules::plugin(&file, p, folder, reg, out);
-        Some(())
-    })?;
+pub fn parse_plugin(
+    source: SourceFile<'_>,
+    folder: &str,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) -> Option<ParsedPlugin> {
+    let (manifest, ()) = load(
+        FileKind::Plugin,
+        source,
+        &["message", "deprecated"],
+        out,
+        |p, file, out| {
+            rules::plugin(&file, p, folder, reg, out);
+            Some(())
+        },
+    )?;
     Some(ParsedPlugin { manifest })
 }
 
 /// Parses `versions/<stem>.toml` of the plugin in folder `plugin`.
-pub fn parse_version(source: SourceFile<'_>, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<ParsedVersion> {
-    let (manifest, version) = load(FileKind::Version, source, &["message", "deprecated"], out, |v: &VersionManifest, file, out| {
-        rules::version(&file, v, stem, plugin, reg, out)
-    })?;
+pub fn parse_version(
+    source: SourceFile<'_>,
+    stem: &str,
+    plugin: &str,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) -> Option<ParsedVersion> {
+    let (manifest, version) = load(
+        FileKind::Version,
+        source,
+        &["message", "deprecated"],
+        out,
+        |v: &VersionManifest, file, out| rules::version(&file, v, stem, plugin, reg, out),
+    )?;
     let engine = VersionReq::parse(&manifest.engine).ok()?;
     let deps = manifest
         .dependencies
@@ -113,5 +149,10 @@ pub fn parse_version(source: SourceFile<'_>, stem: &str, plugin: &str, reg: &Reg
             })
         })
         .collect();
-    Some(ParsedVersion { version, engine, deps, manifest })
+    Some(ParsedVersion {
+        version,
+        engine,
+        deps,
+        manifest,
+    })
 }

@@ -9,10 +9,40 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Names nobody may register: Windows device names (they break checkouts on
 /// Windows) and the top-level folders of the built registry.
 pub const BUILTIN_RESERVED: &[&str] = &[
-    "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
-    "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8",
-    "lpt9", "api", "index", "static", "search", "plugins", "by-hash", "artifacts", "config",
-    "schemas", "plugdex",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "com0",
+    "com1",
+    "com2",
+    "com3",
+    "com4",
+    "com5",
+    "com6",
+    "com7",
+    "com8",
+    "com9",
+    "lpt0",
+    "lpt1",
+    "lpt2",
+    "lpt3",
+    "lpt4",
+    "lpt5",
+    "lpt6",
+    "lpt7",
+    "lpt8",
+    "lpt9",
+    "api",
+    "index",
+    "static",
+    "search",
+    "plugins",
+    "by-hash",
+    "artifacts",
+    "config",
+    "schemas",
+    "plugdex",
 ];
 
 /// Why a string is not a valid plugin name.
@@ -29,10 +59,16 @@ impl fmt::Display for NameError {
         match self {
             NameError::Empty => write!(f, "the name is empty"),
             NameError::TooLong(n) => {
-                write!(f, "the name has {n} characters; at most {MAX_NAME_LEN} are allowed")
+                write!(
+                    f,
+                    "the name has {n} characters; at most {MAX_NAME_LEN} are allowed"
+                )
             }
             NameError::FirstNotLetter(c) => {
-                write!(f, "the name starts with {c:?}; it must start with an ASCII letter")
+                write!(
+                    f,
+                    "the name starts with {c:?}; it must start with an ASCII letter"
+                )
             }
             NameError::InvalidChar(c) => write!(
                 f,
@@ -110,7 +146,13 @@ impl fmt::Display for PluginName {
 /// Lowercase, `_` as `-`.
 pub fn canonical(name: &str) -> String {
     name.chars()
-        .map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == '_' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -138,7 +180,10 @@ pub fn skeleton(name: &str) -> String {
             other => other,
         })
         .collect();
-    folded.replace("rn", "m").replace("vv", "w").replace("cl", "d")
+    folded
+        .replace("rn", "m")
+        .replace("vv", "w")
+        .replace("cl", "d")
 }
 
 #[cfg(test)]
@@ -155,11 +200,20 @@ mod tests {
     #[test]
     fn invalid_names_are_refused_with_reason() {
         assert_eq!(PluginName::parse(""), Err(NameError::Empty));
-        assert_eq!(PluginName::parse("1abc"), Err(NameError::FirstNotLetter('1')));
-        assert_eq!(PluginName::parse("../../etc"), Err(NameError::FirstNotLetter('.')));
+        assert_eq!(
+            PluginName::parse("1abc"),
+            Err(NameError::FirstNotLetter('1'))
+        );
+        assert_eq!(
+            PluginName::parse("../../etc"),
+            Err(NameError::FirstNotLetter('.'))
+        );
         assert_eq!(PluginName::parse("héllo"), Err(NameError::InvalidChar('é')));
         assert_eq!(PluginName::parse("a b"), Err(NameError::InvalidChar(' ')));
-        assert_eq!(PluginName::parse(&"a".repeat(65)), Err(NameError::TooLong(65)));
+        assert_eq!(
+            PluginName::parse(&"a".repeat(65)),
+            Err(NameError::TooLong(65))
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::diagnostic::{Code, Diagnostic};
 
 const MAX_DESCRIPTION: usize = 280;
 const MAX_TAG_LEN: usize = 32;
+const MAX_TAGS: usize = 10;
 
 fn f(name: &str) -> Key<'_> {
     Key::Field(name)
@@ -18,51 +19,122 @@ fn f(name: &str) -> Key<'_> {
 pub fn registry(doc: &FileRef<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     if !is_dns_name(&r.id) {
         out.push(
-            doc.error_at(&[f("id")], Code::InvalidRegistry, format!("`id` must be a lowercase DNS-style name, found `{}`", r.id))
-                .hint("use the host name the registry is served from, e.g. `plugins.example.org`"),
+            doc.error_at(
+                &[f("id")],
+                Code::InvalidRegistry,
+                format!("`id` must be a lowercase DNS-style name, found `{}`", r.id),
+            )
+            .hint("use the host name the registry is served from, e.g. `plugins.example.org`"),
         );
     }
     if r.title.trim().is_empty() {
-        out.push(doc.error_at(&[f("title")], Code::InvalidRegistry, "`title` is empty").hint("give the registry a human title"));
+        out.push(
+            doc.error_at(&[f("title")], Code::InvalidRegistry, "`title` is empty")
+                .hint("give the registry a human title"),
+        );
     }
     match url::Url::parse(&r.base_url) {
-        Ok(u) if u.scheme() == "https" && u.host_str().is_some() && r.base_url.ends_with('/') && u.query().is_none() && u.fragment().is_none() => {}
+        Ok(u)
+            if u.scheme() == "https"
+                && u.host_str().is_some()
+                && r.base_url.ends_with('/')
+                && u.query().is_none()
+                && u.fragment().is_none() => {}
         _ => out.push(
-            doc.error_at(&[f("base_url")], Code::InvalidUrl, format!("`base_url` must be an `https` URL ending with `/`, found `{}`", r.base_url))
-                .hint("e.g. `https://plugins.example.org/`"),
+            doc.error_at(
+                &[f("base_url")],
+                Code::InvalidUrl,
+                format!(
+                    "`base_url` must be an `https` URL ending with `/`, found `{}`",
+                    redacted(&r.base_url)
+                ),
+            )
+            .hint("e.g. `https://plugins.example.org/`"),
         ),
     }
-    if r.engine.is_empty() || !r.engine.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+    if r.engine.is_empty()
+        || !r
+            .engine
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
         out.push(
-            doc.error_at(&[f("engine")], Code::InvalidRegistry, format!("`engine` must be a lowercase identifier, found `{}`", r.engine))
-                .hint("name the host application, e.g. `inkwell`"),
+            doc.error_at(
+                &[f("engine")],
+                Code::InvalidRegistry,
+                format!(
+                    "`engine` must be a lowercase identifier, found `{}`",
+                    r.engine
+                ),
+            )
+            .hint("name the host application, e.g. `inkwell`"),
         );
     }
     if r.policy.max_artifact_size == 0 {
-        out.push(doc.error_at(&[f("policy"), f("max_artifact_size")], Code::InvalidRegistry, "`policy.max_artifact_size` must be greater than 0"));
+        out.push(doc.error_at(&[f("policy"), f("max_artifact_size")], Code::InvalidRegistry, "`policy.max_artifact_size` must be greater than 0").hint("give the largest artifact size in bytes, or remove the key for the default (100 MiB)"));
     }
     if r.policy.max_versions == 0 {
-        out.push(doc.error_at(&[f("policy"), f("max_versions")], Code::InvalidRegistry, "`policy.max_versions` must be greater than 0"));
+        out.push(
+            doc.error_at(
+                &[f("policy"), f("max_versions")],
+                Code::InvalidRegistry,
+                "`policy.max_versions` must be greater than 0",
+            )
+            .hint("remove the key for the default (10000)"),
+        );
     }
     for (i, n) in r.policy.reserved_names.iter().enumerate() {
         if let Err(e) = PluginName::parse(n) {
-            out.push(doc.error_at(&[f("policy"), f("reserved_names"), Key::Index(i)], Code::InvalidName, format!("reserved name `{n}` is not a valid plugin name: {e}")));
+            out.push(
+                doc.error_at(
+                    &[f("policy"), f("reserved_names"), Key::Index(i)],
+                    Code::InvalidName,
+                    format!("reserved name `{n}` is not a valid plugin name: {e}"),
+                )
+                .hint(name_hint(&e)),
+            );
         }
     }
 }
 
 /// Checks `plugin.toml`; `folder` is the name of the folder holding it.
-pub fn plugin(doc: &FileRef<'_>, p: &PluginManifest, folder: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+pub fn plugin(
+    doc: &FileRef<'_>,
+    p: &PluginManifest,
+    folder: &str,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) {
     match PluginName::parse(&p.name) {
-        Err(e) => out.push(doc.error_at(&[f("name")], Code::InvalidName, format!("invalid plugin name `{}`: {e}", p.name)).hint(name_hint(&e))),
+        Err(e) => out.push(
+            doc.error_at(
+                &[f("name")],
+                Code::InvalidName,
+                format!("invalid plugin name `{}`: {e}", p.name),
+            )
+            .hint(name_hint(&e)),
+        ),
         Ok(name) => {
             if p.name != folder {
                 out.push(
-                    doc.error_at(&[f("name")], Code::NameMismatch, format!("`name` is `{}` but the folder is `{folder}`", p.name))
-                        .hint(format!("rename the folder to `plugins/{}`, or set `name = \"{folder}\"`", name.folder())),
+                    doc.error_at(
+                        &[f("name")],
+                        Code::NameMismatch,
+                        format!("`name` is `{}` but the folder is `{folder}`", p.name),
+                    )
+                    .hint(format!(
+                        "rename the folder to `plugins/{}`, or set `name = \"{folder}\"`",
+                        name.folder()
+                    )),
                 );
             }
-            if name.is_builtin_reserved() || reg.policy.reserved_names.iter().any(|r| super::name::canonical(r) == name.canonical()) {
+            if name.is_builtin_reserved()
+                || reg
+                    .policy
+                    .reserved_names
+                    .iter()
+                    .any(|r| super::name::canonical(r) == name.canonical())
+            {
                 out.push(
                     doc.error_at(&[f("name")], Code::ReservedName, format!("the name `{}` is reserved", p.name))
                         .hint("choose another name; reserved names are listed in `registry.toml` and the README"),
@@ -72,33 +144,80 @@ pub fn plugin(doc: &FileRef<'_>, p: &PluginManifest, folder: &str, reg: &Registr
     }
     description(doc, &[f("description")], &p.description, out);
     license(doc, &p.license, out);
+    if p.tags.len() > MAX_TAGS {
+        out.push(
+            doc.error_at(
+                &[f("tags")],
+                Code::InvalidTag,
+                format!("{} tags; at most {MAX_TAGS} are allowed", p.tags.len()),
+            )
+            .hint("keep the tags people would search for"),
+        );
+    }
     let mut seen = HashSet::new();
     for (i, tag) in p.tags.iter().enumerate() {
         let valid = !tag.is_empty()
             && tag.len() <= MAX_TAG_LEN
             && tag.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
             out.push(
                 doc.error_at(&[f("tags"), Key::Index(i)], Code::InvalidTag, format!("invalid tag `{tag}`"))
                     .hint(format!("tags are lowercase ASCII letters, digits and `-`, at most {MAX_TAG_LEN} characters, e.g. `{}`", slug(tag))),
             );
         } else if !seen.insert(tag.as_str()) {
-            out.push(doc.error_at(&[f("tags"), Key::Index(i)], Code::InvalidTag, format!("tag `{tag}` is listed twice")).hint("remove the repeated tag"));
+            out.push(
+                doc.error_at(
+                    &[f("tags"), Key::Index(i)],
+                    Code::InvalidTag,
+                    format!("tag `{tag}` is listed twice"),
+                )
+                .hint("remove the repeated tag"),
+            );
         }
     }
     for field in ["homepage", "repository"] {
-        let value = if field == "homepage" { &p.homepage } else { &p.repository };
+        let value = if field == "homepage" {
+            &p.homepage
+        } else {
+            &p.repository
+        };
         if let Some(u) = value
             && let Err(why) = https_url(u)
         {
-            out.push(doc.error_at(&[f(field)], Code::InvalidUrl, format!("`{field}` {why}: `{u}`")).hint("use a full `https://` URL"));
+            out.push(
+                doc.error_at(
+                    &[f(field)],
+                    Code::InvalidUrl,
+                    format!("`{field}` {why}: `{}`", redacted(u)),
+                )
+                .hint("use a full `https://` URL"),
+            );
         }
     }
     for (i, a) in p.authors.iter().enumerate() {
         if a.trim().is_empty() || a.chars().count() > 200 {
-            out.push(doc.error_at(&[f("authors"), Key::Index(i)], Code::InvalidValue, "an author must be 1 to 200 characters").hint("e.g. `Jane Doe <jane@example.org>`"));
+            out.push(
+                doc.error_at(
+                    &[f("authors"), Key::Index(i)],
+                    Code::InvalidValue,
+                    "an author must be 1 to 200 characters",
+                )
+                .hint("e.g. `Jane Doe <jane@example.org>`"),
+            );
         }
+    }
+    if p.owners.is_empty() {
+        out.push(
+            doc.error_at(
+                &[f("owners")],
+                Code::InvalidOwner,
+                "a plugin needs at least one owner",
+            )
+            .hint("add `[[owners]]` with `github = \"your-login\"`"),
+        );
     }
     let mut logins = HashSet::new();
     for (i, o) in p.owners.iter().enumerate() {
@@ -109,11 +228,25 @@ pub fn plugin(doc: &FileRef<'_>, p: &PluginManifest, folder: &str, reg: &Registr
                     .hint("GitHub logins are 1-39 letters, digits or single hyphens, not starting or ending with a hyphen"),
             );
         } else if !logins.insert(o.github.to_ascii_lowercase()) {
-            out.push(doc.error_at(&at, Code::InvalidOwner, format!("owner `{}` is listed twice", o.github)).hint("merge the two entries and their keys"));
+            out.push(
+                doc.error_at(
+                    &at,
+                    Code::InvalidOwner,
+                    format!("owner `{}` is listed twice", o.github),
+                )
+                .hint("merge the two entries and their keys"),
+            );
         }
         for (k, key) in o.keys.iter().enumerate() {
             if key.trim().is_empty() {
-                out.push(doc.error_at(&[f("owners"), Key::Index(i), f("keys"), Key::Index(k)], Code::InvalidOwner, "an owner key is empty").hint("remove it, or paste the public key"));
+                out.push(
+                    doc.error_at(
+                        &[f("owners"), Key::Index(i), f("keys"), Key::Index(k)],
+                        Code::InvalidOwner,
+                        "an owner key is empty",
+                    )
+                    .hint("remove it, or paste the public key"),
+                );
             }
         }
     }
@@ -124,7 +257,14 @@ pub fn plugin(doc: &FileRef<'_>, p: &PluginManifest, folder: &str, reg: &Registr
 
 /// Checks one version manifest; `stem` is its file name without `.toml` and
 /// `plugin` the plugin's folder name. Returns the parsed version when valid.
-pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) -> Option<semver::Version> {
+pub fn version(
+    doc: &FileRef<'_>,
+    v: &VersionManifest,
+    stem: &str,
+    plugin: &str,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) -> Option<semver::Version> {
     let parsed = match semver::Version::parse(&v.version) {
         Ok(parsed) => Some(parsed),
         Err(e) => {
@@ -137,33 +277,64 @@ pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str,
     };
     if v.version != stem {
         out.push(
-            doc.error_at(&[f("version")], Code::VersionMismatch, format!("`version` is `{}` but the file is `{stem}.toml`", v.version))
-                .hint(format!("rename the file to `versions/{}.toml`", v.version)),
+            doc.error_at(
+                &[f("version")],
+                Code::VersionMismatch,
+                format!("`version` is `{}` but the file is `{stem}.toml`", v.version),
+            )
+            .hint(format!("rename the file to `versions/{}.toml`", v.version)),
         );
     }
     requirement(doc, &[f("engine")], &v.engine, "engine", out);
     if let Err(why) = relative_path(&v.entry) {
-        out.push(doc.error_at(&[f("entry")], Code::InvalidEntry, format!("`entry` {why}: `{}`", v.entry)).hint("give the path inside the artifact, e.g. `main.wasm` or `bin/plugin`"));
+        out.push(
+            doc.error_at(
+                &[f("entry")],
+                Code::InvalidEntry,
+                format!("`entry` {why}: `{}`", v.entry),
+            )
+            .hint("give the path inside the artifact, e.g. `main.wasm` or `bin/plugin`"),
+        );
     }
     let url = &v.artifact.url;
     if url.contains("://") || url.starts_with("//") {
         if let Err(why) = https_url(url) {
-            out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{url}`")).hint("use an `https://` URL, or a path relative to the registry's `base_url` for self-hosted artifacts"));
+            out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{}`", redacted(url))).hint("use an `https://` URL, or a path relative to the registry's `base_url` for self-hosted artifacts"));
         }
     } else if let Err(why) = relative_path(url) {
         out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{url}`")).hint("a relative artifact URL is a plain path under the registry, e.g. `artifacts/name/name-1.0.0.tar.gz`"));
     }
     let sha = &v.artifact.sha256;
-    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if sha.len() != 64
+        || !sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         let hint = if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             "write the digest in lowercase"
         } else {
             "compute it with `sha256sum FILE` (or `shasum -a 256 FILE`) and paste the 64 hex digits"
         };
-        out.push(doc.error_at(&[f("artifact"), f("sha256")], Code::InvalidSha256, "`artifact.sha256` must be 64 lowercase hex digits").hint(hint));
+        out.push(
+            doc.error_at(
+                &[f("artifact"), f("sha256")],
+                Code::InvalidSha256,
+                "`artifact.sha256` must be 64 lowercase hex digits",
+            )
+            .hint(hint),
+        );
     }
     let cap = reg.policy.max_artifact_size;
-    if v.artifact.size > cap {
+    if v.artifact.size == 0 {
+        out.push(
+            doc.error_at(
+                &[f("artifact"), f("size")],
+                Code::InvalidSize,
+                "the artifact size is 0",
+            )
+            .hint("give the artifact's size in bytes, e.g. from `wc -c < FILE`"),
+        );
+    } else if v.artifact.size > cap {
         out.push(
             doc.error_at(&[f("artifact"), f("size")], Code::InvalidSize, format!("the artifact is {} bytes; this registry allows at most {cap}", v.artifact.size))
                 .hint("make the artifact smaller, or ask the registry's maintainers to raise `policy.max_artifact_size`"),
@@ -172,7 +343,14 @@ pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str,
     let mut perms = HashSet::new();
     for (i, p) in v.permissions.iter().enumerate() {
         if !perms.insert(*p) {
-            out.push(doc.error_at(&[f("permissions"), Key::Index(i)], Code::DuplicatePermission, format!("permission `{}` is listed twice", permission_name(*p))).hint("remove the repeated permission"));
+            out.push(
+                doc.error_at(
+                    &[f("permissions"), Key::Index(i)],
+                    Code::DuplicatePermission,
+                    format!("permission `{}` is listed twice", permission_name(*p)),
+                )
+                .hint("remove the repeated permission"),
+            );
         }
     }
     let mut caps = HashSet::new();
@@ -181,21 +359,68 @@ pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str,
         let valid = !c.name.is_empty()
             && c.name.len() <= 64
             && c.name.starts_with(|ch: char| ch.is_ascii_lowercase())
-            && c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-_.".contains(ch));
+            && c.name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "-_.".contains(ch));
         if !valid {
-            out.push(doc.error_at(&at("name"), Code::InvalidCapability, format!("invalid capability name `{}`", c.name)).hint("capability names are lowercase identifiers, e.g. `render` or `export.pdf`"));
+            out.push(
+                doc.error_at(
+                    &at("name"),
+                    Code::InvalidCapability,
+                    format!("invalid capability name `{}`", c.name),
+                )
+                .hint("capability names are lowercase identifiers, e.g. `render` or `export.pdf`"),
+            );
         } else if !caps.insert(c.name.as_str()) {
-            out.push(doc.error_at(&at("name"), Code::InvalidCapability, format!("capability `{}` is declared twice", c.name)).hint("merge the two declarations"));
+            out.push(
+                doc.error_at(
+                    &at("name"),
+                    Code::InvalidCapability,
+                    format!("capability `{}` is declared twice", c.name),
+                )
+                .hint("merge the two declarations"),
+            );
         }
         if c.description.trim().is_empty() || c.description.chars().count() > MAX_DESCRIPTION {
-            out.push(doc.error_at(&at("description"), Code::InvalidCapability, format!("a capability description must be 1 to {MAX_DESCRIPTION} characters")));
+            out.push(
+                doc.error_at(
+                    &at("description"),
+                    Code::InvalidCapability,
+                    format!("a capability description must be 1 to {MAX_DESCRIPTION} characters"),
+                )
+                .hint("say in one line what the capability does"),
+            );
         }
         match (&c.endpoint, c.method) {
-            (Some(e), _) if !e.starts_with('/') || e.chars().any(char::is_whitespace) => {
-                out.push(doc.error_at(&at("endpoint"), Code::InvalidCapability, format!("endpoint `{e}` must be a path starting with `/`")).hint("e.g. `/render`"));
+            (Some(e), _) if !e.starts_with('/') => {
+                out.push(
+                    doc.error_at(
+                        &at("endpoint"),
+                        Code::InvalidCapability,
+                        format!("endpoint `{e}` must be a path starting with `/`"),
+                    )
+                    .hint("e.g. `/render`"),
+                );
+            }
+            (Some(e), _) if e.chars().any(char::is_whitespace) => {
+                out.push(
+                    doc.error_at(
+                        &at("endpoint"),
+                        Code::InvalidCapability,
+                        format!("endpoint `{e}` contains whitespace"),
+                    )
+                    .hint("use `-` or `_` between words, e.g. `/export-pdf`"),
+                );
             }
             (None, Some(m)) => {
-                out.push(doc.error_at(&at("method"), Code::InvalidCapability, format!("`method = \"{}\"` without an `endpoint`", method_name(m))).hint("add the `endpoint` the method applies to, or remove `method`"));
+                out.push(
+                    doc.error_at(
+                        &at("method"),
+                        Code::InvalidCapability,
+                        format!("`method = \"{}\"` without an `endpoint`", method_name(m)),
+                    )
+                    .hint("add the `endpoint` the method applies to, or remove `method`"),
+                );
             }
             _ => {}
         }
@@ -203,13 +428,45 @@ pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str,
     for (dep, spec) in &v.dependencies {
         let at = [f("dependencies"), f(dep)];
         match PluginName::parse(dep) {
-            Err(e) => out.push(doc.error_at(&at, Code::InvalidName, format!("dependency `{dep}` is not a valid plugin name: {e}"))),
+            Err(e) => out.push(
+                doc.error_at_key(
+                    &at,
+                    Code::InvalidName,
+                    format!("dependency `{dep}` is not a valid plugin name: {e}"),
+                )
+                .hint(name_hint(&e)),
+            ),
             Ok(n) if n.canonical() == super::name::canonical(plugin) => {
-                out.push(doc.error_at(&at, Code::SelfDependency, format!("`{plugin}` depends on itself")).hint("remove the dependency"));
+                out.push(
+                    doc.error_at_key(
+                        &at,
+                        Code::SelfDependency,
+                        format!("`{plugin}` depends on itself"),
+                    )
+                    .hint("remove the dependency"),
+                );
             }
             Ok(_) => {}
         }
-        requirement(doc, &at, spec.requirement(), &format!("dependencies.{dep}"), out);
+        requirement(
+            doc,
+            &at,
+            spec.requirement(),
+            &format!("dependencies.{dep}"),
+            out,
+        );
+    }
+    if let super::types::Yanked::Reason(r) = &v.yanked
+        && r.trim().is_empty()
+    {
+        out.push(
+            doc.error_at(
+                &[f("yanked")],
+                Code::InvalidValue,
+                "the yank reason is empty",
+            )
+            .hint("say why the version was yanked, e.g. `yanked = \"corrupts files on save\"`"),
+        );
     }
     if let Some(d) = &v.deprecated {
         deprecation(doc, &[f("deprecated")], d, None, out);
@@ -217,11 +474,21 @@ pub fn version(doc: &FileRef<'_>, v: &VersionManifest, stem: &str, plugin: &str,
     parsed
 }
 
-fn requirement(doc: &FileRef<'_>, at: &[Key<'_>], req: &str, what: &str, out: &mut Vec<Diagnostic>) {
+fn requirement(
+    doc: &FileRef<'_>,
+    at: &[Key<'_>],
+    req: &str,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     if let Err(e) = semver::VersionReq::parse(req) {
         out.push(
-            doc.error_at(at, Code::InvalidRequirement, format!("`{what}` is not a SemVer requirement: {e}"))
-                .hint("e.g. `^1.2`, `>=1.0.0, <2.0.0` or `~0.3.1`; separate comparators with commas"),
+            doc.error_at(
+                at,
+                Code::InvalidRequirement,
+                format!("`{what}` is not a SemVer requirement: {e}"),
+            )
+            .hint("e.g. `^1.2`, `>=1.0.0, <2.0.0` or `~0.3.1`; separate comparators with commas"),
         );
     }
 }
@@ -229,11 +496,30 @@ fn requirement(doc: &FileRef<'_>, at: &[Key<'_>], req: &str, what: &str, out: &m
 fn description(doc: &FileRef<'_>, at: &[Key<'_>], d: &str, out: &mut Vec<Diagnostic>) {
     let n = d.chars().count();
     if d.trim().is_empty() {
-        out.push(doc.error_at(at, Code::InvalidDescription, "the description is empty").hint("say in one line what the plugin does"));
+        out.push(
+            doc.error_at(at, Code::InvalidDescription, "the description is empty")
+                .hint("say in one line what the plugin does"),
+        );
     } else if n > MAX_DESCRIPTION {
-        out.push(doc.error_at(at, Code::InvalidDescription, format!("the description has {n} characters; at most {MAX_DESCRIPTION} are allowed")).hint("keep it to one line; put details in README.md"));
+        out.push(
+            doc.error_at(
+                at,
+                Code::InvalidDescription,
+                format!(
+                    "the description has {n} characters; at most {MAX_DESCRIPTION} are allowed"
+                ),
+            )
+            .hint("keep it to one line; put details in README.md"),
+        );
     } else if d.trim() != d {
-        out.push(doc.warning_at(at, Code::InvalidDescription, "the description starts or ends with whitespace").hint("trim it"));
+        out.push(
+            doc.warning_at(
+                at,
+                Code::InvalidDescription,
+                "the description starts or ends with whitespace",
+            )
+            .hint("trim it"),
+        );
     }
 }
 
@@ -244,23 +530,50 @@ fn license(doc: &FileRef<'_>, l: &str, out: &mut Vec<Diagnostic>) {
             _ => "use SPDX identifiers joined by AND/OR, e.g. `MIT OR Apache-2.0`; see https://spdx.org/licenses/".to_owned(),
         };
         out.push(
-            doc.error_at(&[f("license")], Code::InvalidLicense, format!("`{l}` is not a valid SPDX expression: {}", e.reason))
-                .hint(hint),
+            doc.error_at(
+                &[f("license")],
+                Code::InvalidLicense,
+                format!("`{l}` is not a valid SPDX expression: {}", e.reason),
+            )
+            .hint(hint),
         );
     }
 }
 
-fn deprecation(doc: &FileRef<'_>, at: &[Key<'_>], d: &Deprecation, own: Option<&str>, out: &mut Vec<Diagnostic>) {
+fn deprecation(
+    doc: &FileRef<'_>,
+    at: &[Key<'_>],
+    d: &Deprecation,
+    own: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
     if d.message().trim().is_empty() {
-        out.push(doc.error_at(at, Code::InvalidValue, "the deprecation message is empty").hint("say why, and what to use instead"));
+        out.push(
+            doc.error_at(at, Code::InvalidValue, "the deprecation message is empty")
+                .hint("say why, and what to use instead"),
+        );
     }
     if let Some(r) = d.replacement() {
         let mut path = at.to_vec();
         path.push(f("replacement"));
         match PluginName::parse(r) {
-            Err(e) => out.push(doc.error_at(&path, Code::InvalidName, format!("replacement `{r}` is not a valid plugin name: {e}"))),
+            Err(e) => out.push(
+                doc.error_at(
+                    &path,
+                    Code::InvalidName,
+                    format!("replacement `{r}` is not a valid plugin name: {e}"),
+                )
+                .hint(name_hint(&e)),
+            ),
             Ok(n) if own.is_some_and(|o| super::name::canonical(o) == n.canonical()) => {
-                out.push(doc.error_at(&path, Code::UnknownReplacement, "a plugin cannot be replaced by itself").hint("name the plugin users should move to"));
+                out.push(
+                    doc.error_at(
+                        &path,
+                        Code::UnknownReplacement,
+                        "a plugin cannot be replaced by itself",
+                    )
+                    .hint("name the plugin users should move to"),
+                );
             }
             Ok(_) => {}
         }
@@ -279,7 +592,12 @@ fn is_dns_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
 }
 
@@ -290,6 +608,17 @@ pub fn is_github_login(s: &str) -> bool {
         && !s.ends_with('-')
         && !s.contains("--")
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// A URL as it may appear in a message: any password replaced by `***`.
+fn redacted(s: &str) -> String {
+    match url::Url::parse(s) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => s.to_owned(),
+    }
 }
 
 /// An absolute `https` URL with a host and no credentials.
@@ -315,7 +644,9 @@ fn relative_path(s: &str) -> Result<(), &'static str> {
     if s.starts_with('/') || s.contains('\\') || s.contains(':') {
         return Err("must be a relative path with `/` separators");
     }
-    if s.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+    if s.split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
         return Err("must not contain empty, `.` or `..` segments");
     }
     if s.contains(['?', '#']) || s.chars().any(char::is_whitespace) {
@@ -335,11 +666,17 @@ fn slug(s: &str) -> String {
 }
 
 fn permission_name(p: super::types::Permission) -> String {
-    serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn method_name(m: Method) -> String {
-    serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -349,7 +686,16 @@ mod tests {
     #[test]
     fn relative_paths_stay_inside() {
         assert!(relative_path("artifacts/a/a-1.0.0.tar.gz").is_ok());
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "C:\\x", "a b", "x?y"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "C:\\x",
+            "a b",
+            "x?y",
+        ] {
             assert!(relative_path(bad).is_err(), "{bad}");
         }
     }

@@ -324,7 +324,9 @@ impl<'de> Deserialize<'de> for Yanked {
             }
             fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Yanked, E> {
                 if b {
-                    Err(E::custom("`yanked = true` does not say why; give the reason as a string"))
+                    Err(E::custom(
+                        "`yanked = true` does not say why; give the reason as a string",
+                    ))
                 } else {
                     Ok(Yanked::No)
                 }

@@ -61,7 +61,9 @@ impl IndexSource {
         match fs::metadata(root) {
             Err(_) => Err(SourceError::Missing(root.to_owned())),
             Ok(m) if !m.is_dir() => Err(SourceError::NotADir(root.to_owned())),
-            Ok(_) => Ok(IndexSource { root: root.to_owned() }),
+            Ok(_) => Ok(IndexSource {
+                root: root.to_owned(),
+            }),
         }
     }
 
@@ -133,33 +135,57 @@ impl IndexSource {
                 ),
             }
         }
-        if files.plugin_toml.is_none() && !out.iter().any(|d| d.file == format!("{}/plugin.toml", dir.rel)) {
+        if files.plugin_toml.is_none()
+            && !out
+                .iter()
+                .any(|d| d.file == format!("{}/plugin.toml", dir.rel))
+        {
             out.push(
-                Diagnostic::error(format!("{}/plugin.toml", dir.rel), Code::MissingFile, format!("plugin folder `{}` has no `plugin.toml`", dir.rel))
-                    .hint("add `plugin.toml` with the plugin's name, description, license and owners"),
+                Diagnostic::error(
+                    format!("{}/plugin.toml", dir.rel),
+                    Code::MissingFile,
+                    format!("plugin folder `{}` has no `plugin.toml`", dir.rel),
+                )
+                .hint("add `plugin.toml` with the plugin's name, description, license and owners"),
             );
         }
         if !has_versions_dir {
             out.push(
-                Diagnostic::error(format!("{}/versions", dir.rel), Code::MissingFile, format!("plugin `{}` has no `versions/` folder", dir.name))
-                    .hint("publish at least one version as `versions/<version>.toml`"),
+                Diagnostic::error(
+                    format!("{}/versions", dir.rel),
+                    Code::MissingFile,
+                    format!("plugin `{}` has no `versions/` folder", dir.name),
+                )
+                .hint("publish at least one version as `versions/<version>.toml`"),
             );
         }
         files
     }
 
-    fn read_versions(&self, path: &Path, rel: &str, files: &mut PluginFiles, out: &mut Vec<Diagnostic>) {
+    fn read_versions(
+        &self,
+        path: &Path,
+        rel: &str,
+        files: &mut PluginFiles,
+        out: &mut Vec<Diagnostic>,
+    ) {
         for entry in list_dir(path, rel, out) {
             let file_rel = format!("{rel}/{}", entry.name);
             match (entry.name.strip_suffix(".toml"), entry.kind) {
                 (Some(stem), Kind::File) if !stem.is_empty() => {
-                    if let Some(text) = read_regular(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out) {
+                    if let Some(text) =
+                        read_regular(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out)
+                    {
                         files.versions.push((stem.to_owned(), text));
                     }
                 }
                 _ => out.push(
-                    Diagnostic::error(file_rel, Code::UnexpectedFile, format!("unexpected {} in `{rel}`", entry.kind.noun()))
-                        .hint("`versions/` holds only `<version>.toml` files"),
+                    Diagnostic::error(
+                        file_rel,
+                        Code::UnexpectedFile,
+                        format!("unexpected {} in `{rel}`", entry.kind.noun()),
+                    )
+                    .hint("`versions/` holds only `<version>.toml` files"),
                 ),
             }
         }
@@ -200,7 +226,11 @@ fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
     let reader = match fs::read_dir(path) {
         Ok(r) => r,
         Err(e) => {
-            out.push(Diagnostic::error(rel, Code::Io, format!("cannot read folder `{rel}`: {e}")));
+            out.push(Diagnostic::error(
+                rel,
+                Code::Io,
+                format!("cannot read folder `{rel}`: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -209,14 +239,25 @@ fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
         let item = match item {
             Ok(i) => i,
             Err(e) => {
-                out.push(Diagnostic::error(rel, Code::Io, format!("cannot read folder `{rel}`: {e}")));
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read folder `{rel}`: {e}"),
+                ));
                 continue;
             }
         };
         let Some(name) = item.file_name().to_str().map(str::to_owned) else {
             out.push(
-                Diagnostic::error(rel, Code::UnexpectedFile, format!("a file name in `{rel}` is not UTF-8: {:?}", item.file_name()))
-                    .hint("rename or remove it"),
+                Diagnostic::error(
+                    rel,
+                    Code::UnexpectedFile,
+                    format!(
+                        "a file name in `{rel}` is not UTF-8: {:?}",
+                        item.file_name()
+                    ),
+                )
+                .hint("rename or remove it"),
             );
             continue;
         };
@@ -230,35 +271,55 @@ fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
             Ok(t) if t.is_file() => Kind::File,
             _ => Kind::Other,
         };
-        entries.push(Entry { name, rel: child, kind });
+        entries.push(Entry {
+            name,
+            rel: child,
+            kind,
+        });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     entries
 }
 
 fn symlink_diag(rel: &str) -> Diagnostic {
-    Diagnostic::error(rel, Code::Symlink, format!("`{rel}` is a symbolic link"))
-        .hint("symbolic links are refused and never followed; replace it with the real file or folder")
+    Diagnostic::error(rel, Code::Symlink, format!("`{rel}` is a symbolic link")).hint(
+        "symbolic links are refused and never followed; replace it with the real file or folder",
+    )
 }
 
 /// Walks one top-level shard entry. Plugin folders sit exactly at the shard
 /// path of their own name; anything else must be a shard folder on the way.
 fn scan_shard(base: &Path, entry: Entry, found: &mut Vec<PluginDir>, out: &mut Vec<Diagnostic>) {
-    let under = entry.rel.strip_prefix("plugins/").unwrap_or(&entry.rel).to_owned();
+    let under = entry
+        .rel
+        .strip_prefix("plugins/")
+        .unwrap_or(&entry.rel)
+        .to_owned();
     if entry.kind != Kind::Dir {
         out.push(
-            Diagnostic::error(&entry.rel, Code::UnexpectedFile, format!("unexpected {} `{}`", entry.kind.noun(), entry.rel))
-                .hint("`plugins/` holds only shard folders; see the layout in docs/index-format.md"),
+            Diagnostic::error(
+                &entry.rel,
+                Code::UnexpectedFile,
+                format!("unexpected {} `{}`", entry.kind.noun(), entry.rel),
+            )
+            .hint("`plugins/` holds only shard folders; see the layout in docs/index-format.md"),
         );
         return;
     }
     if let Ok(name) = PluginName::parse(&entry.name)
         && name.folder() == under
     {
-        found.push(PluginDir { rel: entry.rel, name: entry.name });
+        found.push(PluginDir {
+            rel: entry.rel,
+            name: entry.name,
+        });
         return;
     }
-    if is_shard_prefix(&under) {
+    // A plugin folder in the wrong place (`plugins/ok` instead of `plugins/2/ok`)
+    // can look like a shard folder; its `plugin.toml` gives it away.
+    let misplaced =
+        PluginName::parse(&entry.name).is_ok() && base.join(&under).join("plugin.toml").exists();
+    if is_shard_prefix(&under) && !misplaced {
         for child in list_dir(&base.join(&under), &entry.rel, out) {
             scan_shard(base, child, found, out);
         }
@@ -266,20 +327,44 @@ fn scan_shard(base: &Path, entry: Entry, found: &mut Vec<PluginDir>, out: &mut V
     }
     let hint = match PluginName::parse(&entry.name) {
         Ok(name) => format!("move it to `plugins/{}`", name.folder()),
-        Err(e) => format!("`{}` is not a valid plugin name ({e}); remove it", entry.name),
+        Err(e) => format!(
+            "`{}` is not a valid plugin name ({e}); remove it",
+            entry.name
+        ),
     };
-    out.push(Diagnostic::error(&entry.rel, Code::MisplacedPlugin, format!("`{}` is not where the shard layout puts it", entry.rel)).hint(hint));
+    out.push(
+        Diagnostic::error(
+            &entry.rel,
+            Code::MisplacedPlugin,
+            format!("`{}` is not where the shard layout puts it", entry.rel),
+        )
+        .hint(hint),
+    );
 }
 
 /// Whether `under` (a path below `plugins/`) is a shard folder some canonical name maps to.
 fn is_shard_prefix(under: &str) -> bool {
     let parts: Vec<&str> = under.split('/').collect();
-    let canon = |s: &str| s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let canon = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
     match parts.as_slice() {
         ["1"] | ["2"] | ["3"] => true,
         ["3", c] => c.len() == 1 && c.starts_with(|ch: char| ch.is_ascii_lowercase()),
-        [ab] => ab.len() == 2 && canon(ab) && ab.starts_with(|ch: char| ch.is_ascii_lowercase()) && shard(&format!("{ab}xx")).starts_with(ab),
-        [ab, cd] => ab.len() == 2 && cd.len() == 2 && canon(ab) && canon(cd) && ab.starts_with(|ch: char| ch.is_ascii_lowercase()),
+        [ab] => {
+            ab.len() == 2
+                && canon(ab)
+                && ab.starts_with(|ch: char| ch.is_ascii_lowercase())
+                && shard(&format!("{ab}xx")).starts_with(ab)
+        }
+        [ab, cd] => {
+            ab.len() == 2
+                && cd.len() == 2
+                && canon(ab)
+                && canon(cd)
+                && ab.starts_with(|ch: char| ch.is_ascii_lowercase())
+        }
         _ => false,
     }
 }
@@ -292,7 +377,11 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
             None
         }
         Ok(m) if !m.is_file() => {
-            out.push(Diagnostic::error(rel, Code::UnexpectedFile, format!("`{rel}` is not a regular file")));
+            out.push(Diagnostic::error(
+                rel,
+                Code::UnexpectedFile,
+                format!("`{rel}` is not a regular file"),
+            ));
             None
         }
         Ok(m) if m.len() > cap => {
@@ -301,7 +390,11 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
         }
         Ok(_) => read_regular(path, rel, cap, out),
         Err(e) => {
-            out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
+            out.push(Diagnostic::error(
+                rel,
+                Code::Io,
+                format!("cannot read `{rel}`: {e}"),
+            ));
             None
         }
     }
@@ -318,14 +411,20 @@ fn read_regular(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> 
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     let mut bytes = Vec::with_capacity(4096);
-    let read = options.open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
+    let read = options
+        .open(path)
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         #[cfg(unix)]
         if e.raw_os_error() == Some(libc::ELOOP) {
             out.push(symlink_diag(rel));
             return None;
         }
-        out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}`: {e}")));
+        out.push(Diagnostic::error(
+            rel,
+            Code::Io,
+            format!("cannot read `{rel}`: {e}"),
+        ));
         return None;
     }
     if bytes.len() as u64 > cap {
@@ -333,15 +432,22 @@ fn read_regular(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> 
         return None;
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Some(Text { rel: rel.to_owned(), text }),
+        Ok(text) => Some(Text {
+            rel: rel.to_owned(),
+            text,
+        }),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
             let pos = Pos::of_span(&prefix, prefix.len()..prefix.len());
             out.push(
-                Diagnostic::error(rel, Code::InvalidUtf8, format!("`{rel}` is not valid UTF-8 (byte {valid})"))
-                    .at(pos)
-                    .hint("save the file as UTF-8"),
+                Diagnostic::error(
+                    rel,
+                    Code::InvalidUtf8,
+                    format!("`{rel}` is not valid UTF-8 (byte {valid})"),
+                )
+                .at(pos)
+                .hint("save the file as UTF-8"),
             );
             None
         }
@@ -349,8 +455,12 @@ fn read_regular(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> 
 }
 
 fn too_large(rel: &str, cap: u64) -> Diagnostic {
-    Diagnostic::error(rel, Code::FileTooLarge, format!("`{rel}` is larger than {} KiB", cap / 1024))
-        .hint("manifests are small; large content belongs in the artifact")
+    Diagnostic::error(
+        rel,
+        Code::FileTooLarge,
+        format!("`{rel}` is larger than {} KiB", cap / 1024),
+    )
+    .hint("manifests are small; large content belongs in the artifact")
 }
 
 #[cfg(test)]

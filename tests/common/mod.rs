@@ -1,0 +1,94 @@
+//! Helpers shared by the integration suites: the fixture paths, copying the
+//! base index into a temporary folder, and rendering diagnostics as text.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use plugdex::diagnostic::{Diagnostic, Severity};
+
+/// `tests/fixtures`.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// `tests/fixtures/base`: the minimal valid index every case starts from.
+pub fn base() -> PathBuf {
+    fixtures().join("base")
+}
+
+/// Copies a folder tree of regular files and folders (fixtures hold nothing else).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let mut entries: Vec<_> = fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("read {}: {e}", from.display()))
+        .map(|e| e.expect("directory entry"))
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let kind = entry.file_type().expect("file type");
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            assert!(
+                kind.is_file(),
+                "fixtures hold only files and folders: {}",
+                entry.path().display()
+            );
+            fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+        }
+    }
+}
+
+/// A fresh copy of the base index in a temporary folder.
+pub fn base_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&base(), dir.path());
+    dir
+}
+
+/// One diagnostic as one line, `{file}:{line}:{column}: {severity}[{code}]: {message}`,
+/// plus `  hint: {hint}` on its own line. Newlines inside a message or hint are
+/// written as `\n` so that each diagnostic stays on one line.
+pub fn render(diags: &[Diagnostic]) -> String {
+    let one_line = |s: &str| s.replace('\r', "\\r").replace('\n', "\\n");
+    let mut out = String::new();
+    for d in diags {
+        let (line, column) = match d.pos {
+            Some(p) => (p.line.to_string(), p.column.to_string()),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "{}:{line}:{column}: {severity}[{}]: {}\n",
+            d.file,
+            d.code.as_str(),
+            one_line(&d.message)
+        ));
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("  hint: {}\n", one_line(h)));
+        }
+    }
+    out
+}
+
+/// Checks `root` on a thread with a small (2 MiB) stack, so that deep
+/// recursion anywhere in the checker shows up as a crash in the tests.
+pub fn check_small_stack(root: &Path) -> plugdex::check::Checked {
+    let root = root.to_owned();
+    std::thread::Builder::new()
+        .name("check".to_owned())
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || plugdex::check::check_index(&root).expect("the index folder exists"))
+        .expect("spawn")
+        .join()
+        .expect("check_index must not panic")
+}
