@@ -57,7 +57,7 @@ fn load<T: DeserializeOwned, R>(
         }
     };
     doc.control_characters(multiline_ok, out);
-    let structural = structure::check(&doc, kind.schema());
+    let structural = structure::check(&doc, kind);
     if !structural.is_empty() {
         out.extend(structural);
         return None;

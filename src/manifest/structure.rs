@@ -1,99 +1,264 @@
 //! Walks a parsed TOML document against the JSON Schema generated from the
 //! Rust types, reporting every structural problem at once: unknown and missing
-//! fields (with "did you mean"), wrong types, values outside an enum or range.
+//! fields (with "did you mean"), wrong types, values outside an enum.
 //!
-//! Only the schema keywords schemars emits for our types are understood.
+//! The schema is compiled once into [`Compiled`] nodes, so the walk does no
+//! JSON lookups. Only the keywords schemars emits for our types are
+//! understood. Value limits (`minLength`, `maxItems`, `minimum`...) are in the
+//! schema for editors; the rules enforce them with specific codes and hints.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::LazyLock;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::document::Document;
+use super::document::{Document, Key, path_string};
+use super::schema::FileKind;
 use crate::diagnostic::{Code, Diagnostic};
 
-/// Checks `doc` against `schema`; returns the problems found, sorted by position.
-pub fn check(doc: &Document<'_>, schema: &'static Value) -> Vec<Diagnostic> {
+/// Checks `doc` against the schema of `kind`; returns the problems found.
+pub fn check(doc: &Document<'_>, kind: FileKind) -> Vec<Diagnostic> {
+    static COMPILED: LazyLock<[Compiled; 3]> =
+        LazyLock::new(|| FileKind::ALL.map(|k| Compiled::new(k.schema())));
+    let compiled = &COMPILED[FileKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)];
     let mut w = Walker {
         doc,
-        root: schema,
+        schema: compiled,
         out: Vec::new(),
     };
     let span = doc.root.span();
-    w.table(&mut Vec::new(), doc.root.get_ref(), span, schema);
+    w.table(&mut Vec::new(), doc.root.get_ref(), span, compiled.root);
     w.out
+}
+
+const T_STRING: u8 = 1;
+const T_INTEGER: u8 = 2;
+const T_NUMBER: u8 = 4;
+const T_BOOLEAN: u8 = 8;
+const T_ARRAY: u8 = 16;
+const T_OBJECT: u8 = 32;
+/// TOML has no null: a `null` branch (from `Option`) matches nothing.
+const T_NULL: u8 = 64;
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Allowed TOML types as `T_*` bits; 0 allows any.
+    types: u8,
+    constant: Option<&'static Value>,
+    /// A closed set of strings (`enum`, or `oneOf` of string `const`s).
+    strings: Option<Vec<&'static str>>,
+    any_of: Vec<usize>,
+    props: Vec<(&'static str, usize)>,
+    required: Vec<&'static str>,
+    /// `Some(None)`: unknown keys are errors; `Some(Some(n))`: they follow node `n`.
+    additional: Option<Option<usize>>,
+    items: Option<usize>,
+    uint_max: Option<i128>,
+    description: Option<&'static str>,
+    /// How the node reads in a message: "a string", "`false` or a string".
+    label: String,
+}
+
+/// A schema compiled into an arena of nodes; `$ref`s become indexes.
+#[derive(Debug)]
+struct Compiled {
+    nodes: Vec<Node>,
+    root: usize,
+}
+
+impl Compiled {
+    fn new(schema: &'static Value) -> Compiled {
+        let mut c = Compiled {
+            nodes: Vec::new(),
+            root: 0,
+        };
+        let mut refs = HashMap::new();
+        c.root = c.compile(schema, schema, &mut refs);
+        c
+    }
+
+    fn compile(
+        &mut self,
+        root: &'static Value,
+        s: &'static Value,
+        refs: &mut HashMap<&'static str, usize>,
+    ) -> usize {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            let name = r.trim_start_matches("#/$defs/");
+            if let Some(&id) = refs.get(name) {
+                return id;
+            }
+            if let Some(target) = root.get("$defs").and_then(|d| d.get(name)) {
+                let id = self.nodes.len();
+                self.nodes.push(Node::default());
+                refs.insert(name, id);
+                let node = self.build(root, target, refs);
+                self.nodes[id] = node;
+                return id;
+            }
+        }
+        let node = self.build(root, s, refs);
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn build(
+        &mut self,
+        root: &'static Value,
+        s: &'static Value,
+        refs: &mut HashMap<&'static str, usize>,
+    ) -> Node {
+        let mut n = Node {
+            description: s.get("description").and_then(Value::as_str),
+            constant: s.get("const"),
+            ..Node::default()
+        };
+        let names: Vec<&str> = match s.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for t in &names {
+            n.types |= match *t {
+                "string" => T_STRING,
+                "integer" => T_INTEGER,
+                "number" => T_NUMBER | T_INTEGER,
+                "boolean" => T_BOOLEAN,
+                "array" => T_ARRAY,
+                "object" => T_OBJECT,
+                "null" => T_NULL,
+                _ => 0,
+            };
+        }
+        n.strings = const_strings(s);
+        if n.strings.is_none()
+            && let Some(branches) = s
+                .get("anyOf")
+                .or_else(|| s.get("oneOf"))
+                .and_then(Value::as_array)
+        {
+            n.any_of = branches
+                .iter()
+                .map(|b| self.compile(root, b, refs))
+                .collect();
+        }
+        if let Some(props) = s.get("properties").and_then(Value::as_object) {
+            n.props = props
+                .iter()
+                .map(|(k, v)| (k.as_str(), self.compile(root, v, refs)))
+                .collect();
+        }
+        n.required = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        n.additional = match s.get("additionalProperties") {
+            Some(Value::Bool(false)) => Some(None),
+            Some(a @ Value::Object(_)) => Some(Some(self.compile(root, a, refs))),
+            _ => None,
+        };
+        n.items = s.get("items").map(|i| self.compile(root, i, refs));
+        n.uint_max = match s.get("format").and_then(Value::as_str) {
+            Some("uint32") => Some(i128::from(u32::MAX)),
+            Some("uint64") => Some(i128::from(u64::MAX)),
+            _ => None,
+        };
+        n.label = if let Some(c) = n.constant {
+            format!("`{c}`")
+        } else if let Some(strings) = &n.strings {
+            format!("one of {}", list(strings))
+        } else if !n.any_of.is_empty() {
+            n.any_of
+                .iter()
+                .map(|&b| {
+                    self.nodes
+                        .get(b)
+                        .map(|x| x.label.clone())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
+        } else {
+            match names.iter().find(|t| **t != "null").copied().unwrap_or("") {
+                "string" => "a string",
+                "integer" => "an integer",
+                "number" => "a number",
+                "boolean" => "a boolean",
+                "array" => "an array",
+                "object" => "a table",
+                _ => "a value",
+            }
+            .to_owned()
+        };
+        n
+    }
 }
 
 struct Walker<'d, 'a> {
     doc: &'d Document<'a>,
-    root: &'static Value,
+    schema: &'static Compiled,
     out: Vec<Diagnostic>,
 }
 
-impl Walker<'_, '_> {
-    fn value(&mut self, path: &mut Vec<String>, v: &Spanned<DeValue<'_>>, schema: &'static Value) {
-        let schema = self.resolve(schema);
-        if let Some(names) = const_strings(schema) {
-            return self.string_enum(path, v, &names);
+impl<'t> Walker<'_, '_> {
+    fn node(&self, id: usize) -> &'static Node {
+        &self.schema.nodes[id]
+    }
+
+    fn value(&mut self, path: &mut Vec<Key<'t>>, v: &'t Spanned<DeValue<'t>>, id: usize) {
+        let node = self.node(id);
+        if let Some(names) = &node.strings {
+            return self.string_enum(path, v, names);
         }
-        if let Some(branches) = schema.get("anyOf").or_else(|| schema.get("oneOf")) {
-            let branches = branches.as_array().map(Vec::as_slice).unwrap_or_default();
-            return self.any_of(path, v, branches);
+        if !node.any_of.is_empty() {
+            return self.any_of(path, v, node);
         }
-        if let Some(c) = schema.get("const") {
+        if let Some(c) = node.constant {
             if !matches_const(v.get_ref(), c) {
-                self.push_value(
-                    path,
+                self.push(
                     v.span(),
                     Code::InvalidValue,
-                    format!("`{}` must be {}", dotted(path), c),
+                    format!("`{}` must be {}", path_string(path), node.label),
                     None,
                 );
             }
             return;
         }
-        if !type_matches(v.get_ref(), schema) {
-            let expected = describe(schema, self);
-            let found = toml_type(v.get_ref());
+        if !type_matches(v.get_ref(), node) {
             let hint = match v.get_ref() {
-                DeValue::String(s) if expected.contains("integer") && s.parse::<u64>().is_ok() => {
+                DeValue::String(s) if node.types & T_INTEGER != 0 && s.parse::<u64>().is_ok() => {
                     Some("remove the quotes: numbers are written without them".to_owned())
                 }
                 _ => None,
             };
-            self.push_value(
-                path,
-                v.span(),
-                Code::WrongType,
-                format!("`{}` must be {expected}, found {found}", dotted(path)),
-                hint,
+            let message = format!(
+                "`{}` must be {}, found {}",
+                path_string(path),
+                node.label,
+                toml_type(v.get_ref())
             );
-            return;
+            return self.push(v.span(), Code::WrongType, message, hint);
         }
         match v.get_ref() {
-            DeValue::Table(t) => self.table(path, t, v.span(), schema),
+            DeValue::Table(t) => self.table(path, t, v.span(), id),
             DeValue::Array(items) => {
-                if let Some(item_schema) = schema.get("items") {
-                    for (i, item) in items.iter().enumerate() {
-                        path.push(format!("[{i}]"));
-                        self.value(path, item, item_schema);
+                if let Some(item) = node.items {
+                    for (i, x) in items.iter().enumerate() {
+                        path.push(Key::Index(i));
+                        self.value(path, x, item);
                         path.pop();
                     }
                 }
             }
-            // Only the integer's machine range is structural; limits such as
-            // `minLength` or `minimum` are in the schema for editors, and the
-            // rules enforce them with specific codes and hints.
+            // Only the integer's machine range is structural.
             DeValue::Integer(i) => {
                 let n = i128::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok();
-                let range = match schema.get("format").and_then(Value::as_str) {
-                    Some("uint32") => Some((0, i128::from(u32::MAX))),
-                    Some("uint64") => Some((0, i128::from(u64::MAX))),
-                    _ => None,
-                };
-                if let (Some(n), Some((lo, hi))) = (n, range) {
-                    let problem = if n < lo {
+                if let (Some(n), Some(hi)) = (n, node.uint_max) {
+                    let problem = if n < 0 {
                         Some("cannot be negative".to_owned())
                     } else if n > hi {
                         Some(format!("is too large (at most {hi})"))
@@ -101,11 +266,10 @@ impl Walker<'_, '_> {
                         None
                     };
                     if let Some(problem) = problem {
-                        self.push_value(
-                            path,
+                        self.push(
                             v.span(),
                             Code::InvalidValue,
-                            format!("`{}` {problem}", dotted(path)),
+                            format!("`{}` {problem}", path_string(path)),
                             None,
                         );
                     }
@@ -115,70 +279,44 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// A closed set of strings: schemars writes `enum`, or `oneOf` of `const`s
-    /// when the variants carry descriptions.
-    fn string_enum(&mut self, path: &[String], v: &Spanned<DeValue<'_>>, names: &[&'static str]) {
+    fn string_enum(&mut self, path: &[Key<'_>], v: &Spanned<DeValue<'_>>, names: &[&'static str]) {
         let DeValue::String(s) = v.get_ref() else {
-            let found = toml_type(v.get_ref());
-            self.push_value(
-                path,
-                v.span(),
-                Code::WrongType,
-                format!(
-                    "`{}` must be one of {}, found {found}",
-                    dotted(path),
-                    list(names)
-                ),
-                None,
+            let message = format!(
+                "`{}` must be one of {}, found {}",
+                path_string(path),
+                list(names),
+                toml_type(v.get_ref())
             );
-            return;
+            return self.push(v.span(), Code::WrongType, message, None);
         };
         if !names.contains(&s.as_ref()) {
             let hint = match suggest(s, names.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("use one of {}", list(names)),
             };
-            self.push_value(
-                path,
-                v.span(),
-                Code::InvalidValue,
-                format!(
-                    "`{}` must be one of {}; found `{s}`",
-                    dotted(path),
-                    list(names)
-                ),
-                Some(hint),
+            let message = format!(
+                "`{}` must be one of {}; found `{s}`",
+                path_string(path),
+                list(names)
             );
+            self.push(v.span(), Code::InvalidValue, message, Some(hint));
         }
-    }
-
-    fn resolve(&self, mut schema: &'static Value) -> &'static Value {
-        // `$ref` is always local (`#/$defs/Name`) in generated schemas.
-        while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-            let name = r.trim_start_matches("#/$defs/");
-            match self.root.get("$defs").and_then(|d| d.get(name)) {
-                Some(t) => schema = t,
-                None => break,
-            }
-        }
-        schema
     }
 
     fn any_of(
         &mut self,
-        path: &mut Vec<String>,
-        v: &Spanned<DeValue<'_>>,
-        branches: &'static [Value],
+        path: &mut Vec<Key<'t>>,
+        v: &'t Spanned<DeValue<'t>>,
+        node: &'static Node,
     ) {
-        if path.last().is_some_and(|p| p == "yanked")
+        if matches!(path.last(), Some(Key::Field("yanked")))
             && matches!(v.get_ref(), DeValue::Boolean(true))
         {
             let hint = Some(
                 "write the reason instead of `true`, e.g. `yanked = \"corrupt artifact\"`"
                     .to_owned(),
             );
-            return self.push_value(
-                path,
+            return self.push(
                 v.span(),
                 Code::InvalidValue,
                 "`yanked = true` does not say why the version was yanked".to_owned(),
@@ -186,10 +324,10 @@ impl Walker<'_, '_> {
             );
         }
         let mut best: Option<Vec<Diagnostic>> = None;
-        for b in branches {
+        for &b in &node.any_of {
             let mut sub = Walker {
                 doc: self.doc,
-                root: self.root,
+                schema: self.schema,
                 out: Vec::new(),
             };
             sub.value(path, v, b);
@@ -197,30 +335,24 @@ impl Walker<'_, '_> {
                 return;
             }
             // A branch whose type matches gives the most precise report.
-            let resolved = self.resolve(b);
-            if type_matches(v.get_ref(), resolved) && best.is_none() {
+            if best.is_none() && type_matches(v.get_ref(), self.node(b)) {
                 best = Some(sub.out);
             }
         }
         match best {
             Some(diags) => self.out.extend(diags),
             None => {
-                let expected: Vec<String> = branches
-                    .iter()
-                    .map(|b| describe(self.resolve(b), self))
-                    .collect();
-                let hint = Some(format!("write {}", expected.join(" or ")));
-                self.push_value(
-                    path,
+                let message = format!(
+                    "`{}` must be {}, found {}",
+                    path_string(path),
+                    node.label,
+                    toml_type(v.get_ref())
+                );
+                self.push(
                     v.span(),
                     Code::WrongType,
-                    format!(
-                        "`{}` must be {}, found {}",
-                        dotted(path),
-                        expected.join(" or "),
-                        toml_type(v.get_ref())
-                    ),
-                    hint,
+                    message,
+                    Some(format!("write {}", node.label)),
                 );
             }
         }
@@ -228,34 +360,29 @@ impl Walker<'_, '_> {
 
     fn table(
         &mut self,
-        path: &mut Vec<String>,
-        t: &DeTable<'_>,
+        path: &mut Vec<Key<'t>>,
+        t: &'t DeTable<'t>,
         span: Range<usize>,
-        schema: &'static Value,
+        id: usize,
     ) {
-        static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
-        let props = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&EMPTY);
-        let additional = schema.get("additionalProperties");
+        let node = self.node(id);
         for (k, v) in t {
-            let key = k.get_ref().as_ref();
-            path.push(key.to_owned());
-            if let Some(s) = props.get(key) {
-                self.value(path, v, s);
+            let key: &'t str = k.get_ref().as_ref();
+            path.push(Key::Field(key));
+            if let Some(&(_, child)) = node.props.iter().find(|(name, _)| *name == key) {
+                self.value(path, v, child);
             } else {
-                match additional {
-                    Some(Value::Bool(false)) => {
-                        let hint = match suggest(key, props.keys().map(String::as_str)) {
+                match node.additional {
+                    Some(None) => {
+                        let hint = match suggest(key, node.props.iter().map(|(n, _)| *n)) {
                             Some(best) => format!("did you mean `{best}`?"),
                             None => {
-                                let names: Vec<&str> = props.keys().map(String::as_str).collect();
+                                let names: Vec<&str> = node.props.iter().map(|(n, _)| *n).collect();
                                 format!("allowed here: {}", list(&names))
                             }
                         };
                         let where_ = if path.len() > 1 {
-                            format!(" in `{}`", dotted(&path[..path.len() - 1]))
+                            format!(" in `{}`", path_string(&path[..path.len() - 1]))
                         } else {
                             String::new()
                         };
@@ -270,68 +397,54 @@ impl Walker<'_, '_> {
                                 .hint(hint),
                         );
                     }
-                    Some(s @ Value::Object(_)) => self.value(path, v, s),
-                    _ => {}
+                    Some(Some(child)) => self.value(path, v, child),
+                    None => {}
                 }
             }
             path.pop();
         }
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for r in required.iter().filter_map(Value::as_str) {
-                if t.get(r).is_none() {
-                    let where_ = if path.is_empty() {
-                        "the file".to_owned()
-                    } else {
-                        format!("`{}`", dotted(path))
-                    };
-                    let hint = props
-                        .get(r)
-                        .and_then(|p| {
-                            self.resolve(p)
-                                .get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        })
-                        .or_else(|| {
-                            props
-                                .get(r)
-                                .and_then(|p| p.get("description"))
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        })
-                        .map(|d| format!("add `{r}`: {d}"))
-                        .unwrap_or_else(|| format!("add `{r}`"));
-                    // At the top level, point at the first key rather than a leading comment.
-                    let at = if path.is_empty() {
-                        first_content(self.doc.source.text)
-                    } else {
-                        span.clone()
-                    };
-                    self.out.push(
-                        self.doc
-                            .source
-                            .error(
-                                at,
-                                Code::MissingField,
-                                format!("missing required field `{r}` in {where_}"),
-                            )
-                            .hint(hint),
-                    );
-                }
+        for r in &node.required {
+            if t.get(*r).is_some() {
+                continue;
             }
+            let where_ = if path.is_empty() {
+                "the file".to_owned()
+            } else {
+                format!("`{}`", path_string(path))
+            };
+            let description = node
+                .props
+                .iter()
+                .find(|(n, _)| n == r)
+                .and_then(|(_, c)| self.node(*c).description);
+            let hint = match description {
+                Some(d) => format!("add `{r}`: {d}"),
+                None => format!("add `{r}`"),
+            };
+            // At the top level, point at the first key rather than a leading comment.
+            let at = if path.is_empty() {
+                first_content(self.doc.source.text)
+            } else {
+                span.clone()
+            };
+            self.out.push(
+                self.doc
+                    .source
+                    .error(
+                        at,
+                        Code::MissingField,
+                        format!("missing required field `{r}` in {where_}"),
+                    )
+                    .hint(hint),
+            );
         }
     }
 
-    fn push_value(
-        &mut self,
-        _path: &[String],
-        span: Range<usize>,
-        code: Code,
-        message: String,
-        hint: Option<String>,
-    ) {
+    fn push(&mut self, span: Range<usize>, code: Code, message: String, hint: Option<String>) {
         let mut d = self.doc.source.error(span, code, message);
-        d.hint = hint;
+        if let Some(h) = hint {
+            d = d.hint(h);
+        }
         self.out.push(d);
     }
 }
@@ -361,17 +474,6 @@ fn const_strings(schema: &'static Value) -> Option<Vec<&'static str>> {
         .iter()
         .map(|b| b.get("const").and_then(Value::as_str))
         .collect()
-}
-
-fn dotted(path: &[String]) -> String {
-    let mut s = String::new();
-    for p in path {
-        if !p.starts_with('[') && !s.is_empty() {
-            s.push('.');
-        }
-        s.push_str(p);
-    }
-    s
 }
 
 fn list(names: &[&str]) -> String {
@@ -404,29 +506,25 @@ fn toml_type(v: &DeValue<'_>) -> &'static str {
     }
 }
 
-fn json_type_matches(v: &DeValue<'_>, ty: &str) -> bool {
-    matches!(
-        (v, ty),
-        (DeValue::String(_), "string")
-            | (DeValue::Integer(_), "integer" | "number")
-            | (DeValue::Float(_), "number")
-            | (DeValue::Boolean(_), "boolean")
-            | (DeValue::Array(_), "array")
-            | (DeValue::Table(_), "object")
-    )
+fn type_bit(v: &DeValue<'_>) -> u8 {
+    match v {
+        DeValue::String(_) => T_STRING,
+        DeValue::Integer(_) => T_INTEGER,
+        DeValue::Float(_) => T_NUMBER,
+        DeValue::Boolean(_) => T_BOOLEAN,
+        DeValue::Array(_) => T_ARRAY,
+        DeValue::Table(_) => T_OBJECT,
+        DeValue::Datetime(_) => 0,
+    }
 }
 
-fn type_matches(v: &DeValue<'_>, schema: &Value) -> bool {
-    match schema.get("type") {
-        Some(Value::String(t)) => json_type_matches(v, t),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|t| json_type_matches(v, t)),
-        _ => match schema.get("const") {
-            Some(c) => matches_const(v, c),
-            None => true,
-        },
+fn type_matches(v: &DeValue<'_>, node: &Node) -> bool {
+    if node.types != 0 {
+        return node.types & type_bit(v) != 0;
+    }
+    match node.constant {
+        Some(c) => matches_const(v, c),
+        None => true,
     }
 }
 
@@ -436,38 +534,6 @@ fn matches_const(v: &DeValue<'_>, c: &Value) -> bool {
         (DeValue::String(s), Value::String(cs)) => s == cs,
         _ => false,
     }
-}
-
-fn describe(schema: &'static Value, w: &Walker<'_, '_>) -> String {
-    if let Some(c) = schema.get("const") {
-        return format!("`{c}`");
-    }
-    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-        return branches
-            .iter()
-            .map(|b| describe(w.resolve(b), w))
-            .collect::<Vec<_>>()
-            .join(" or ");
-    }
-    let ty = match schema.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("a value"),
-        _ => "a value",
-    };
-    match ty {
-        "string" => "a string",
-        "integer" => "an integer",
-        "number" => "a number",
-        "boolean" => "a boolean",
-        "array" => "an array",
-        "object" => "a table",
-        _ => "a value",
-    }
-    .to_owned()
 }
 
 #[cfg(test)]
@@ -482,7 +548,7 @@ mod tests {
             text,
         })
         .unwrap();
-        check(&doc, kind.schema())
+        check(&doc, kind)
             .into_iter()
             .map(|d| {
                 (
