@@ -9,6 +9,11 @@ use plugdex::cli::{Cli, Command};
 use plugdex::manifest::schema::FileKind;
 use plugdex::printer::{self, Format};
 
+// Checking a large index makes millions of small allocations; mimalloc
+// makes them markedly cheaper than glibc's allocator (see README figures).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 enum Outcome {
     Ok,
     Invalid,

@@ -26,7 +26,9 @@ pub struct ParsedPlugin {
 #[derive(Debug, Clone)]
 pub struct ParsedVersion {
     pub version: Version,
-    pub engine: VersionReq,
+    /// The manifest's `[dependencies]`, parsed, in name order. They are moved
+    /// out of `manifest.dependencies`, which is left empty: a million small
+    /// maps would otherwise dominate the memory of a large registry.
     pub deps: Vec<Dep>,
     pub manifest: VersionManifest,
 }
@@ -130,28 +132,25 @@ pub fn parse_version(
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
 ) -> Option<ParsedVersion> {
-    let (manifest, version) = load(
+    let (mut manifest, version) = load(
         FileKind::Version,
         source,
         &["message", "deprecated"],
         out,
         |v: &VersionManifest, file, out| rules::version(&file, v, stem, plugin, reg, out),
     )?;
-    let engine = VersionReq::parse(&manifest.engine).ok()?;
-    let deps = manifest
-        .dependencies
-        .iter()
+    let deps = std::mem::take(&mut manifest.dependencies)
+        .into_iter()
         .filter_map(|(name, spec)| {
             Some(Dep {
-                name: name.clone(),
                 req: VersionReq::parse(spec.requirement()).ok()?,
                 optional: spec.optional(),
+                name,
             })
         })
         .collect();
     Some(ParsedVersion {
         version,
-        engine,
         deps,
         manifest,
     })

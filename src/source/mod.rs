@@ -115,19 +115,26 @@ impl IndexSource {
         dirs
     }
 
-    /// Reads the files of one plugin folder.
+    /// Reads the files of one plugin folder. Files are opened relative to
+    /// the folder's descriptor (`openat`), which saves resolving the whole path
+    /// for each of a million files and keeps a swapped-in symlink from
+    /// redirecting the read.
     pub fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
-        let path = self.root.join(&dir.rel);
         let mut files = PluginFiles::default();
+        let Some(folder) = DirHandle::open(&self.root.join(&dir.rel), &dir.rel, out) else {
+            return files;
+        };
         let mut has_versions_dir = false;
-        for entry in list_dir(&path, &dir.rel, out) {
+        for entry in folder.list(out) {
             let rel = format!("{}/{}", dir.rel, entry.name);
             match (entry.name.as_str(), entry.kind) {
-                ("plugin.toml", Kind::File) => files.plugin_toml = read_regular(&path.join("plugin.toml"), &rel, MAX_TOML_BYTES, out),
-                ("README.md", Kind::File) => files.readme = read_regular(&path.join("README.md"), &rel, MAX_README_BYTES, out),
+                ("plugin.toml", Kind::File) => files.plugin_toml = folder.read(&entry.name, &rel, MAX_TOML_BYTES, out),
+                ("README.md", Kind::File) => files.readme = folder.read(&entry.name, &rel, MAX_README_BYTES, out),
                 ("versions", Kind::Dir) => {
                     has_versions_dir = true;
-                    self.read_versions(&path.join("versions"), &rel, &mut files, out);
+                    if let Some(versions) = folder.open_dir(&entry.name, &rel, out) {
+                        read_versions(&versions, &mut files, out);
+                    }
                 }
                 _ => out.push(
                     Diagnostic::error(rel, Code::UnexpectedFile, format!("unexpected {} in plugin folder `{}`", entry.kind.noun(), dir.rel))
@@ -161,41 +168,184 @@ impl IndexSource {
         }
         files
     }
+}
 
-    fn read_versions(
-        &self,
-        path: &Path,
-        rel: &str,
-        files: &mut PluginFiles,
-        out: &mut Vec<Diagnostic>,
-    ) {
-        for entry in list_dir(path, rel, out) {
-            let file_rel = format!("{rel}/{}", entry.name);
-            match (entry.name.strip_suffix(".toml"), entry.kind) {
-                (Some(stem), Kind::File) if !stem.is_empty() => {
-                    if let Some(text) =
-                        read_regular(&path.join(&entry.name), &file_rel, MAX_TOML_BYTES, out)
-                    {
-                        files.versions.push((stem.to_owned(), text));
-                    }
+fn read_versions(versions: &DirHandle, files: &mut PluginFiles, out: &mut Vec<Diagnostic>) {
+    let rel = &versions.rel;
+    for entry in versions.list(out) {
+        let file_rel = format!("{rel}/{}", entry.name);
+        match (entry.name.strip_suffix(".toml"), entry.kind) {
+            (Some(stem), Kind::File) if !stem.is_empty() => {
+                if let Some(text) = versions.read(&entry.name, &file_rel, MAX_TOML_BYTES, out) {
+                    files.versions.push((stem.to_owned(), text));
                 }
-                _ => out.push(
-                    Diagnostic::error(
-                        file_rel,
-                        Code::UnexpectedFile,
-                        format!("unexpected {} in `{rel}`", entry.kind.noun()),
-                    )
-                    .hint("`versions/` holds only `<version>.toml` files"),
-                ),
             }
-        }
-        if files.versions.is_empty() && !out.iter().any(|d| d.file.starts_with(rel)) {
-            out.push(
-                Diagnostic::error(rel, Code::MissingFile, "`versions/` is empty")
-                    .hint("publish at least one version as `versions/<version>.toml`"),
-            );
+            _ => out.push(
+                Diagnostic::error(
+                    file_rel,
+                    Code::UnexpectedFile,
+                    format!("unexpected {} in `{rel}`", entry.kind.noun()),
+                )
+                .hint("`versions/` holds only `<version>.toml` files"),
+            ),
         }
     }
+    if files.versions.is_empty() && !out.iter().any(|d| d.file.starts_with(rel.as_str())) {
+        out.push(
+            Diagnostic::error(rel, Code::MissingFile, "`versions/` is empty")
+                .hint("publish at least one version as `versions/<version>.toml`"),
+        );
+    }
+}
+
+/// An open folder; its entries are listed and opened relative to it.
+struct DirHandle {
+    fd: std::os::fd::OwnedFd,
+    rel: String,
+}
+
+impl DirHandle {
+    fn open(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<DirHandle> {
+        match rustix::fs::open(path, dir_flags(), rustix::fs::Mode::empty()) {
+            Ok(fd) => Some(DirHandle {
+                fd,
+                rel: rel.to_owned(),
+            }),
+            Err(e) => {
+                out.push(open_error(rel, e));
+                None
+            }
+        }
+    }
+
+    fn open_dir(&self, name: &str, rel: &str, out: &mut Vec<Diagnostic>) -> Option<DirHandle> {
+        match rustix::fs::openat(&self.fd, name, dir_flags(), rustix::fs::Mode::empty()) {
+            Ok(fd) => Some(DirHandle {
+                fd,
+                rel: rel.to_owned(),
+            }),
+            Err(e) => {
+                out.push(open_error(rel, e));
+                None
+            }
+        }
+    }
+
+    /// Entries sorted by name; symlinks and non-UTF-8 names are reported and skipped.
+    fn list(&self, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
+        let rel = &self.rel;
+        let dup = match rustix::io::fcntl_dupfd_cloexec(&self.fd, 0).and_then(rustix::fs::Dir::new)
+        {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read folder `{rel}`: {e}"),
+                ));
+                return Vec::new();
+            }
+        };
+        let mut entries = Vec::new();
+        for item in dup {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    out.push(Diagnostic::error(
+                        rel,
+                        Code::Io,
+                        format!("cannot read folder `{rel}`: {e}"),
+                    ));
+                    break;
+                }
+            };
+            let raw = item.file_name().to_bytes();
+            if raw == b"." || raw == b".." {
+                continue;
+            }
+            let Ok(name) = std::str::from_utf8(raw).map(str::to_owned) else {
+                out.push(
+                    Diagnostic::error(
+                        rel,
+                        Code::UnexpectedFile,
+                        format!(
+                            "a file name in `{rel}` is not UTF-8: {:?}",
+                            String::from_utf8_lossy(raw)
+                        ),
+                    )
+                    .hint("rename or remove it"),
+                );
+                continue;
+            };
+            let child = format!("{rel}/{name}");
+            let kind = match item.file_type() {
+                rustix::fs::FileType::Symlink => {
+                    out.push(symlink_diag(&child));
+                    continue;
+                }
+                rustix::fs::FileType::Directory => Kind::Dir,
+                rustix::fs::FileType::RegularFile => Kind::File,
+                // Some file systems do not report types in listings: ask.
+                rustix::fs::FileType::Unknown => match rustix::fs::statat(
+                    &self.fd,
+                    name.as_str(),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                ) {
+                    Ok(st) => match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+                        rustix::fs::FileType::Symlink => {
+                            out.push(symlink_diag(&child));
+                            continue;
+                        }
+                        rustix::fs::FileType::Directory => Kind::Dir,
+                        rustix::fs::FileType::RegularFile => Kind::File,
+                        _ => Kind::Other,
+                    },
+                    Err(_) => Kind::Other,
+                },
+                _ => Kind::Other,
+            };
+            entries.push(Entry {
+                name,
+                rel: child,
+                kind,
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries
+    }
+
+    /// Reads a regular file of this folder, capped at `cap` bytes.
+    fn read(&self, name: &str, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        let flags = rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NOFOLLOW
+            | rustix::fs::OFlags::CLOEXEC
+            | rustix::fs::OFlags::NONBLOCK;
+        match rustix::fs::openat(&self.fd, name, flags, rustix::fs::Mode::empty()) {
+            Ok(fd) => read_capped(fs::File::from(fd), rel, cap, out),
+            Err(e) => {
+                out.push(open_error(rel, e));
+                None
+            }
+        }
+    }
+}
+
+fn dir_flags() -> rustix::fs::OFlags {
+    rustix::fs::OFlags::RDONLY
+        | rustix::fs::OFlags::DIRECTORY
+        | rustix::fs::OFlags::NOFOLLOW
+        | rustix::fs::OFlags::CLOEXEC
+}
+
+fn open_error(rel: &str, e: rustix::io::Errno) -> Diagnostic {
+    if e == rustix::io::Errno::LOOP || e == rustix::io::Errno::NOTDIR {
+        return symlink_diag(rel);
+    }
+    Diagnostic::error(
+        rel,
+        Code::Io,
+        format!("cannot read `{rel}`: {}", std::io::Error::from(e)),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,7 +538,17 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
             out.push(too_large(rel, cap));
             None
         }
-        Ok(_) => read_regular(path, rel, cap, out),
+        Ok(_) => match fs::File::open(path) {
+            Ok(f) => read_capped(f, rel, cap, out),
+            Err(e) => {
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read `{rel}`: {e}"),
+                ));
+                None
+            }
+        },
         Err(e) => {
             out.push(Diagnostic::error(
                 rel,
@@ -400,26 +560,10 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
     }
 }
 
-/// Reads a file a directory listing said is regular. Opening with
-/// `O_NOFOLLOW` refuses a symlink swapped in since; the cap bounds the read.
-fn read_regular(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
+/// Reads an open file, at most `cap` bytes, and checks it is UTF-8.
+fn read_capped(file: fs::File, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
     let mut bytes = Vec::with_capacity(4096);
-    let read = options
-        .open(path)
-        .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            out.push(symlink_diag(rel));
-            return None;
-        }
+    if let Err(e) = file.take(cap + 1).read_to_end(&mut bytes) {
         out.push(Diagnostic::error(
             rel,
             Code::Io,
