@@ -11,9 +11,10 @@ use crate::manifest::types::RegistryConfig;
 
 pub(crate) fn check(plugins: &[Loaded], reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     let by_canonical = names(plugins, out);
+    let mut suggestions = HashMap::new();
     for p in plugins {
         versions(p, reg, out);
-        dependencies(p, plugins, &by_canonical, out);
+        dependencies(p, plugins, &by_canonical, &mut suggestions, out);
         replacements(p, &by_canonical, out);
     }
     cycles(plugins, &by_canonical, out);
@@ -109,6 +110,7 @@ fn dependencies(
     p: &Loaded,
     plugins: &[Loaded],
     by_canonical: &HashMap<String, usize>,
+    suggestions: &mut HashMap<String, Option<String>>,
     out: &mut Vec<Diagnostic>,
 ) {
     for r in &p.releases {
@@ -121,7 +123,18 @@ fn dependencies(
                 {
                     continue;
                 }
-                let hint = match suggest(&dep.name, plugins.iter().map(|q| q.name.as_str())) {
+                // Memoised, and only names of similar length are compared: a
+                // removed plugin that thousands depend on must not cost
+                // thousands of scans of every name.
+                let best = suggestions.entry(canonical.clone()).or_insert_with(|| {
+                    let len = dep.name.len();
+                    let near = plugins
+                        .iter()
+                        .map(|q| q.name.as_str())
+                        .filter(|n| n.len().abs_diff(len) <= (len.max(3) / 3).max(1));
+                    suggest(&dep.name, near).map(str::to_owned)
+                });
+                let hint = match best {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => "check the spelling, or publish that plugin first".to_owned(),
                 };
