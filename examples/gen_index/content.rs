@@ -6,28 +6,59 @@ use plugdex::manifest::name::PluginName;
 
 use super::corpus::{Corpus, Source};
 use super::names::GenName;
-use super::util::{fnv1a, mix, one_line, push_array, push_kv, push_toml_str, Rng};
+use super::util::{Rng, fnv1a, mix, one_line, push_array, push_kv, push_toml_str};
 
 const STREAM_MAIN: u64 = 0x4d41_494e; // "MAIN"
 const STREAM_VERSIONS: u64 = 0x5645_5253; // "VERS"
 const STREAM_DEPRECATED: u64 = 0x4445_5052; // "DEPR"
 
-pub const PERMISSIONS: &[&str] =
-    &["filesystem", "network", "process", "env", "clipboard", "notifications", "keychain"];
+pub const PERMISSIONS: &[&str] = &[
+    "filesystem",
+    "network",
+    "process",
+    "env",
+    "clipboard",
+    "notifications",
+    "keychain",
+];
 /// Chance (percent) that a plugin needs each permission, in [`PERMISSIONS`] order.
 const PERMISSION_ODDS: &[u64] = &[25, 30, 10, 20, 5, 10, 5];
 
 const LICENSES: &[&str] = &[
-    "MIT", "MIT", "MIT", "Apache-2.0", "Apache-2.0", "MIT OR Apache-2.0", "MIT OR Apache-2.0",
-    "BSD-3-Clause", "BSD-2-Clause", "GPL-3.0-or-later", "GPL-2.0-only", "LGPL-2.1-or-later",
-    "MPL-2.0", "ISC", "Unlicense", "0BSD", "Zlib", "AGPL-3.0-only",
-    "Apache-2.0 WITH LLVM-exception", "(MIT OR Apache-2.0) AND BSD-3-Clause",
+    "MIT",
+    "MIT",
+    "MIT",
+    "Apache-2.0",
+    "Apache-2.0",
+    "MIT OR Apache-2.0",
+    "MIT OR Apache-2.0",
+    "BSD-3-Clause",
+    "BSD-2-Clause",
+    "GPL-3.0-or-later",
+    "GPL-2.0-only",
+    "LGPL-2.1-or-later",
+    "MPL-2.0",
+    "ISC",
+    "Unlicense",
+    "0BSD",
+    "Zlib",
+    "AGPL-3.0-only",
+    "Apache-2.0 WITH LLVM-exception",
+    "(MIT OR Apache-2.0) AND BSD-3-Clause",
 ];
 
 /// Ascending, so versions of one plugin move forward through them.
 const ENGINE_REQS: &[&str] = &[
-    ">=1.0.0, <2.0.0", "^1.2", "^1.4", ">=1.6.0, <2.0.0", "~1.8", ">=1.8.0", ">=2.0.0, <3.0.0",
-    "^2.1", "~2.3", ">=2.4.0, <3.0.0",
+    ">=1.0.0, <2.0.0",
+    "^1.2",
+    "^1.4",
+    ">=1.6.0, <2.0.0",
+    "~1.8",
+    ">=1.8.0",
+    ">=2.0.0, <3.0.0",
+    "^2.1",
+    "~2.3",
+    ">=2.4.0, <3.0.0",
 ];
 
 const YANK_REASONS: &[&str] = &[
@@ -68,12 +99,14 @@ const ASDF_DESCRIPTIONS: &[&str] = &[
     "Installs {} release binaries and keeps per-project versions in sync.",
 ];
 
+/// `{d}`: the base description without its final full stop; `{w}`: the word;
+/// `{b}`: the base name.
 const SUFFIXES: &[&str] = &[
-    "{d} ({w} edition)",
-    "{d} — with {w} support",
-    "{d} Now with {w} integration.",
-    "[{w}] {d}",
-    "Fork of {b}: {d}",
+    "{d} ({w} edition).",
+    "{d} — with {w} support.",
+    "{d}. Now with {w} integration.",
+    "[{w}] {d}.",
+    "Fork of {b}: {d}.",
 ];
 
 const STOPWORDS: &[&str] = &[
@@ -115,9 +148,9 @@ pub fn versions_of(seed: u64, idx: u64, n: usize) -> Vec<Ver> {
         let mut v = match pending {
             Some((t, l, k)) => {
                 let x = r.below(100);
-                if x < 35 {
+                if x < 30 {
                     pending = Some((t, l, k + 1));
-                } else if x < 55 && l + 1 < LABELS.len() {
+                } else if x < 45 && l + 1 < LABELS.len() {
                     pending = Some((t, l + 1, 1));
                 } else {
                     pending = None;
@@ -138,23 +171,27 @@ pub fn versions_of(seed: u64, idx: u64, n: usize) -> Vec<Ver> {
                 }
             }
             None => match r.below(100) {
-                0..=49 => {
+                0..=51 => {
                     pa += 1;
                     stable(ma, mi, pa)
                 }
-                50..=74 => {
+                52..=79 => {
                     mi += 1;
                     pa = 0;
                     stable(ma, mi, pa)
                 }
-                75..=82 => {
+                80..=88 => {
                     ma += 1;
                     mi = 0;
                     pa = 0;
                     stable(ma, mi, pa)
                 }
                 _ => {
-                    let t = if r.chance(70) { (ma, mi + 1, 0) } else { (ma + 1, 0, 0) };
+                    let t = if r.chance(70) {
+                        (ma, mi + 1, 0)
+                    } else {
+                        (ma + 1, 0, 0)
+                    };
                     let l = match r.below(10) {
                         0..=1 => 0,
                         2..=8 => 1,
@@ -243,12 +280,16 @@ fn description_for(ctx: &Ctx, g: &GenName, r: &mut Rng) -> String {
             .pick(SUFFIXES)
             .replace("{w}", g.word.unwrap_or("community"))
             .replace("{b}", &entry.name)
-            .replace("{d}", &base),
+            .replace("{d}", base.trim_end_matches(['.', ' '])),
         6..=8 => r.pick(&ctx.corpus.descriptions).clone(),
         _ => base,
     };
     let d = one_line(&d, 280);
-    if d.is_empty() { format!("A plugin called {}.", g.name) } else { d }
+    if d.is_empty() {
+        format!("A plugin called {}.", g.name)
+    } else {
+        d
+    }
 }
 
 fn tags_for(source: Source, word: Option<&str>, description: &str, r: &mut Rng) -> Vec<String> {
@@ -256,10 +297,11 @@ fn tags_for(source: Source, word: Option<&str>, description: &str, r: &mut Rng) 
     if r.chance(80) {
         tags.push(source.tag().to_owned());
     }
-    if let Some(w) = word {
-        if r.chance(50) && !tags.iter().any(|t| t == w) {
-            tags.push(w.to_owned());
-        }
+    if let Some(w) = word
+        && r.chance(50)
+        && !tags.iter().any(|t| t == w)
+    {
+        tags.push(w.to_owned());
     }
     let from_description = r.below(7) as usize;
     let mut added = 0;
@@ -267,7 +309,9 @@ fn tags_for(source: Source, word: Option<&str>, description: &str, r: &mut Rng) 
         if added >= from_description || tags.len() >= 10 {
             break;
         }
-        if !tok.is_ascii() || !(3..=20).contains(&tok.len()) || tok.bytes().all(|b| b.is_ascii_digit())
+        if !tok.is_ascii()
+            || !(3..=20).contains(&tok.len())
+            || tok.bytes().all(|b| b.is_ascii_digit())
         {
             continue;
         }
@@ -331,13 +375,21 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
     };
     let homepage = match r.below(10) {
         0..=2 => repository.clone(),
-        3..=4 => Some(format!("https://{}.github.io/{}/", primary.to_ascii_lowercase(), g.name)),
+        3..=4 => Some(format!(
+            "https://{}.github.io/{}/",
+            primary.to_ascii_lowercase(),
+            g.name
+        )),
         5 => Some(format!("https://docs.bench.plugdex.example/{canonical}/")),
         _ => None,
     };
     let authors: Vec<String> = (0..r.below(3))
         .map(|i| {
-            let login = if i == 0 { &primary } else { r.pick(&ctx.corpus.logins) };
+            let login = if i == 0 {
+                &primary
+            } else {
+                r.pick(&ctx.corpus.logins)
+            };
             if r.chance(50) {
                 format!("{login} <{login}@users.noreply.github.com>")
             } else {
@@ -389,7 +441,11 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
 
     // ---- README.md
     if r.chance(8) {
-        let title = entry.title.as_deref().filter(|_| original).unwrap_or(&g.name);
+        let title = entry
+            .title
+            .as_deref()
+            .filter(|_| original)
+            .unwrap_or(&g.name);
         let mut md = format!(
             "# {title}\n\n{description}\n\n## Installation\n\n```sh\nplugdex install {}\n```\n",
             g.name
@@ -434,7 +490,8 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
             } else {
                 r.below(idx as u64) as usize
             };
-            if is_deprecated(seed, target as u64) || deps.iter().any(|d| d.name == ctx.names[target].name)
+            if is_deprecated(seed, target as u64)
+                || deps.iter().any(|d| d.name == ctx.names[target].name)
             {
                 continue;
             }
@@ -443,7 +500,11 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
                 name: ctx.names[target].name.clone(),
                 req: requirement(latest_stable(&target_versions), &mut r),
                 optional: r.chance(15),
-                since: if r.chance(50) { 0 } else { r.below(ctx.versions as u64) as usize },
+                since: if r.chance(50) {
+                    0
+                } else {
+                    r.below(ctx.versions as u64) as usize
+                },
             });
         }
     }
@@ -458,7 +519,13 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
     }
     let cap_endpoint: Vec<Option<&str>> = caps
         .iter()
-        .map(|_| if r.chance(60) { Some(*r.pick(METHODS)) } else { None })
+        .map(|_| {
+            if r.chance(60) {
+                Some(*r.pick(METHODS))
+            } else {
+                None
+            }
+        })
         .collect();
 
     let mirror = mix(seed);
@@ -468,7 +535,8 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
             schema_line(&mut s, depth + 1, "version.schema.json");
         }
         push_kv(&mut s, "version", &v.text);
-        let e = (engine_base + v.major as usize * 2 + v.minor as usize / 3).min(ENGINE_REQS.len() - 1);
+        let e =
+            (engine_base + v.major as usize * 2 + v.minor as usize / 3).min(ENGINE_REQS.len() - 1);
         push_kv(&mut s, "engine", ENGINE_REQS[e]);
         push_kv(&mut s, "entry", &entry_path);
         push_kv(&mut s, "runtime", runtime);
@@ -496,7 +564,8 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
             None => {}
         }
         if i + 1 < versions.len() && v.yanked.is_none() && r.chance(3) {
-            push_kv(&mut s, "deprecated", r.pick(VERSION_DEPRECATIONS));
+            let message = VERSION_DEPRECATIONS[r.below(VERSION_DEPRECATIONS.len() as u64) as usize];
+            push_kv(&mut s, "deprecated", message);
         }
 
         let mut ar = Rng::new(fnv1a(format!("{}@{}", g.name, v.text).as_bytes()) ^ mirror);
@@ -509,7 +578,10 @@ pub fn render_plugin(ctx: &Ctx, idx: usize) -> PluginOut {
         push_kv(
             &mut s,
             "url",
-            &format!("https://cdn.bench.plugdex.example/{0}/{0}-{1}.tar.gz", g.name, v.text),
+            &format!(
+                "https://cdn.bench.plugdex.example/{0}/{0}-{1}.tar.gz",
+                g.name, v.text
+            ),
         );
         push_kv(&mut s, "sha256", &sha);
         s.push_str(&format!("size = {size}\n"));

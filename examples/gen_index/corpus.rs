@@ -76,7 +76,9 @@ impl Corpus {
         let mut entries = Vec::new();
 
         for line in ASDF.lines() {
-            let Some((name, url)) = line.split_once('\t') else { continue };
+            let Some((name, url)) = line.split_once('\t') else {
+                continue;
+            };
             let url = url.trim();
             let repo = url.strip_suffix(".git").unwrap_or(url);
             let repository = repo.starts_with("https://").then(|| repo.to_owned());
@@ -97,7 +99,9 @@ impl Corpus {
         }
 
         for line in KREW.lines() {
-            let Some((name, desc)) = line.split_once('\t') else { continue };
+            let Some((name, desc)) = line.split_once('\t') else {
+                continue;
+            };
             entries.push(Entry {
                 source: Source::Krew,
                 name: name.trim().to_owned(),
@@ -112,8 +116,8 @@ impl Corpus {
             if line.trim().is_empty() {
                 continue;
             }
-            let v: serde_json::Value =
-                serde_json::from_str(line).expect("benches/data/corpus/logseq/manifests.jsonl is JSON lines");
+            let v: serde_json::Value = serde_json::from_str(line)
+                .expect("benches/data/corpus/logseq/manifests.jsonl is JSON lines");
             let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
             let repo = s("repo");
             let owner = repo
@@ -122,7 +126,9 @@ impl Corpus {
                 .filter(|o| is_github_login(o))
                 .map(str::to_owned);
             let repository = (repo.split('/').count() == 2
-                && repo.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)))
+                && repo
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)))
             .then(|| format!("https://github.com/{repo}"));
             entries.push(Entry {
                 source: Source::Logseq,
@@ -134,19 +140,25 @@ impl Corpus {
             });
         }
 
-        let descriptions: Vec<String> =
-            entries.iter().filter_map(|e| e.description.clone()).collect();
+        let descriptions: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.description.clone())
+            .collect();
 
         let mut seen = std::collections::HashSet::new();
         let mut logins = Vec::new();
         for e in &entries {
-            if let Some(o) = &e.owner {
-                if seen.insert(o.to_ascii_lowercase()) {
-                    logins.push(o.clone());
-                }
+            if let Some(o) = &e.owner
+                && seen.insert(o.to_ascii_lowercase())
+            {
+                logins.push(o.clone());
             }
         }
 
-        Corpus { entries, descriptions, logins }
+        Corpus {
+            entries,
+            descriptions,
+            logins,
+        }
     }
 }

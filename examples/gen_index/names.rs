@@ -2,23 +2,115 @@
 
 use std::collections::HashSet;
 
-use plugdex::manifest::name::{skeleton, PluginName, BUILTIN_RESERVED};
+use plugdex::manifest::name::{BUILTIN_RESERVED, PluginName, skeleton};
 
 use super::corpus::Corpus;
 use super::util::Rng;
 
 /// Words combined with corpus names: `<name>-<word>`, `<word>-<name>`, ...
 pub const WORDS: &[&str] = &[
-    "cli", "lsp", "fmt", "lint", "tools", "utils", "sync", "export", "import", "theme", "dark",
-    "light", "extra", "plus", "lite", "pro", "core", "ext", "bridge", "adapter", "helper", "kit",
-    "sdk", "api", "client", "server", "proxy", "cache", "watch", "preview", "graph", "calendar",
-    "tasks", "notes", "git", "docker", "k8s", "wasm", "native", "shell", "zsh", "fish", "vim",
-    "emacs", "web", "http", "grpc", "json", "yaml", "toml", "csv", "sql", "db", "auth", "vault",
-    "secrets", "metrics", "trace", "logs", "debug", "test", "bench", "docs", "gen", "build",
-    "deploy", "release", "backup", "search", "index", "viewer", "editor", "runner", "agent",
-    "daemon", "hooks", "macros", "snippets", "icons", "fonts", "colors", "charts", "mermaid",
-    "latex", "pdf", "markdown", "ai", "llm", "translate", "spell", "clipboard", "notify", "timer",
-    "pomodoro", "kanban", "journal", "zen", "mini", "next", "legacy", "compat", "community",
+    "cli",
+    "lsp",
+    "fmt",
+    "lint",
+    "tools",
+    "utils",
+    "sync",
+    "export",
+    "import",
+    "theme",
+    "dark",
+    "light",
+    "extra",
+    "plus",
+    "lite",
+    "pro",
+    "core",
+    "ext",
+    "bridge",
+    "adapter",
+    "helper",
+    "kit",
+    "sdk",
+    "api",
+    "client",
+    "server",
+    "proxy",
+    "cache",
+    "watch",
+    "preview",
+    "graph",
+    "calendar",
+    "tasks",
+    "notes",
+    "git",
+    "docker",
+    "k8s",
+    "wasm",
+    "native",
+    "shell",
+    "zsh",
+    "fish",
+    "vim",
+    "emacs",
+    "web",
+    "http",
+    "grpc",
+    "json",
+    "yaml",
+    "toml",
+    "csv",
+    "sql",
+    "db",
+    "auth",
+    "vault",
+    "secrets",
+    "metrics",
+    "trace",
+    "logs",
+    "debug",
+    "test",
+    "bench",
+    "docs",
+    "gen",
+    "build",
+    "deploy",
+    "release",
+    "backup",
+    "search",
+    "index",
+    "viewer",
+    "editor",
+    "runner",
+    "agent",
+    "daemon",
+    "hooks",
+    "macros",
+    "snippets",
+    "icons",
+    "fonts",
+    "colors",
+    "charts",
+    "mermaid",
+    "latex",
+    "pdf",
+    "markdown",
+    "ai",
+    "llm",
+    "translate",
+    "spell",
+    "clipboard",
+    "notify",
+    "timer",
+    "pomodoro",
+    "kanban",
+    "journal",
+    "zen",
+    "mini",
+    "next",
+    "legacy",
+    "compat",
+    "community",
 ];
 
 /// Names reserved in the generated `registry.toml` (on top of the built-in list).
@@ -40,7 +132,10 @@ struct Taken {
 
 impl Taken {
     fn new() -> Taken {
-        let mut t = Taken { canonical: HashSet::new(), skeletons: HashSet::new() };
+        let mut t = Taken {
+            canonical: HashSet::new(),
+            skeletons: HashSet::new(),
+        };
         for r in BUILTIN_RESERVED.iter().chain(REGISTRY_RESERVED) {
             t.canonical.insert(plugdex::manifest::name::canonical(r));
             t.skeletons.insert(skeleton(r));
@@ -50,7 +145,9 @@ impl Taken {
 
     /// Takes `candidate` if it is a valid, free, non-confusable, non-reserved name.
     fn try_take(&mut self, candidate: &str) -> bool {
-        let Ok(name) = PluginName::parse(candidate) else { return false };
+        let Ok(name) = PluginName::parse(candidate) else {
+            return false;
+        };
         if name.is_builtin_reserved() {
             return false;
         }
@@ -79,6 +176,26 @@ fn capitalize_segments(s: &str) -> String {
     out
 }
 
+/// Prefixes that nearly all names of one catalogue share (564 of the 615
+/// Logseq names start with `logseq`). Derived names usually drop them, or a
+/// single shard folder (`lo/gs`) would hold a quarter of a large index.
+const COMMON_PREFIXES: &[&str] = &["logseq-plugin-", "logseq-"];
+
+/// The corpus name `name` as the base of a derived name.
+fn derivation_base<'a>(name: &'a str, rng: &mut Rng) -> &'a str {
+    let canonical = plugdex::manifest::name::canonical(name);
+    for p in COMMON_PREFIXES {
+        if canonical.starts_with(p) && canonical.len() > p.len() {
+            return if rng.chance(10) {
+                name
+            } else {
+                &name[p.len()..]
+            };
+        }
+    }
+    name
+}
+
 /// `count` names, in generation order: first the corpus names themselves,
 /// then deterministic combinations of corpus names and [`WORDS`].
 pub fn generate(corpus: &Corpus, count: usize, seed: u64) -> Vec<GenName> {
@@ -90,7 +207,11 @@ pub fn generate(corpus: &Corpus, count: usize, seed: u64) -> Vec<GenName> {
             return out;
         }
         if taken.try_take(&e.name) {
-            out.push(GenName { name: e.name.clone(), base: i, word: None });
+            out.push(GenName {
+                name: e.name.clone(),
+                base: i,
+                word: None,
+            });
         }
     }
 
@@ -99,7 +220,7 @@ pub fn generate(corpus: &Corpus, count: usize, seed: u64) -> Vec<GenName> {
     let mut counter = 0u64;
     while out.len() < count {
         let base = rng.below(corpus.entries.len() as u64) as usize;
-        let b = corpus.entries[base].name.as_str();
+        let b = derivation_base(&corpus.entries[base].name, &mut rng);
         let w = *rng.pick(WORDS);
         let (candidate, word) = if misses >= 32 {
             // Saturated: a counter always ends up unique.
@@ -118,7 +239,11 @@ pub fn generate(corpus: &Corpus, count: usize, seed: u64) -> Vec<GenName> {
             }
         };
         if candidate.len() <= plugdex::manifest::name::MAX_NAME_LEN && taken.try_take(&candidate) {
-            out.push(GenName { name: candidate, base, word });
+            out.push(GenName {
+                name: candidate,
+                base,
+                word,
+            });
             misses = 0;
         } else {
             misses += 1;

@@ -29,7 +29,9 @@ impl Rng {
 
     /// An independent stream for (seed, item, purpose).
     pub fn stream(seed: u64, item: u64, purpose: u64) -> Rng {
-        Rng(mix(mix(seed) ^ mix(item.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ purpose)))
+        Rng(mix(
+            mix(seed) ^ mix(item.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ purpose)
+        ))
     }
 
     pub fn next_u64(&mut self) -> u64 {
