@@ -215,28 +215,24 @@ fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec
             .hint("name a published plugin, or drop `replacement`"),
         );
     };
-    if let Some(info) = &p.info
-        && let Some(r) = info
+    let plugin_level = p
+        .info
+        .as_ref()
+        .and_then(|i| i.manifest.deprecated.as_ref())
+        .map(|d| (plugin_toml(p), d));
+    let version_level = p.releases.iter().filter_map(|r| {
+        r.parsed
             .manifest
             .deprecated
             .as_ref()
-            .and_then(|d| d.replacement())
-        && crate::manifest::name::PluginName::parse(r).is_ok()
-        && !exists(r)
-    {
-        report(plugin_toml(p), r);
-    }
-    for rel in &p.releases {
-        if let Some(r) = rel
-            .parsed
-            .manifest
-            .deprecated
-            .as_ref()
-            .and_then(|d| d.replacement())
+            .map(|d| (r.file.clone(), d))
+    });
+    for (file, deprecation) in plugin_level.into_iter().chain(version_level) {
+        if let Some(r) = deprecation.replacement()
             && crate::manifest::name::PluginName::parse(r).is_ok()
             && !exists(r)
         {
-            report(rel.file.clone(), r);
+            report(file, r);
         }
     }
 }

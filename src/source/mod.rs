@@ -373,62 +373,9 @@ struct Entry {
 
 /// Lists a folder, sorted by name; symlinks and non-UTF-8 names are reported and skipped.
 fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
-    let reader = match fs::read_dir(path) {
-        Ok(r) => r,
-        Err(e) => {
-            out.push(Diagnostic::error(
-                rel,
-                Code::Io,
-                format!("cannot read folder `{rel}`: {e}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let mut entries = Vec::new();
-    for item in reader {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                out.push(Diagnostic::error(
-                    rel,
-                    Code::Io,
-                    format!("cannot read folder `{rel}`: {e}"),
-                ));
-                continue;
-            }
-        };
-        let Some(name) = item.file_name().to_str().map(str::to_owned) else {
-            out.push(
-                Diagnostic::error(
-                    rel,
-                    Code::UnexpectedFile,
-                    format!(
-                        "a file name in `{rel}` is not UTF-8: {:?}",
-                        item.file_name()
-                    ),
-                )
-                .hint("rename or remove it"),
-            );
-            continue;
-        };
-        let child = format!("{rel}/{name}");
-        let kind = match item.file_type() {
-            Ok(t) if t.is_symlink() => {
-                out.push(symlink_diag(&child));
-                continue;
-            }
-            Ok(t) if t.is_dir() => Kind::Dir,
-            Ok(t) if t.is_file() => Kind::File,
-            _ => Kind::Other,
-        };
-        entries.push(Entry {
-            name,
-            rel: child,
-            kind,
-        });
-    }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    entries
+    DirHandle::open(path, rel, out)
+        .map(|d| d.list(out))
+        .unwrap_or_default()
 }
 
 fn symlink_diag(rel: &str) -> Diagnostic {
