@@ -215,6 +215,8 @@ codes! {
     InvalidRequirement = "invalid-requirement": "a SemVer requirement that does not parse",
     InvalidSha256 = "invalid-sha256": "a digest that is not 64 lowercase hex digits",
     InvalidSize = "invalid-size": "an artifact size of zero or over the cap",
+    ArtifactMissing = "artifact-missing": "a self-hosted artifact file that is absent or unreadable",
+    ArtifactMismatch = "artifact-mismatch": "a self-hosted artifact whose size or SHA-256 differs from the manifest",
     InvalidEntry = "invalid-entry": "an entry path that is absolute or leaves the artifact",
     DuplicatePermission = "duplicate-permission": "a permission listed twice",
     InvalidCapability = "invalid-capability": "a capability with a bad name, endpoint or duplicate",

@@ -5,10 +5,16 @@
 //! validates one file) → `check` (cross-file rules) → `model` (the validated
 //! registry) → emitters and writers in later stages.
 
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod digest;
+pub mod emit;
 pub mod manifest;
 pub mod model;
 pub mod printer;
+pub mod published;
+pub mod serve;
 pub mod source;
+pub mod write;

@@ -46,27 +46,42 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
     match cli.command {
         Command::Check { index, format } => {
             let checked = plugdex::check::check_index(&index)?;
-            let rendered = printer::render(format, &checked.diagnostics, &index);
-            match format {
-                Format::Human => eprint!("{rendered}"),
-                _ => std::io::stdout().write_all(rendered.as_bytes())?,
+            Ok(report_checked(&checked, format, &index)?)
+        }
+        Command::Build {
+            index,
+            out,
+            base_url,
+            changed,
+            format,
+        } => {
+            let opts = plugdex::build::Options {
+                index: index.clone(),
+                out: out.clone(),
+                base_url,
+            };
+            let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
+                Err(plugdex::build::BuildError::Write(e)) => {
+                    let hint = e.hint();
+                    return Err(hinted(e, hint));
+                }
+                r => r?,
+            };
+            let outcome = report_checked(&report.checked, format, &index)?;
+            let Some(built) = report.built else {
+                eprintln!("error: nothing was built; `{}` is unchanged", out.display());
+                return Ok(outcome);
+            };
+            if let Some(path) = changed {
+                plugdex::build::write_changed_list(&path, &built.summary)
+                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
             }
-            let (errors, warnings) = (checked.errors(), checked.warnings());
-            let scope = format!("{} plugins, {} versions", checked.plugins, checked.versions);
-            if errors > 0 {
-                eprintln!("error: {} in {scope}", count(errors, "error", warnings));
-                Ok(Outcome::Invalid)
-            } else {
-                eprintln!(
-                    "checked {scope}: {}",
-                    if warnings > 0 {
-                        count(0, "error", warnings)
-                    } else {
-                        "no problems".to_owned()
-                    }
-                );
-                Ok(Outcome::Ok)
-            }
+            eprint!("{}", printer::build_summary(&built, &report.checked, &out));
+            Ok(Outcome::Ok)
+        }
+        Command::Serve { dir, addr } => {
+            plugdex::serve::run(&dir, &addr)?;
+            Ok(Outcome::Ok)
         }
         Command::Schema { write: None, .. } => {
             let mut out = std::io::stdout().lock();
@@ -107,6 +122,43 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 Ok(Outcome::Invalid)
             }
         }
+    }
+}
+
+/// Prints diagnostics and the one-line verdict of a check.
+fn report_checked(
+    checked: &plugdex::check::Checked,
+    format: Format,
+    index: &std::path::Path,
+) -> std::io::Result<Outcome> {
+    let rendered = printer::render(format, &checked.diagnostics, index);
+    match format {
+        Format::Human => eprint!("{rendered}"),
+        _ => std::io::stdout().write_all(rendered.as_bytes())?,
+    }
+    let (errors, warnings) = (checked.errors(), checked.warnings());
+    let scope = format!("{} plugins, {} versions", checked.plugins, checked.versions);
+    if errors > 0 {
+        eprintln!("error: {} in {scope}", count(errors, "error", warnings));
+        Ok(Outcome::Invalid)
+    } else {
+        eprintln!(
+            "checked {scope}: {}",
+            if warnings > 0 {
+                count(0, "error", warnings)
+            } else {
+                "no problems".to_owned()
+            }
+        );
+        Ok(Outcome::Ok)
+    }
+}
+
+/// An error with a `hint:` line after it.
+fn hinted(e: impl std::fmt::Display, hint: Option<String>) -> Box<dyn std::error::Error> {
+    match hint {
+        Some(h) => format!("{e}\n  hint: {h}").into(),
+        None => e.to_string().into(),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Release {
     /// Manifest path relative to the index root.
     pub file: String,
     pub parsed: ParsedVersion,
+    /// Publication time, seconds since the epoch: from git history, filled in by `build`.
+    pub pubtime: i64,
 }
 
 impl Release {

@@ -153,6 +153,59 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// A progress bar on a terminal; hidden when stderr is not one or under CI.
+pub fn progress_bar(unit: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let template =
+        format!("{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ({{eta}} left)");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// The closing lines of a build.
+pub fn build_summary(
+    built: &crate::build::Built,
+    checked: &crate::check::Checked,
+    out: &Path,
+) -> String {
+    use crate::source::history::Origin;
+    let s = &built.summary;
+    let mut text = format!(
+        "built {} plugins, {} versions into `{}` in {:.2} s: {} files written, {} unchanged, {} removed ({} changed)\n",
+        checked.plugins,
+        checked.versions,
+        out.display(),
+        built.elapsed.as_secs_f64(),
+        s.written,
+        s.unchanged,
+        s.removed,
+        s.changed.len(),
+    );
+    match &built.origin {
+        Origin::Git { shallow: true, .. } => text.push_str(
+            "warning: the git history is shallow: versions published before its first commit are dated by that commit\n  hint: fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)\n",
+        ),
+        Origin::Git { .. } if built.dated_from_git < checked.versions => {
+            let _ = writeln!(
+                text,
+                "note: {} versions are not committed yet; their pubtime is SOURCE_DATE_EPOCH or the file's modification time",
+                checked.versions - built.dated_from_git
+            );
+        }
+        Origin::Folder => text.push_str(
+            "note: the index is not in a git repository; pubtime is SOURCE_DATE_EPOCH or each file's modification time\n",
+        ),
+        Origin::Git { .. } => {}
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

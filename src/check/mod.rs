@@ -2,6 +2,7 @@
 //! task), applies the per-file rules, then the rules that span plugins, and
 //! yields the validated [`Registry`] when nothing is wrong.
 
+mod artifacts;
 mod cross;
 
 use std::path::Path;
@@ -83,6 +84,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
     }
     let before = diags.len();
     cross::check(&loaded, reg, &mut diags);
+    diags.extend(artifacts::verify(&source, &loaded, reg));
     resolve_positions(&source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
 
@@ -164,6 +166,7 @@ fn load_plugin(
             Some(Release {
                 file: t.rel.clone(),
                 parsed,
+                pubtime: 0,
             })
         })
         .collect();

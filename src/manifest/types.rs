@@ -234,6 +234,22 @@ pub struct Artifact {
     pub size: u64,
 }
 
+impl Artifact {
+    /// A path under the registry (the file lives in the index repo) rather than an external URL.
+    pub fn is_self_hosted(&self) -> bool {
+        !self.url.contains("://") && !self.url.starts_with("//")
+    }
+
+    /// The file name at the end of the URL or path, e.g. `git-1.0.0.tar.gz`.
+    pub fn file_name(&self) -> &str {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        path.rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("artifact")
+    }
+}
+
 /// A dependency: a requirement string, or a table with a requirement and flags.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]

@@ -6,6 +6,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod history;
+
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Pos};
@@ -463,6 +465,61 @@ fn is_shard_prefix(under: &str) -> bool {
                 && ab.starts_with(|ch: char| ch.is_ascii_lowercase())
         }
         _ => false,
+    }
+}
+
+/// Why a self-hosted artifact could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("no such file")]
+    Missing,
+    #[error("a path component is a symbolic link or not a folder")]
+    Symlink,
+    #[error("larger than the cap of {0} bytes")]
+    TooLarge(u64),
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("{0}")]
+    Io(std::io::Error),
+}
+
+impl IndexSource {
+    /// Reads a self-hosted artifact at `rel` (a checked relative path under the
+    /// index root), component by component with `O_NOFOLLOW`, at most `cap` bytes.
+    pub fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {
+        use rustix::fs::{Mode, OFlags, openat};
+        let errno = |e: rustix::io::Errno| match e {
+            rustix::io::Errno::NOENT => ArtifactError::Missing,
+            rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => ArtifactError::Symlink,
+            e => ArtifactError::Io(e.into()),
+        };
+        let mut dir = rustix::fs::open(&self.root, dir_flags(), Mode::empty()).map_err(errno)?;
+        let mut parts = rel.split('/').filter(|p| !p.is_empty()).peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_some() {
+                dir = openat(&dir, part, dir_flags(), Mode::empty()).map_err(errno)?;
+                continue;
+            }
+            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+            let fd = openat(&dir, part, flags, Mode::empty()).map_err(errno)?;
+            let file = fs::File::from(fd);
+            let meta = file.metadata().map_err(ArtifactError::Io)?;
+            if !meta.is_file() {
+                return Err(ArtifactError::NotAFile);
+            }
+            if meta.len() > cap {
+                return Err(ArtifactError::TooLarge(cap));
+            }
+            let mut bytes = Vec::with_capacity(meta.len() as usize);
+            file.take(cap + 1)
+                .read_to_end(&mut bytes)
+                .map_err(ArtifactError::Io)?;
+            if bytes.len() as u64 > cap {
+                return Err(ArtifactError::TooLarge(cap));
+            }
+            return Ok(bytes);
+        }
+        Err(ArtifactError::Missing)
     }
 }
 

@@ -1,0 +1,59 @@
+//! Self-hosted artifacts live in the index repo: each one must exist and match
+//! the size and SHA-256 its manifest declares, or clients would fail to install it.
+
+use rayon::prelude::*;
+
+use super::Loaded;
+use crate::diagnostic::{Code, Diagnostic, Step};
+use crate::digest;
+use crate::manifest::types::RegistryConfig;
+use crate::source::{ArtifactError, IndexSource};
+
+pub(super) fn verify(
+    source: &IndexSource,
+    loaded: &[Loaded],
+    reg: &RegistryConfig,
+) -> Vec<Diagnostic> {
+    loaded
+        .par_iter()
+        .flat_map_iter(|l| l.releases.iter())
+        .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
+        .filter_map(|r| {
+            let art = &r.parsed.manifest.artifact;
+            let field = |k: &str| vec![Step::Key("artifact".into()), Step::Key(k.into())];
+            // Read one byte past the declared size, so a larger file is caught
+            // without reading more than the policy allows.
+            let cap = art.size.min(reg.policy.max_artifact_size).saturating_add(1);
+            let bytes = match source.read_artifact(&art.url, cap) {
+                Ok(b) => b,
+                Err(ArtifactError::TooLarge(_)) => {
+                    return Some(
+                        Diagnostic::error(&r.file, Code::ArtifactMismatch, format!("the artifact `{}` is larger than the declared size of {} bytes", art.url, art.size))
+                            .at_field(field("size"))
+                            .hint("set `size` to the file's size in bytes (`wc -c < FILE`)"),
+                    );
+                }
+                Err(e) => {
+                    return Some(
+                        Diagnostic::error(&r.file, Code::ArtifactMissing, format!("cannot read the self-hosted artifact `{}`: {e}", art.url))
+                            .at_field(field("url"))
+                            .hint("add the file to the index repo at that path (relative to the folder with `registry.toml`), or use an `https://` URL"),
+                    );
+                }
+            };
+            if bytes.len() as u64 != art.size {
+                return Some(
+                    Diagnostic::error(&r.file, Code::ArtifactMismatch, format!("the artifact `{}` is {} bytes, the manifest says {}", art.url, bytes.len(), art.size))
+                        .at_field(field("size"))
+                        .hint(format!("set `size = {}` if this file is the one you meant to publish", bytes.len())),
+                );
+            }
+            let actual = digest::hex(&digest::sha256(&bytes));
+            (actual != art.sha256).then(|| {
+                Diagnostic::error(&r.file, Code::ArtifactMismatch, format!("the SHA-256 of `{}` is {actual}, the manifest says {}", art.url, art.sha256))
+                    .at_field(field("sha256"))
+                    .hint("the file changed after the manifest was written; publish a new version rather than replacing an artifact")
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,215 @@
+//! The published formats: what `build` writes and what clients read. Each
+//! document carries its format version in `v`; readers ignore keys they do
+//! not know, so adding a key is not a breaking change, and a change that
+//! would break a reader bumps `v` (see README, "Output formats").
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::types::{Capability, Channel, Permission, Runtime, Yanked};
+
+/// Version of `config.json`.
+pub const CONFIG_V: u32 = 1;
+/// Version of a sparse index line.
+pub const INDEX_V: u32 = 1;
+/// Version of the static API documents and the names list.
+pub const API_V: u32 = 1;
+
+/// Where things are, relative to the registry's root.
+pub const CONFIG_PATH: &str = "config.json";
+pub const INDEX_DIR: &str = "index/";
+pub const API_DIR: &str = "api/v1/";
+pub const NAMES_PATH: &str = "names.json";
+pub const ARTIFACTS_DIR: &str = "artifacts/";
+
+/// `config.json`: the first file a client reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub v: u32,
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The host application whose versions `engine` requirements refer to.
+    pub engine: String,
+    pub base_url: String,
+    /// Download URL template of self-hosted artifacts, with `{sha256}` and
+    /// `{filename}` placeholders. Every index line also carries its resolved `dl`.
+    pub dl: String,
+    /// Folder of the sparse index, relative to this file.
+    pub index: String,
+    /// The names list, relative to this file.
+    pub names: String,
+    /// Root of the static API, relative to this file.
+    pub api: String,
+    /// The registry's public keys (empty while the registry is unsigned).
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+/// One line of a sparse index file: one version of one plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexLine {
+    pub v: u32,
+    pub name: String,
+    pub vers: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Resolved download URL.
+    pub dl: String,
+    /// SemVer requirement on the host engine.
+    pub engine: String,
+    #[serde(default)]
+    pub deps: Vec<IndexDep>,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    pub runtime: Runtime,
+    pub entry: String,
+    pub channel: Channel,
+    /// `false` or the reason.
+    pub yanked: Yanked,
+    /// The version's deprecation, or else the plugin's; `null` when neither.
+    pub deprecated: Option<Deprecated>,
+    /// RFC 3339, UTC.
+    pub pubtime: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexDep {
+    pub name: String,
+    pub req: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deprecated {
+    pub message: String,
+    pub replacement: Option<String>,
+}
+
+/// `api/v1/plugins/{name}.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginDoc {
+    pub v: u32,
+    pub name: String,
+    pub description: String,
+    pub license: String,
+    pub tags: Vec<String>,
+    pub homepage: Option<String>,
+    pub repository: Option<String>,
+    pub authors: Vec<String>,
+    /// GitHub logins of the owners.
+    pub owners: Vec<String>,
+    pub deprecated: Option<Deprecated>,
+    pub latest: Latest,
+    /// Oldest first.
+    pub versions: Vec<VersionSummary>,
+    /// The plugin's README, Markdown as written.
+    pub readme: Option<String>,
+    pub links: PluginLinks,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latest {
+    /// Highest non-yanked version on the stable channel.
+    pub stable: Option<String>,
+    /// Highest non-yanked version on the beta channel.
+    pub beta: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub vers: String,
+    pub channel: Channel,
+    pub yanked: bool,
+    pub deprecated: bool,
+    pub pubtime: String,
+}
+
+/// Paths relative to the registry root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginLinks {
+    pub index: String,
+    pub versions: String,
+    /// Redirects to the latest stable artifact; absent without one.
+    pub download: Option<String>,
+}
+
+/// `api/v1/plugins/{name}/versions.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionsDoc {
+    pub v: u32,
+    pub name: String,
+    /// Oldest first.
+    pub versions: Vec<VersionDoc>,
+}
+
+/// `api/v1/plugins/{name}/versions/{version}.json`: the index line and what
+/// only the API carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionDoc {
+    #[serde(flatten)]
+    pub line: IndexLine,
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+}
+
+/// `api/v1/plugins.json` (page 1) and `api/v1/plugins/{n}.json` (pages 2 and on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginsPage {
+    pub v: u32,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub per_page: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub items: Vec<PluginItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginItem {
+    pub name: String,
+    pub description: String,
+    /// Latest stable, else latest beta; `null` when every version is yanked.
+    pub latest: Option<String>,
+    pub license: String,
+    pub tags: Vec<String>,
+    pub deprecated: bool,
+    /// Publication time of the newest version.
+    pub updated: Option<String>,
+    /// The plugin's detail document.
+    pub url: String,
+}
+
+/// `names.json`: the names list's table of contents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamesIndex {
+    pub v: u32,
+    pub total: usize,
+    /// Pages in name order; `first` and `last` let a client fetch only the page
+    /// a prefix falls in.
+    pub pages: Vec<NamesPageRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamesPageRef {
+    pub path: String,
+    pub first: String,
+    pub last: String,
+    pub count: usize,
+}
+
+/// `names/{n}.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamesPage {
+    pub v: u32,
+    pub names: Vec<NameEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NameEntry {
+    pub name: String,
+    pub latest: Option<String>,
+    pub description: String,
+}

@@ -1,0 +1,489 @@
+//! Writes the output tree atomically and incrementally.
+//!
+//! Two trees take turns: `out` (served) and a standby copy in a state folder
+//! beside it (`.<out>.plugdex/standby`). A build brings the standby up to the
+//! new content, then swaps the two folders in one `renameat2(RENAME_EXCHANGE)`:
+//! a reader, or a build killed at any moment, sees the old tree or the new
+//! one, never a mix. Each tree has a manifest (path → SHA-256), keyed by the
+//! folder's identity, so a build knows what both trees hold without reading
+//! them. A file whose content did not change is the same inode as before
+//! (hard-linked from the served tree), so its mtime stays and `rsync` or
+//! `aws s3 sync` upload only what changed.
+//!
+//! Invariant: a file present with the same digest in both manifests is one
+//! inode shared by both trees. Files are never written in place (a shared
+//! inode would change in both trees); they are replaced by rename.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{self, BufRead, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::digest::{self, Sha256Digest};
+
+type Manifest = HashMap<String, Sha256Digest>;
+
+const MANIFEST_HEADER: &str = "plugdex-output-manifest 1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("`{}` exists and is not a folder plugdex wrote", .0.display())]
+    NotOurs(PathBuf),
+    #[error("another build is writing `{}`", .0.display())]
+    Locked(PathBuf),
+    #[error("refusing to write the unsafe output path `{0}`")]
+    UnsafePath(String),
+}
+
+impl WriteError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::NotOurs(p) => Some(format!(
+                "plugdex replaces its output folder as a whole; move `{}` away or pick another `--out`",
+                p.display()
+            )),
+            WriteError::Locked(_) => {
+                Some("wait for it to finish; two builds must not share an output folder".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What a committed build changed.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Files written with new content.
+    pub written: usize,
+    /// Files whose content did not change (not rewritten).
+    pub unchanged: usize,
+    /// Paths that differ from the previous output: added, changed or removed, sorted.
+    pub changed: Vec<String>,
+    /// Paths of the previous output that are gone.
+    pub removed: usize,
+}
+
+pub struct Writer {
+    out: PathBuf,
+    state: PathBuf,
+    standby: PathBuf,
+    /// What `out` holds; `None` when there is no previous output.
+    live: Option<Manifest>,
+    /// What the standby tree held when the build started.
+    standby_had: Manifest,
+    entries: Mutex<Vec<(String, Sha256Digest)>>,
+    dirs: Mutex<HashSet<PathBuf>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    _lock: fs::File,
+}
+
+impl Writer {
+    /// Prepares to write a new version of `out`.
+    pub fn open(out: &Path) -> Result<Writer, WriteError> {
+        let name = out
+            .file_name()
+            .ok_or_else(|| WriteError::UnsafePath(out.display().to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let state = parent.join(format!(".{name}.plugdex"));
+        fs::create_dir_all(&state).map_err(io_err(&state))?;
+        let lock_path = state.join("lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(WriteError::Locked(out.to_owned()));
+        }
+        let standby = state.join("standby");
+
+        let live = match fs::symlink_metadata(out) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err(out)(e)),
+            Ok(m) if !m.is_dir() => return Err(WriteError::NotOurs(out.to_owned())),
+            Ok(m) => match read_manifest(&manifest_path(&state, &m)) {
+                Some(manifest) => Some(manifest),
+                // An empty folder is as good as none; anything else may be
+                // someone's data and is never replaced.
+                None if is_empty_dir(out) => Some(Manifest::new()),
+                None => return Err(WriteError::NotOurs(out.to_owned())),
+            },
+        };
+
+        let standby_had = match fs::symlink_metadata(&standby) {
+            Ok(m) if m.is_dir() => {
+                let path = manifest_path(&state, &m);
+                match read_manifest(&path) {
+                    Some(manifest) => {
+                        // From here on the standby is being changed: forget its
+                        // manifest, so a build killed midway never trusts it.
+                        fs::remove_file(&path).map_err(io_err(&path))?;
+                        manifest
+                    }
+                    None => {
+                        // Left by a killed build: its content is unknown.
+                        fs::remove_dir_all(&standby).map_err(io_err(&standby))?;
+                        Manifest::new()
+                    }
+                }
+            }
+            Ok(_) => {
+                fs::remove_file(&standby).map_err(io_err(&standby))?;
+                Manifest::new()
+            }
+            Err(_) => Manifest::new(),
+        };
+        fs::create_dir_all(&standby).map_err(io_err(&standby))?;
+
+        Ok(Writer {
+            out: out.to_owned(),
+            state,
+            standby,
+            live,
+            standby_had,
+            entries: Mutex::new(Vec::new()),
+            dirs: Mutex::new(HashSet::new()),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            _lock: lock,
+        })
+    }
+
+    /// Files the previous output held, for progress estimates.
+    pub fn previous_len(&self) -> usize {
+        self.live.as_ref().map_or(0, HashMap::len)
+    }
+
+    /// Adds one file to the new output. Safe to call from many threads.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        if !is_safe_relative(path) {
+            return Err(WriteError::UnsafePath(path.to_owned()));
+        }
+        let digest = digest::sha256(bytes);
+        self.entries
+            .lock()
+            .expect("no panics while held")
+            .push((path.to_owned(), digest));
+        let in_live = self.live.as_ref().and_then(|m| m.get(path)) == Some(&digest);
+        if in_live && self.standby_had.get(path) == Some(&digest) {
+            // Already the same inode as the served file (see the invariant).
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let target = self.standby.join(path);
+        self.ensure_parent(&target)?;
+        let tmp = tmp_path(&target);
+        let _ = fs::remove_file(&tmp);
+        if in_live && fs::hard_link(self.out.join(path), &tmp).is_ok() {
+            fs::rename(&tmp, &target).map_err(io_err(&target))?;
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let mut file = fs::File::create_new(&tmp).map_err(io_err(&tmp))?;
+        file.write_all(bytes).map_err(io_err(&tmp))?;
+        drop(file);
+        fs::rename(&tmp, &target).map_err(io_err(&target))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn ensure_parent(&self, target: &Path) -> Result<(), WriteError> {
+        let Some(parent) = target.parent() else {
+            return Ok(());
+        };
+        if self
+            .dirs
+            .lock()
+            .expect("no panics while held")
+            .contains(parent)
+        {
+            return Ok(());
+        }
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        self.dirs
+            .lock()
+            .expect("no panics while held")
+            .insert(parent.to_owned());
+        Ok(())
+    }
+
+    /// Finishes the standby tree and swaps it in. Until this returns, `out` is
+    /// the previous output, untouched.
+    pub fn commit(self) -> Result<Summary, WriteError> {
+        let entries = std::mem::take(&mut *self.entries.lock().expect("no panics while held"));
+        let mut new = Manifest::with_capacity(entries.len());
+        for (path, digest) in entries {
+            new.insert(path, digest);
+        }
+        let mut stale: Vec<&String> = self
+            .standby_had
+            .keys()
+            .filter(|p| !new.contains_key(*p))
+            .collect();
+        stale.sort_unstable_by(|a, b| b.cmp(a));
+        for path in stale {
+            let target = self.standby.join(path);
+            match fs::remove_file(&target) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&target)(e)),
+                _ => prune_empty_parents(&self.standby, &target),
+            }
+        }
+
+        let empty = Manifest::new();
+        let live = self.live.as_ref().unwrap_or(&empty);
+        let mut changed: Vec<String> = new
+            .iter()
+            .filter(|(p, d)| live.get(*p) != Some(*d))
+            .map(|(p, _)| p.clone())
+            .collect();
+        let removed: Vec<&String> = live.keys().filter(|p| !new.contains_key(*p)).collect();
+        let removed_count = removed.len();
+        changed.extend(removed.into_iter().cloned());
+        changed.sort_unstable();
+
+        let standby_meta = fs::symlink_metadata(&self.standby).map_err(io_err(&self.standby))?;
+        write_manifest(&manifest_path(&self.state, &standby_meta), &new)?;
+        if self.live.is_some() && changed.is_empty() {
+            // Nothing to show: the served tree already is the new output.
+        } else if self.live.is_some() && fs::symlink_metadata(&self.out).is_ok() {
+            exchange(&self.standby, &self.out)?;
+        } else {
+            fs::rename(&self.standby, &self.out).map_err(io_err(&self.out))?;
+        }
+        self.forget_stale_manifests();
+        Ok(Summary {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            changed,
+            removed: removed_count,
+        })
+    }
+
+    /// Removes manifests of trees that no longer exist.
+    fn forget_stale_manifests(&self) {
+        let keep: Vec<PathBuf> = [&self.out, &self.standby]
+            .iter()
+            .filter_map(|p| fs::symlink_metadata(p).ok())
+            .map(|m| manifest_path(&self.state, &m))
+            .collect();
+        let Ok(entries) = fs::read_dir(&self.state) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_manifest = entry.file_name().to_string_lossy().starts_with("manifest-");
+            if is_manifest && !keep.contains(&path) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Swaps two folders atomically.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> Result<(), WriteError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(|e| io_err(b)(e.into()))
+}
+
+/// Without an atomic exchange, two renames: readers may see no folder for an instant.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(a: &Path, b: &Path) -> Result<(), WriteError> {
+    let aside = a.with_extension("swap");
+    fs::rename(b, &aside).map_err(io_err(b))?;
+    fs::rename(a, b).map_err(io_err(b))?;
+    fs::rename(&aside, a).map_err(io_err(a))
+}
+
+/// A manifest is keyed by its tree's identity: device, inode and birth time,
+/// which survive renames (and so the exchange) but not a delete and recreate.
+fn manifest_path(state: &Path, meta: &fs::Metadata) -> PathBuf {
+    let born = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    state.join(format!(
+        "manifest-{:x}-{:x}-{born:x}",
+        meta.dev(),
+        meta.ino()
+    ))
+}
+
+fn read_manifest(path: &Path) -> Option<Manifest> {
+    let file = fs::File::open(path).ok()?;
+    let mut lines = io::BufReader::new(file).lines();
+    if lines.next()?.ok()? != MANIFEST_HEADER {
+        return None;
+    }
+    let mut manifest = Manifest::new();
+    for line in lines {
+        let line = line.ok()?;
+        let (hex, path) = line.split_once(' ')?;
+        manifest.insert(path.to_owned(), digest::parse_sha256_hex(hex)?);
+    }
+    Some(manifest)
+}
+
+fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), WriteError> {
+    let mut sorted: Vec<(&String, &Sha256Digest)> = manifest.iter().collect();
+    sorted.sort_unstable();
+    let mut text = String::with_capacity(sorted.len() * 100 + 32);
+    text.push_str(MANIFEST_HEADER);
+    text.push('\n');
+    for (p, d) in sorted {
+        text.push_str(&digest::hex(d));
+        text.push(' ');
+        text.push_str(p);
+        text.push('\n');
+    }
+    let tmp = tmp_path(path);
+    fs::write(&tmp, text).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn tmp_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_owned();
+    name.push(".plugdex-tmp");
+    target.with_file_name(name)
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// Relative, `/`-separated, no empty, `.` or `..` segments.
+fn is_safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+fn prune_empty_parents(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(out: &Path, files: &[(&str, &str)]) -> Summary {
+        let w = Writer::open(out).unwrap();
+        for (p, c) in files {
+            w.put(p, c.as_bytes()).unwrap();
+        }
+        w.commit().unwrap()
+    }
+
+    fn mtime_ino(p: &Path) -> (i64, u64) {
+        let m = fs::metadata(p).unwrap();
+        (m.mtime_nsec() + m.mtime() * 1_000_000_000, m.ino())
+    }
+
+    #[test]
+    fn unchanged_files_keep_their_inode_and_changed_ones_are_listed() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("dist");
+        let s = build(
+            &out,
+            &[("a.json", "1"), ("x/b.json", "2"), ("x/c.json", "3")],
+        );
+        assert_eq!((s.written, s.changed.len()), (3, 3));
+        let before = mtime_ino(&out.join("x/b.json"));
+        for round in 0..4 {
+            let c = format!("v{round}");
+            let s = build(&out, &[("a.json", &c), ("x/b.json", "2")]);
+            assert_eq!(fs::read_to_string(out.join("a.json")).unwrap(), c);
+            assert!(!out.join("x/c.json").exists(), "removed files disappear");
+            assert_eq!(mtime_ino(&out.join("x/b.json")), before, "round {round}");
+            let expected: Vec<String> = if round == 0 {
+                vec!["a.json".into(), "x/c.json".into()]
+            } else {
+                vec!["a.json".into()]
+            };
+            assert_eq!(s.changed, expected);
+        }
+        // A rebuild with identical content changes nothing and swaps nothing.
+        let s = build(&out, &[("a.json", "v3"), ("x/b.json", "2")]);
+        assert!(s.changed.is_empty());
+        assert_eq!(s.written, 0);
+    }
+
+    #[test]
+    fn content_that_returns_gets_a_fresh_file() {
+        // A→B→A: the standby still holds A from two builds ago, but the served
+        // file is B, so A must be written anew (a fresh mtime for sync tools).
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("dist");
+        build(&out, &[("f", "A")]);
+        build(&out, &[("f", "B")]);
+        let b = mtime_ino(&out.join("f"));
+        let s = build(&out, &[("f", "A")]);
+        assert_eq!(s.written, 1);
+        assert_ne!(mtime_ino(&out.join("f")).1, b.1);
+        assert_eq!(fs::read_to_string(out.join("f")).unwrap(), "A");
+    }
+
+    #[test]
+    fn refuses_a_folder_it_did_not_write() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("home");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("precious.txt"), "data").unwrap();
+        assert!(matches!(Writer::open(&out), Err(WriteError::NotOurs(_))));
+        assert_eq!(
+            fs::read_to_string(out.join("precious.txt")).unwrap(),
+            "data"
+        );
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("dist");
+        let first = Writer::open(&out).unwrap();
+        assert!(matches!(Writer::open(&out), Err(WriteError::Locked(_))));
+        drop(first);
+        assert!(Writer::open(&out).is_ok());
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let w = Writer::open(&d.path().join("dist")).unwrap();
+        for bad in ["../x", "/etc/passwd", "a//b", "a/./b", ""] {
+            assert!(
+                matches!(w.put(bad, b"x"), Err(WriteError::UnsafePath(_))),
+                "{bad}"
+            );
+        }
+    }
+}
