@@ -42,6 +42,11 @@ macro_rules! cases {
 }
 
 cases! {
+    // Self-hosted artifacts
+    artifact_missing,
+    artifact_mismatch_sha256,
+    artifact_mismatch_size,
+    artifact_mismatch_larger,
     // Reading files and the layout
     not_an_index_no_registry,
     unexpected_file_in_plugin_folder,

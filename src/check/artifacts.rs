@@ -33,6 +33,8 @@ pub(super) fn verify(
                             .hint("set `size` to the file's size in bytes (`wc -c < FILE`)"),
                     );
                 }
+                // An unsafe path was reported as `invalid-url` by the per-file rules.
+                Err(ArtifactError::Unsafe) => return None,
                 Err(e) => {
                     return Some(
                         Diagnostic::error(&r.file, Code::ArtifactMissing, format!("cannot read the self-hosted artifact `{}`: {e}", art.url))

@@ -479,6 +479,8 @@ pub enum ArtifactError {
     TooLarge(u64),
     #[error("not a regular file")]
     NotAFile,
+    #[error("the path leaves the index (`..`, `.` or empty segments)")]
+    Unsafe,
     #[error("{0}")]
     Io(std::io::Error),
 }
@@ -493,8 +495,11 @@ impl IndexSource {
             rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => ArtifactError::Symlink,
             e => ArtifactError::Io(e.into()),
         };
+        if rel.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+            return Err(ArtifactError::Unsafe);
+        }
         let mut dir = rustix::fs::open(&self.root, dir_flags(), Mode::empty()).map_err(errno)?;
-        let mut parts = rel.split('/').filter(|p| !p.is_empty()).peekable();
+        let mut parts = rel.split('/').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_some() {
                 dir = openat(&dir, part, dir_flags(), Mode::empty()).map_err(errno)?;
