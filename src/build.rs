@@ -73,11 +73,10 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     let mut dated_from_git = 0;
     for plugin in &mut registry.plugins {
         for release in &mut plugin.releases {
-            release.pubtime = history.pubtime(&release.file, &opts.index);
+            let (time, from_git) = history.pubtime(&release.file, &opts.index);
+            release.pubtime = time;
+            dated_from_git += usize::from(from_git);
         }
-    }
-    if matches!(history.origin, Origin::Git { .. }) {
-        dated_from_git = history.known().min(registry.version_count());
     }
     let cx = Context {
         base_url: base_url.unwrap_or_else(|| registry.config.base_url.clone()),

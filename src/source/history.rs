@@ -79,11 +79,16 @@ impl History {
         })
     }
 
-    /// Publication time of the manifest at `rel` (relative to the index root).
-    pub fn pubtime(&self, rel: &str, index_root: &Path) -> i64 {
-        if let Some(t) = self.added.get(rel) {
-            return *t;
+    /// Publication time of the manifest at `rel` (relative to the index root),
+    /// and whether it came from a commit.
+    pub fn pubtime(&self, rel: &str, index_root: &Path) -> (i64, bool) {
+        match self.added.get(rel) {
+            Some(t) => (*t, true),
+            None => (self.fallback(rel, index_root), false),
         }
+    }
+
+    fn fallback(&self, rel: &str, index_root: &Path) -> i64 {
         if let Some(t) = self.fallback_epoch {
             return t;
         }
@@ -92,11 +97,6 @@ impl History {
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs() as i64)
-    }
-
-    /// How many manifests have a time from git.
-    pub fn known(&self) -> usize {
-        self.added.len()
     }
 }
 

@@ -495,7 +495,10 @@ impl IndexSource {
             rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => ArtifactError::Symlink,
             e => ArtifactError::Io(e.into()),
         };
-        if rel.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+        if rel
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+        {
             return Err(ArtifactError::Unsafe);
         }
         let mut dir = rustix::fs::open(&self.root, dir_flags(), Mode::empty()).map_err(errno)?;

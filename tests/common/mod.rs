@@ -92,3 +92,53 @@ pub fn check_small_stack(root: &Path) -> plugdex::check::Checked {
         .join()
         .expect("check_index must not panic")
 }
+
+/// The example index of the repository (`index/`).
+pub fn example_index() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("index")
+}
+
+/// Every regular file under `root`, by `/`-separated relative path.
+pub fn read_tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.unwrap_or_else(|e| panic!("walk {}: {e}", root.display()));
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(root)
+                .expect("under root")
+                .to_str()
+                .expect("UTF-8 path")
+                .replace('\\', "/");
+            files.insert(rel, fs::read(entry.path()).expect("read output file"));
+        }
+    }
+    files
+}
+
+/// Runs the real binary with a fixed `SOURCE_DATE_EPOCH` (2026-01-01) and no CI progress bar.
+pub fn plugdex_cmd() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plugdex"));
+    cmd.env("SOURCE_DATE_EPOCH", "1767225600")
+        .env("CI", "true")
+        .env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// `plugdex build --index INDEX --out OUT [extra...]`, returning (exit code, stderr).
+pub fn build(index: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
+    let output = plugdex_cmd()
+        .arg("build")
+        .arg("--index")
+        .arg(index)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run plugdex build");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
