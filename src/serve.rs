@@ -303,8 +303,14 @@ pub fn content_type(path: &str) -> &'static str {
         .rsplit('/')
         .next()
         .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e);
-    match ext.map(str::to_ascii_lowercase).as_deref() {
+        .map(|(_, e)| e.to_ascii_lowercase());
+    let artifact = crate::emit::host::ARTIFACT_TYPES
+        .iter()
+        .find(|(e, _)| Some(*e) == ext.as_deref());
+    if let Some((_, ct)) = artifact {
+        return ct;
+    }
+    match ext.as_deref() {
         Some("json") => "application/json",
         Some("html") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
@@ -313,9 +319,6 @@ pub fn content_type(path: &str) -> &'static str {
         Some("png") => "image/png",
         Some("txt") | Some("md") => "text/plain; charset=utf-8",
         Some("xml") => "application/xml",
-        Some("gz") | Some("tgz") => "application/gzip",
-        Some("zip") => "application/zip",
-        Some("wasm") => "application/wasm",
         Some("woff2") => "font/woff2",
         _ => "application/octet-stream",
     }

@@ -20,6 +20,15 @@ pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 /// Sparse index files are JSON lines.
 pub const INDEX_CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
 
+/// Content types of artifact files by extension; nginx's stock `mime.types`
+/// lacks some of them.
+pub const ARTIFACT_TYPES: &[(&str, &str)] = &[
+    ("gz", "application/gzip"),
+    ("tgz", "application/gzip"),
+    ("zip", "application/zip"),
+    ("wasm", "application/wasm"),
+];
+
 /// Headers every response carries.
 const COMMON: &[(&str, &str)] = &[
     ("X-Content-Type-Options", "nosniff"),
@@ -119,6 +128,13 @@ fn nginx(redirects: &[(String, String)]) -> String {
             None => {
                 let _ = writeln!(s, "location = {pattern} {{");
             }
+        }
+        if *pattern == "/artifacts/*" {
+            s.push_str("    types {\n");
+            for (ext, ct) in ARTIFACT_TYPES {
+                let _ = writeln!(s, "        {ct} {ext};");
+            }
+            s.push_str("    }\n    default_type application/octet-stream;\n");
         }
         if let Some((_, ct)) = extra.iter().find(|(k, _)| *k == "Content-Type") {
             // Index files have no extension: give them their type outright.

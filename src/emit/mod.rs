@@ -4,7 +4,7 @@
 //! the registry from [`registry`].
 
 mod api;
-mod host;
+pub mod host;
 mod names;
 
 use crate::manifest::types::Channel;
