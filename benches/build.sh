@@ -49,10 +49,11 @@ for n in $SIZES; do
   run "rebuild, no change" "$BIN" build --index "$dir" --out "$out"
   # Yank the newest version of the first plugin, then put it back.
   manifest=$(find "$dir/plugins" -path '*/versions/*.toml' -print -quit)
-  cp "$manifest" "$manifest.orig"
+  backup="$BENCH_DIR/manifest.orig"
+  cp "$manifest" "$backup"
   sed -i 's/^yanked = false/yanked = "benchmark"/' "$manifest"
-  grep -q '^yanked = "benchmark"' "$manifest" || printf 'yanked = "benchmark"\n' | cat - "$manifest.orig" > "$manifest"
+  grep -q '^yanked = "benchmark"' "$manifest" || printf 'yanked = "benchmark"\n' | cat - "$backup" > "$manifest"
   run "rebuild, 1 plugin" "$BIN" build --index "$dir" --out "$out"
-  mv "$manifest.orig" "$manifest"
+  cp "$backup" "$manifest"
   run "rebuild, 1 plugin back" "$BIN" build --index "$dir" --out "$out"
 done
