@@ -38,12 +38,14 @@ run() { # label, then the command
 for n in $SIZES; do
   dir="$BENCH_DIR/idx-$n-$VERSIONS"
   if [ ! -f "$dir/registry.toml" ]; then
-    rm -rf "$dir"
-    "$GEN" --plugins "$n" --versions "$VERSIONS" --out "$dir" --seed 1 >/dev/null 2>&1
+    # Generate aside and rename, so an interrupted run never leaves a half tree.
+    rm -rf "$dir" "$dir.partial"
+    "$GEN" --plugins "$n" --versions "$VERSIONS" --out "$dir.partial" --seed 1 >/dev/null 2>&1
+    mv "$dir.partial" "$dir"
   fi
   out="$BENCH_DIR/out-$n"
   rm -rf "$out" "$BENCH_DIR/.out-$n.plugdex"
-  "$BIN" check --index "$dir" >/dev/null 2>&1 # warm the page cache
+  "$BIN" check --index "$dir" >/dev/null 2>&1 || { echo "the tree $dir does not check; delete it to regenerate" >&2; exit 1; }
   run full "$BIN" build --index "$dir" --out "$out"
   run "rebuild, no change" "$BIN" build --index "$dir" --out "$out"
   run "rebuild, no change" "$BIN" build --index "$dir" --out "$out"
