@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::types::{Capability, Channel, Permission, Runtime, Yanked};
+use crate::manifest::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
 
 /// Version of `config.json`.
 pub const CONFIG_V: u32 = 1;
@@ -85,6 +85,15 @@ pub struct IndexDep {
 pub struct Deprecated {
     pub message: String,
     pub replacement: Option<String>,
+}
+
+impl From<&Deprecation> for Deprecated {
+    fn from(d: &Deprecation) -> Deprecated {
+        Deprecated {
+            message: d.message().to_owned(),
+            replacement: d.replacement().map(str::to_owned),
+        }
+    }
 }
 
 /// `api/v1/plugins/{name}.json`.

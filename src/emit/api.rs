@@ -36,10 +36,7 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
         repository: m.repository.clone(),
         authors: m.authors.clone(),
         owners: m.owners.iter().map(|o| o.github.clone()).collect(),
-        deprecated: m.deprecated.as_ref().map(|d| Deprecated {
-            message: d.message().to_owned(),
-            replacement: d.replacement().map(str::to_owned),
-        }),
+        deprecated: m.deprecated.as_ref().map(Deprecated::from),
         latest: Latest {
             stable: stable.map(|r| r.version().to_string()),
             beta: latest(plugin, Channel::Beta).map(|r| r.version().to_string()),

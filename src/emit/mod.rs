@@ -118,10 +118,7 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         entry: m.entry.clone(),
         channel: m.channel,
         yanked: m.yanked.clone(),
-        deprecated: deprecated.map(|d| Deprecated {
-            message: d.message().to_owned(),
-            replacement: d.replacement().map(str::to_owned),
-        }),
+        deprecated: deprecated.map(Deprecated::from),
         pubtime: rfc3339(release.pubtime),
     }
 }
