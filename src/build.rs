@@ -10,18 +10,26 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::check::{self, Checked};
-use crate::emit::{self, Context};
+use crate::emit::{self, Context, OutFile};
+use crate::source::history::rfc3339;
+use crate::trust::metadata::{self, FileMeta};
+use crate::trust::secret::SecretKey;
+use std::sync::Mutex;
 use crate::model::{Registry, Release};
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, SourceError};
 use crate::write::{Summary, WriteError, Writer};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Options {
     pub index: PathBuf,
     pub out: PathBuf,
     /// Overrides `registry.toml`'s `base_url` (previews, mirrors, tests).
     pub base_url: Option<String>,
+    /// The online signing key; without it the registry is built unsigned.
+    pub signing_key: Option<SecretKey>,
+    /// Seconds from the build time to the timestamp's expiry.
+    pub expiry_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +44,20 @@ pub enum BuildError {
     BaseUrl(String),
     #[error("the self-hosted artifact `{path}` changed while building: {why}")]
     Artifact { path: String, why: String },
+    #[error("a signing key was given, but `registry.toml` has no `[signing]` table, so clients could not trust it")]
+    NoSigningTable,
+    #[error("the signing key given ({given}) is not the registry's online key ({expected})")]
+    WrongSigningKey { given: String, expected: String },
+}
+
+impl BuildError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BuildError::NoSigningTable => Some("add `[signing]` with `root_keys`, `online_key` and `online_key_signatures` (README, \"Registry signing\"), or build without a key".into()),
+            BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
+            _ => None,
+        }
+    }
 }
 
 /// What a build did.
@@ -52,6 +74,10 @@ pub struct Built {
     pub origin: Origin,
     /// Versions dated from git history (the rest used the fallback rule).
     pub dated_from_git: usize,
+    /// Whether the timestamp is signed.
+    pub signed: bool,
+    /// The timestamp's expiry, RFC 3339.
+    pub expires: String,
     pub elapsed: Duration,
 }
 
@@ -78,13 +104,42 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             dated_from_git += usize::from(from_git);
         }
     }
+    if let Some(key) = &opts.signing_key {
+        let Some(keys) = &registry.keys else {
+            return Err(BuildError::NoSigningTable);
+        };
+        if key.public().bytes() != keys.online.bytes() {
+            return Err(BuildError::WrongSigningKey {
+                given: key.public().fingerprint(),
+                expected: keys.online.fingerprint(),
+            });
+        }
+    }
     let cx = Context {
         base_url: base_url.unwrap_or_else(|| registry.config.base_url.clone()),
     };
     let writer = Writer::open(&opts.out)?;
     let source = IndexSource::open(&opts.index)?;
     progress.set_length(registry.plugins.len() as u64);
-    write_all(&registry, &cx, &source, &writer, progress)?;
+    let covered = write_all(&registry, &cx, &source, &writer, progress)?;
+    let signing = metadata::SigningInput {
+        registry: &registry.config.id,
+        key: opts.signing_key.as_ref(),
+        now: build_time(),
+        expiry_secs: opts.expiry_secs,
+    };
+    let signed = metadata::sign(&covered, &signing);
+    for (path, bytes) in &signed.files {
+        writer.put(path, bytes)?;
+    }
+    // Keep the previous build's snapshot and copies one more generation, for
+    // clients and CDN edges that still hold the previous timestamp.
+    let previous = metadata::referenced(&|p: &str| std::fs::read(opts.out.join(p)).ok());
+    for path in previous {
+        if signed.by_hash.binary_search(&path).is_err() {
+            writer.keep(&path)?;
+        }
+    }
     let summary = writer.commit()?;
     progress.finish_and_clear();
     Ok(Report {
@@ -93,24 +148,41 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             summary,
             origin: history.origin,
             dated_from_git,
+            signed: signed.signed,
+            expires: rfc3339(signing.now + signing.expiry_secs),
             elapsed: started.elapsed(),
         }),
     })
 }
 
+/// Emits and writes every file; returns the hash and size of each file the
+/// snapshot covers, having written its `by-hash/` copy.
 fn write_all(
     registry: &Registry,
     cx: &Context,
     source: &IndexSource,
     writer: &Writer,
     progress: &ProgressBar,
-) -> Result<(), BuildError> {
-    for file in emit::registry(registry, cx) {
+) -> Result<BTreeMap<String, FileMeta>, BuildError> {
+    let covered = Mutex::new(BTreeMap::new());
+    let put = |file: &OutFile| -> Result<(), BuildError> {
         writer.put(&file.path, &file.bytes)?;
+        if emit::is_covered(&file.path) {
+            let meta = FileMeta::of(&file.bytes);
+            writer.put(&metadata::by_hash_path(&meta.sha256), &file.bytes)?;
+            covered
+                .lock()
+                .expect("no panics while held")
+                .insert(file.path.clone(), meta);
+        }
+        Ok(())
+    };
+    for file in emit::registry(registry, cx) {
+        put(&file)?;
     }
     registry.plugins.par_iter().try_for_each(|plugin| {
         for file in emit::plugin(plugin, cx) {
-            writer.put(&file.path, &file.bytes)?;
+            put(&file)?;
         }
         progress.inc(1);
         Ok::<(), BuildError>(())
@@ -140,7 +212,16 @@ fn write_all(
         }
         writer.put(path, &bytes)?;
         Ok(())
-    })
+    })?;
+    Ok(covered.into_inner().expect("no panics while held"))
+}
+
+/// The build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
+fn build_time() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second())
 }
 
 /// An absolute `http(s)` URL ending with `/`.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::printer::Format;
+use crate as plugdex;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +52,14 @@ pub enum Command {
         /// Write the paths that changed (one per line, `/`-prefixed) to this file.
         #[arg(long)]
         changed: Option<PathBuf>,
+        /// The online signing key (PEM, OpenSSH or base64 seed). Also read from
+        /// the `PLUGDEX_SIGNING_KEY` environment variable, which holds the key
+        /// itself (a CI secret). Without either, the registry is unsigned.
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
+        /// Days until the signed timestamp expires; rebuild (e.g. daily) before then.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
+        expires_in: u32,
         /// How to print diagnostics: `human` (stderr), `json` or `github` annotations (stdout).
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
@@ -64,6 +73,59 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8000")]
         addr: String,
+    },
+    /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
+    /// openssl), the public key printed in the forms `plugin.toml` accepts.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["out", "show"])))]
+    Keygen {
+        /// Where to write the secret key (created with mode 0600; never overwritten).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the public key of an existing secret key instead.
+        #[arg(long)]
+        show: Option<PathBuf>,
+    },
+    /// Print the canonical statement an owner signs for one release, to sign
+    /// with minisign, ssh-keygen or openssl (see README, "Signing a release").
+    Statement {
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The version manifest, e.g. `index/plugins/gi/t/git/versions/1.2.0.toml`.
+        manifest: PathBuf,
+    },
+    /// Sign releases and write the signature into their manifests.
+    Sign {
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The secret key: PKCS#8 PEM (`plugdex keygen`, `openssl genpkey`) or an unencrypted OpenSSH key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The signature format to write.
+        #[arg(long, value_enum, default_value = "raw")]
+        format: plugdex::sign::SigOutput,
+        /// Version manifests to sign.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+    },
+    /// Check one release's signature against its plugin's owner keys.
+    Verify {
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The version manifest.
+        manifest: PathBuf,
+    },
+    /// Sign, with a root key, the delegation to `registry.toml`'s online key;
+    /// prints the signature to add to `signing.online_key_signatures`.
+    Delegate {
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// A root secret key.
+        #[arg(long)]
+        root_key: PathBuf,
     },
     /// Print the JSON Schemas of the index files, or write them into a folder.
     Schema {

@@ -226,6 +226,14 @@ codes! {
     UnsatisfiableDependency = "unsatisfiable-dependency": "no non-yanked version meets a requirement",
     DependencyCycle = "dependency-cycle": "plugins that depend on each other in a cycle",
     UnknownReplacement = "unknown-replacement": "a deprecation that names a plugin that does not exist",
+    // Signatures and trust
+    KeyInvalid = "key-invalid": "a public key that does not parse, or is weak (non-canonical, small order, torsion)",
+    SignatureMissing = "signature-missing": "an unsigned release where the policy requires signatures",
+    SignatureMalformed = "signature-malformed": "a signature that is not raw ed25519, minisign (`ED`) or SSHSIG",
+    SignatureInvalid = "signature-invalid": "a signature that does not verify under any owner key",
+    KeyRevoked = "key-revoked": "a release signed only by a revoked key: published as revoked",
+    UnknownRelease = "unknown-release": "`reviewed.toml` or `revocations.toml` names a release that does not exist",
+    InvalidSigning = "invalid-signing": "a bad `[signing]` table: keys, threshold or delegation signatures",
     // Registry
     InvalidRegistry = "invalid-registry": "a bad value in `registry.toml`",
 }

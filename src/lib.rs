@@ -18,3 +18,5 @@ pub mod published;
 pub mod serve;
 pub mod source;
 pub mod write;
+pub mod sign;
+pub mod trust;

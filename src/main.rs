@@ -8,6 +8,7 @@ use clap::Parser;
 use plugdex::cli::{Cli, Command};
 use plugdex::manifest::schema::FileKind;
 use plugdex::printer::{self, Format};
+use plugdex::trust::secret::SecretKey;
 
 // Checking a large index makes millions of small allocations; mimalloc
 // makes them markedly cheaper than glibc's allocator (see README figures).
@@ -53,15 +54,31 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             out,
             base_url,
             changed,
+            signing_key,
+            expires_in,
             format,
         } => {
+            let signing_key = match (signing_key, std::env::var("PLUGDEX_SIGNING_KEY")) {
+                (Some(path), _) => Some(read_secret_key(&path)?),
+                (None, Ok(text)) if !text.trim().is_empty() => Some(
+                    SecretKey::parse(&text)
+                        .map_err(|e| format!("`PLUGDEX_SIGNING_KEY` does not hold a usable key: {e}"))?,
+                ),
+                _ => None,
+            };
             let opts = plugdex::build::Options {
                 index: index.clone(),
                 out: out.clone(),
                 base_url,
+                signing_key,
+                expiry_secs: i64::from(expires_in) * 24 * 3600,
             };
             let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
                 Err(plugdex::build::BuildError::Write(e)) => {
+                    let hint = e.hint();
+                    return Err(hinted(e, hint));
+                }
+                Err(e) if e.hint().is_some() => {
                     let hint = e.hint();
                     return Err(hinted(e, hint));
                 }
@@ -81,6 +98,80 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
         }
         Command::Serve { dir, addr } => {
             plugdex::serve::run(&dir, &addr)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Keygen { show: Some(path), .. } => {
+            println!("{}", read_secret_key(&path)?.public().to_raw_base64());
+            Ok(Outcome::Ok)
+        }
+        Command::Keygen { out, .. } => {
+            let out = out.ok_or("give `--out FILE` or `--show FILE`")?;
+            let key = SecretKey::generate();
+            key.write_file(&out)?;
+            let public = key.public();
+            eprintln!("wrote the secret key to `{}`; keep it private", out.display());
+            println!("{}", public.to_raw_base64());
+            eprintln!(
+                "public key (raw base64, above on stdout); the same key for other tools:\n  {}\n  minisign: {}",
+                public.to_openssh("plugdex"),
+                public.to_minisign().lines().last().unwrap_or_default()
+            );
+            Ok(Outcome::Ok)
+        }
+        Command::Statement { index, manifest } => {
+            let file = read_release(&index, &manifest)?;
+            print!("{}", file.statement());
+            eprintln!("ssh-keygen namespace: {}", file.namespace());
+            Ok(Outcome::Ok)
+        }
+        Command::Sign {
+            index,
+            key,
+            format,
+            manifests,
+        } => {
+            let key = read_secret_key(&key)?;
+            for manifest in &manifests {
+                let file = read_release(&index, manifest)?;
+                plugdex::sign::sign(&file, &key, format)?;
+                eprintln!(
+                    "signed {} {} with key {}",
+                    file.plugin,
+                    file.parsed.manifest.version,
+                    key.public().fingerprint()
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Verify { index, manifest } => {
+            let file = read_release(&index, &manifest)?;
+            match file.verify() {
+                Ok(key) => {
+                    eprintln!(
+                        "ok: {} {} is signed by owner key {}",
+                        file.plugin,
+                        file.parsed.manifest.version,
+                        key.fingerprint()
+                    );
+                    Ok(Outcome::Ok)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(Outcome::Invalid)
+                }
+            }
+        }
+        Command::Delegate { index, root_key } => {
+            let key = read_secret_key(&root_key)?;
+            let checked_config = plugdex::sign::read_registry(&index)?;
+            let signing = checked_config.signing.as_ref().ok_or(
+                "`registry.toml` has no `[signing]` table; add `root_keys` and `online_key` first",
+            )?;
+            let online = plugdex::trust::keys::PublicKey::parse(&signing.online_key)
+                .map_err(|e| format!("`signing.online_key` is not usable: {e}"))?;
+            let text = plugdex::trust::statement::delegation_text(&checked_config.id, &online.to_raw_base64());
+            println!("{}", key.sign_raw(text.as_bytes()));
+            eprintln!("add the line above to `signing.online_key_signatures` in `registry.toml`");
             Ok(Outcome::Ok)
         }
         Command::Schema { write: None, .. } => {
@@ -151,6 +242,24 @@ fn report_checked(
             }
         );
         Ok(Outcome::Ok)
+    }
+}
+
+fn read_secret_key(path: &std::path::Path) -> Result<SecretKey, Box<dyn std::error::Error>> {
+    Ok(SecretKey::read_file(path)?)
+}
+
+/// Reads one release, printing the manifest's problems if it has any.
+fn read_release(
+    index: &std::path::Path,
+    manifest: &std::path::Path,
+) -> Result<plugdex::sign::ReleaseFile, Box<dyn std::error::Error>> {
+    match plugdex::sign::ReleaseFile::read(index, manifest) {
+        Err(plugdex::sign::SignError::Invalid(path, diags)) => {
+            eprint!("{}", printer::render(Format::Human, &diags, std::path::Path::new(".")));
+            Err(format!("`{}` must be valid before it can be signed or verified; fix the problems above", path.display()).into())
+        }
+        r => Ok(r?),
     }
 }
 

@@ -4,7 +4,9 @@
 use semver::Version;
 
 use crate::manifest::name::PluginName;
-use crate::manifest::types::RegistryConfig;
+use crate::manifest::types::{RegistryConfig, RevocationList};
+use crate::published::Tier;
+use crate::trust::keys::PublicKey;
 use crate::manifest::{ParsedPlugin, ParsedVersion};
 
 #[derive(Debug)]
@@ -12,6 +14,21 @@ pub struct Registry {
     pub config: RegistryConfig,
     /// Sorted by canonical name.
     pub plugins: Vec<Plugin>,
+    /// The verified `[signing]` keys; `None` for an unsigned registry.
+    pub keys: Option<RegistryKeys>,
+    /// `revocations.toml`, published with the rest.
+    pub revocations: RevocationList,
+}
+
+/// The registry's root keys and the online key they delegate to, checked:
+/// at least `threshold` root keys signed the delegation.
+#[derive(Debug, Clone)]
+pub struct RegistryKeys {
+    pub root: Vec<PublicKey>,
+    pub threshold: u32,
+    pub online: PublicKey,
+    /// `(root key, signature)` pairs that verify, raw base64.
+    pub delegation: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -32,6 +49,27 @@ pub struct Release {
     pub parsed: ParsedVersion,
     /// Publication time, seconds since the epoch: from git history, filled in by `build`.
     pub pubtime: i64,
+    pub trust: ReleaseTrust,
+}
+
+/// What signature checking established about a release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseTrust {
+    pub tier: Tier,
+    /// The owner key the signature verifies under.
+    pub signer: Option<PublicKey>,
+    /// Why the release must not be installed.
+    pub revoked: Option<String>,
+}
+
+impl Default for ReleaseTrust {
+    fn default() -> ReleaseTrust {
+        ReleaseTrust {
+            tier: Tier::Experimental,
+            signer: None,
+            revoked: None,
+        }
+    }
 }
 
 impl Release {

@@ -203,6 +203,17 @@ pub fn build_summary(
         ),
         Origin::Git { .. } => {}
     }
+    if built.signed {
+        let _ = writeln!(
+            text,
+            "signed: timestamp.json is signed by the online key and expires {}; rebuild before then",
+            built.expires
+        );
+    } else {
+        text.push_str(
+            "warning: THIS REGISTRY IS UNSIGNED: no signing key was given, so clients that verify (the default) will refuse it\n  hint: give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable (README, \"Registry signing\")\n",
+        );
+    }
     text
 }
 

@@ -20,6 +20,7 @@ pub const INDEX_DIR: &str = "index/";
 pub const API_DIR: &str = "api/v1/";
 pub const NAMES_PATH: &str = "names.json";
 pub const ARTIFACTS_DIR: &str = "artifacts/";
+pub const REVOCATIONS_PATH: &str = "revocations.json";
 
 /// `config.json`: the first file a client reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,9 +42,30 @@ pub struct Config {
     pub names: String,
     /// Root of the static API, relative to this file.
     pub api: String,
-    /// The registry's public keys (empty while the registry is unsigned).
+    /// The registry's root public keys, raw base64 (empty while the registry is unsigned).
     #[serde(default)]
     pub keys: Vec<String>,
+    /// How many root keys must sign the delegation in `root.json`.
+    #[serde(default)]
+    pub threshold: Option<u32>,
+    /// `root.json` (absent while unsigned) and `timestamp.json`, relative to this file.
+    pub root: String,
+    pub timestamp: String,
+}
+
+/// `revocations.json`: keys and releases clients must not install.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revocations {
+    pub v: u32,
+    pub keys: Vec<RevokedKey>,
+    pub releases: Vec<crate::manifest::types::RevokedRelease>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokedKey {
+    /// Raw base64.
+    pub key: String,
+    pub reason: String,
 }
 
 /// One line of a sparse index file: one version of one plugin.
@@ -65,12 +87,98 @@ pub struct IndexLine {
     pub runtime: Runtime,
     pub entry: String,
     pub channel: Channel,
+    /// What the plugin offers the host; omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caps: Vec<Capability>,
     /// `false` or the reason.
     pub yanked: Yanked,
     /// The version's deprecation, or else the plugin's; `null` when neither.
     pub deprecated: Option<Deprecated>,
     /// RFC 3339, UTC.
     pub pubtime: String,
+    /// How far a client may trust this release.
+    pub tier: Tier,
+    /// The author's signature over the release statement, as written in the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+    /// The owner key that `sig` verifies under: raw base64 ed25519.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// Why this release must not be installed (revocation list or revoked key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
+}
+
+/// The trust tier of a release. `untrusted` releases (failing verification)
+/// are never published, so they have no variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Signed by an owner key and reviewed by the registry's maintainers.
+    Verified,
+    /// Signed by an owner key; every check passes.
+    Community,
+    /// Valid but unsigned.
+    Experimental,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Verified => "verified",
+            Tier::Community => "community",
+            Tier::Experimental => "experimental",
+        }
+    }
+}
+
+/// The facts of a release that its author signs (through their digest in the
+/// release statement), in a fixed field order. Built from the manifest by
+/// `check` and from the index line by clients; both give the same bytes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseFacts {
+    pub engine: String,
+    pub deps: Vec<IndexDep>,
+    pub permissions: Vec<Permission>,
+    pub runtime: Runtime,
+    pub entry: String,
+    pub channel: Channel,
+    pub caps: Vec<Capability>,
+}
+
+impl ReleaseFacts {
+    pub fn of(parsed: &crate::manifest::ParsedVersion) -> ReleaseFacts {
+        let m = &parsed.manifest;
+        ReleaseFacts {
+            engine: m.engine.clone(),
+            deps: parsed
+                .deps
+                .iter()
+                .map(|d| IndexDep {
+                    name: d.name.clone(),
+                    req: d.req.to_string(),
+                    optional: d.optional,
+                })
+                .collect(),
+            permissions: m.permissions.clone(),
+            runtime: m.runtime,
+            entry: m.entry.clone(),
+            channel: m.channel,
+            caps: m.capabilities.clone(),
+        }
+    }
+
+    pub fn of_line(line: &IndexLine) -> ReleaseFacts {
+        ReleaseFacts {
+            engine: line.engine.clone(),
+            deps: line.deps.clone(),
+            permissions: line.permissions.clone(),
+            runtime: line.runtime,
+            entry: line.entry.clone(),
+            channel: line.channel,
+            caps: line.caps.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -206,6 +206,34 @@ impl Writer {
         Ok(())
     }
 
+    /// Carries a file of the previous output over unchanged (hard-linked, or
+    /// copied where links fail). `false` when the previous output lacks it.
+    pub fn keep(&self, path: &str) -> Result<bool, WriteError> {
+        if !is_safe_relative(path) {
+            return Err(WriteError::UnsafePath(path.to_owned()));
+        }
+        let Some(digest) = self.live.as_ref().and_then(|m| m.get(path)).copied() else {
+            return Ok(false);
+        };
+        if self.standby_had.get(path) == Some(&digest) {
+            self.entries
+                .lock()
+                .expect("no panics while held")
+                .push((path.to_owned(), digest));
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(true);
+        }
+        let source = self.out.join(path);
+        match fs::read(&source) {
+            Ok(bytes) if digest::sha256(&bytes) == digest => {
+                self.put(path, &bytes)?;
+                Ok(true)
+            }
+            // Gone or changed under us: it is not carried over.
+            _ => Ok(false),
+        }
+    }
+
     fn ensure_parent(&self, target: &Path) -> Result<(), WriteError> {
         let Some(parent) = target.parent() else {
             return Ok(());

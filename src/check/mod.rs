@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod cross;
+mod signatures;
 
 use std::path::Path;
 
@@ -14,8 +15,9 @@ use crate::manifest::document::{Document, SourceFile};
 use crate::manifest::name::PluginName;
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
-use crate::model::{Plugin, Registry, Release};
-use crate::source::{IndexSource, PluginDir, SourceError};
+use crate::model::{Plugin, Registry, RegistryKeys, Release, ReleaseTrust};
+use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, SourceError};
+use signatures::TrustLists;
 
 /// The outcome of checking an index.
 #[derive(Debug)]
@@ -61,6 +63,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
             &mut diags,
         )
     });
+    let lists = read_trust_lists(&source, &mut diags);
     let dirs = source.plugin_dirs(&mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
     // still run against the defaults, so authors see all their problems.
@@ -71,6 +74,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         base_url: String::new(),
         engine: String::new(),
         policy: Default::default(),
+        signing: None,
     };
     let reg = config.as_ref().unwrap_or(&fallback);
     let results: Vec<(Loaded, Vec<Diagnostic>)> = dirs
@@ -83,7 +87,11 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         diags.extend(d);
     }
     let before = diags.len();
+    let keys = config
+        .as_ref()
+        .and_then(|c| Some(signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags)));
     cross::check(&loaded, reg, &mut diags);
+    signatures::verify(&mut loaded, reg, &lists, &mut diags);
     diags.extend(artifacts::verify(&source, &loaded, reg));
     resolve_positions(&source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
@@ -92,7 +100,12 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
     let versions = loaded.iter().map(|l| l.releases.len()).sum();
     let has_errors = diags.iter().any(Diagnostic::is_error);
     let registry = match config {
-        Some(config) if !has_errors => Some(into_registry(config, loaded)),
+        Some(config) if !has_errors => Some(into_registry(
+            config,
+            loaded,
+            keys.flatten(),
+            lists.revocations,
+        )),
         _ => None,
     };
     Ok(Checked {
@@ -101,6 +114,20 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         plugins,
         versions,
     })
+}
+
+fn read_trust_lists(source: &IndexSource, diags: &mut Vec<Diagnostic>) -> TrustLists {
+    let parse = |name: &str, diags: &mut Vec<Diagnostic>| source.read_optional(name, diags);
+    let reviewed = parse(REVIEWED_FILE, diags).and_then(|t| {
+        manifest::parse_reviewed(SourceFile { path: &t.rel, text: &t.text }, diags)
+    });
+    let revocations = parse(REVOCATIONS_FILE, diags).and_then(|t| {
+        manifest::parse_revocations(SourceFile { path: &t.rel, text: &t.text }, diags)
+    });
+    TrustLists {
+        reviewed: reviewed.unwrap_or_default(),
+        revocations: revocations.unwrap_or_default(),
+    }
 }
 
 /// Places cross-plugin findings, which name a field, by re-reading their files.
@@ -167,6 +194,7 @@ fn load_plugin(
                 file: t.rel.clone(),
                 parsed,
                 pubtime: 0,
+                trust: ReleaseTrust::default(),
             })
         })
         .collect();
@@ -182,7 +210,12 @@ fn load_plugin(
     (loaded, out)
 }
 
-fn into_registry(config: RegistryConfig, loaded: Vec<Loaded>) -> Registry {
+fn into_registry(
+    config: RegistryConfig,
+    loaded: Vec<Loaded>,
+    keys: Option<RegistryKeys>,
+    revocations: crate::manifest::types::RevocationList,
+) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
         .into_iter()
         .filter_map(|l| {
@@ -196,5 +229,10 @@ fn into_registry(config: RegistryConfig, loaded: Vec<Loaded>) -> Registry {
         })
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
-    Registry { config, plugins }
+    Registry {
+        config,
+        plugins,
+        keys,
+        revocations,
+    }
 }

@@ -9,8 +9,9 @@ mod names;
 
 use crate::manifest::types::Channel;
 use crate::model::{Plugin, Registry, Release};
-use crate::published::{self, Deprecated, IndexDep, IndexLine};
+use crate::published::{self, Deprecated, IndexLine, ReleaseFacts};
 use crate::source::history::rfc3339;
+use crate::trust::metadata;
 
 /// One output file, by path relative to the output root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,13 +89,15 @@ pub fn index_file(plugin: &Plugin) -> String {
     format!("{}{}", published::INDEX_DIR, plugin.name.index_path())
 }
 
-/// The sparse index line of one release.
+/// The sparse index line of one release. Its signed facts come from
+/// [`ReleaseFacts::of`], the same function `check` verified the signature with.
 pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine {
     let m = &release.parsed.manifest;
     let deprecated = m
         .deprecated
         .as_ref()
         .or(plugin.info.manifest.deprecated.as_ref());
+    let facts = ReleaseFacts::of(&release.parsed);
     IndexLine {
         v: published::INDEX_V,
         name: plugin.name.to_string(),
@@ -102,24 +105,25 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         sha256: m.artifact.sha256.clone(),
         size: m.artifact.size,
         dl: cx.download_url(release),
-        engine: m.engine.clone(),
-        deps: release
-            .parsed
-            .deps
-            .iter()
-            .map(|d| IndexDep {
-                name: d.name.clone(),
-                req: d.req.to_string(),
-                optional: d.optional,
-            })
-            .collect(),
-        permissions: m.permissions.clone(),
-        runtime: m.runtime,
-        entry: m.entry.clone(),
-        channel: m.channel,
+        engine: facts.engine,
+        deps: facts.deps,
+        permissions: facts.permissions,
+        runtime: facts.runtime,
+        entry: facts.entry,
+        channel: facts.channel,
+        caps: facts.caps,
         yanked: m.yanked.clone(),
         deprecated: deprecated.map(Deprecated::from),
         pubtime: rfc3339(release.pubtime),
+        tier: release.trust.tier,
+        sig: release
+            .trust
+            .signer
+            .as_ref()
+            .and(m.signature.as_ref())
+            .map(|s| s.trim().to_owned()),
+        signer: release.trust.signer.as_ref().map(|k| k.to_raw_base64()),
+        revoked: release.trust.revoked.clone(),
     }
 }
 
@@ -135,6 +139,18 @@ pub fn latest(plugin: &Plugin, channel: Channel) -> Option<&Release> {
 /// Latest stable, else latest beta.
 pub fn latest_any(plugin: &Plugin) -> Option<&Release> {
     latest(plugin, Channel::Stable).or_else(|| latest(plugin, Channel::Beta))
+}
+
+/// Whether clients verify `path` through the signed snapshot: everything
+/// they read (config, root, names, revocations, the sparse index). The API
+/// and pages are for browsers; artifacts are pinned by the index lines.
+pub fn is_covered(path: &str) -> bool {
+    path == published::CONFIG_PATH
+        || path == metadata::ROOT_PATH
+        || path == published::REVOCATIONS_PATH
+        || path == published::NAMES_PATH
+        || path.starts_with("names/")
+        || path.starts_with(published::INDEX_DIR)
 }
 
 /// Every file that depends on one plugin only: its sparse index file and its API documents.
@@ -177,9 +193,46 @@ pub fn registry(reg: &Registry, cx: &Context) -> Vec<OutFile> {
             index: published::INDEX_DIR.to_owned(),
             names: published::NAMES_PATH.to_owned(),
             api: published::API_DIR.to_owned(),
-            keys: Vec::new(),
+            keys: reg
+                .keys
+                .as_ref()
+                .map(|k| k.root.iter().map(|k| k.to_raw_base64()).collect())
+                .unwrap_or_default(),
+            threshold: reg.keys.as_ref().map(|k| k.threshold),
+            root: metadata::ROOT_PATH.to_owned(),
+            timestamp: metadata::TIMESTAMP_PATH.to_owned(),
         },
     )];
+    if let Some(keys) = &reg.keys {
+        files.push(OutFile {
+            path: metadata::ROOT_PATH.to_owned(),
+            bytes: metadata::root_document(
+                &reg.config.id,
+                &keys.root,
+                keys.threshold,
+                &keys.online,
+                &keys.delegation,
+            ),
+        });
+    }
+    files.push(OutFile::json(
+        published::REVOCATIONS_PATH.to_owned(),
+        &published::Revocations {
+            v: published::API_V,
+            keys: reg
+                .revocations
+                .keys
+                .iter()
+                .map(|k| published::RevokedKey {
+                    key: crate::trust::keys::PublicKey::parse(&k.key)
+                        .map(|k| k.to_raw_base64())
+                        .unwrap_or_else(|_| k.key.clone()),
+                    reason: k.reason.clone(),
+                })
+                .collect(),
+            releases: reg.revocations.releases.clone(),
+        },
+    ));
     names::emit(reg, &mut files);
     api::plugin_list(reg, &mut files);
     host::emit(reg, cx, &mut files);

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::diagnostic::Diagnostic;
 use document::{Document, FileRef, SourceFile};
 use schema::FileKind;
-use types::{PluginManifest, RegistryConfig, VersionManifest};
+use types::{PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest};
 
 /// A valid `plugin.toml`.
 #[derive(Debug, Clone)]
@@ -135,7 +135,7 @@ pub fn parse_version(
     let (mut manifest, version) = load(
         FileKind::Version,
         source,
-        &["message", "deprecated"],
+        &["message", "deprecated", "signature"],
         out,
         |v: &VersionManifest, file, out| rules::version(&file, v, stem, plugin, reg, out),
     )?;
@@ -154,4 +154,19 @@ pub fn parse_version(
         deps,
         manifest,
     })
+}
+
+/// Parses `reviewed.toml`. Which releases it names is checked against the index by `check`.
+pub fn parse_reviewed(source: SourceFile<'_>, out: &mut Vec<Diagnostic>) -> Option<ReviewedList> {
+    load(FileKind::Reviewed, source, &[], out, |_: &ReviewedList, _, _| Some(()))
+        .map(|(list, ())| list)
+}
+
+/// Parses `revocations.toml`.
+pub fn parse_revocations(
+    source: SourceFile<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<RevocationList> {
+    load(FileKind::Revocations, source, &["reason"], out, |_: &RevocationList, _, _| Some(()))
+        .map(|(list, ())| list)
 }

@@ -5,18 +5,26 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use super::types::{PluginManifest, RegistryConfig, VersionManifest};
+use super::types::{PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest};
 
-/// Which of the three file kinds a schema describes.
+/// Which file kind a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Registry,
     Plugin,
     Version,
+    Reviewed,
+    Revocations,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 3] = [FileKind::Registry, FileKind::Plugin, FileKind::Version];
+    pub const ALL: [FileKind; 5] = [
+        FileKind::Registry,
+        FileKind::Plugin,
+        FileKind::Version,
+        FileKind::Reviewed,
+        FileKind::Revocations,
+    ];
 
     /// File name of the published schema.
     pub fn schema_file(self) -> &'static str {
@@ -24,6 +32,8 @@ impl FileKind {
             FileKind::Registry => "registry.schema.json",
             FileKind::Plugin => "plugin.schema.json",
             FileKind::Version => "version.schema.json",
+            FileKind::Reviewed => "reviewed.schema.json",
+            FileKind::Revocations => "revocations.schema.json",
         }
     }
 
@@ -35,10 +45,16 @@ impl FileKind {
             LazyLock::new(|| schemars::schema_for!(PluginManifest).to_value());
         static VERSION: LazyLock<Value> =
             LazyLock::new(|| schemars::schema_for!(VersionManifest).to_value());
+        static REVIEWED: LazyLock<Value> =
+            LazyLock::new(|| schemars::schema_for!(ReviewedList).to_value());
+        static REVOCATIONS: LazyLock<Value> =
+            LazyLock::new(|| schemars::schema_for!(RevocationList).to_value());
         match self {
             FileKind::Registry => &REGISTRY,
             FileKind::Plugin => &PLUGIN,
             FileKind::Version => &VERSION,
+            FileKind::Reviewed => &REVIEWED,
+            FileKind::Revocations => &REVOCATIONS,
         }
     }
 

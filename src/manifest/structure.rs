@@ -21,7 +21,7 @@ use crate::diagnostic::{Code, Diagnostic};
 
 /// Checks `doc` against the schema of `kind`; returns the problems found.
 pub fn check(doc: &Document<'_>, kind: FileKind) -> Vec<Diagnostic> {
-    static COMPILED: LazyLock<[Compiled; 3]> =
+    static COMPILED: LazyLock<[Compiled; FileKind::ALL.len()]> =
         LazyLock::new(|| FileKind::ALL.map(|k| Compiled::new(k.schema())));
     let compiled = &COMPILED[FileKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)];
     let mut w = Walker {

@@ -26,6 +26,32 @@ pub struct RegistryConfig {
     /// Policy settings.
     #[serde(default)]
     pub policy: Policy,
+    /// The registry's signing keys. Without this table `build` writes an unsigned registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<Signing>,
+}
+
+/// The registry's keys, modelled on TUF: offline root keys delegate to one
+/// online key, which `build` uses to sign the timestamp and snapshot.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// Root public keys (raw base64, minisign or `ssh-ed25519`), kept offline. Clients pin them.
+    #[schemars(length(min = 1))]
+    pub root_keys: Vec<String>,
+    /// How many root keys must sign the delegation to the online key.
+    #[serde(default = "default_threshold")]
+    #[schemars(range(min = 1))]
+    pub threshold: u32,
+    /// The online key's public key; its secret half is given to `build` (`--signing-key` or `PLUGDEX_SIGNING_KEY`).
+    pub online_key: String,
+    /// Raw base64 ed25519 signatures by root keys over the delegation statement (`plugdex delegate`).
+    #[schemars(length(min = 1))]
+    pub online_key_signatures: Vec<String>,
+}
+
+fn default_threshold() -> u32 {
+    1
 }
 
 /// Registry policy.
@@ -41,6 +67,9 @@ pub struct Policy {
     /// Most versions one plugin may publish.
     #[serde(default = "default_max_versions")]
     pub max_versions: u32,
+    /// Refuse releases without an author signature (otherwise they are published in the `experimental` tier).
+    #[serde(default)]
+    pub require_signatures: bool,
 }
 
 fn default_max_artifact_size() -> u64 {
@@ -57,6 +86,7 @@ impl Default for Policy {
             max_artifact_size: default_max_artifact_size(),
             reserved_names: Vec::new(),
             max_versions: default_max_versions(),
+            require_signatures: false,
         }
     }
 }
@@ -101,9 +131,12 @@ pub struct PluginManifest {
 pub struct Owner {
     /// GitHub login.
     pub github: String,
-    /// ed25519 public keys that sign this owner's releases.
-    #[serde(default)]
+    /// ed25519 public keys that sign this owner's releases: raw base64, a minisign public key, or an `ssh-ed25519` line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<String>,
+    /// Keys this owner no longer signs with. Releases they signed stay valid; new releases need a current key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_keys: Vec<String>,
 }
 
 /// A deprecation: a message, or a table with a message and a replacement plugin.
@@ -173,6 +206,54 @@ pub struct VersionManifest {
     /// Deprecation of this version. Lifecycle field: may change after publishing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<Deprecation>,
+    /// The owner's signature over this release's statement (`plugdex statement`): raw base64 ed25519, minisign or SSHSIG text. May be replaced by a re-signature after publishing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// `reviewed.toml`: the releases the registry's maintainers reviewed. A
+/// signed release listed here is in the `verified` tier.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "plugdex reviewed.toml")]
+pub struct ReviewedList {
+    /// Plugin name → the versions reviewed.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, Vec<String>>,
+}
+
+/// `revocations.toml`: keys and releases that must not be installed.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "plugdex revocations.toml")]
+pub struct RevocationList {
+    /// Compromised keys: releases signed only by them are revoked until re-signed by a valid key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<RevokedKey>,
+    /// Revoked plugins (no `version`) or single versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<RevokedRelease>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokedKey {
+    /// The public key, in any accepted format.
+    pub key: String,
+    /// Why it is revoked, shown to users.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokedRelease {
+    /// The plugin's name.
+    pub plugin: String,
+    /// One version; without it every version of the plugin is revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why, shown to users.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

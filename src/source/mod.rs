@@ -19,6 +19,8 @@ pub const MAX_TOML_BYTES: u64 = 1024 * 1024;
 pub const MAX_README_BYTES: u64 = 512 * 1024;
 
 pub const REGISTRY_FILE: &str = "registry.toml";
+pub const REVIEWED_FILE: &str = "reviewed.toml";
+pub const REVOCATIONS_FILE: &str = "revocations.toml";
 pub const PLUGINS_DIR: &str = "plugins";
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,13 @@ impl IndexSource {
             return None;
         }
         read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, out)
+    }
+
+    /// Reads an optional file at the index root (`reviewed.toml`, `revocations.toml`).
+    pub fn read_optional(&self, name: &str, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        let path = self.root.join(name);
+        fs::symlink_metadata(&path).ok()?;
+        read_text(&path, name, MAX_TOML_BYTES, out)
     }
 
     /// Finds every plugin folder under `plugins/`, sorted by path, reporting

@@ -1,0 +1,329 @@
+//! Signature checks: every owner key parses and is strong, every release's
+//! signature verifies (strictly) under a current or retired owner key, and
+//! the registry's `[signing]` delegation holds. Each release gets its trust
+//! tier here. Runs in parallel, one plugin per task.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::Loaded;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::manifest::document::{FileRef, Key};
+use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
+use crate::model::{RegistryKeys, ReleaseTrust};
+use crate::published::{ReleaseFacts, Tier};
+use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
+use crate::trust::keys::PublicKey;
+use crate::trust::signature::{AuthorSignature, SigError};
+use crate::trust::statement::{self, ReleaseStatement};
+
+fn f(name: &str) -> Key<'_> {
+    Key::Field(name)
+}
+
+/// `reviewed.toml` and `revocations.toml`, as parsed (empty when absent).
+#[derive(Debug, Default)]
+pub(crate) struct TrustLists {
+    pub reviewed: ReviewedList,
+    pub revocations: RevocationList,
+}
+
+/// Revoked keys by their bytes, with the reason.
+type RevokedKeys = HashMap<[u8; 32], String>;
+
+/// Verifies every plugin's keys and releases, filling in each release's trust.
+pub(crate) fn verify(
+    loaded: &mut [Loaded],
+    reg: &RegistryConfig,
+    lists: &TrustLists,
+    out: &mut Vec<Diagnostic>,
+) {
+    let revocations = FileRef {
+        path: REVOCATIONS_FILE,
+    };
+    let mut revoked_keys = RevokedKeys::new();
+    for (i, k) in lists.revocations.keys.iter().enumerate() {
+        match PublicKey::parse(&k.key) {
+            Ok(key) => {
+                revoked_keys.insert(key.bytes(), k.reason.clone());
+            }
+            Err(e) => out.push(
+                revocations
+                    .error_at(&[f("keys"), Key::Index(i), f("key")], Code::KeyInvalid, format!("revoked key does not parse: {e}"))
+                    .hint("give the key exactly as the owner listed it in `plugin.toml`"),
+            ),
+        }
+    }
+    let results: Vec<Vec<Diagnostic>> = loaded
+        .par_iter_mut()
+        .map(|plugin| verify_plugin(plugin, reg, lists, &revoked_keys))
+        .collect();
+    out.extend(results.into_iter().flatten());
+    check_lists(loaded, lists, out);
+}
+
+fn verify_plugin(
+    plugin: &mut Loaded,
+    reg: &RegistryConfig,
+    lists: &TrustLists,
+    revoked_keys: &RevokedKeys,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some(info) = &plugin.info else {
+        return out;
+    };
+    let manifest_file = format!("{}/plugin.toml", plugin.dir);
+    let file = FileRef {
+        path: &manifest_file,
+    };
+    let mut keys: Vec<PublicKey> = Vec::new();
+    for (i, owner) in info.manifest.owners.iter().enumerate() {
+        let lists = [("keys", &owner.keys), ("retired_keys", &owner.retired_keys)];
+        for (field, list) in lists {
+            for (j, text) in list.iter().enumerate() {
+                match PublicKey::parse(text) {
+                    Ok(key) => keys.push(key),
+                    Err(e) => out.push(
+                        file.error_at(
+                            &[f("owners"), Key::Index(i), f(field), Key::Index(j)],
+                            Code::KeyInvalid,
+                            format!("key {} of owner `{}` is not usable: {e}", j + 1, owner.github),
+                        )
+                        .hint("paste the public key exactly: raw base64, the `RW...` line of a minisign `.pub` file, or an `ssh-ed25519 AAAA...` line"),
+                    ),
+                }
+            }
+        }
+    }
+    let name = info.manifest.name.as_str();
+    let revoked_plugin = lists
+        .revocations
+        .releases
+        .iter()
+        .find(|r| r.plugin == name && r.version.is_none());
+    let reviewed = lists.reviewed.plugins.get(name);
+    let namespace = statement::sshsig_namespace(&reg.id);
+    for release in &mut plugin.releases {
+        let m = &release.parsed.manifest;
+        let rel = FileRef {
+            path: &release.file,
+        };
+        let mut trust = ReleaseTrust {
+            revoked: revoked_plugin
+                .or_else(|| {
+                    lists
+                        .revocations
+                        .releases
+                        .iter()
+                        .find(|r| r.plugin == name && r.version.as_deref() == Some(&m.version))
+                })
+                .map(|r| r.reason.clone()),
+            ..ReleaseTrust::default()
+        };
+        let Some(sig_text) = &m.signature else {
+            if reg.policy.require_signatures {
+                out.push(
+                    Diagnostic::error(&release.file, Code::SignatureMissing, format!("{name} {} is not signed, and this registry requires signatures", m.version))
+                        .hint(format!("sign it: `plugdex sign --key KEY {}` (or see README, \"Signing a release\")", release.file)),
+                );
+            }
+            release.trust = trust;
+            continue;
+        };
+        let sig = match AuthorSignature::parse(sig_text) {
+            Ok(sig) => sig,
+            Err(e) => {
+                out.push(
+                    rel.error_at(&[f("signature")], Code::SignatureMalformed, format!("`signature` is not a signature plugdex reads: {e}"))
+                        .hint("paste the whole output of `plugdex sign`, `minisign -S` (the `.minisig` file) or `ssh-keygen -Y sign` (the `.sig` file)"),
+                );
+                continue;
+            }
+        };
+        let text = ReleaseStatement {
+            registry: reg.id.clone(),
+            plugin: name.to_owned(),
+            version: m.version.clone(),
+            artifact_sha256: m.artifact.sha256.clone(),
+            artifact_size: m.artifact.size,
+            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&ReleaseFacts::of(
+                &release.parsed,
+            ))),
+        }
+        .to_text();
+        // The most telling failure is reported: a wrong namespace or a legacy
+        // minisign signature says more than "does not verify".
+        let mut telling: Option<SigError> = None;
+        let signer = keys.iter().find(|key| match sig.verify(key, text.as_bytes(), &namespace) {
+            Ok(()) => true,
+            Err(e) => {
+                if !matches!(e, SigError::Invalid | SigError::WrongKey | SigError::KeyIdMismatch { .. }) {
+                    telling.get_or_insert(e);
+                }
+                false
+            }
+        });
+        let Some(signer) = signer else {
+            let message = match (&telling, keys.is_empty()) {
+                (Some(e), _) => format!("the signature of {name} {} is refused: {e}", m.version),
+                (None, true) => format!("{name} {} is signed, but no owner of `{name}` lists a key", m.version),
+                (None, false) => format!(
+                    "the signature of {name} {} does not verify under any owner key of `{name}` ({})",
+                    m.version,
+                    keys.iter().map(PublicKey::fingerprint).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            out.push(
+                rel.error_at(&[f("signature")], Code::SignatureInvalid, message).hint(format!(
+                    "sign the statement that `plugdex statement {}` prints with an owner key listed in `plugin.toml`; any change to the artifact, dependencies, permissions or other facts needs a new signature",
+                    release.file
+                )),
+            );
+            continue;
+        };
+        if let Some(reason) = revoked_keys.get(&signer.bytes()) {
+            out.push(
+                Diagnostic::warning(&release.file, Code::KeyRevoked, format!("{name} {} is signed by the revoked key {} ({reason}); it is published as revoked", m.version, signer.fingerprint()))
+                    .hint("ask an owner to re-sign it with a current key"),
+            );
+            trust.revoked.get_or_insert_with(|| format!("signed by a revoked key: {reason}"));
+        }
+        trust.tier = if reviewed.is_some_and(|vs| vs.contains(&m.version)) {
+            Tier::Verified
+        } else {
+            Tier::Community
+        };
+        trust.signer = Some(signer.clone());
+        release.trust = trust;
+    }
+    out
+}
+
+/// `reviewed.toml` and `revocations.toml` must name releases that exist.
+fn check_lists(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
+    let mut versions: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for l in loaded {
+        if let Some(info) = &l.info {
+            versions.insert(
+                &info.manifest.name,
+                l.releases.iter().map(|r| r.parsed.manifest.version.as_str()).collect(),
+            );
+        }
+    }
+    let reviewed = FileRef { path: REVIEWED_FILE };
+    for (name, list) in &lists.reviewed.plugins {
+        let Some(known) = versions.get(name.as_str()) else {
+            out.push(
+                reviewed
+                    .error_at_key(&[f("plugins"), f(name)], Code::UnknownRelease, format!("`reviewed.toml` lists `{name}`, which is not in the index"))
+                    .hint("check the spelling; names are case-sensitive here"),
+            );
+            continue;
+        };
+        for (i, v) in list.iter().enumerate() {
+            if !known.contains(v.as_str()) {
+                out.push(
+                    reviewed
+                        .error_at(&[f("plugins"), f(name), Key::Index(i)], Code::UnknownRelease, format!("`{name}` has no version `{v}`"))
+                        .hint("list only published versions, exactly as their `version` field spells them"),
+                );
+            }
+        }
+    }
+    let revocations = FileRef {
+        path: REVOCATIONS_FILE,
+    };
+    for (i, r) in lists.revocations.releases.iter().enumerate() {
+        let found = versions
+            .get(r.plugin.as_str())
+            .map(|known| r.version.as_deref().is_none_or(|v| known.contains(v)));
+        if found != Some(true) {
+            let what = match &r.version {
+                Some(v) => format!("`{} {v}`", r.plugin),
+                None => format!("`{}`", r.plugin),
+            };
+            out.push(
+                revocations
+                    .error_at(&[f("releases"), Key::Index(i)], Code::UnknownRelease, format!("the revocation of {what} names no release in the index"))
+                    .hint("check the plugin name and version"),
+            );
+        }
+    }
+}
+
+/// Checks `registry.toml`'s `[signing]`: keys parse, the threshold is
+/// reachable, and at least `threshold` distinct root keys signed the
+/// delegation to the online key.
+pub(crate) fn verify_signing(
+    id: &str,
+    signing: &Signing,
+    out: &mut Vec<Diagnostic>,
+) -> Option<RegistryKeys> {
+    let file = FileRef {
+        path: REGISTRY_FILE,
+    };
+    let before = out.len();
+    let mut root = Vec::new();
+    for (i, text) in signing.root_keys.iter().enumerate() {
+        match PublicKey::parse(text) {
+            Ok(k) if root.iter().any(|r: &PublicKey| r.bytes() == k.bytes()) => out.push(
+                file.error_at(&[f("signing"), f("root_keys"), Key::Index(i)], Code::InvalidSigning, "this root key is listed twice")
+                    .hint("each root key counts once towards the threshold; remove the copy"),
+            ),
+            Ok(k) => root.push(k),
+            Err(e) => out.push(
+                file.error_at(&[f("signing"), f("root_keys"), Key::Index(i)], Code::KeyInvalid, format!("root key {} is not usable: {e}", i + 1))
+                    .hint("generate root keys with `plugdex keygen` and keep the secret halves offline"),
+            ),
+        }
+    }
+    if signing.threshold == 0 || signing.threshold as usize > signing.root_keys.len() {
+        out.push(
+            file.error_at(&[f("signing"), f("threshold")], Code::InvalidSigning, format!("`threshold` is {}, but there are {} root keys", signing.threshold, signing.root_keys.len()))
+                .hint("the threshold must be between 1 and the number of root keys"),
+        );
+    }
+    let online = match PublicKey::parse(&signing.online_key) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            out.push(
+                file.error_at(&[f("signing"), f("online_key")], Code::KeyInvalid, format!("the online key is not usable: {e}"))
+                    .hint("give the public half of the key CI signs with (`plugdex keygen` prints it)"),
+            );
+            None
+        }
+    };
+    let online = online?;
+    let text = statement::delegation_text(id, &online.to_raw_base64());
+    let namespace = format!("plugdex-delegation@{id}");
+    let mut delegation: Vec<(String, String)> = Vec::new();
+    for (i, sig_text) in signing.online_key_signatures.iter().enumerate() {
+        let signer = AuthorSignature::parse(sig_text).ok().and_then(|sig| {
+            root.iter()
+                .find(|k| sig.verify(k, text.as_bytes(), &namespace).is_ok())
+        });
+        match signer {
+            Some(k) if !delegation.iter().any(|(b, _)| *b == k.to_raw_base64()) => {
+                delegation.push((k.to_raw_base64(), sig_text.trim().to_owned()));
+            }
+            Some(_) => {}
+            None => out.push(
+                file.error_at(&[f("signing"), f("online_key_signatures"), Key::Index(i)], Code::InvalidSigning, "this signature does not verify under any root key for this online key")
+                    .hint("sign again with `plugdex delegate --root-key ROOT_KEY_FILE`, which prints the signature for the current `online_key`"),
+            ),
+        }
+    }
+    if delegation.len() < signing.threshold as usize && out.len() == before {
+        out.push(
+            file.error_at(&[f("signing"), f("online_key_signatures")], Code::InvalidSigning, format!("{} root keys signed the delegation; the threshold is {}", delegation.len(), signing.threshold))
+                .hint("collect signatures from more root key holders with `plugdex delegate`"),
+        );
+    }
+    (out.len() == before).then_some(RegistryKeys {
+        root,
+        threshold: signing.threshold,
+        online,
+        delegation,
+    })
+}

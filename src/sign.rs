@@ -1,0 +1,205 @@
+//! The author's side of signatures: `statement`, `sign`, `verify` and
+//! `delegate`. Each reads one manifest (and `registry.toml` for the registry
+//! id) rather than the whole index, so it is instant on any registry.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+use crate::manifest::document::SourceFile;
+use crate::manifest::{self, ParsedPlugin, ParsedVersion, types::RegistryConfig};
+use crate::published::ReleaseFacts;
+use crate::source::{self, MAX_TOML_BYTES, REGISTRY_FILE};
+use crate::trust::keys::PublicKey;
+use crate::trust::secret::SecretKey;
+use crate::trust::signature::AuthorSignature;
+use crate::trust::statement::{self, ReleaseStatement};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("`{}` has problems", .0.display())]
+    Invalid(PathBuf, Vec<Diagnostic>),
+    #[error("`{}` is not a version manifest inside an index (expected `<index>/plugins/…/<name>/versions/<version>.toml`)", .0.display())]
+    NotAVersion(PathBuf),
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}` is not TOML that can be edited: {why}", path.display())]
+    Edit { path: PathBuf, why: String },
+    #[error("{0}")]
+    Verify(String),
+}
+
+/// Reads and validates `registry.toml`.
+pub fn read_registry(index: &Path) -> Result<RegistryConfig, SignError> {
+    let mut diags = Vec::new();
+    let path = index.join(REGISTRY_FILE);
+    source::read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, &mut diags)
+        .and_then(|t| manifest::parse_registry(SourceFile { path: &t.rel, text: &t.text }, &mut diags))
+        .filter(|_| !diags.iter().any(Diagnostic::is_error))
+        .ok_or(SignError::Invalid(path, diags))
+}
+
+/// One release, read from its manifest.
+pub struct ReleaseFile {
+    pub path: PathBuf,
+    pub config: RegistryConfig,
+    pub plugin: String,
+    pub parsed: ParsedVersion,
+    /// The plugin's `plugin.toml`, when it parses.
+    pub info: Option<ParsedPlugin>,
+}
+
+impl ReleaseFile {
+    /// Reads `versions/<v>.toml` and the `registry.toml` of the index it is in.
+    pub fn read(index: &Path, manifest_path: &Path) -> Result<ReleaseFile, SignError> {
+        let not_version = || SignError::NotAVersion(manifest_path.to_owned());
+        let stem = manifest_path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(not_version)?;
+        let versions_dir = manifest_path.parent().ok_or_else(not_version)?;
+        if versions_dir.file_name().and_then(|s| s.to_str()) != Some("versions") {
+            return Err(not_version());
+        }
+        let plugin_dir = versions_dir.parent().ok_or_else(not_version)?;
+        let plugin = plugin_dir
+            .file_name()
+            .and_then(|s| s.to_str())
+            .ok_or_else(not_version)?
+            .to_owned();
+        let mut diags = Vec::new();
+        let reg_text = source::read_text(&index.join(REGISTRY_FILE), REGISTRY_FILE, MAX_TOML_BYTES, &mut diags);
+        let config = reg_text.and_then(|t| {
+            manifest::parse_registry(SourceFile { path: &t.rel, text: &t.text }, &mut diags)
+        });
+        let rel = manifest_path.display().to_string();
+        let text = source::read_text(manifest_path, &rel, MAX_TOML_BYTES, &mut diags);
+        let parsed = match (&config, text) {
+            (Some(config), Some(t)) => manifest::parse_version(
+                SourceFile { path: &t.rel, text: &t.text },
+                stem,
+                &plugin,
+                config,
+                &mut diags,
+            ),
+            _ => None,
+        };
+        let info = config.as_ref().and_then(|config| {
+            let path = plugin_dir.join("plugin.toml");
+            let rel = path.display().to_string();
+            let t = source::read_text(&path, &rel, MAX_TOML_BYTES, &mut Vec::new())?;
+            manifest::parse_plugin(SourceFile { path: &t.rel, text: &t.text }, &plugin, config, &mut Vec::new())
+        });
+        match (config, parsed) {
+            (Some(config), Some(parsed)) if !diags.iter().any(Diagnostic::is_error) => Ok(ReleaseFile {
+                path: manifest_path.to_owned(),
+                config,
+                plugin,
+                parsed,
+                info,
+            }),
+            _ => Err(SignError::Invalid(manifest_path.to_owned(), diags)),
+        }
+    }
+
+    /// The canonical statement an owner signs for this release.
+    pub fn statement(&self) -> String {
+        let m = &self.parsed.manifest;
+        ReleaseStatement {
+            registry: self.config.id.clone(),
+            plugin: self.plugin.clone(),
+            version: m.version.clone(),
+            artifact_sha256: m.artifact.sha256.clone(),
+            artifact_size: m.artifact.size,
+            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&ReleaseFacts::of(
+                &self.parsed,
+            ))),
+        }
+        .to_text()
+    }
+
+    pub fn namespace(&self) -> String {
+        statement::sshsig_namespace(&self.config.id)
+    }
+
+    /// Verifies the manifest's signature under the plugin's owner keys
+    /// (current and retired); returns the key it verifies under.
+    pub fn verify(&self) -> Result<PublicKey, SignError> {
+        let Some(text) = &self.parsed.manifest.signature else {
+            return Err(SignError::Verify(format!("`{}` has no `signature`", self.path.display())));
+        };
+        let sig = AuthorSignature::parse(text).map_err(|e| SignError::Verify(e.to_string()))?;
+        let info = self.info.as_ref().ok_or_else(|| {
+            SignError::Verify("the plugin's `plugin.toml` is missing or invalid, so its owner keys are unknown".into())
+        })?;
+        let statement = self.statement();
+        let mut last = None;
+        for owner in &info.manifest.owners {
+            for k in owner.keys.iter().chain(&owner.retired_keys) {
+                let Ok(key) = PublicKey::parse(k) else { continue };
+                match sig.verify(&key, statement.as_bytes(), &self.namespace()) {
+                    Ok(()) => return Ok(key),
+                    Err(e) => last = Some(e),
+                }
+            }
+        }
+        Err(SignError::Verify(match last {
+            Some(e) => format!("the signature does not verify under any owner key: {e}"),
+            None => "no owner of the plugin lists a key".into(),
+        }))
+    }
+}
+
+/// How `sign` writes the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SigOutput {
+    Raw,
+    Minisign,
+    Ssh,
+}
+
+/// Signs a release and writes `signature` into its manifest, keeping the
+/// rest of the file as written. Returns the signature text.
+pub fn sign(file: &ReleaseFile, key: &SecretKey, format: SigOutput) -> Result<String, SignError> {
+    let statement = file.statement();
+    let sig = match format {
+        SigOutput::Raw => key.sign_raw(statement.as_bytes()),
+        SigOutput::Minisign => key.sign_minisign(
+            statement.as_bytes(),
+            &format!("plugdex release {} {}", file.plugin, file.parsed.manifest.version),
+        ),
+        SigOutput::Ssh => key.sign_sshsig(statement.as_bytes(), &file.namespace()),
+    };
+    let path = &file.path;
+    let text = std::fs::read_to_string(path).map_err(|source| SignError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| SignError::Edit {
+        path: path.clone(),
+        why: e.to_string(),
+    })?;
+    let text_sig = sig.trim_end();
+    let item = if text_sig.contains('\n') {
+        // Multi-line formats read best as a literal multi-line string; parse
+        // one so the edit keeps that form.
+        let snippet: toml_edit::DocumentMut = format!("signature = \'\'\'\n{text_sig}\n\'\'\'\n")
+            .parse()
+            .expect("a signature is printable ASCII without quotes");
+        snippet["signature"].clone()
+    } else {
+        toml_edit::value(text_sig)
+    };
+    doc["signature"] = item;
+    let out = doc.to_string();
+    let tmp = path.with_extension("toml.plugdex-tmp");
+    std::fs::write(&tmp, out)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|source| SignError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(sig)
+}

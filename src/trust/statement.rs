@@ -1,0 +1,170 @@
+//! The canonical texts that signatures cover. Each starts with a line naming
+//! what it is and its version (domain separation: a signature over one kind
+//! of statement can never pass for another), and binds the registry id so a
+//! signature made for one registry does not verify in another.
+//!
+//! Verifiers parse a statement and re-serialise it, and accept it only when
+//! the bytes are identical: no CRLF, trailing space, reordering or extra line.
+
+use crate::digest::{self, Sha256Digest};
+use crate::published::ReleaseFacts;
+
+pub const RELEASE_HEADER: &str = "plugdex release statement v1";
+pub const DELEGATION_HEADER: &str = "plugdex online key delegation v1";
+
+/// What an author signs for one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseStatement {
+    pub registry: String,
+    pub plugin: String,
+    pub version: String,
+    pub artifact_sha256: String,
+    pub artifact_size: u64,
+    /// SHA-256 of the release's facts (engine, dependencies, permissions,
+    /// runtime, entry, channel, capabilities): see [`manifest_digest`].
+    pub manifest_sha256: String,
+}
+
+/// The SSHSIG namespace of release signatures (`ssh-keygen -Y sign -n ...`).
+pub fn sshsig_namespace(registry: &str) -> String {
+    format!("plugdex-release@{registry}")
+}
+
+/// SHA-256 of the canonical JSON of a release's facts: the fields of its
+/// manifest that never change after publishing, apart from the artifact
+/// (bound by its own digest and size). Lifecycle fields (`yanked`,
+/// `deprecated`) and the signature itself are not covered. Clients rebuild
+/// the same bytes from an index line.
+pub fn manifest_digest(facts: &ReleaseFacts) -> Sha256Digest {
+    digest::sha256(&serde_json::to_vec(facts).expect("facts serialise"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    #[error("line {line}: expected `{expected}`")]
+    Expected { line: usize, expected: String },
+    #[error("the statement is not in canonical form (line endings, spacing, order or extra text differ)")]
+    NotCanonical,
+}
+
+const RELEASE_KEYS: [&str; 6] = [
+    "registry",
+    "plugin",
+    "version",
+    "artifact-sha256",
+    "artifact-size",
+    "manifest-sha256",
+];
+
+impl ReleaseStatement {
+    pub fn to_text(&self) -> String {
+        let size = self.artifact_size.to_string();
+        let values = [
+            self.registry.as_str(),
+            &self.plugin,
+            &self.version,
+            &self.artifact_sha256,
+            &size,
+            &self.manifest_sha256,
+        ];
+        let mut s = String::with_capacity(320);
+        s.push_str(RELEASE_HEADER);
+        s.push('\n');
+        for (k, v) in RELEASE_KEYS.iter().zip(values) {
+            s.push_str(k);
+            s.push_str(": ");
+            s.push_str(v);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Parses a statement and accepts it only if it is byte-for-byte canonical.
+    pub fn parse(text: &str) -> Result<ReleaseStatement, StatementError> {
+        let mut lines = text.split('\n');
+        if lines.next() != Some(RELEASE_HEADER) {
+            return Err(StatementError::Expected {
+                line: 1,
+                expected: RELEASE_HEADER.into(),
+            });
+        }
+        let mut values = Vec::with_capacity(RELEASE_KEYS.len());
+        for (i, key) in RELEASE_KEYS.iter().enumerate() {
+            let expected = || StatementError::Expected {
+                line: i + 2,
+                expected: format!("{key}: <value>"),
+            };
+            let line = lines.next().ok_or_else(expected)?;
+            let value = line
+                .strip_prefix(key)
+                .and_then(|r| r.strip_prefix(": "))
+                .ok_or_else(expected)?;
+            values.push(value.to_owned());
+        }
+        let [registry, plugin, version, artifact_sha256, size, manifest_sha256]: [String; 6] =
+            values.try_into().expect("one value per key");
+        let statement = ReleaseStatement {
+            registry,
+            plugin,
+            version,
+            artifact_sha256,
+            artifact_size: size.parse().map_err(|_| StatementError::Expected {
+                line: 6,
+                expected: "artifact-size: <bytes>".into(),
+            })?,
+            manifest_sha256,
+        };
+        if statement.to_text() != text {
+            return Err(StatementError::NotCanonical);
+        }
+        Ok(statement)
+    }
+}
+
+/// What root keys sign to hand the registry's day-to-day signing to the online key.
+pub fn delegation_text(registry: &str, online_key_b64: &str) -> String {
+    format!("{DELEGATION_HEADER}\nregistry: {registry}\nonline-key: {online_key_b64}\n")
+}
+
+/// Domain prefix of the registry's signed JSON documents: the signature
+/// covers `prefix || the raw bytes of the "signed" value`.
+pub fn metadata_prefix(kind: &str) -> String {
+    format!("plugdex {kind} v1\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement() -> ReleaseStatement {
+        ReleaseStatement {
+            registry: "plugins.example.org".into(),
+            plugin: "git".into(),
+            version: "1.2.0".into(),
+            artifact_sha256: "ab".repeat(32),
+            artifact_size: 1234,
+            manifest_sha256: "cd".repeat(32),
+        }
+    }
+
+    #[test]
+    fn a_statement_round_trips() {
+        let text = statement().to_text();
+        assert!(text.starts_with("plugdex release statement v1\nregistry: plugins.example.org\n"));
+        assert_eq!(ReleaseStatement::parse(&text), Ok(statement()));
+    }
+
+    #[test]
+    fn non_canonical_statements_are_refused() {
+        let text = statement().to_text();
+        let crlf = text.replace('\n', "\r\n");
+        let trailing = text.replacen("git\n", "git \n", 1);
+        let extra = format!("{text}comment: hi\n");
+        let no_final_newline = text.trim_end().to_owned();
+        let leading_zero = text.replace("artifact-size: 1234", "artifact-size: 01234");
+        let swapped = text.replace("plugin: git\nversion: 1.2.0", "version: 1.2.0\nplugin: git");
+        for bad in [crlf, trailing, extra, no_final_newline, leading_zero, swapped] {
+            assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
+        }
+    }
+}
