@@ -42,6 +42,19 @@ macro_rules! cases {
 }
 
 cases! {
+    // Keys and signatures
+    key_invalid_weak_and_unsupported_keys,
+    signature_missing_policy_requires,
+    signature_malformed_garbage_and_legacy_minisign,
+    signature_invalid_replayed_version_and_plugin,
+    signature_invalid_another_registry,
+    signature_invalid_wrong_key,
+    signature_invalid_tampered_permissions,
+    signature_invalid_malleated,
+    signature_invalid_ssh_namespace,
+    warning_key_revoked,
+    unknown_release_reviewed_and_revoked,
+    invalid_signing_threshold_and_delegation,
     // Self-hosted artifacts
     artifact_missing,
     artifact_mismatch_sha256,

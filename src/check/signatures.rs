@@ -280,7 +280,7 @@ pub(crate) fn verify_signing(
     }
     if signing.threshold == 0 || signing.threshold as usize > signing.root_keys.len() {
         out.push(
-            file.error_at(&[f("signing"), f("threshold")], Code::InvalidSigning, format!("`threshold` is {}, but there are {} root keys", signing.threshold, signing.root_keys.len()))
+            file.error_at(&[f("signing"), f("threshold")], Code::InvalidSigning, format!("`threshold` is {}, but `root_keys` lists {}", signing.threshold, signing.root_keys.len()))
                 .hint("the threshold must be between 1 and the number of root keys"),
         );
     }

@@ -237,18 +237,6 @@ pub fn plugin(
                 .hint("merge the two entries and their keys"),
             );
         }
-        for (k, key) in o.keys.iter().enumerate() {
-            if key.trim().is_empty() {
-                out.push(
-                    doc.error_at(
-                        &[f("owners"), Key::Index(i), f("keys"), Key::Index(k)],
-                        Code::InvalidOwner,
-                        "an owner key is empty",
-                    )
-                    .hint("remove it, or paste the public key"),
-                );
-            }
-        }
     }
     if let Some(d) = &p.deprecated {
         deprecation(doc, &[f("deprecated")], d, Some(&p.name), out);

@@ -98,7 +98,14 @@ impl ReleaseStatement {
             let value = line
                 .strip_prefix(key)
                 .and_then(|r| r.strip_prefix(": "))
+                .filter(|v| is_token(v))
                 .ok_or_else(expected)?;
+            if key.ends_with("sha256") && crate::digest::parse_sha256_hex(value).is_none() {
+                return Err(StatementError::Expected {
+                    line: i + 2,
+                    expected: format!("{key}: <64 lowercase hex digits>"),
+                });
+            }
             values.push(value.to_owned());
         }
         let [registry, plugin, version, artifact_sha256, size, manifest_sha256]: [String; 6] =
@@ -119,6 +126,11 @@ impl ReleaseStatement {
         }
         Ok(statement)
     }
+}
+
+/// A statement value: printable ASCII, no spaces (names, versions, ids and digests are all tokens).
+fn is_token(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// What root keys sign to hand the registry's day-to-day signing to the online key.
