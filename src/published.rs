@@ -241,6 +241,10 @@ pub struct VersionSummary {
     pub yanked: bool,
     pub deprecated: bool,
     pub pubtime: String,
+    pub tier: Tier,
+    /// Present when the release must not be installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
 }
 
 /// Paths relative to the registry root.
@@ -261,15 +265,8 @@ pub struct VersionsDoc {
     pub versions: Vec<VersionDoc>,
 }
 
-/// `api/v1/plugins/{name}/versions/{version}.json`: the index line and what
-/// only the API carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VersionDoc {
-    #[serde(flatten)]
-    pub line: IndexLine,
-    #[serde(default)]
-    pub capabilities: Vec<Capability>,
-}
+/// `api/v1/plugins/{name}/versions/{version}.json`: the version's index line.
+pub type VersionDoc = IndexLine;
 
 /// `api/v1/plugins.json` (page 1) and `api/v1/plugins/{n}.json` (pages 2 and on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

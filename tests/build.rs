@@ -9,7 +9,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::{build, read_tree};
+use common::{build, demo_key, read_tree};
 use serde::Deserialize;
 
 /// The example index copied out of the git repository, so its publication
@@ -30,7 +30,9 @@ fn golden_view(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
     let mut view = BTreeMap::new();
     let mut artifacts = String::new();
     for (path, bytes) in tree {
-        if path.starts_with("artifacts/") {
+        // Content-addressed files are listed, not copied: `timestamp.json`
+        // pins the snapshot nodes by hash, and artifacts are fixtures.
+        if path.starts_with("artifacts/") || path.starts_with("by-hash/") {
             let digest = plugdex::digest::hex(&plugdex::digest::sha256(bytes));
             artifacts.push_str(&format!("{digest} {path}\n"));
         } else {
@@ -45,8 +47,10 @@ fn golden_view(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
 fn golden_output_of_the_example_index() {
     let dir = example_copy();
     let out = dir.path().join("dist");
-    let (code, stderr) = build(&dir.path().join("index"), &out, &[]);
+    let key = demo_key("online.pem");
+    let (code, stderr) = build(&dir.path().join("index"), &out, &["--signing-key", &key]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("signed: timestamp.json is signed"), "{stderr}");
     let actual = golden_view(&read_tree(&out));
     let golden = golden_dir();
     if std::env::var_os("PLUGDEX_BLESS").is_some() {
@@ -106,6 +110,22 @@ struct StrictLine {
     yanked: serde_json::Value,
     deprecated: Option<StrictDeprecated>,
     pubtime: String,
+    #[serde(default)]
+    caps: Vec<StrictCap>,
+    tier: String,
+    sig: Option<String>,
+    signer: Option<String>,
+    revoked: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct StrictCap {
+    name: String,
+    description: String,
+    endpoint: Option<String>,
+    method: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +177,12 @@ fn index_lines_follow_the_strict_format() {
             assert!(matches!(line.channel.as_str(), "stable" | "beta"));
             assert!(line.yanked == serde_json::Value::Bool(false) || line.yanked.is_string());
             assert_eq!(line.pubtime, "2026-01-01T00:00:00Z");
+            // Signed lines carry the signature and its key; unsigned ones neither.
+            match line.tier.as_str() {
+                "verified" | "community" => assert!(line.sig.is_some() && line.signer.is_some(), "{path} {}", line.vers),
+                "experimental" => assert!(line.sig.is_none() && line.signer.is_none(), "{path} {}", line.vers),
+                other => panic!("{path}: unknown tier {other}"),
+            }
             // Self-hosted downloads resolve to a content-addressed file of the output.
             let local = line
                 .dl

@@ -50,6 +50,8 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
                 yanked: r.is_yanked(),
                 deprecated: r.parsed.manifest.deprecated.is_some(),
                 pubtime: rfc3339(r.pubtime),
+                tier: r.trust.tier,
+                revoked: r.trust.revoked.clone(),
             })
             .collect(),
         readme: plugin.readme.clone(),
@@ -60,18 +62,10 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
         },
     };
     files.push(OutFile::json(plugin_doc_path(plugin), &doc));
-    let versions: Vec<VersionDoc> = plugin
-        .releases
-        .iter()
-        .zip(lines)
-        .map(|(r, line)| VersionDoc {
-            line,
-            capabilities: r.parsed.manifest.capabilities.clone(),
-        })
-        .collect();
+    let versions: Vec<VersionDoc> = lines;
     for v in &versions {
         files.push(OutFile::json(
-            format!("{base}/versions/{}.json", v.line.vers),
+            format!("{base}/versions/{}.json", v.vers),
             v,
         ));
     }

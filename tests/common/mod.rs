@@ -142,3 +142,13 @@ pub fn build(index: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A demo key of `tests/fixtures/demo-keys/` (public on purpose; see scripts/sign-example.sh).
+pub fn demo_key(name: &str) -> String {
+    fixtures()
+        .join("demo-keys")
+        .join(name)
+        .to_str()
+        .expect("UTF-8 path")
+        .to_owned()
+}
