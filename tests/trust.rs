@@ -1,0 +1,373 @@
+//! The client's chain of checks against a real signed build of the example
+//! index, and the attacks it must refuse: each test tampers with one thing
+//! the way a hostile mirror or CDN could, and expects a precise error.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{build, demo_key, read_tree};
+use plugdex::published::Tier;
+use plugdex::trust::secret::SecretKey;
+use plugdex::trust::verify::{Anchor, TrustedTimestamp, VerifyError};
+use plugdex::trust::{KeyFormat, PublicKey};
+
+/// `SOURCE_DATE_EPOCH` of the test builds, and a moment inside the timestamp's week.
+const BUILT: i64 = 1_767_225_600;
+const NOW: i64 = BUILT + 3600;
+
+struct Registry {
+    _dir: tempfile::TempDir,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+fn signed_build() -> Registry {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let out = dir.path().join("dist");
+    let (code, stderr) = build(
+        &dir.path().join("index"),
+        &out,
+        &["--signing-key", &demo_key("online.pem")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    Registry {
+        files: read_tree(&out),
+        _dir: dir,
+    }
+}
+
+fn anchor() -> Anchor {
+    let root = SecretKey::read_file(Path::new(&demo_key("root.pem"))).expect("demo root key");
+    Anchor {
+        registry: "plugins.inkwell.example".into(),
+        root_keys: vec![root.public()],
+        threshold: 1,
+    }
+}
+
+impl Registry {
+    fn fetch(&self) -> impl FnMut(&str) -> Result<Vec<u8>, String> + '_ {
+        |path: &str| self.files.get(path).cloned().ok_or_else(|| "404 Not Found".to_owned())
+    }
+
+    fn timestamp(&self) -> Result<TrustedTimestamp, VerifyError> {
+        anchor()
+            .verify_root(&self.files["root.json"])?
+            .verify_timestamp(&self.files["timestamp.json"], NOW, None)
+    }
+}
+
+#[test]
+fn a_client_verifies_every_release_of_the_example_from_root_to_artifact() {
+    let reg = signed_build();
+    let ts = reg.timestamp().expect("the timestamp verifies");
+    assert_eq!(ts.version(), BUILT);
+    let mut fetch = reg.fetch();
+    let mut tiers = BTreeMap::new();
+    let mut verified_files = 0;
+    for path in reg.files.keys().filter(|p| p.starts_with("index/")) {
+        let file = ts.file(path, &mut fetch).expect("the index file is in the snapshot");
+        verified_files += 1;
+        for line in file.index_lines() {
+            *tiers.entry(format!("{:?}", line.tier)).or_insert(0) += 1;
+            if line.revoked.is_some() {
+                assert!(matches!(file.release(&line, true), Err(VerifyError::Revoked { .. })));
+                continue;
+            }
+            let release = match file.release(&line, false) {
+                Err(VerifyError::Unsigned { .. }) => {
+                    assert_eq!(line.tier, Tier::Experimental);
+                    file.release(&line, true).expect("allowed when asked")
+                }
+                r => r.unwrap_or_else(|e| panic!("{} {}: {e}", line.name, line.vers)),
+            };
+            let local = line.dl.split_once(".example/").expect("self-hosted").1;
+            let artifact = reg.files[local].clone();
+            release.verify_artifact(artifact).expect("the artifact matches");
+        }
+    }
+    assert_eq!(verified_files, 18);
+    // Every signature format and every tier is exercised by the example.
+    assert_eq!(tiers["Verified"], 6, "{tiers:?}");
+    assert_eq!(tiers["Experimental"], 3, "{tiers:?}");
+    assert_eq!(tiers["Community"], 67, "{tiers:?}");
+    for file in ["config.json", "names.json", "revocations.json", "root.json"] {
+        ts.file(file, &mut fetch).unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    // Absence is provable: a name the registry lacks is not in the snapshot.
+    assert_eq!(ts.lookup("index/no/su/no-such-plugin", &mut fetch), Ok(None));
+}
+
+#[test]
+fn a_stale_index_file_from_a_cdn_falls_back_to_its_by_hash_copy() {
+    let mut reg = signed_build();
+    let path = "index/3/g/git";
+    let good = reg.files[path].clone();
+    let ts = reg.timestamp().expect("timestamp");
+    reg.files.insert(path.into(), b"{\"stale\":true}\n".to_vec());
+    let file = ts.file(path, &mut reg.fetch()).expect("the by-hash copy is used");
+    assert_eq!(file.bytes(), &good[..]);
+}
+
+#[test]
+fn an_index_file_that_does_not_match_the_snapshot_is_refused() {
+    let mut reg = signed_build();
+    let path = "index/3/g/git";
+    let ts = reg.timestamp().expect("timestamp");
+    let tampered = String::from_utf8(reg.files[path].clone())
+        .expect("UTF-8")
+        .replace("\"permissions\":[\"filesystem\"", "\"permissions\":[\"keychain\"");
+    let by_hash: Vec<String> = reg
+        .files
+        .iter()
+        .filter(|(p, b)| p.starts_with("by-hash/") && **b == reg.files[path])
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert_eq!(by_hash.len(), 1, "one content-addressed copy");
+    reg.files.insert(path.into(), tampered.clone().into_bytes());
+    reg.files.insert(by_hash[0].clone(), tampered.into_bytes());
+    assert_eq!(
+        ts.file(path, &mut reg.fetch()).unwrap_err(),
+        VerifyError::Mismatch { path: path.into() }
+    );
+}
+
+#[test]
+fn an_expired_timestamp_is_refused() {
+    let reg = signed_build();
+    let online = anchor().verify_root(&reg.files["root.json"]).expect("root");
+    let week_later = BUILT + 7 * 24 * 3600;
+    let err = online
+        .verify_timestamp(&reg.files["timestamp.json"], week_later, None)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::Expired {
+            expires: "2026-01-08T00:00:00Z".into()
+        }
+    );
+    assert!(err.to_string().contains("expired at 2026-01-08T00:00:00Z"));
+}
+
+#[test]
+fn a_timestamp_older_than_one_already_seen_is_a_rollback() {
+    let reg = signed_build();
+    let online = anchor().verify_root(&reg.files["root.json"]).expect("root");
+    let err = online
+        .verify_timestamp(&reg.files["timestamp.json"], NOW, Some(BUILT + 1))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::Rollback {
+            seen: BUILT + 1,
+            found: BUILT
+        }
+    );
+    // The same version again is not a rollback (a client re-checking).
+    online
+        .verify_timestamp(&reg.files["timestamp.json"], NOW, Some(BUILT))
+        .expect("same version");
+}
+
+#[test]
+fn a_timestamp_edited_after_signing_or_signed_by_another_key_is_refused() {
+    let reg = signed_build();
+    let online = anchor().verify_root(&reg.files["root.json"]).expect("root");
+    let text = String::from_utf8(reg.files["timestamp.json"].clone()).expect("UTF-8");
+    // A mirror extends the expiry to keep serving an old snapshot.
+    let extended = text.replace("2026-01-08T00:00:00Z", "2027-01-08T00:00:00Z");
+    assert_ne!(extended, text);
+    assert_eq!(
+        online.verify_timestamp(extended.as_bytes(), NOW, None).unwrap_err(),
+        VerifyError::TimestampSignature
+    );
+    // Re-signed by a key the root did not delegate to.
+    let other = SecretKey::read_file(Path::new(&demo_key("jweiss.pem"))).expect("key");
+    let body = &text[text.find("{\"v\"").expect("body")..text.find(",\"signatures\"").expect("sigs")];
+    let mut message = b"plugdex timestamp v1\n".to_vec();
+    message.extend_from_slice(body.as_bytes());
+    let forged = format!(
+        "{{\"signed\":{body},\"signatures\":[{{\"key\":\"{}\",\"sig\":\"{}\"}}]}}\n",
+        other.public().to_raw_base64(),
+        other.sign_raw(&message)
+    );
+    assert_eq!(
+        online.verify_timestamp(forged.as_bytes(), NOW, None).unwrap_err(),
+        VerifyError::TimestampSignature
+    );
+}
+
+#[test]
+fn a_root_not_signed_by_the_pinned_root_keys_is_refused() {
+    let reg = signed_build();
+    // A client pinned a different root key.
+    let other = SecretKey::read_file(Path::new(&demo_key("jweiss.pem"))).expect("key");
+    let wrong = Anchor {
+        root_keys: vec![other.public()],
+        ..anchor()
+    };
+    assert_eq!(
+        wrong.verify_root(&reg.files["root.json"]).unwrap_err(),
+        VerifyError::RootKeysDiffer
+    );
+    // The root lists the pinned key, but its delegation signature was swapped
+    // for one over another online key.
+    let root: serde_json::Value = serde_json::from_slice(&reg.files["root.json"]).expect("json");
+    let mut forged = root.clone();
+    forged["online_key"] = other.public().to_raw_base64().into();
+    let bytes = serde_json::to_vec(&forged).expect("json");
+    assert_eq!(
+        anchor().verify_root(&bytes).unwrap_err(),
+        VerifyError::Delegation {
+            found: 0,
+            threshold: 1
+        }
+    );
+    // A root for another registry.
+    let wrong_registry = Anchor {
+        registry: "plugins.other.example".into(),
+        ..anchor()
+    };
+    assert!(matches!(
+        wrong_registry.verify_root(&reg.files["root.json"]),
+        Err(VerifyError::WrongRegistry { .. })
+    ));
+}
+
+#[test]
+fn a_line_whose_author_signature_was_replayed_is_refused() {
+    let reg = signed_build();
+    let ts = reg.timestamp().expect("timestamp");
+    let file = ts.file("index/3/g/git", &mut reg.fetch()).expect("file");
+    let lines = file.index_lines();
+    // Lines not in the trusted file are refused outright...
+    let mut replayed = lines[1].clone();
+    replayed.sig = lines[0].sig.clone();
+    assert!(matches!(
+        file.release(&replayed, false),
+        Err(VerifyError::Malformed { .. })
+    ));
+    // ...and a tampered artifact is caught at the last step.
+    let release = file.release(&lines[0], false).expect("signed");
+    let err = release.verify_artifact(b"evil".to_vec()).unwrap_err();
+    assert!(err.to_string().contains("4 bytes, not the"), "{err}");
+}
+
+#[test]
+fn the_previous_snapshot_stays_for_one_more_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = dir.path().join("index");
+    common::copy_tree(&common::example_index(), &index);
+    let out = dir.path().join("dist");
+    let key = demo_key("online.pem");
+    assert_eq!(build(&index, &out, &["--signing-key", &key]).0, 0);
+    let first = read_tree(&out);
+    // Yank a version: its plugin's index file and the snapshot change.
+    let manifest = index.join("plugins/3/g/git/versions/1.0.0.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    std::fs::write(&manifest, text.replace("yanked = false", "yanked = \"broken\"")).expect("write");
+    let expired_later = ["--signing-key", &key];
+    assert_eq!(build(&index, &out, &expired_later).0, 0);
+    let second = read_tree(&out);
+    // A client holding the first timestamp can still walk its snapshot.
+    let stale = Registry {
+        files: second.clone(),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let online = anchor().verify_root(&second["root.json"]).expect("root");
+    let old_ts = online
+        .verify_timestamp(&first["timestamp.json"], NOW, None)
+        .expect("first timestamp");
+    let file = old_ts
+        .file("index/3/g/git", &mut stale.fetch())
+        .expect("the old index file is still served by hash");
+    assert_eq!(file.bytes(), &first["index/3/g/git"][..]);
+    // Two builds later it is gone: retention is one generation, not forever.
+    std::fs::write(&manifest, text.replace("yanked = false", "yanked = \"again\"")).expect("write");
+    assert_eq!(build(&index, &out, &expired_later).0, 0);
+    let third = read_tree(&out);
+    let old_copies = first.keys().filter(|p| p.starts_with("by-hash/") && !second.contains_key(*p));
+    assert_eq!(old_copies.count(), 0);
+    let first_only: Vec<&String> = first
+        .keys()
+        .filter(|p| p.starts_with("by-hash/") && !third.contains_key(*p))
+        .collect();
+    assert!(!first_only.is_empty(), "the first build's changed files are dropped after two builds");
+}
+
+#[test]
+fn build_without_a_key_says_loudly_that_the_registry_is_unsigned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let out = dir.path().join("dist");
+    let (code, stderr) = build(&dir.path().join("index"), &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("THIS REGISTRY IS UNSIGNED"), "{stderr}");
+    let files = read_tree(&out);
+    let ts: serde_json::Value = serde_json::from_slice(&files["timestamp.json"]).expect("json");
+    assert_eq!(ts["signatures"], serde_json::json!([]));
+    let online = anchor().verify_root(&files["root.json"]).expect("root");
+    assert_eq!(
+        online.verify_timestamp(&files["timestamp.json"], NOW, None).unwrap_err(),
+        VerifyError::TimestampSignature
+    );
+}
+
+#[test]
+fn build_refuses_a_signing_key_that_is_not_the_online_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let out = dir.path().join("dist");
+    let (code, stderr) = build(
+        &dir.path().join("index"),
+        &out,
+        &["--signing-key", &demo_key("root.pem")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not the registry's online key"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn the_signing_key_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let out = dir.path().join("dist");
+    let pem = std::fs::read_to_string(demo_key("online.pem")).expect("key");
+    let output = common::plugdex_cmd()
+        .args(["build", "--index"])
+        .arg(dir.path().join("index"))
+        .arg("--out")
+        .arg(&out)
+        .env("PLUGDEX_SIGNING_KEY", pem)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("signed: timestamp.json is signed"), "{stderr}");
+}
+
+#[test]
+fn owner_keys_in_every_accepted_format_appear_in_the_example() {
+    let mut formats = std::collections::HashSet::new();
+    for entry in walkdir::WalkDir::new(common::example_index().join("plugins")) {
+        let entry = entry.expect("walk");
+        if entry.file_name() != "plugin.toml" {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        let doc: toml::Table = text.parse().expect("toml");
+        for owner in doc["owners"].as_array().expect("owners") {
+            for key in owner.get("keys").and_then(|k| k.as_array()).into_iter().flatten() {
+                let key = PublicKey::parse(key.as_str().expect("string")).expect("valid key");
+                formats.insert(format!("{:?}", key.format()));
+            }
+        }
+    }
+    for f in [KeyFormat::Raw, KeyFormat::Minisign, KeyFormat::OpenSsh] {
+        assert!(formats.contains(&format!("{f:?}")), "{f:?} missing: {formats:?}");
+    }
+}
