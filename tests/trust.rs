@@ -371,3 +371,123 @@ fn owner_keys_in_every_accepted_format_appear_in_the_example() {
         assert!(formats.contains(&format!("{f:?}")), "{f:?} missing: {formats:?}");
     }
 }
+
+fn plugdex(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = common::plugdex_cmd()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run plugdex");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_author_without_tools_uses_keygen_sign_and_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let d = dir.path();
+    let (code, public, stderr) = plugdex(&["keygen", "--out", "me.pem"], d);
+    assert_eq!(code, 0, "{stderr}");
+    let public = public.trim().to_owned();
+    PublicKey::parse(&public).expect("keygen prints a valid key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("me.pem")).expect("key").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the secret key is private");
+    let (code, _, stderr) = plugdex(&["keygen", "--out", "me.pem"], d);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"), "{stderr}");
+
+    // Sign a release of live-preview (unsigned in the example) before the key is an owner key.
+    let manifest = "index/plugins/li/ve/live-preview/versions/0.3.0.toml";
+    let (code, _, stderr) = plugdex(&["sign", "--key", "me.pem", manifest], d);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = plugdex(&["verify", manifest], d);
+    assert_eq!(code, 1, "not an owner key yet: {stderr}");
+    assert!(stderr.contains("no owner of the plugin lists a key"), "{stderr}");
+    let (code, _, stderr) = plugdex(&["check", "--index", "index"], d);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("signature-invalid"), "{stderr}");
+
+    // Register the key: now verify and check pass, and the release is `community`.
+    let plugin_toml = d.join("index/plugins/li/ve/live-preview/plugin.toml");
+    let text = std::fs::read_to_string(&plugin_toml).expect("read");
+    let text = text.replacen("keys = []", &format!("keys = [\"{public}\"]"), 1);
+    std::fs::write(&plugin_toml, text).expect("write");
+    let (code, _, stderr) = plugdex(&["verify", manifest], d);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.starts_with("ok: live-preview 0.3.0 is signed by owner key"), "{stderr}");
+    let (code, _, stderr) = plugdex(&["check", "--index", "index"], d);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The statement is what was signed; any fact changed afterwards breaks it.
+    let (code, statement, _) = plugdex(&["statement", manifest], d);
+    assert_eq!(code, 0);
+    assert!(statement.starts_with("plugdex release statement v1\nregistry: plugins.inkwell.example\nplugin: live-preview\nversion: 0.3.0\n"), "{statement}");
+    let path = d.join(manifest);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("runtime = \"wasm\"", "runtime = \"native\"")).expect("write");
+    let (code, _, stderr) = plugdex(&["verify", manifest], d);
+    assert_eq!(code, 1, "{stderr}");
+    // Re-signing in another format replaces the signature and keeps the file valid TOML.
+    for format in ["ssh", "minisign", "raw"] {
+        let (code, _, stderr) = plugdex(&["sign", "--key", "me.pem", "--format", format, manifest], d);
+        assert_eq!(code, 0, "{stderr}");
+        let (code, _, stderr) = plugdex(&["verify", manifest], d);
+        assert_eq!(code, 0, "{format}: {stderr}");
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(text.matches("signature =").count(), 1, "{text}");
+}
+
+#[test]
+fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let d = dir.path();
+    let manifest = "index/plugins/li/ve/live-preview/versions/0.2.0.toml";
+    let run = |cmd: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(d)
+            .env("PLUGDEX", env!("CARGO_BIN_EXE_plugdex"))
+            .output()
+            .unwrap_or_else(|e| panic!("sh: {e}"));
+        assert!(
+            out.status.success(),
+            "`{cmd}` failed (install minisign and openssh-client; .ci/run does):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // minisign, exactly as documented.
+    run("minisign -G -W -p author.pub -s author.key");
+    run(&format!("\"$PLUGDEX\" statement {manifest} > statement.txt"));
+    run("minisign -S -s author.key -m statement.txt");
+    let minisign_pub = run("tail -n 1 author.pub").trim().to_owned();
+    // ssh-keygen, exactly as documented.
+    run("ssh-keygen -q -t ed25519 -N '' -C author@example -f id_plugdex");
+    let ns = run(&format!("\"$PLUGDEX\" statement {manifest} 2>&1 >/dev/null | sed 's/^ssh-keygen namespace: //'"));
+    run(&format!("ssh-keygen -Y sign -f id_plugdex -n {} statement.txt", ns.trim()));
+    let ssh_pub = run("cut -d' ' -f1-2 id_plugdex.pub").trim().to_owned();
+
+    let plugin_toml = d.join("index/plugins/li/ve/live-preview/plugin.toml");
+    let text = std::fs::read_to_string(&plugin_toml).expect("read");
+    let text = text.replacen("keys = []", &format!("keys = [\"{minisign_pub}\", \"{ssh_pub}\"]"), 1);
+    std::fs::write(&plugin_toml, text).expect("write");
+    let path = d.join(manifest);
+    let original = std::fs::read_to_string(&path).expect("read");
+    for sig_file in ["statement.txt.minisig", "statement.txt.sig"] {
+        let sig = std::fs::read_to_string(d.join(sig_file)).expect("signature file");
+        // Top-level keys go before the first table, as the README says.
+        let at = original.find("\n[").expect("a table") + 1;
+        let signed = format!("{}signature = '''\n{sig}'''\n\n{}", &original[..at], &original[at..]);
+        std::fs::write(&path, signed).expect("write");
+        let (code, _, stderr) = plugdex(&["verify", manifest], d);
+        assert_eq!(code, 0, "{sig_file}: {stderr}");
+    }
+}
