@@ -11,14 +11,14 @@ use rayon::prelude::*;
 
 use crate::check::{self, Checked};
 use crate::emit::{self, Context, OutFile};
-use crate::source::history::rfc3339;
-use crate::trust::metadata::{self, FileMeta};
-use crate::trust::secret::SecretKey;
-use std::sync::Mutex;
 use crate::model::{Registry, Release};
+use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, SourceError};
+use crate::trust::metadata::{self, FileMeta};
+use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};
+use std::sync::Mutex;
 
 #[derive(Debug)]
 pub struct Options {
@@ -44,7 +44,9 @@ pub enum BuildError {
     BaseUrl(String),
     #[error("the self-hosted artifact `{path}` changed while building: {why}")]
     Artifact { path: String, why: String },
-    #[error("a signing key was given, but `registry.toml` has no `[signing]` table, so clients could not trust it")]
+    #[error(
+        "a signing key was given, but `registry.toml` has no `[signing]` table, so clients could not trust it"
+    )]
     NoSigningTable,
     #[error("the signing key given ({given}) is not the registry's online key ({expected})")]
     WrongSigningKey { given: String, expected: String },

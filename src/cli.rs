@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::printer::Format;
 use crate as plugdex;
+use crate::printer::Format;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -60,10 +60,11 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
         } => {
             let signing_key = match (signing_key, std::env::var("PLUGDEX_SIGNING_KEY")) {
                 (Some(path), _) => Some(read_secret_key(&path)?),
-                (None, Ok(text)) if !text.trim().is_empty() => Some(
-                    SecretKey::parse(&text)
-                        .map_err(|e| format!("`PLUGDEX_SIGNING_KEY` does not hold a usable key: {e}"))?,
-                ),
+                (None, Ok(text)) if !text.trim().is_empty() => {
+                    Some(SecretKey::parse(&text).map_err(|e| {
+                        format!("`PLUGDEX_SIGNING_KEY` does not hold a usable key: {e}")
+                    })?)
+                }
                 _ => None,
             };
             let opts = plugdex::build::Options {
@@ -100,7 +101,9 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             plugdex::serve::run(&dir, &addr)?;
             Ok(Outcome::Ok)
         }
-        Command::Keygen { show: Some(path), .. } => {
+        Command::Keygen {
+            show: Some(path), ..
+        } => {
             println!("{}", read_secret_key(&path)?.public().to_raw_base64());
             Ok(Outcome::Ok)
         }
@@ -109,7 +112,10 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             let key = SecretKey::generate();
             key.write_file(&out)?;
             let public = key.public();
-            eprintln!("wrote the secret key to `{}`; keep it private", out.display());
+            eprintln!(
+                "wrote the secret key to `{}`; keep it private",
+                out.display()
+            );
             println!("{}", public.to_raw_base64());
             eprintln!(
                 "public key (raw base64, above on stdout); the same key for other tools:\n  {}\n  minisign: {}",
@@ -169,7 +175,10 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             )?;
             let online = plugdex::trust::keys::PublicKey::parse(&signing.online_key)
                 .map_err(|e| format!("`signing.online_key` is not usable: {e}"))?;
-            let text = plugdex::trust::statement::delegation_text(&checked_config.id, &online.to_raw_base64());
+            let text = plugdex::trust::statement::delegation_text(
+                &checked_config.id,
+                &online.to_raw_base64(),
+            );
             println!("{}", key.sign_raw(text.as_bytes()));
             eprintln!("add the line above to `signing.online_key_signatures` in `registry.toml`");
             Ok(Outcome::Ok)
@@ -256,8 +265,15 @@ fn read_release(
 ) -> Result<plugdex::sign::ReleaseFile, Box<dyn std::error::Error>> {
     match plugdex::sign::ReleaseFile::read(index, manifest) {
         Err(plugdex::sign::SignError::Invalid(path, diags)) => {
-            eprint!("{}", printer::render(Format::Human, &diags, std::path::Path::new(".")));
-            Err(format!("`{}` must be valid before it can be signed or verified; fix the problems above", path.display()).into())
+            eprint!(
+                "{}",
+                printer::render(Format::Human, &diags, std::path::Path::new("."))
+            );
+            Err(format!(
+                "`{}` must be valid before it can be signed or verified; fix the problems above",
+                path.display()
+            )
+            .into())
         }
         r => Ok(r?),
     }

@@ -5,9 +5,9 @@ use semver::Version;
 
 use crate::manifest::name::PluginName;
 use crate::manifest::types::{RegistryConfig, RevocationList};
+use crate::manifest::{ParsedPlugin, ParsedVersion};
 use crate::published::Tier;
 use crate::trust::keys::PublicKey;
-use crate::manifest::{ParsedPlugin, ParsedVersion};
 
 #[derive(Debug)]
 pub struct Registry {

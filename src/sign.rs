@@ -36,7 +36,15 @@ pub fn read_registry(index: &Path) -> Result<RegistryConfig, SignError> {
     let mut diags = Vec::new();
     let path = index.join(REGISTRY_FILE);
     source::read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, &mut diags)
-        .and_then(|t| manifest::parse_registry(SourceFile { path: &t.rel, text: &t.text }, &mut diags))
+        .and_then(|t| {
+            manifest::parse_registry(
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
+                &mut diags,
+            )
+        })
         .filter(|_| !diags.iter().any(Diagnostic::is_error))
         .ok_or(SignError::Invalid(path, diags))
 }
@@ -70,15 +78,29 @@ impl ReleaseFile {
             .ok_or_else(not_version)?
             .to_owned();
         let mut diags = Vec::new();
-        let reg_text = source::read_text(&index.join(REGISTRY_FILE), REGISTRY_FILE, MAX_TOML_BYTES, &mut diags);
+        let reg_text = source::read_text(
+            &index.join(REGISTRY_FILE),
+            REGISTRY_FILE,
+            MAX_TOML_BYTES,
+            &mut diags,
+        );
         let config = reg_text.and_then(|t| {
-            manifest::parse_registry(SourceFile { path: &t.rel, text: &t.text }, &mut diags)
+            manifest::parse_registry(
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
+                &mut diags,
+            )
         });
         let rel = manifest_path.display().to_string();
         let text = source::read_text(manifest_path, &rel, MAX_TOML_BYTES, &mut diags);
         let parsed = match (&config, text) {
             (Some(config), Some(t)) => manifest::parse_version(
-                SourceFile { path: &t.rel, text: &t.text },
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
                 stem,
                 &plugin,
                 config,
@@ -90,16 +112,26 @@ impl ReleaseFile {
             let path = plugin_dir.join("plugin.toml");
             let rel = path.display().to_string();
             let t = source::read_text(&path, &rel, MAX_TOML_BYTES, &mut Vec::new())?;
-            manifest::parse_plugin(SourceFile { path: &t.rel, text: &t.text }, &plugin, config, &mut Vec::new())
+            manifest::parse_plugin(
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
+                &plugin,
+                config,
+                &mut Vec::new(),
+            )
         });
         match (config, parsed) {
-            (Some(config), Some(parsed)) if !diags.iter().any(Diagnostic::is_error) => Ok(ReleaseFile {
-                path: manifest_path.to_owned(),
-                config,
-                plugin,
-                parsed,
-                info,
-            }),
+            (Some(config), Some(parsed)) if !diags.iter().any(Diagnostic::is_error) => {
+                Ok(ReleaseFile {
+                    path: manifest_path.to_owned(),
+                    config,
+                    plugin,
+                    parsed,
+                    info,
+                })
+            }
             _ => Err(SignError::Invalid(manifest_path.to_owned(), diags)),
         }
     }
@@ -128,17 +160,25 @@ impl ReleaseFile {
     /// (current and retired); returns the key it verifies under.
     pub fn verify(&self) -> Result<PublicKey, SignError> {
         let Some(text) = &self.parsed.manifest.signature else {
-            return Err(SignError::Verify(format!("`{}` has no `signature`", self.path.display())));
+            return Err(SignError::Verify(format!(
+                "`{}` has no `signature`",
+                self.path.display()
+            )));
         };
         let sig = AuthorSignature::parse(text).map_err(|e| SignError::Verify(e.to_string()))?;
         let info = self.info.as_ref().ok_or_else(|| {
-            SignError::Verify("the plugin's `plugin.toml` is missing or invalid, so its owner keys are unknown".into())
+            SignError::Verify(
+                "the plugin's `plugin.toml` is missing or invalid, so its owner keys are unknown"
+                    .into(),
+            )
         })?;
         let statement = self.statement();
         let mut last = None;
         for owner in &info.manifest.owners {
             for k in owner.keys.iter().chain(&owner.retired_keys) {
-                let Ok(key) = PublicKey::parse(k) else { continue };
+                let Ok(key) = PublicKey::parse(k) else {
+                    continue;
+                };
                 match sig.verify(&key, statement.as_bytes(), &self.namespace()) {
                     Ok(()) => return Ok(key),
                     Err(e) => last = Some(e),
@@ -168,7 +208,10 @@ pub fn sign(file: &ReleaseFile, key: &SecretKey, format: SigOutput) -> Result<St
         SigOutput::Raw => key.sign_raw(statement.as_bytes()),
         SigOutput::Minisign => key.sign_minisign(
             statement.as_bytes(),
-            &format!("plugdex release {} {}", file.plugin, file.parsed.manifest.version),
+            &format!(
+                "plugdex release {} {}",
+                file.plugin, file.parsed.manifest.version
+            ),
         ),
         SigOutput::Ssh => key.sign_sshsig(statement.as_bytes(), &file.namespace()),
     };
@@ -177,10 +220,12 @@ pub fn sign(file: &ReleaseFile, key: &SecretKey, format: SigOutput) -> Result<St
         path: path.clone(),
         source,
     })?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| SignError::Edit {
-        path: path.clone(),
-        why: e.to_string(),
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SignError::Edit {
+                path: path.clone(),
+                why: e.to_string(),
+            })?;
     let text_sig = sig.trim_end();
     let item = if text_sig.contains('\n') {
         // Multi-line formats read best as a literal multi-line string; parse

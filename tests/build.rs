@@ -50,7 +50,10 @@ fn golden_output_of_the_example_index() {
     let key = demo_key("online.pem");
     let (code, stderr) = build(&dir.path().join("index"), &out, &["--signing-key", &key]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("signed: timestamp.json is signed"), "{stderr}");
+    assert!(
+        stderr.contains("signed: timestamp.json is signed"),
+        "{stderr}"
+    );
     let actual = golden_view(&read_tree(&out));
     let golden = golden_dir();
     if std::env::var_os("PLUGDEX_BLESS").is_some() {
@@ -179,8 +182,16 @@ fn index_lines_follow_the_strict_format() {
             assert_eq!(line.pubtime, "2026-01-01T00:00:00Z");
             // Signed lines carry the signature and its key; unsigned ones neither.
             match line.tier.as_str() {
-                "verified" | "community" => assert!(line.sig.is_some() && line.signer.is_some(), "{path} {}", line.vers),
-                "experimental" => assert!(line.sig.is_none() && line.signer.is_none(), "{path} {}", line.vers),
+                "verified" | "community" => assert!(
+                    line.sig.is_some() && line.signer.is_some(),
+                    "{path} {}",
+                    line.vers
+                ),
+                "experimental" => assert!(
+                    line.sig.is_none() && line.signer.is_none(),
+                    "{path} {}",
+                    line.vers
+                ),
                 other => panic!("{path}: unknown tier {other}"),
             }
             // Self-hosted downloads resolve to a content-addressed file of the output.

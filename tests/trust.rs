@@ -49,7 +49,12 @@ fn anchor() -> Anchor {
 
 impl Registry {
     fn fetch(&self) -> impl FnMut(&str) -> Result<Vec<u8>, String> + '_ {
-        |path: &str| self.files.get(path).cloned().ok_or_else(|| "404 Not Found".to_owned())
+        |path: &str| {
+            self.files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| "404 Not Found".to_owned())
+        }
     }
 
     fn timestamp(&self) -> Result<TrustedTimestamp, VerifyError> {
@@ -68,12 +73,17 @@ fn a_client_verifies_every_release_of_the_example_from_root_to_artifact() {
     let mut tiers = BTreeMap::new();
     let mut verified_files = 0;
     for path in reg.files.keys().filter(|p| p.starts_with("index/")) {
-        let file = ts.file(path, &mut fetch).expect("the index file is in the snapshot");
+        let file = ts
+            .file(path, &mut fetch)
+            .expect("the index file is in the snapshot");
         verified_files += 1;
         for line in file.index_lines() {
             *tiers.entry(format!("{:?}", line.tier)).or_insert(0) += 1;
             if line.revoked.is_some() {
-                assert!(matches!(file.release(&line, true), Err(VerifyError::Revoked { .. })));
+                assert!(matches!(
+                    file.release(&line, true),
+                    Err(VerifyError::Revoked { .. })
+                ));
                 continue;
             }
             let release = match file.release(&line, false) {
@@ -85,7 +95,9 @@ fn a_client_verifies_every_release_of_the_example_from_root_to_artifact() {
             };
             let local = line.dl.split_once(".example/").expect("self-hosted").1;
             let artifact = reg.files[local].clone();
-            release.verify_artifact(artifact).expect("the artifact matches");
+            release
+                .verify_artifact(artifact)
+                .expect("the artifact matches");
         }
     }
     assert_eq!(verified_files, 18);
@@ -94,10 +106,14 @@ fn a_client_verifies_every_release_of_the_example_from_root_to_artifact() {
     assert_eq!(tiers["Experimental"], 3, "{tiers:?}");
     assert_eq!(tiers["Community"], 67, "{tiers:?}");
     for file in ["config.json", "names.json", "revocations.json", "root.json"] {
-        ts.file(file, &mut fetch).unwrap_or_else(|e| panic!("{file}: {e}"));
+        ts.file(file, &mut fetch)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     // Absence is provable: a name the registry lacks is not in the snapshot.
-    assert_eq!(ts.lookup("index/no/su/no-such-plugin", &mut fetch), Ok(None));
+    assert_eq!(
+        ts.lookup("index/no/su/no-such-plugin", &mut fetch),
+        Ok(None)
+    );
 }
 
 #[test]
@@ -106,8 +122,11 @@ fn a_stale_index_file_from_a_cdn_falls_back_to_its_by_hash_copy() {
     let path = "index/3/g/git";
     let good = reg.files[path].clone();
     let ts = reg.timestamp().expect("timestamp");
-    reg.files.insert(path.into(), b"{\"stale\":true}\n".to_vec());
-    let file = ts.file(path, &mut reg.fetch()).expect("the by-hash copy is used");
+    reg.files
+        .insert(path.into(), b"{\"stale\":true}\n".to_vec());
+    let file = ts
+        .file(path, &mut reg.fetch())
+        .expect("the by-hash copy is used");
     assert_eq!(file.bytes(), &good[..]);
 }
 
@@ -118,7 +137,10 @@ fn an_index_file_that_does_not_match_the_snapshot_is_refused() {
     let ts = reg.timestamp().expect("timestamp");
     let tampered = String::from_utf8(reg.files[path].clone())
         .expect("UTF-8")
-        .replace("\"permissions\":[\"filesystem\"", "\"permissions\":[\"keychain\"");
+        .replace(
+            "\"permissions\":[\"filesystem\"",
+            "\"permissions\":[\"keychain\"",
+        );
     let by_hash: Vec<String> = reg
         .files
         .iter()
@@ -180,12 +202,15 @@ fn a_timestamp_edited_after_signing_or_signed_by_another_key_is_refused() {
     let extended = text.replace("2026-01-08T00:00:00Z", "2027-01-08T00:00:00Z");
     assert_ne!(extended, text);
     assert_eq!(
-        online.verify_timestamp(extended.as_bytes(), NOW, None).unwrap_err(),
+        online
+            .verify_timestamp(extended.as_bytes(), NOW, None)
+            .unwrap_err(),
         VerifyError::TimestampSignature
     );
     // Re-signed by a key the root did not delegate to.
     let other = SecretKey::read_file(Path::new(&demo_key("jweiss.pem"))).expect("key");
-    let body = &text[text.find("{\"v\"").expect("body")..text.find(",\"signatures\"").expect("sigs")];
+    let body =
+        &text[text.find("{\"v\"").expect("body")..text.find(",\"signatures\"").expect("sigs")];
     let mut message = b"plugdex timestamp v1\n".to_vec();
     message.extend_from_slice(body.as_bytes());
     let forged = format!(
@@ -194,7 +219,9 @@ fn a_timestamp_edited_after_signing_or_signed_by_another_key_is_refused() {
         other.sign_raw(&message)
     );
     assert_eq!(
-        online.verify_timestamp(forged.as_bytes(), NOW, None).unwrap_err(),
+        online
+            .verify_timestamp(forged.as_bytes(), NOW, None)
+            .unwrap_err(),
         VerifyError::TimestampSignature
     );
 }
@@ -267,7 +294,11 @@ fn the_previous_snapshot_stays_for_one_more_build() {
     // Yank a version: its plugin's index file and the snapshot change.
     let manifest = index.join("plugins/3/g/git/versions/1.0.0.toml");
     let text = std::fs::read_to_string(&manifest).expect("read");
-    std::fs::write(&manifest, text.replace("yanked = false", "yanked = \"broken\"")).expect("write");
+    std::fs::write(
+        &manifest,
+        text.replace("yanked = false", "yanked = \"broken\""),
+    )
+    .expect("write");
     let expired_later = ["--signing-key", &key];
     assert_eq!(build(&index, &out, &expired_later).0, 0);
     let second = read_tree(&out);
@@ -285,16 +316,25 @@ fn the_previous_snapshot_stays_for_one_more_build() {
         .expect("the old index file is still served by hash");
     assert_eq!(file.bytes(), &first["index/3/g/git"][..]);
     // Two builds later it is gone: retention is one generation, not forever.
-    std::fs::write(&manifest, text.replace("yanked = false", "yanked = \"again\"")).expect("write");
+    std::fs::write(
+        &manifest,
+        text.replace("yanked = false", "yanked = \"again\""),
+    )
+    .expect("write");
     assert_eq!(build(&index, &out, &expired_later).0, 0);
     let third = read_tree(&out);
-    let old_copies = first.keys().filter(|p| p.starts_with("by-hash/") && !second.contains_key(*p));
+    let old_copies = first
+        .keys()
+        .filter(|p| p.starts_with("by-hash/") && !second.contains_key(*p));
     assert_eq!(old_copies.count(), 0);
     let first_only: Vec<&String> = first
         .keys()
         .filter(|p| p.starts_with("by-hash/") && !third.contains_key(*p))
         .collect();
-    assert!(!first_only.is_empty(), "the first build's changed files are dropped after two builds");
+    assert!(
+        !first_only.is_empty(),
+        "the first build's changed files are dropped after two builds"
+    );
 }
 
 #[test]
@@ -310,7 +350,9 @@ fn build_without_a_key_says_loudly_that_the_registry_is_unsigned() {
     assert_eq!(ts["signatures"], serde_json::json!([]));
     let online = anchor().verify_root(&files["root.json"]).expect("root");
     assert_eq!(
-        online.verify_timestamp(&files["timestamp.json"], NOW, None).unwrap_err(),
+        online
+            .verify_timestamp(&files["timestamp.json"], NOW, None)
+            .unwrap_err(),
         VerifyError::TimestampSignature
     );
 }
@@ -326,7 +368,10 @@ fn build_refuses_a_signing_key_that_is_not_the_online_key() {
         &["--signing-key", &demo_key("root.pem")],
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("is not the registry's online key"), "{stderr}");
+    assert!(
+        stderr.contains("is not the registry's online key"),
+        "{stderr}"
+    );
     assert!(stderr.contains("hint:"), "{stderr}");
     assert!(!out.exists(), "nothing is written");
 }
@@ -347,7 +392,10 @@ fn the_signing_key_can_come_from_the_environment() {
         .expect("run");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("signed: timestamp.json is signed"), "{stderr}");
+    assert!(
+        stderr.contains("signed: timestamp.json is signed"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -361,14 +409,22 @@ fn owner_keys_in_every_accepted_format_appear_in_the_example() {
         let text = std::fs::read_to_string(entry.path()).expect("read");
         let doc: toml::Table = text.parse().expect("toml");
         for owner in doc["owners"].as_array().expect("owners") {
-            for key in owner.get("keys").and_then(|k| k.as_array()).into_iter().flatten() {
+            for key in owner
+                .get("keys")
+                .and_then(|k| k.as_array())
+                .into_iter()
+                .flatten()
+            {
                 let key = PublicKey::parse(key.as_str().expect("string")).expect("valid key");
                 formats.insert(format!("{:?}", key.format()));
             }
         }
     }
     for f in [KeyFormat::Raw, KeyFormat::Minisign, KeyFormat::OpenSsh] {
-        assert!(formats.contains(&format!("{f:?}")), "{f:?} missing: {formats:?}");
+        assert!(
+            formats.contains(&format!("{f:?}")),
+            "{f:?} missing: {formats:?}"
+        );
     }
 }
 
@@ -395,7 +451,10 @@ fn an_author_without_tools_uses_keygen_sign_and_verify() {
     let public = public.trim().to_owned();
     PublicKey::parse(&public).expect("keygen prints a valid key");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(d.join("me.pem")).expect("key").permissions().mode();
+    let mode = std::fs::metadata(d.join("me.pem"))
+        .expect("key")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "the secret key is private");
     let (code, _, stderr) = plugdex(&["keygen", "--out", "me.pem"], d);
     assert_eq!(code, 2);
@@ -407,7 +466,10 @@ fn an_author_without_tools_uses_keygen_sign_and_verify() {
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = plugdex(&["verify", manifest], d);
     assert_eq!(code, 1, "not an owner key yet: {stderr}");
-    assert!(stderr.contains("no owner of the plugin lists a key"), "{stderr}");
+    assert!(
+        stderr.contains("no owner of the plugin lists a key"),
+        "{stderr}"
+    );
     let (code, _, stderr) = plugdex(&["check", "--index", "index"], d);
     assert_eq!(code, 1);
     assert!(stderr.contains("signature-invalid"), "{stderr}");
@@ -419,7 +481,10 @@ fn an_author_without_tools_uses_keygen_sign_and_verify() {
     std::fs::write(&plugin_toml, text).expect("write");
     let (code, _, stderr) = plugdex(&["verify", manifest], d);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.starts_with("ok: live-preview 0.3.0 is signed by owner key"), "{stderr}");
+    assert!(
+        stderr.starts_with("ok: live-preview 0.3.0 is signed by owner key"),
+        "{stderr}"
+    );
     let (code, _, stderr) = plugdex(&["check", "--index", "index"], d);
     assert_eq!(code, 0, "{stderr}");
 
@@ -429,12 +494,19 @@ fn an_author_without_tools_uses_keygen_sign_and_verify() {
     assert!(statement.starts_with("plugdex release statement v1\nregistry: plugins.inkwell.example\nplugin: live-preview\nversion: 0.3.0\n"), "{statement}");
     let path = d.join(manifest);
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("runtime = \"wasm\"", "runtime = \"native\"")).expect("write");
+    std::fs::write(
+        &path,
+        text.replace("runtime = \"wasm\"", "runtime = \"native\""),
+    )
+    .expect("write");
     let (code, _, stderr) = plugdex(&["verify", manifest], d);
     assert_eq!(code, 1, "{stderr}");
     // Re-signing in another format replaces the signature and keeps the file valid TOML.
     for format in ["ssh", "minisign", "raw"] {
-        let (code, _, stderr) = plugdex(&["sign", "--key", "me.pem", "--format", format, manifest], d);
+        let (code, _, stderr) = plugdex(
+            &["sign", "--key", "me.pem", "--format", format, manifest],
+            d,
+        );
         assert_eq!(code, 0, "{stderr}");
         let (code, _, stderr) = plugdex(&["verify", manifest], d);
         assert_eq!(code, 0, "{format}: {stderr}");
@@ -466,18 +538,29 @@ fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
     };
     // minisign, exactly as documented.
     run("minisign -G -W -p author.pub -s author.key");
-    run(&format!("\"$PLUGDEX\" statement {manifest} > statement.txt"));
+    run(&format!(
+        "\"$PLUGDEX\" statement {manifest} > statement.txt"
+    ));
     run("minisign -S -s author.key -m statement.txt");
     let minisign_pub = run("tail -n 1 author.pub").trim().to_owned();
     // ssh-keygen, exactly as documented.
     run("ssh-keygen -q -t ed25519 -N '' -C author@example -f id_plugdex");
-    let ns = run(&format!("\"$PLUGDEX\" statement {manifest} 2>&1 >/dev/null | sed 's/^ssh-keygen namespace: //'"));
-    run(&format!("ssh-keygen -Y sign -f id_plugdex -n {} statement.txt", ns.trim()));
+    let ns = run(&format!(
+        "\"$PLUGDEX\" statement {manifest} 2>&1 >/dev/null | sed 's/^ssh-keygen namespace: //'"
+    ));
+    run(&format!(
+        "ssh-keygen -Y sign -f id_plugdex -n {} statement.txt",
+        ns.trim()
+    ));
     let ssh_pub = run("cut -d' ' -f1-2 id_plugdex.pub").trim().to_owned();
 
     let plugin_toml = d.join("index/plugins/li/ve/live-preview/plugin.toml");
     let text = std::fs::read_to_string(&plugin_toml).expect("read");
-    let text = text.replacen("keys = []", &format!("keys = [\"{minisign_pub}\", \"{ssh_pub}\"]"), 1);
+    let text = text.replacen(
+        "keys = []",
+        &format!("keys = [\"{minisign_pub}\", \"{ssh_pub}\"]"),
+        1,
+    );
     std::fs::write(&plugin_toml, text).expect("write");
     let path = d.join(manifest);
     let original = std::fs::read_to_string(&path).expect("read");
@@ -485,7 +568,11 @@ fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
         let sig = std::fs::read_to_string(d.join(sig_file)).expect("signature file");
         // Top-level keys go before the first table, as the README says.
         let at = original.find("\n[").expect("a table") + 1;
-        let signed = format!("{}signature = '''\n{sig}'''\n\n{}", &original[..at], &original[at..]);
+        let signed = format!(
+            "{}signature = '''\n{sig}'''\n\n{}",
+            &original[..at],
+            &original[at..]
+        );
         std::fs::write(&path, signed).expect("write");
         let (code, _, stderr) = plugdex(&["verify", manifest], d);
         assert_eq!(code, 0, "{sig_file}: {stderr}");

@@ -87,9 +87,13 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         diags.extend(d);
     }
     let before = diags.len();
-    let keys = config
-        .as_ref()
-        .and_then(|c| Some(signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags)));
+    let keys = config.as_ref().and_then(|c| {
+        Some(signatures::verify_signing(
+            &c.id,
+            c.signing.as_ref()?,
+            &mut diags,
+        ))
+    });
     cross::check(&loaded, reg, &mut diags);
     signatures::verify(&mut loaded, reg, &lists, &mut diags);
     diags.extend(artifacts::verify(&source, &loaded, reg));
@@ -119,10 +123,22 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 fn read_trust_lists(source: &IndexSource, diags: &mut Vec<Diagnostic>) -> TrustLists {
     let parse = |name: &str, diags: &mut Vec<Diagnostic>| source.read_optional(name, diags);
     let reviewed = parse(REVIEWED_FILE, diags).and_then(|t| {
-        manifest::parse_reviewed(SourceFile { path: &t.rel, text: &t.text }, diags)
+        manifest::parse_reviewed(
+            SourceFile {
+                path: &t.rel,
+                text: &t.text,
+            },
+            diags,
+        )
     });
     let revocations = parse(REVOCATIONS_FILE, diags).and_then(|t| {
-        manifest::parse_revocations(SourceFile { path: &t.rel, text: &t.text }, diags)
+        manifest::parse_revocations(
+            SourceFile {
+                path: &t.rel,
+                text: &t.text,
+            },
+            diags,
+        )
     });
     TrustLists {
         reviewed: reviewed.unwrap_or_default(),

@@ -50,7 +50,11 @@ pub(crate) fn verify(
             }
             Err(e) => out.push(
                 revocations
-                    .error_at(&[f("keys"), Key::Index(i), f("key")], Code::KeyInvalid, format!("revoked key does not parse: {e}"))
+                    .error_at(
+                        &[f("keys"), Key::Index(i), f("key")],
+                        Code::KeyInvalid,
+                        format!("revoked key does not parse: {e}"),
+                    )
                     .hint("give the key exactly as the owner listed it in `plugin.toml`"),
             ),
         }
@@ -155,23 +159,34 @@ fn verify_plugin(
         // The most telling failure is reported: a wrong namespace or a legacy
         // minisign signature says more than "does not verify".
         let mut telling: Option<SigError> = None;
-        let signer = keys.iter().find(|key| match sig.verify(key, text.as_bytes(), &namespace) {
-            Ok(()) => true,
-            Err(e) => {
-                if !matches!(e, SigError::Invalid | SigError::WrongKey | SigError::KeyIdMismatch { .. }) {
-                    telling.get_or_insert(e);
+        let signer = keys
+            .iter()
+            .find(|key| match sig.verify(key, text.as_bytes(), &namespace) {
+                Ok(()) => true,
+                Err(e) => {
+                    if !matches!(
+                        e,
+                        SigError::Invalid | SigError::WrongKey | SigError::KeyIdMismatch { .. }
+                    ) {
+                        telling.get_or_insert(e);
+                    }
+                    false
                 }
-                false
-            }
-        });
+            });
         let Some(signer) = signer else {
             let message = match (&telling, keys.is_empty()) {
                 (Some(e), _) => format!("the signature of {name} {} is refused: {e}", m.version),
-                (None, true) => format!("{name} {} is signed, but no owner of `{name}` lists a key", m.version),
+                (None, true) => format!(
+                    "{name} {} is signed, but no owner of `{name}` lists a key",
+                    m.version
+                ),
                 (None, false) => format!(
                     "the signature of {name} {} does not verify under any owner key of `{name}` ({})",
                     m.version,
-                    keys.iter().map(PublicKey::fingerprint).collect::<Vec<_>>().join(", ")
+                    keys.iter()
+                        .map(PublicKey::fingerprint)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             out.push(
@@ -187,7 +202,9 @@ fn verify_plugin(
                 Diagnostic::warning(&release.file, Code::KeyRevoked, format!("{name} {} is signed by the revoked key {} ({reason}); it is published as revoked", m.version, signer.fingerprint()))
                     .hint("ask an owner to re-sign it with a current key"),
             );
-            trust.revoked.get_or_insert_with(|| format!("signed by a revoked key: {reason}"));
+            trust
+                .revoked
+                .get_or_insert_with(|| format!("signed by a revoked key: {reason}"));
         }
         trust.tier = if reviewed.is_some_and(|vs| vs.contains(&m.version)) {
             Tier::Verified
@@ -207,16 +224,25 @@ fn check_lists(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>)
         if let Some(info) = &l.info {
             versions.insert(
                 &info.manifest.name,
-                l.releases.iter().map(|r| r.parsed.manifest.version.as_str()).collect(),
+                l.releases
+                    .iter()
+                    .map(|r| r.parsed.manifest.version.as_str())
+                    .collect(),
             );
         }
     }
-    let reviewed = FileRef { path: REVIEWED_FILE };
+    let reviewed = FileRef {
+        path: REVIEWED_FILE,
+    };
     for (name, list) in &lists.reviewed.plugins {
         let Some(known) = versions.get(name.as_str()) else {
             out.push(
                 reviewed
-                    .error_at_key(&[f("plugins"), f(name)], Code::UnknownRelease, format!("`reviewed.toml` lists `{name}`, which is not in the index"))
+                    .error_at_key(
+                        &[f("plugins"), f(name)],
+                        Code::UnknownRelease,
+                        format!("`reviewed.toml` lists `{name}`, which is not in the index"),
+                    )
                     .hint("check the spelling; names are case-sensitive here"),
             );
             continue;
@@ -245,7 +271,11 @@ fn check_lists(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>)
             };
             out.push(
                 revocations
-                    .error_at(&[f("releases"), Key::Index(i)], Code::UnknownRelease, format!("the revocation of {what} names no release in the index"))
+                    .error_at(
+                        &[f("releases"), Key::Index(i)],
+                        Code::UnknownRelease,
+                        format!("the revocation of {what} names no release in the index"),
+                    )
                     .hint("check the plugin name and version"),
             );
         }
@@ -268,28 +298,50 @@ pub(crate) fn verify_signing(
     for (i, text) in signing.root_keys.iter().enumerate() {
         match PublicKey::parse(text) {
             Ok(k) if root.iter().any(|r: &PublicKey| r.bytes() == k.bytes()) => out.push(
-                file.error_at(&[f("signing"), f("root_keys"), Key::Index(i)], Code::InvalidSigning, "this root key is listed twice")
-                    .hint("each root key counts once towards the threshold; remove the copy"),
+                file.error_at(
+                    &[f("signing"), f("root_keys"), Key::Index(i)],
+                    Code::InvalidSigning,
+                    "this root key is listed twice",
+                )
+                .hint("each root key counts once towards the threshold; remove the copy"),
             ),
             Ok(k) => root.push(k),
             Err(e) => out.push(
-                file.error_at(&[f("signing"), f("root_keys"), Key::Index(i)], Code::KeyInvalid, format!("root key {} is not usable: {e}", i + 1))
-                    .hint("generate root keys with `plugdex keygen` and keep the secret halves offline"),
+                file.error_at(
+                    &[f("signing"), f("root_keys"), Key::Index(i)],
+                    Code::KeyInvalid,
+                    format!("root key {} is not usable: {e}", i + 1),
+                )
+                .hint(
+                    "generate root keys with `plugdex keygen` and keep the secret halves offline",
+                ),
             ),
         }
     }
     if signing.threshold == 0 || signing.threshold as usize > signing.root_keys.len() {
         out.push(
-            file.error_at(&[f("signing"), f("threshold")], Code::InvalidSigning, format!("`threshold` is {}, but `root_keys` lists {}", signing.threshold, signing.root_keys.len()))
-                .hint("the threshold must be between 1 and the number of root keys"),
+            file.error_at(
+                &[f("signing"), f("threshold")],
+                Code::InvalidSigning,
+                format!(
+                    "`threshold` is {}, but `root_keys` lists {}",
+                    signing.threshold,
+                    signing.root_keys.len()
+                ),
+            )
+            .hint("the threshold must be between 1 and the number of root keys"),
         );
     }
     let online = match PublicKey::parse(&signing.online_key) {
         Ok(k) => Some(k),
         Err(e) => {
             out.push(
-                file.error_at(&[f("signing"), f("online_key")], Code::KeyInvalid, format!("the online key is not usable: {e}"))
-                    .hint("give the public half of the key CI signs with (`plugdex keygen` prints it)"),
+                file.error_at(
+                    &[f("signing"), f("online_key")],
+                    Code::KeyInvalid,
+                    format!("the online key is not usable: {e}"),
+                )
+                .hint("give the public half of the key CI signs with (`plugdex keygen` prints it)"),
             );
             None
         }
@@ -316,8 +368,16 @@ pub(crate) fn verify_signing(
     }
     if delegation.len() < signing.threshold as usize && out.len() == before {
         out.push(
-            file.error_at(&[f("signing"), f("online_key_signatures")], Code::InvalidSigning, format!("{} root keys signed the delegation; the threshold is {}", delegation.len(), signing.threshold))
-                .hint("collect signatures from more root key holders with `plugdex delegate`"),
+            file.error_at(
+                &[f("signing"), f("online_key_signatures")],
+                Code::InvalidSigning,
+                format!(
+                    "{} root keys signed the delegation; the threshold is {}",
+                    delegation.len(),
+                    signing.threshold
+                ),
+            )
+            .hint("collect signatures from more root key holders with `plugdex delegate`"),
         );
     }
     (out.len() == before).then_some(RegistryKeys {

@@ -64,10 +64,7 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
     files.push(OutFile::json(plugin_doc_path(plugin), &doc));
     let versions: Vec<VersionDoc> = lines;
     for v in &versions {
-        files.push(OutFile::json(
-            format!("{base}/versions/{}.json", v.vers),
-            v,
-        ));
+        files.push(OutFile::json(format!("{base}/versions/{}.json", v.vers), v));
     }
     files.push(OutFile::json(
         format!("{base}/versions.json"),

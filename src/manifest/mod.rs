@@ -158,8 +158,14 @@ pub fn parse_version(
 
 /// Parses `reviewed.toml`. Which releases it names is checked against the index by `check`.
 pub fn parse_reviewed(source: SourceFile<'_>, out: &mut Vec<Diagnostic>) -> Option<ReviewedList> {
-    load(FileKind::Reviewed, source, &[], out, |_: &ReviewedList, _, _| Some(()))
-        .map(|(list, ())| list)
+    load(
+        FileKind::Reviewed,
+        source,
+        &[],
+        out,
+        |_: &ReviewedList, _, _| Some(()),
+    )
+    .map(|(list, ())| list)
 }
 
 /// Parses `revocations.toml`.
@@ -167,6 +173,12 @@ pub fn parse_revocations(
     source: SourceFile<'_>,
     out: &mut Vec<Diagnostic>,
 ) -> Option<RevocationList> {
-    load(FileKind::Revocations, source, &["reason"], out, |_: &RevocationList, _, _| Some(()))
-        .map(|(list, ())| list)
+    load(
+        FileKind::Revocations,
+        source,
+        &["reason"],
+        out,
+        |_: &RevocationList, _, _| Some(()),
+    )
+    .map(|(list, ())| list)
 }

@@ -43,7 +43,9 @@ pub fn manifest_digest(facts: &ReleaseFacts) -> Sha256Digest {
 pub enum StatementError {
     #[error("line {line}: expected `{expected}`")]
     Expected { line: usize, expected: String },
-    #[error("the statement is not in canonical form (line endings, spacing, order or extra text differ)")]
+    #[error(
+        "the statement is not in canonical form (line endings, spacing, order or extra text differ)"
+    )]
     NotCanonical,
 }
 
@@ -108,8 +110,14 @@ impl ReleaseStatement {
             }
             values.push(value.to_owned());
         }
-        let [registry, plugin, version, artifact_sha256, size, manifest_sha256]: [String; 6] =
-            values.try_into().expect("one value per key");
+        let [
+            registry,
+            plugin,
+            version,
+            artifact_sha256,
+            size,
+            manifest_sha256,
+        ]: [String; 6] = values.try_into().expect("one value per key");
         let statement = ReleaseStatement {
             registry,
             plugin,
@@ -175,7 +183,14 @@ mod tests {
         let no_final_newline = text.trim_end().to_owned();
         let leading_zero = text.replace("artifact-size: 1234", "artifact-size: 01234");
         let swapped = text.replace("plugin: git\nversion: 1.2.0", "version: 1.2.0\nplugin: git");
-        for bad in [crlf, trailing, extra, no_final_newline, leading_zero, swapped] {
+        for bad in [
+            crlf,
+            trailing,
+            extra,
+            no_final_newline,
+            leading_zero,
+            swapped,
+        ] {
             assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
         }
     }

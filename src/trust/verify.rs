@@ -42,9 +42,13 @@ pub enum VerifyError {
     Delegation { found: usize, threshold: u32 },
     #[error("`timestamp.json` is not signed by the registry's online key")]
     TimestampSignature,
-    #[error("`timestamp.json` expired at {expires}; the registry has not been rebuilt, or the host serves a stale copy")]
+    #[error(
+        "`timestamp.json` expired at {expires}; the registry has not been rebuilt, or the host serves a stale copy"
+    )]
     Expired { expires: String },
-    #[error("`timestamp.json` has version {found}, older than version {seen} seen before: a rollback or a stale mirror")]
+    #[error(
+        "`timestamp.json` has version {found}, older than version {seen} seen before: a rollback or a stale mirror"
+    )]
     Rollback { seen: i64, found: i64 },
     #[error("`{path}` does not match the signed snapshot, and neither does its `by-hash/` copy")]
     Mismatch { path: String },
@@ -112,7 +116,11 @@ impl Anchor {
                 found: root.registry,
             });
         }
-        let pinned: Vec<String> = self.root_keys.iter().map(PublicKey::to_raw_base64).collect();
+        let pinned: Vec<String> = self
+            .root_keys
+            .iter()
+            .map(PublicKey::to_raw_base64)
+            .collect();
         if root.root_keys != pinned {
             return Err(VerifyError::RootKeysDiffer);
         }
@@ -229,11 +237,7 @@ impl TrustedTimestamp {
 
     /// Step 3: the hash and size the snapshot commits to for `path`.
     /// `Ok(None)` proves the registry has no such file.
-    pub fn lookup(
-        &self,
-        path: &str,
-        f: &mut Fetch<'_>,
-    ) -> Result<Option<FileMeta>, VerifyError> {
+    pub fn lookup(&self, path: &str, f: &mut Fetch<'_>) -> Result<Option<FileMeta>, VerifyError> {
         let key = path_key(path);
         let mut meta = self.body.snapshot.clone();
         for depth in 0..=key.len() {
@@ -245,7 +249,10 @@ impl TrustedTimestamp {
             let node: SnapshotNode =
                 serde_json::from_slice(&bytes).map_err(|e| malformed(&node_path, e))?;
             if node.prefix != key[..depth] {
-                return Err(malformed(&node_path, "the node is not on this path's branch"));
+                return Err(malformed(
+                    &node_path,
+                    "the node is not on this path's branch",
+                ));
             }
             if node.children.is_empty() {
                 return Ok(node.files.get(path).cloned());
@@ -328,7 +335,10 @@ impl TrustedFile {
     ) -> Result<VerifiedRelease, VerifyError> {
         let (name, vers) = (line.name.clone(), line.vers.clone());
         if !self.index_lines().contains(line) {
-            return Err(malformed(&self.path, format!("{name} {vers} is not a line of this file")));
+            return Err(malformed(
+                &self.path,
+                format!("{name} {vers} is not a line of this file"),
+            ));
         }
         if let Some(reason) = &line.revoked {
             return Err(VerifyError::Revoked {
@@ -363,8 +373,12 @@ impl TrustedFile {
                     )),
                 }
                 .to_text();
-                sig.verify(&key, text.as_bytes(), &statement::sshsig_namespace(&self.registry))
-                    .map_err(|e| refuse(e.to_string()))?;
+                sig.verify(
+                    &key,
+                    text.as_bytes(),
+                    &statement::sshsig_namespace(&self.registry),
+                )
+                .map_err(|e| refuse(e.to_string()))?;
                 Ok(VerifiedRelease { line: line.clone() })
             }
             _ => Err(refuse("its tier, signature and signer disagree".into())),
@@ -381,7 +395,11 @@ impl VerifiedRelease {
     pub fn verify_artifact(self, bytes: Vec<u8>) -> Result<VerifiedArtifact, VerifyError> {
         let l = &self.line;
         let what = if bytes.len() as u64 != l.size {
-            Some(format!("{} bytes, not the {} the index names", bytes.len(), l.size))
+            Some(format!(
+                "{} bytes, not the {} the index names",
+                bytes.len(),
+                l.size
+            ))
         } else if crate::digest::hex(&crate::digest::sha256(&bytes)) != l.sha256 {
             Some("not the file the index names: its SHA-256 differs".to_owned())
         } else {
