@@ -75,6 +75,28 @@ fn describe(
     )
 }
 
+/// The output without `by-hash/`: which earlier generations a build retains
+/// there depends on the builds before it, so those files are checked apart,
+/// by [`assert_snapshot_whole`].
+fn view(tree: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    tree.into_iter()
+        .filter(|(p, _)| !p.starts_with("by-hash/"))
+        .collect()
+}
+
+/// Every file the current timestamp's snapshot references is present under
+/// `by-hash/` with the content its name promises.
+fn assert_snapshot_whole(out: &Path, context: &str) {
+    let read = |p: &str| fs::read(out.join(p)).ok();
+    let referenced = plugdex::trust::metadata::referenced(&read);
+    assert!(!referenced.is_empty(), "{context}: no snapshot");
+    for path in referenced {
+        let bytes = read(&path).unwrap_or_else(|| panic!("{context}: `{path}` is missing"));
+        let hash = plugdex::digest::hex(&plugdex::digest::sha256(&bytes));
+        assert_eq!(path, format!("by-hash/{hash}"), "{context}: torn copy");
+    }
+}
+
 #[test]
 fn killed_builds_leave_the_previous_output_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,10 +113,10 @@ fn killed_builds_leave_the_previous_output_whole() {
     let started = Instant::now();
     assert_eq!(common::build(&index, &dir.path().join("ref-a"), &[]).0, 0);
     let full = started.elapsed();
-    let before = common::read_tree(&dir.path().join("ref-a"));
+    let before = view(common::read_tree(&dir.path().join("ref-a")));
     set_state(&index, true);
     assert_eq!(common::build(&index, &dir.path().join("ref-b"), &[]).0, 0);
-    let after = common::read_tree(&dir.path().join("ref-b"));
+    let after = view(common::read_tree(&dir.path().join("ref-b")));
     assert_ne!(before, after);
 
     let out = dir.path().join("dist");
@@ -132,7 +154,8 @@ fn killed_builds_leave_the_previous_output_whole() {
         // SAFETY: kill(2) on our own child, not yet reaped.
         unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
         let status = child.wait().unwrap();
-        let tree = common::read_tree(&out);
+        let tree = view(common::read_tree(&out));
+        assert_snapshot_whole(&out, &format!("round {round}, seed {seed}"));
         let is_before = tree == before;
         let is_after = tree == after;
         assert!(
@@ -152,7 +175,7 @@ fn killed_builds_leave_the_previous_output_whole() {
     let (code, stderr) = common::build(&index, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        common::read_tree(&out) == after,
+        view(common::read_tree(&out)) == after,
         "the recovering build produced the wrong output"
     );
     let leftovers: Vec<_> = walkdir::WalkDir::new(&out)

@@ -280,8 +280,8 @@ pub fn referenced(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String> {
     let mut stack = vec![body.snapshot.sha256];
     while let Some(hash) = stack.pop() {
         let path = by_hash_path(&hash);
+        out.push(path.clone());
         let Some(bytes) = read(&path) else { continue };
-        out.push(path);
         let Ok(node) = serde_json::from_slice::<SnapshotNode>(&bytes) else {
             continue;
         };
