@@ -15,6 +15,7 @@ use crate::model::{Registry, Release};
 use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, SourceError};
+use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};
@@ -78,6 +79,8 @@ pub struct Built {
     pub dated_from_git: usize,
     /// Whether the timestamp is signed.
     pub signed: bool,
+    /// Author signatures taken from the cache of earlier builds (not verified again).
+    pub cached_signatures: usize,
     /// The timestamp's expiry, RFC 3339.
     pub expires: String,
     pub elapsed: Duration,
@@ -90,7 +93,16 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         .as_deref()
         .map(normalise_base_url)
         .transpose()?;
-    let mut checked = check::check_index(&opts.index)?;
+    // Signatures verified by earlier builds into this output are not verified again.
+    let cache = match crate::write::state_dir(&opts.out) {
+        Some(state) if std::fs::create_dir_all(&state).is_ok() => {
+            VerifiedCache::load(&state.join("verified-signatures"))
+        }
+        _ => VerifiedCache::default(),
+    };
+    let mut checked = check::check_index_with(&opts.index, &cache)?;
+    let cached_signatures = cache.hits();
+    cache.save();
     let Some(mut registry) = checked.registry.take() else {
         return Ok(Report {
             checked,
@@ -151,6 +163,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             origin: history.origin,
             dated_from_git,
             signed: signed.signed,
+            cached_signatures,
             expires: rfc3339(signing.now + signing.expiry_secs),
             elapsed: started.elapsed(),
         }),

@@ -203,6 +203,13 @@ pub fn build_summary(
         ),
         Origin::Git { .. } => {}
     }
+    if built.cached_signatures > 0 {
+        let _ = writeln!(
+            text,
+            "{} author signatures were verified by an earlier build and not verified again",
+            built.cached_signatures
+        );
+    }
     if built.signed {
         let _ = writeln!(
             text,

@@ -55,6 +55,17 @@ impl WriteError {
     }
 }
 
+/// The folder beside `out` where builds keep their state (standby tree,
+/// manifests, lock, caches): `.<out>.plugdex`.
+pub fn state_dir(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy().into_owned();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Some(parent.join(format!(".{name}.plugdex")))
+}
+
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
     move |source| WriteError::Io {
         path: path.to_owned(),
@@ -103,6 +114,7 @@ impl Writer {
             _ => PathBuf::from("."),
         };
         let state = parent.join(format!(".{name}.plugdex"));
+        debug_assert_eq!(Some(&state), state_dir(out).as_ref());
         fs::create_dir_all(&state).map_err(io_err(&state))?;
         let lock_path = state.join("lock");
         let lock = fs::OpenOptions::new()

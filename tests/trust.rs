@@ -578,3 +578,31 @@ fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
         assert_eq!(code, 0, "{sig_file}: {stderr}");
     }
 }
+
+#[test]
+fn a_rebuild_takes_verified_signatures_from_the_cache_but_never_a_changed_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = dir.path().join("index");
+    common::copy_tree(&common::example_index(), &index);
+    let out = dir.path().join("dist");
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("verified by an earlier build"), "{stderr}");
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("73 author signatures were verified by an earlier build"),
+        "{stderr}"
+    );
+    // A fact changed under an unchanged signature: the cache must not hide it.
+    let manifest = index.join("plugins/3/g/git/versions/1.0.0.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    std::fs::write(
+        &manifest,
+        text.replace("runtime = \"native\"", "runtime = \"wasm\""),
+    )
+    .expect("write");
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("signature-invalid"), "{stderr}");
+}

@@ -17,6 +17,7 @@ use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, Release, ReleaseTrust};
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, SourceError};
+use crate::trust::cache::VerifiedCache;
 use signatures::TrustLists;
 
 /// The outcome of checking an index.
@@ -52,6 +53,12 @@ pub(crate) struct Loaded {
 /// Checks the index at `root`. Fails only when `root` is not a readable folder;
 /// everything else is a diagnostic.
 pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
+    check_index_with(root, &VerifiedCache::default())
+}
+
+/// [`check_index`], taking signatures verified on an earlier run from `cache`
+/// and recording the ones verified now.
+pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
     let source = IndexSource::open(root)?;
     let mut diags = Vec::new();
     let config = source.read_registry(&mut diags).and_then(|text| {
@@ -95,7 +102,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
         ))
     });
     cross::check(&loaded, reg, &mut diags);
-    signatures::verify(&mut loaded, reg, &lists, &mut diags);
+    signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
     diags.extend(artifacts::verify(&source, &loaded, reg));
     resolve_positions(&source, &mut diags[before..]);
     diagnostic::sort(&mut diags);

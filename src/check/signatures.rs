@@ -14,6 +14,7 @@ use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signi
 use crate::model::{RegistryKeys, ReleaseTrust};
 use crate::published::{ReleaseFacts, Tier};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
+use crate::trust::cache::VerifiedCache;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::{AuthorSignature, SigError};
 use crate::trust::statement::{self, ReleaseStatement};
@@ -37,6 +38,7 @@ pub(crate) fn verify(
     loaded: &mut [Loaded],
     reg: &RegistryConfig,
     lists: &TrustLists,
+    cache: &VerifiedCache,
     out: &mut Vec<Diagnostic>,
 ) {
     let revocations = FileRef {
@@ -61,7 +63,7 @@ pub(crate) fn verify(
     }
     let results: Vec<Vec<Diagnostic>> = loaded
         .par_iter_mut()
-        .map(|plugin| verify_plugin(plugin, reg, lists, &revoked_keys))
+        .map(|plugin| verify_plugin(plugin, reg, lists, &revoked_keys, cache))
         .collect();
     out.extend(results.into_iter().flatten());
     check_lists(loaded, lists, out);
@@ -72,6 +74,7 @@ fn verify_plugin(
     reg: &RegistryConfig,
     lists: &TrustLists,
     revoked_keys: &RevokedKeys,
+    cache: &VerifiedCache,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(info) = &plugin.info else {
@@ -159,10 +162,16 @@ fn verify_plugin(
         // The most telling failure is reported: a wrong namespace or a legacy
         // minisign signature says more than "does not verify".
         let mut telling: Option<SigError> = None;
-        let signer = keys
-            .iter()
-            .find(|key| match sig.verify(key, text.as_bytes(), &namespace) {
-                Ok(()) => true,
+        let signer = keys.iter().find(|key| {
+            let entry = VerifiedCache::entry(key, &text, sig_text);
+            if cache.contains(&entry) {
+                return true;
+            }
+            match sig.verify(key, text.as_bytes(), &namespace) {
+                Ok(()) => {
+                    cache.insert(entry);
+                    true
+                }
                 Err(e) => {
                     if !matches!(
                         e,
@@ -172,7 +181,8 @@ fn verify_plugin(
                     }
                     false
                 }
-            });
+            }
+        });
         let Some(signer) = signer else {
             let message = match (&telling, keys.is_empty()) {
                 (Some(e), _) => format!("the signature of {name} {} is refused: {e}", m.version),
