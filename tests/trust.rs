@@ -22,15 +22,19 @@ struct Registry {
     files: BTreeMap<String, Vec<u8>>,
 }
 
-fn signed_build() -> Registry {
+/// A temporary folder holding a copy of the example index at `index/`;
+/// builds go to `dist/` beside it.
+fn example_copy() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let index = dir.path().join("index");
+    common::copy_tree(&common::example_index(), &index);
     let out = dir.path().join("dist");
-    let (code, stderr) = build(
-        &dir.path().join("index"),
-        &out,
-        &["--signing-key", &demo_key("online.pem")],
-    );
+    (dir, index, out)
+}
+
+fn signed_build() -> Registry {
+    let (dir, index, out) = example_copy();
+    let (code, stderr) = build(&index, &out, &["--signing-key", &demo_key("online.pem")]);
     assert_eq!(code, 0, "{stderr}");
     Registry {
         files: read_tree(&out),
@@ -284,10 +288,7 @@ fn a_line_whose_author_signature_was_replayed_is_refused() {
 
 #[test]
 fn the_previous_snapshot_stays_for_one_more_build() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let index = dir.path().join("index");
-    common::copy_tree(&common::example_index(), &index);
-    let out = dir.path().join("dist");
+    let (_dir, index, out) = example_copy();
     let key = demo_key("online.pem");
     assert_eq!(build(&index, &out, &["--signing-key", &key]).0, 0);
     let first = read_tree(&out);
@@ -339,10 +340,8 @@ fn the_previous_snapshot_stays_for_one_more_build() {
 
 #[test]
 fn build_without_a_key_says_loudly_that_the_registry_is_unsigned() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
-    let out = dir.path().join("dist");
-    let (code, stderr) = build(&dir.path().join("index"), &out, &[]);
+    let (_dir, index, out) = example_copy();
+    let (code, stderr) = build(&index, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("THIS REGISTRY IS UNSIGNED"), "{stderr}");
     let files = read_tree(&out);
@@ -359,14 +358,8 @@ fn build_without_a_key_says_loudly_that_the_registry_is_unsigned() {
 
 #[test]
 fn build_refuses_a_signing_key_that_is_not_the_online_key() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
-    let out = dir.path().join("dist");
-    let (code, stderr) = build(
-        &dir.path().join("index"),
-        &out,
-        &["--signing-key", &demo_key("root.pem")],
-    );
+    let (_dir, index, out) = example_copy();
+    let (code, stderr) = build(&index, &out, &["--signing-key", &demo_key("root.pem")]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("is not the registry's online key"),
@@ -378,13 +371,11 @@ fn build_refuses_a_signing_key_that_is_not_the_online_key() {
 
 #[test]
 fn the_signing_key_can_come_from_the_environment() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
-    let out = dir.path().join("dist");
+    let (_dir, index, out) = example_copy();
     let pem = std::fs::read_to_string(demo_key("online.pem")).expect("key");
     let output = common::plugdex_cmd()
         .args(["build", "--index"])
-        .arg(dir.path().join("index"))
+        .arg(&index)
         .arg("--out")
         .arg(&out)
         .env("PLUGDEX_SIGNING_KEY", pem)
@@ -443,8 +434,7 @@ fn plugdex(args: &[&str], dir: &Path) -> (i32, String, String) {
 
 #[test]
 fn an_author_without_tools_uses_keygen_sign_and_verify() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let (dir, _, _) = example_copy();
     let d = dir.path();
     let (code, public, stderr) = plugdex(&["keygen", "--out", "me.pem"], d);
     assert_eq!(code, 0, "{stderr}");
@@ -517,8 +507,7 @@ fn an_author_without_tools_uses_keygen_sign_and_verify() {
 
 #[test]
 fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::example_index(), &dir.path().join("index"));
+    let (dir, _, _) = example_copy();
     let d = dir.path();
     let manifest = "index/plugins/li/ve/live-preview/versions/0.2.0.toml";
     let run = |cmd: &str| {
@@ -581,10 +570,7 @@ fn an_author_signs_with_minisign_and_ssh_keygen_as_the_readme_says() {
 
 #[test]
 fn a_rebuild_takes_verified_signatures_from_the_cache_but_never_a_changed_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let index = dir.path().join("index");
-    common::copy_tree(&common::example_index(), &index);
-    let out = dir.path().join("dist");
+    let (_dir, index, out) = example_copy();
     let (code, stderr) = build(&index, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("verified by an earlier build"), "{stderr}");
