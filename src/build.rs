@@ -181,10 +181,13 @@ fn write_all(
 ) -> Result<BTreeMap<String, FileMeta>, BuildError> {
     let covered = Mutex::new(BTreeMap::new());
     let put = |file: &OutFile| -> Result<(), BuildError> {
-        writer.put(&file.path, &file.bytes)?;
+        let digest = writer.put(&file.path, &file.bytes)?;
         if emit::is_covered(&file.path) {
-            let meta = FileMeta::of(&file.bytes);
-            writer.put(&metadata::by_hash_path(&meta.sha256), &file.bytes)?;
+            let meta = FileMeta {
+                sha256: crate::digest::hex(&digest),
+                size: file.bytes.len() as u64,
+            };
+            writer.put_hashed(&metadata::by_hash_path(&meta.sha256), &file.bytes, digest)?;
             covered
                 .lock()
                 .expect("no panics while held")
@@ -219,13 +222,14 @@ fn write_all(
                 why: e.to_string(),
             })?;
         // `check` verified it; a file swapped since then must not be published.
-        if crate::digest::hex(&crate::digest::sha256(&bytes)) != art.sha256 {
+        let digest = crate::digest::sha256(&bytes);
+        if crate::digest::hex(&digest) != art.sha256 {
             return Err(BuildError::Artifact {
                 path: art.url.clone(),
                 why: "its SHA-256 no longer matches the manifest".into(),
             });
         }
-        writer.put(path, &bytes)?;
+        writer.put_hashed(path, &bytes, digest)?;
         Ok(())
     })?;
     Ok(covered.into_inner().expect("no panics while held"))

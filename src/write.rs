@@ -185,12 +185,25 @@ impl Writer {
         self.live.as_ref().map_or(0, HashMap::len)
     }
 
-    /// Adds one file to the new output. Safe to call from many threads.
-    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+    /// Adds one file to the new output and returns its SHA-256. Safe to call
+    /// from many threads.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<Sha256Digest, WriteError> {
+        let digest = digest::sha256(bytes);
+        self.put_hashed(path, bytes, digest)?;
+        Ok(digest)
+    }
+
+    /// [`Writer::put`] for bytes whose SHA-256 the caller already has (a
+    /// second copy of a file just put, such as its `by-hash/` copy).
+    pub fn put_hashed(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        digest: Sha256Digest,
+    ) -> Result<(), WriteError> {
         if !is_safe_relative(path) {
             return Err(WriteError::UnsafePath(path.to_owned()));
         }
-        let digest = digest::sha256(bytes);
         self.entries
             .lock()
             .expect("no panics while held")
@@ -238,7 +251,7 @@ impl Writer {
         let source = self.out.join(path);
         match fs::read(&source) {
             Ok(bytes) if digest::sha256(&bytes) == digest => {
-                self.put(path, &bytes)?;
+                self.put_hashed(path, &bytes, digest)?;
                 Ok(true)
             }
             // Gone or changed under us: it is not carried over.
