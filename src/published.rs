@@ -122,16 +122,6 @@ pub enum Tier {
     Experimental,
 }
 
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Verified => "verified",
-            Tier::Community => "community",
-            Tier::Experimental => "experimental",
-        }
-    }
-}
-
 /// The facts of a release that its author signs (through their digest in the
 /// release statement), in a fixed field order. Built from the manifest by
 /// `check` and from the index line by clients; both give the same bytes.

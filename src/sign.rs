@@ -77,61 +77,44 @@ impl ReleaseFile {
             .and_then(|s| s.to_str())
             .ok_or_else(not_version)?
             .to_owned();
+        let config = read_registry(index)?;
         let mut diags = Vec::new();
-        let reg_text = source::read_text(
-            &index.join(REGISTRY_FILE),
-            REGISTRY_FILE,
-            MAX_TOML_BYTES,
-            &mut diags,
-        );
-        let config = reg_text.and_then(|t| {
-            manifest::parse_registry(
-                SourceFile {
-                    path: &t.rel,
-                    text: &t.text,
-                },
-                &mut diags,
-            )
-        });
         let rel = manifest_path.display().to_string();
-        let text = source::read_text(manifest_path, &rel, MAX_TOML_BYTES, &mut diags);
-        let parsed = match (&config, text) {
-            (Some(config), Some(t)) => manifest::parse_version(
-                SourceFile {
-                    path: &t.rel,
-                    text: &t.text,
-                },
-                stem,
-                &plugin,
+        let parsed =
+            source::read_text(manifest_path, &rel, MAX_TOML_BYTES, &mut diags).and_then(|t| {
+                manifest::parse_version(
+                    SourceFile {
+                        path: &t.rel,
+                        text: &t.text,
+                    },
+                    stem,
+                    &plugin,
+                    &config,
+                    &mut diags,
+                )
+            });
+        let info_path = plugin_dir.join("plugin.toml");
+        let info_rel = info_path.display().to_string();
+        let info = source::read_text(&info_path, &info_rel, MAX_TOML_BYTES, &mut Vec::new())
+            .and_then(|t| {
+                manifest::parse_plugin(
+                    SourceFile {
+                        path: &t.rel,
+                        text: &t.text,
+                    },
+                    &plugin,
+                    &config,
+                    &mut Vec::new(),
+                )
+            });
+        match parsed {
+            Some(parsed) if !diags.iter().any(Diagnostic::is_error) => Ok(ReleaseFile {
+                path: manifest_path.to_owned(),
                 config,
-                &mut diags,
-            ),
-            _ => None,
-        };
-        let info = config.as_ref().and_then(|config| {
-            let path = plugin_dir.join("plugin.toml");
-            let rel = path.display().to_string();
-            let t = source::read_text(&path, &rel, MAX_TOML_BYTES, &mut Vec::new())?;
-            manifest::parse_plugin(
-                SourceFile {
-                    path: &t.rel,
-                    text: &t.text,
-                },
-                &plugin,
-                config,
-                &mut Vec::new(),
-            )
-        });
-        match (config, parsed) {
-            (Some(config), Some(parsed)) if !diags.iter().any(Diagnostic::is_error) => {
-                Ok(ReleaseFile {
-                    path: manifest_path.to_owned(),
-                    config,
-                    plugin,
-                    parsed,
-                    info,
-                })
-            }
+                plugin,
+                parsed,
+                info,
+            }),
             _ => Err(SignError::Invalid(manifest_path.to_owned(), diags)),
         }
     }

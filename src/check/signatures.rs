@@ -357,15 +357,9 @@ pub(crate) fn verify_signing(
         }
     };
     let online = online?;
-    let text = statement::delegation_text(id, &online.to_raw_base64());
-    let namespace = format!("plugdex-delegation@{id}");
     let mut delegation: Vec<(String, String)> = Vec::new();
     for (i, sig_text) in signing.online_key_signatures.iter().enumerate() {
-        let signer = AuthorSignature::parse(sig_text).ok().and_then(|sig| {
-            root.iter()
-                .find(|k| sig.verify(k, text.as_bytes(), &namespace).is_ok())
-        });
-        match signer {
+        match statement::delegation_signer(id, &online, &root, sig_text) {
             Some(k) if !delegation.iter().any(|(b, _)| *b == k.to_raw_base64()) => {
                 delegation.push((k.to_raw_base64(), sig_text.trim().to_owned()));
             }

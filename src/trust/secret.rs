@@ -270,13 +270,24 @@ fn malformed(e: String) -> SecretKeyError {
 }
 
 fn parse_pkcs8(text: &str) -> Result<SecretKey, SecretKeyError> {
-    let m = |e: String| malformed(format!("PKCS#8 key: {e}"));
-    let mut der = dearmor(text, "PRIVATE KEY").map_err(m)?;
-    let key = parse_pkcs8_der(&der).map_err(|e| match e {
+    parse_armoured(text, "PRIVATE KEY", "PKCS#8 key", parse_pkcs8_der)
+}
+
+/// Dearmours a `label` block, parses its bytes with `parse`, names `what`
+/// in malformed-key messages, and wipes the decoded secret either way.
+fn parse_armoured(
+    text: &str,
+    label: &str,
+    what: &str,
+    parse: fn(&[u8]) -> Result<SecretKey, SecretKeyError>,
+) -> Result<SecretKey, SecretKeyError> {
+    let m = |e: String| malformed(format!("{what}: {e}"));
+    let mut bytes = dearmor(text, label).map_err(m)?;
+    let key = parse(&bytes).map_err(|e| match e {
         SecretKeyError::Malformed(e) => m(e),
         other => other,
     });
-    der.fill(0);
+    bytes.fill(0);
     key
 }
 
@@ -389,14 +400,12 @@ impl<'a> Der<'a> {
 
 /// openssh-key-v1 (OpenSSH PROTOCOL.key), unencrypted, one key.
 fn parse_openssh(text: &str) -> Result<SecretKey, SecretKeyError> {
-    let m = |e: String| malformed(format!("OpenSSH private key: {e}"));
-    let mut blob = dearmor(text, "OPENSSH PRIVATE KEY").map_err(m)?;
-    let key = parse_openssh_blob(&blob).map_err(|e| match e {
-        SecretKeyError::Malformed(e) => m(e),
-        other => other,
-    });
-    blob.fill(0);
-    key
+    parse_armoured(
+        text,
+        "OPENSSH PRIVATE KEY",
+        "OpenSSH private key",
+        parse_openssh_blob,
+    )
 }
 
 fn parse_openssh_blob(blob: &[u8]) -> Result<SecretKey, SecretKeyError> {

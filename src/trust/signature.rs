@@ -790,8 +790,13 @@ FJUGdPrR164q/xPHS1jWn8lgGCKHt22o5XTNX0DVX2XlOzCwzBjSPoAEw4sVUinoGQ8S1ejMFNHqOLk+
         ];
         // The baseline parses, so each case fails for its one change.
         assert!(AuthorSignature::parse(&good().armor()).is_ok());
+        assert_each_malformed(&cases);
+    }
+
+    /// Each text fails to parse with a `Malformed` message containing its `want`.
+    fn assert_each_malformed(cases: &[(String, &str)]) {
         for (text, want) in cases {
-            match AuthorSignature::parse(&text) {
+            match AuthorSignature::parse(text) {
                 Err(SigError::Malformed(m)) => assert!(m.contains(want), "{want}: {m}"),
                 other => panic!("{want}: {other:?}"),
             }
@@ -833,12 +838,7 @@ FJUGdPrR164q/xPHS1jWn8lgGCKHt22o5XTNX0DVX2XlOzCwzBjSPoAEw4sVUinoGQ8S1ejMFNHqOLk+
             ("AAAA".into(), "64 bytes, this one decodes to 3"),
             ("-----BEGIN PGP SIGNATURE-----\n".into(), "unknown armour"),
         ];
-        for (text, want) in cases {
-            match AuthorSignature::parse(&text) {
-                Err(SigError::Malformed(m)) => assert!(m.contains(want), "{want}: {m}"),
-                other => panic!("{want}: {other:?}"),
-            }
-        }
+        assert_each_malformed(&cases);
     }
 
     /// Every truncation and single-character change of valid inputs gives a

@@ -8,6 +8,8 @@
 
 use crate::digest::{self, Sha256Digest};
 use crate::published::ReleaseFacts;
+use crate::trust::keys::PublicKey;
+use crate::trust::signature::AuthorSignature;
 
 pub const RELEASE_HEADER: &str = "plugdex release statement v1";
 pub const DELEGATION_HEADER: &str = "plugdex online key delegation v1";
@@ -144,6 +146,23 @@ fn is_token(v: &str) -> bool {
 /// What root keys sign to hand the registry's day-to-day signing to the online key.
 pub fn delegation_text(registry: &str, online_key_b64: &str) -> String {
     format!("{DELEGATION_HEADER}\nregistry: {registry}\nonline-key: {online_key_b64}\n")
+}
+
+/// The root key among `roots` whose signature `sig_text` delegates to
+/// `online`, if any. `check` (registry.toml) and clients (root.json) both
+/// count delegations with it.
+pub fn delegation_signer<'k>(
+    registry: &str,
+    online: &PublicKey,
+    roots: &'k [PublicKey],
+    sig_text: &str,
+) -> Option<&'k PublicKey> {
+    let sig = AuthorSignature::parse(sig_text).ok()?;
+    let text = delegation_text(registry, &online.to_raw_base64());
+    let namespace = format!("plugdex-delegation@{registry}");
+    roots
+        .iter()
+        .find(|k| sig.verify(k, text.as_bytes(), &namespace).is_ok())
 }
 
 /// Domain prefix of the registry's signed JSON documents: the signature

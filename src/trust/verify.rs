@@ -126,17 +126,10 @@ impl Anchor {
         }
         let online =
             PublicKey::parse(&root.online_key).map_err(|e| malformed(metadata::ROOT_PATH, e))?;
-        let text = statement::delegation_text(&self.registry, &online.to_raw_base64());
-        let namespace = format!("plugdex-delegation@{}", self.registry);
         let mut signers: Vec<&PublicKey> = Vec::new();
         for d in &root.delegation {
-            let Ok(sig) = AuthorSignature::parse(&d.sig) else {
-                continue;
-            };
-            if let Some(k) = self
-                .root_keys
-                .iter()
-                .find(|k| sig.verify(k, text.as_bytes(), &namespace).is_ok())
+            if let Some(k) =
+                statement::delegation_signer(&self.registry, &online, &self.root_keys, &d.sig)
                 && !signers.contains(&k)
             {
                 signers.push(k);
