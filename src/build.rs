@@ -14,7 +14,7 @@ use crate::emit::{self, Context, OutFile};
 use crate::model::{Registry, Release};
 use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
-use crate::source::{ArtifactError, IndexSource, SourceError};
+use crate::source::{ArtifactError, IndexSource, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;

@@ -24,6 +24,11 @@ pub enum Command {
     ///
     /// Exit status: 0 when valid (warnings allowed), 1 when the index has
     /// errors, 2 on usage or internal errors.
+    ///
+    /// With `--base`, checks a change (a pull request) read from git: what it
+    /// touches in full, plus ownership, immutability of published versions,
+    /// new names and registry files; prints a classification
+    /// (`auto-mergeable`, `needs-review` or `rejected`; exit 1 when rejected).
     Check {
         /// The index repo folder.
         #[arg(long, default_value = "index")]
@@ -31,6 +36,21 @@ pub enum Command {
         /// How to print diagnostics: `human` (stderr), `json` or `github` annotations (stdout).
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Check the change from this revision (the pull request's base) to `--head`.
+        #[arg(long)]
+        base: Option<String>,
+        /// The revision with the change.
+        #[arg(long, default_value = "HEAD", requires = "base")]
+        head: String,
+        /// GitHub login of the change's author; default `$PLUGDEX_AUTHOR`, else `$GITHUB_ACTOR`.
+        #[arg(long, requires = "base")]
+        author: Option<String>,
+        /// Write the verdict as Markdown here (also appended to `$GITHUB_STEP_SUMMARY` when set).
+        #[arg(long, requires = "base")]
+        summary: Option<PathBuf>,
+        /// Download each new release's external artifact and verify its size and SHA-256.
+        #[arg(long, requires = "base")]
+        fetch: bool,
     },
     /// Check the index, then write the static registry: sparse index, API,
     /// names list, artifacts and host configuration.

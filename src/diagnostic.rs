@@ -236,6 +236,14 @@ codes! {
     InvalidSigning = "invalid-signing": "a bad `[signing]` table: keys, threshold or delegation signatures",
     // Registry
     InvalidRegistry = "invalid-registry": "a bad value in `registry.toml`",
+    NameRemoved = "name-removed": "a plugin name a maintainer removed (`revocations.toml` `[[removed]]`); never given out again",
+    // Changes (`check --base`)
+    NotAnOwner = "not-an-owner": "a change to a plugin by someone who is not its owner, without an owner's signature",
+    OwnersUnauthorised = "owners-unauthorised": "a change of owners neither made nor signed by a current owner",
+    PublishedChanged = "published-changed": "a published version's manifest changed beyond `yanked`, `deprecated` and `signature`",
+    VersionDeleted = "version-deleted": "a published version was deleted (yank it instead)",
+    PluginDeleted = "plugin-deleted": "a plugin was deleted or renamed",
+    ArtifactUnreachable = "artifact-unreachable": "`check --fetch` could not download a new release's artifact",
 }
 
 #[cfg(test)]

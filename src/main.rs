@@ -45,10 +45,24 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Check { index, format } => {
+        Command::Check {
+            index,
+            format,
+            base: None,
+            ..
+        } => {
             let checked = plugdex::check::check_index(&index)?;
             Ok(report_checked(&checked, format, &index)?)
         }
+        Command::Check {
+            index,
+            format,
+            base: Some(base),
+            head,
+            author,
+            summary,
+            fetch,
+        } => check_change(&index, format, &base, &head, author, summary, fetch),
         Command::Build {
             index,
             out,
@@ -252,6 +266,73 @@ fn report_checked(
         );
         Ok(Outcome::Ok)
     }
+}
+
+fn check_change(
+    index: &std::path::Path,
+    format: Format,
+    base: &str,
+    head: &str,
+    author: Option<String>,
+    summary: Option<std::path::PathBuf>,
+    fetch: bool,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
+    use plugdex::check::change::{self, Class};
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let author = author.or_else(|| env("PLUGDEX_AUTHOR")).or_else(|| env("GITHUB_ACTOR"));
+    let req = change::Request {
+        index,
+        base,
+        head,
+        author: author.as_deref(),
+    };
+    if fetch {
+        return Err("`--fetch` is not implemented yet".into());
+    }
+    let verdict = change::check_change(&req).map_err(|e| {
+        let hint = e.hint();
+        hinted(e, hint)
+    })?;
+    let rendered = printer::render_verdict(format, &verdict, index);
+    match format {
+        Format::Human => eprint!("{rendered}"),
+        _ => std::io::stdout().write_all(rendered.as_bytes())?,
+    }
+    let markdown = change::summary::markdown(&verdict);
+    if let Some(path) = summary {
+        std::fs::write(&path, &markdown)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    if let Some(path) = env("GITHUB_STEP_SUMMARY") {
+        append(&path, &markdown)?;
+    }
+    if let Some(path) = env("GITHUB_OUTPUT") {
+        append(&path, &format!("classification={}\n", verdict.classification.as_str()))?;
+    }
+    let errors = verdict.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = verdict.diagnostics.len() - errors;
+    let scope = if verdict.full_check { " (the whole index was checked: a registry file changed)" } else { "" };
+    eprintln!(
+        "{}: {}{scope}",
+        verdict.classification.as_str(),
+        if errors + warnings == 0 { "no problems".to_owned() } else { count(errors, "error", warnings) }
+    );
+    Ok(match verdict.classification {
+        Class::Rejected => Outcome::Invalid,
+        _ => Outcome::Ok,
+    })
+}
+
+/// Appends to a file GitHub Actions reads after the step (summary, outputs).
+fn append(path: &str, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+    Ok(())
 }
 
 fn read_secret_key(path: &std::path::Path) -> Result<SecretKey, Box<dyn std::error::Error>> {

@@ -95,7 +95,14 @@ fn human(diags: &[Diagnostic], root: &Path) -> String {
 }
 
 fn json(diags: &[Diagnostic], root: &Path) -> String {
-    let items: Vec<serde_json::Value> = diags
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": json_items(diags, root) }))
+        .expect("JSON values serialise");
+    s.push('\n');
+    s
+}
+
+fn json_items(diags: &[Diagnostic], root: &Path) -> Vec<serde_json::Value> {
+    diags
         .iter()
         .map(|d| {
             serde_json::json!({
@@ -108,11 +115,51 @@ fn json(diags: &[Diagnostic], root: &Path) -> String {
                 "hint": d.hint.as_deref().map(printable),
             })
         })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": items }))
-        .expect("JSON values serialise");
-    s.push('\n');
-    s
+        .collect()
+}
+
+/// Renders the verdict of `check --base`: the diagnostics as `check` prints
+/// them, plus what needs a maintainer and the classification.
+pub fn render_verdict(format: Format, v: &crate::check::change::Verdict, root: &Path) -> String {
+    let path = |r: &crate::check::change::Review| {
+        if r.outside { r.file.clone() } else { display_path(root, &r.file) }
+    };
+    match format {
+        Format::Human => {
+            let mut s = human(&v.diagnostics, root);
+            for p in &v.plugins {
+                let _ = writeln!(s, "plugin {}: {}", printable(&p.name), printable(&p.events.join("; ")));
+            }
+            for r in &v.reviews {
+                let _ = writeln!(s, "review: {}: {}", printable(&path(r)), printable(&r.reason));
+            }
+            s
+        }
+        Format::Json => {
+            let mut value = serde_json::to_value(v).expect("the verdict serialises");
+            value["diagnostics"] = serde_json::Value::Array(json_items(&v.diagnostics, root));
+            if let Some(reviews) = value["reviews"].as_array_mut() {
+                for (item, r) in reviews.iter_mut().zip(&v.reviews) {
+                    item["file"] = serde_json::Value::String(path(r));
+                }
+            }
+            let mut s = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+            s.push('\n');
+            s
+        }
+        Format::Github => {
+            let mut s = github(&v.diagnostics, root);
+            for r in &v.reviews {
+                let _ = writeln!(
+                    s,
+                    "::notice file={},title=needs-review::{}",
+                    escape_property(&path(r)),
+                    escape_data(&printable(&r.reason))
+                );
+            }
+            s
+        }
+    }
 }
 
 fn github(diags: &[Diagnostic], root: &Path) -> String {

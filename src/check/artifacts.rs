@@ -7,10 +7,10 @@ use super::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::digest;
 use crate::manifest::types::RegistryConfig;
-use crate::source::{ArtifactError, IndexSource};
+use crate::source::{ArtifactError, Source};
 
-pub(super) fn verify(
-    source: &IndexSource,
+pub(super) fn verify<S: Source>(
+    source: &S,
     loaded: &[Loaded],
     reg: &RegistryConfig,
 ) -> Vec<Diagnostic> {

@@ -3,20 +3,23 @@
 //! yields the validated [`Registry`] when nothing is wrong.
 
 mod artifacts;
+pub mod change;
 mod cross;
 mod signatures;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic, Step};
 use crate::manifest::document::{Document, SourceFile};
-use crate::manifest::name::PluginName;
+use crate::manifest::name::{PluginName, canonical};
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, Release, ReleaseTrust};
-use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, SourceError};
+use crate::source::tree::TreeSource;
+use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
 use signatures::TrustLists;
 
@@ -61,6 +64,58 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
     let source = IndexSource::open(root)?;
     let mut diags = Vec::new();
+    let dirs = source.plugin_dirs(&mut diags);
+    Ok(run(&source, dirs, &|_| None, cache, diags).finish())
+}
+
+/// Checks every plugin of an index read from a git commit.
+pub fn check_tree(source: &TreeSource, cache: &VerifiedCache) -> Checked {
+    run(source, source.plugin_dirs(), &|_| None, cache, Vec::new()).finish()
+}
+
+/// Everything one check run found, before it becomes a [`Checked`].
+pub(crate) struct Run {
+    pub config: Option<RegistryConfig>,
+    pub lists: TrustLists,
+    /// The plugins read, sorted by folder.
+    pub loaded: Vec<Loaded>,
+    pub keys: Option<RegistryKeys>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Run {
+    fn finish(self) -> Checked {
+        let plugins = self.loaded.len();
+        let versions = self.loaded.iter().map(|l| l.releases.len()).sum();
+        let has_errors = self.diagnostics.iter().any(Diagnostic::is_error);
+        let registry = match self.config {
+            Some(config) if !has_errors => Some(into_registry(
+                config,
+                self.loaded,
+                self.keys,
+                self.lists.revocations,
+            )),
+            _ => None,
+        };
+        Checked {
+            diagnostics: self.diagnostics,
+            registry,
+            plugins,
+            versions,
+        }
+    }
+}
+
+/// Reads and checks the plugins in `dirs` and, through `find`, every plugin
+/// they name (dependencies, replacements), transitively: a pull request's
+/// check reads what it touches and what that depends on, not the registry.
+pub(crate) fn run<S: Source>(
+    source: &S,
+    dirs: Vec<PluginDir>,
+    find: &(dyn Fn(&str) -> Option<PluginDir> + Sync),
+    cache: &VerifiedCache,
+    mut diags: Vec<Diagnostic>,
+) -> Run {
     let config = source.read_registry(&mut diags).and_then(|text| {
         manifest::parse_registry(
             SourceFile {
@@ -70,8 +125,7 @@ pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, S
             &mut diags,
         )
     });
-    let lists = read_trust_lists(&source, &mut diags);
-    let dirs = source.plugin_dirs(&mut diags);
+    let lists = read_trust_lists(source, &mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
     // still run against the defaults, so authors see all their problems.
     let fallback = RegistryConfig {
@@ -84,50 +138,78 @@ pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, S
         signing: None,
     };
     let reg = config.as_ref().unwrap_or(&fallback);
-    let results: Vec<(Loaded, Vec<Diagnostic>)> = dirs
-        .par_iter()
-        .map(|d| load_plugin(&source, d, reg))
-        .collect();
-    let mut loaded = Vec::with_capacity(results.len());
-    for (l, d) in results {
-        loaded.push(l);
-        diags.extend(d);
+    let mut known: HashSet<String> = dirs.iter().map(|d| canonical(&d.name)).collect();
+    let mut loaded: Vec<Loaded> = Vec::with_capacity(dirs.len());
+    let mut todo = dirs;
+    while !todo.is_empty() {
+        let first_new = loaded.len();
+        let results: Vec<(Loaded, Vec<Diagnostic>)> = todo
+            .par_iter()
+            .map(|d| load_plugin(source, d, reg))
+            .collect();
+        for (l, d) in results {
+            loaded.push(l);
+            diags.extend(d);
+        }
+        todo = loaded[first_new..]
+            .iter()
+            .flat_map(referenced_names)
+            .filter(|n| known.insert(canonical(n)))
+            .filter_map(|n| find(&n))
+            .collect();
     }
+    loaded.sort_by(|a, b| a.dir.cmp(&b.dir));
     let before = diags.len();
     let keys = config.as_ref().and_then(|c| {
-        Some(signatures::verify_signing(
-            &c.id,
-            c.signing.as_ref()?,
-            &mut diags,
-        ))
+        signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags)
     });
     cross::check(&loaded, reg, &mut diags);
+    removed_names(&loaded, &lists, &mut diags);
     signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
-    diags.extend(artifacts::verify(&source, &loaded, reg));
-    resolve_positions(&source, &mut diags[before..]);
+    diags.extend(artifacts::verify(source, &loaded, reg));
+    resolve_positions(source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
-
-    let plugins = loaded.len();
-    let versions = loaded.iter().map(|l| l.releases.len()).sum();
-    let has_errors = diags.iter().any(Diagnostic::is_error);
-    let registry = match config {
-        Some(config) if !has_errors => Some(into_registry(
-            config,
-            loaded,
-            keys.flatten(),
-            lists.revocations,
-        )),
-        _ => None,
-    };
-    Ok(Checked {
+    Run {
+        config,
+        lists,
+        loaded,
+        keys,
         diagnostics: diags,
-        registry,
-        plugins,
-        versions,
-    })
+    }
 }
 
-fn read_trust_lists(source: &IndexSource, diags: &mut Vec<Diagnostic>) -> TrustLists {
+/// A removed plugin's name stays taken: nobody may register it again.
+fn removed_names(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
+    for l in loaded {
+        let c = l.name.canonical();
+        if let Some(r) = lists.revocations.removed.iter().find(|r| canonical(&r.name) == c) {
+            out.push(
+                Diagnostic::error(format!("{}/plugin.toml", l.dir), Code::NameRemoved, format!("the plugin `{}` was removed from this registry ({}); its name is not given out again", r.name, r.reason))
+                    .at_field(vec![Step::Key("name".into())])
+                    .hint("choose another name"),
+            );
+        }
+    }
+}
+
+/// The plugins a plugin's files name: dependencies and replacements.
+fn referenced_names(l: &Loaded) -> Vec<String> {
+    let mut names: Vec<String> = l
+        .releases
+        .iter()
+        .flat_map(|r| {
+            let deps = r.parsed.deps.iter().map(|d| d.name.clone());
+            let repl = r.parsed.manifest.deprecated.as_ref().and_then(|d| d.replacement()).map(str::to_owned);
+            deps.chain(repl)
+        })
+        .collect();
+    if let Some(r) = l.info.as_ref().and_then(|i| i.manifest.deprecated.as_ref()).and_then(|d| d.replacement()) {
+        names.push(r.to_owned());
+    }
+    names
+}
+
+fn read_trust_lists<S: Source>(source: &S, diags: &mut Vec<Diagnostic>) -> TrustLists {
     let parse = |name: &str, diags: &mut Vec<Diagnostic>| source.read_optional(name, diags);
     let reviewed = parse(REVIEWED_FILE, diags).and_then(|t| {
         manifest::parse_reviewed(
@@ -154,7 +236,7 @@ fn read_trust_lists(source: &IndexSource, diags: &mut Vec<Diagnostic>) -> TrustL
 }
 
 /// Places cross-plugin findings, which name a field, by re-reading their files.
-fn resolve_positions(source: &IndexSource, diags: &mut [Diagnostic]) {
+pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic]) {
     let mut files: Vec<String> = diags
         .iter()
         .filter(|d| d.pos.is_none() && d.field.is_some())
@@ -164,12 +246,7 @@ fn resolve_positions(source: &IndexSource, diags: &mut [Diagnostic]) {
     files.dedup();
     for file in files {
         let mut ignored = Vec::new();
-        let Some(text) = crate::source::read_text(
-            &source.root().join(&file),
-            &file,
-            crate::source::MAX_TOML_BYTES,
-            &mut ignored,
-        ) else {
+        let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored) else {
             continue;
         };
         if let Ok(doc) = Document::parse(SourceFile {
@@ -181,8 +258,8 @@ fn resolve_positions(source: &IndexSource, diags: &mut [Diagnostic]) {
     }
 }
 
-fn load_plugin(
-    source: &IndexSource,
+pub(crate) fn load_plugin<S: Source>(
+    source: &S,
     dir: &PluginDir,
     reg: &RegistryConfig,
 ) -> (Loaded, Vec<Diagnostic>) {

@@ -123,6 +123,10 @@ pub struct PluginManifest {
     /// The whole plugin is deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<Deprecation>,
+    /// When `owners` changes: a current owner's signature over the new owners
+    /// (`plugdex statement plugin.toml` prints what to sign; `plugdex sign` writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners_signature: Option<String>,
 }
 
 /// An owner of a plugin.
@@ -233,6 +237,18 @@ pub struct RevocationList {
     /// Revoked plugins (no `version`) or single versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub releases: Vec<RevokedRelease>,
+    /// Plugins a maintainer removed from the index: their names are never given out again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<RemovedPlugin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedPlugin {
+    /// The removed plugin's name.
+    pub name: String,
+    /// Why it was removed.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

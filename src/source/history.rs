@@ -102,7 +102,7 @@ impl History {
 
 /// The index root's path inside the work tree, `/`-separated, with a trailing
 /// `/` unless it is the work tree itself.
-fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
+pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
     let (wd, ix) = (canon(workdir), canon(index_root));
     let rel = ix.strip_prefix(&wd).unwrap_or(Path::new(""));

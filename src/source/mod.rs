@@ -6,7 +6,9 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod git;
 pub mod history;
+pub mod tree;
 
 use rayon::prelude::*;
 
@@ -56,8 +58,69 @@ pub struct PluginFiles {
     pub versions: Vec<(String, Text)>,
 }
 
+/// Where `check` reads an index from: a folder on disk ([`IndexSource`]) or
+/// a commit of a git repository ([`tree::TreeSource`]).
+pub trait Source: Sync {
+    /// How messages name the index, e.g. `index` or `index at 1a2b3c4`.
+    fn describe(&self) -> String;
+    /// Whether a file exists at `rel` (relative to the index root).
+    fn exists(&self, rel: &str) -> bool;
+    /// Reads a text file at `rel`: refuses symlinks, caps the size, checks UTF-8.
+    fn read_text(&self, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text>;
+    /// Reads the files of one plugin folder.
+    fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles;
+    /// Reads a self-hosted artifact at `rel`, at most `cap` bytes.
+    fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError>;
+
+    /// Reads `registry.toml`; reports `not-an-index` when it is absent.
+    fn read_registry(&self, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        if !self.exists(REGISTRY_FILE) {
+            out.push(
+                Diagnostic::error(REGISTRY_FILE, Code::NotAnIndex, format!("`{}` has no `{REGISTRY_FILE}`", self.describe()))
+                    .hint("point `--index` at an index repo: a folder with `registry.toml` and `plugins/`"),
+            );
+            return None;
+        }
+        self.read_text(REGISTRY_FILE, MAX_TOML_BYTES, out)
+    }
+
+    /// Reads an optional TOML file (`reviewed.toml`, `revocations.toml`).
+    fn read_optional(&self, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        if !self.exists(rel) {
+            return None;
+        }
+        self.read_text(rel, MAX_TOML_BYTES, out)
+    }
+}
+
 pub struct IndexSource {
     root: PathBuf,
+}
+
+impl Source for IndexSource {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn exists(&self, rel: &str) -> bool {
+        fs::symlink_metadata(self.root.join(rel)).is_ok()
+    }
+
+    fn read_text(&self, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+        read_text(&self.root.join(rel), rel, cap, out)
+    }
+
+    /// Files are opened relative to the folder's descriptor (`openat`), which
+    /// saves resolving the whole path for each of a million files and keeps a
+    /// swapped-in symlink from redirecting the read.
+    fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
+        let folder = DirHandle::open(&self.root.join(&dir.rel), &dir.rel, out);
+        read_plugin_files(folder, dir, out)
+    }
+
+    fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {
+        self.read_artifact_file(rel, cap)
+    }
 }
 
 impl IndexSource {
@@ -73,26 +136,6 @@ impl IndexSource {
 
     pub fn root(&self) -> &Path {
         &self.root
-    }
-
-    /// Reads `registry.toml`; reports `not-an-index` when it is absent.
-    pub fn read_registry(&self, out: &mut Vec<Diagnostic>) -> Option<Text> {
-        let path = self.root.join(REGISTRY_FILE);
-        if fs::symlink_metadata(&path).is_err() {
-            out.push(
-                Diagnostic::error(REGISTRY_FILE, Code::NotAnIndex, format!("`{}` has no `{REGISTRY_FILE}`", self.root.display()))
-                    .hint("point `--index` at an index repo: a folder with `registry.toml` and `plugins/`"),
-            );
-            return None;
-        }
-        read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, out)
-    }
-
-    /// Reads an optional file at the index root (`reviewed.toml`, `revocations.toml`).
-    pub fn read_optional(&self, name: &str, out: &mut Vec<Diagnostic>) -> Option<Text> {
-        let path = self.root.join(name);
-        fs::symlink_metadata(&path).ok()?;
-        read_text(&path, name, MAX_TOML_BYTES, out)
     }
 
     /// Finds every plugin folder under `plugins/`, sorted by path, reporting
@@ -126,63 +169,66 @@ impl IndexSource {
         dirs
     }
 
-    /// Reads the files of one plugin folder. Files are opened relative to
-    /// the folder's descriptor (`openat`), which saves resolving the whole path
-    /// for each of a million files and keeps a swapped-in symlink from
-    /// redirecting the read.
-    pub fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
-        let mut files = PluginFiles::default();
-        let Some(folder) = DirHandle::open(&self.root.join(&dir.rel), &dir.rel, out) else {
-            return files;
-        };
-        let mut has_versions_dir = false;
-        for entry in folder.list(out) {
-            let rel = format!("{}/{}", dir.rel, entry.name);
-            match (entry.name.as_str(), entry.kind) {
-                ("plugin.toml", Kind::File) => files.plugin_toml = folder.read(&entry.name, &rel, MAX_TOML_BYTES, out),
-                ("README.md", Kind::File) => files.readme = folder.read(&entry.name, &rel, MAX_README_BYTES, out),
-                ("versions", Kind::Dir) => {
-                    has_versions_dir = true;
-                    if let Some(versions) = folder.open_dir(&entry.name, &rel, out) {
-                        read_versions(&versions, &mut files, out);
-                    }
-                }
-                _ => out.push(
-                    Diagnostic::error(rel, Code::UnexpectedFile, format!("unexpected {} in plugin folder `{}`", entry.kind.noun(), dir.rel))
-                        .hint("a plugin folder holds only `plugin.toml`, `README.md` and `versions/`; remove it"),
-                ),
-            }
-        }
-        if files.plugin_toml.is_none()
-            && !out
-                .iter()
-                .any(|d| d.file == format!("{}/plugin.toml", dir.rel))
-        {
-            out.push(
-                Diagnostic::error(
-                    format!("{}/plugin.toml", dir.rel),
-                    Code::MissingFile,
-                    format!("plugin folder `{}` has no `plugin.toml`", dir.rel),
-                )
-                .hint("add `plugin.toml` with the plugin's name, description, license and owners"),
-            );
-        }
-        if !has_versions_dir {
-            out.push(
-                Diagnostic::error(
-                    format!("{}/versions", dir.rel),
-                    Code::MissingFile,
-                    format!("plugin `{}` has no `versions/` folder", dir.name),
-                )
-                .hint("publish at least one version as `versions/<version>.toml`"),
-            );
-        }
-        files
-    }
 }
 
-fn read_versions(versions: &DirHandle, files: &mut PluginFiles, out: &mut Vec<Diagnostic>) {
-    let rel = &versions.rel;
+/// What a plugin folder may hold, read from any [`Folder`]: the layout rules
+/// are the same for a folder on disk and a tree in git.
+pub(crate) fn read_plugin_files<F: Folder>(
+    folder: Option<F>,
+    dir: &PluginDir,
+    out: &mut Vec<Diagnostic>,
+) -> PluginFiles {
+    let mut files = PluginFiles::default();
+    let Some(folder) = folder else {
+        return files;
+    };
+    let mut has_versions_dir = false;
+    for entry in folder.list(out) {
+        let rel = format!("{}/{}", dir.rel, entry.name);
+        match (entry.name.as_str(), entry.kind) {
+            ("plugin.toml", Kind::File) => files.plugin_toml = folder.read(&entry.name, &rel, MAX_TOML_BYTES, out),
+            ("README.md", Kind::File) => files.readme = folder.read(&entry.name, &rel, MAX_README_BYTES, out),
+            ("versions", Kind::Dir) => {
+                has_versions_dir = true;
+                if let Some(versions) = folder.open_dir(&entry.name, &rel, out) {
+                    read_versions(&versions, &mut files, out);
+                }
+            }
+            _ => out.push(
+                Diagnostic::error(rel, Code::UnexpectedFile, format!("unexpected {} in plugin folder `{}`", entry.kind.noun(), dir.rel))
+                    .hint("a plugin folder holds only `plugin.toml`, `README.md` and `versions/`; remove it"),
+            ),
+        }
+    }
+    if files.plugin_toml.is_none()
+        && !out
+            .iter()
+            .any(|d| d.file == format!("{}/plugin.toml", dir.rel))
+    {
+        out.push(
+            Diagnostic::error(
+                format!("{}/plugin.toml", dir.rel),
+                Code::MissingFile,
+                format!("plugin folder `{}` has no `plugin.toml`", dir.rel),
+            )
+            .hint("add `plugin.toml` with the plugin's name, description, license and owners"),
+        );
+    }
+    if !has_versions_dir {
+        out.push(
+            Diagnostic::error(
+                format!("{}/versions", dir.rel),
+                Code::MissingFile,
+                format!("plugin `{}` has no `versions/` folder", dir.name),
+            )
+            .hint("publish at least one version as `versions/<version>.toml`"),
+        );
+    }
+    files
+}
+
+fn read_versions<F: Folder>(versions: &F, files: &mut PluginFiles, out: &mut Vec<Diagnostic>) {
+    let rel = versions.rel();
     for entry in versions.list(out) {
         let file_rel = format!("{rel}/{}", entry.name);
         match (entry.name.strip_suffix(".toml"), entry.kind) {
@@ -201,12 +247,24 @@ fn read_versions(versions: &DirHandle, files: &mut PluginFiles, out: &mut Vec<Di
             ),
         }
     }
-    if files.versions.is_empty() && !out.iter().any(|d| d.file.starts_with(rel.as_str())) {
+    if files.versions.is_empty() && !out.iter().any(|d| d.file.starts_with(rel)) {
         out.push(
             Diagnostic::error(rel, Code::MissingFile, "`versions/` is empty")
                 .hint("publish at least one version as `versions/<version>.toml`"),
         );
     }
+}
+
+/// A folder of an index, on disk or in git: what the layout rules walk.
+pub(crate) trait Folder: Sized {
+    /// The folder's path relative to the index root.
+    fn rel(&self) -> &str;
+    /// Entries sorted by name; symlinks and non-UTF-8 names are reported and skipped.
+    fn list(&self, out: &mut Vec<Diagnostic>) -> Vec<Entry>;
+    /// Reads a regular file of this folder, capped at `cap` bytes.
+    fn read(&self, name: &str, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text>;
+    /// Opens a sub-folder.
+    fn open_dir(&self, name: &str, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Self>;
 }
 
 /// An open folder; its entries are listed and opened relative to it.
@@ -229,6 +287,13 @@ impl DirHandle {
         }
     }
 
+}
+
+impl Folder for DirHandle {
+    fn rel(&self) -> &str {
+        &self.rel
+    }
+
     fn open_dir(&self, name: &str, rel: &str, out: &mut Vec<Diagnostic>) -> Option<DirHandle> {
         match rustix::fs::openat(&self.fd, name, dir_flags(), rustix::fs::Mode::empty()) {
             Ok(fd) => Some(DirHandle {
@@ -242,7 +307,6 @@ impl DirHandle {
         }
     }
 
-    /// Entries sorted by name; symlinks and non-UTF-8 names are reported and skipped.
     fn list(&self, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
         let rel = &self.rel;
         let dup = match rustix::io::fcntl_dupfd_cloexec(&self.fd, 0).and_then(rustix::fs::Dir::new)
@@ -325,7 +389,6 @@ impl DirHandle {
         entries
     }
 
-    /// Reads a regular file of this folder, capped at `cap` bytes.
     fn read(&self, name: &str, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
         let flags = rustix::fs::OFlags::RDONLY
             | rustix::fs::OFlags::NOFOLLOW
@@ -360,7 +423,7 @@ fn open_error(rel: &str, e: rustix::io::Errno) -> Diagnostic {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     File,
     Dir,
     Other,
@@ -376,10 +439,10 @@ impl Kind {
     }
 }
 
-struct Entry {
-    name: String,
-    rel: String,
-    kind: Kind,
+pub(crate) struct Entry {
+    pub name: String,
+    pub rel: String,
+    pub kind: Kind,
 }
 
 /// Lists a folder, sorted by name; symlinks and non-UTF-8 names are reported and skipped.
@@ -389,7 +452,7 @@ fn list_dir(path: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
         .unwrap_or_default()
 }
 
-fn symlink_diag(rel: &str) -> Diagnostic {
+pub(crate) fn symlink_diag(rel: &str) -> Diagnostic {
     Diagnostic::error(rel, Code::Symlink, format!("`{rel}` is a symbolic link")).hint(
         "symbolic links are refused and never followed; replace it with the real file or folder",
     )
@@ -494,20 +557,22 @@ pub enum ArtifactError {
     Io(std::io::Error),
 }
 
+/// Whether a self-hosted artifact path stays inside the index.
+pub(crate) fn is_safe_relative(rel: &str) -> bool {
+    !rel.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+}
+
 impl IndexSource {
     /// Reads a self-hosted artifact at `rel` (a checked relative path under the
     /// index root), component by component with `O_NOFOLLOW`, at most `cap` bytes.
-    pub fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {
+    pub fn read_artifact_file(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {
         use rustix::fs::{Mode, OFlags, openat};
         let errno = |e: rustix::io::Errno| match e {
             rustix::io::Errno::NOENT => ArtifactError::Missing,
             rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => ArtifactError::Symlink,
             e => ArtifactError::Io(e.into()),
         };
-        if rel
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-        {
+        if !is_safe_relative(rel) {
             return Err(ArtifactError::Unsafe);
         }
         let mut dir = rustix::fs::open(&self.root, dir_flags(), Mode::empty()).map_err(errno)?;
@@ -581,8 +646,8 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
     }
 }
 
-/// Reads an open file, at most `cap` bytes, and checks it is UTF-8.
-fn read_capped(file: fs::File, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+/// Reads at most `cap` bytes and checks they are UTF-8.
+pub(crate) fn read_capped(file: impl Read, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
     let mut bytes = Vec::with_capacity(4096);
     if let Err(e) = file.take(cap + 1).read_to_end(&mut bytes) {
         out.push(Diagnostic::error(
@@ -619,7 +684,7 @@ fn read_capped(file: fs::File, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -
     }
 }
 
-fn too_large(rel: &str, cap: u64) -> Diagnostic {
+pub(crate) fn too_large(rel: &str, cap: u64) -> Diagnostic {
     Diagnostic::error(
         rel,
         Code::FileTooLarge,

@@ -13,6 +13,7 @@ use crate::trust::signature::AuthorSignature;
 
 pub const RELEASE_HEADER: &str = "plugdex release statement v1";
 pub const DELEGATION_HEADER: &str = "plugdex online key delegation v1";
+pub const OWNERS_HEADER: &str = "plugdex owners statement v1";
 
 /// What an author signs for one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +164,33 @@ pub fn delegation_signer<'k>(
     roots
         .iter()
         .find(|k| sig.verify(k, text.as_bytes(), &namespace).is_ok())
+}
+
+/// What a current owner signs to hand a plugin to a new set of owners: one
+/// line per owner (login lowercased, sorted), with their keys as raw base64
+/// (sorted; `-` for none). Keys that do not parse are left as written; such
+/// a `plugin.toml` fails `check` anyway.
+pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::manifest::types::Owner]) -> String {
+    let mut lines: Vec<String> = owners
+        .iter()
+        .map(|o| {
+            let mut keys: Vec<String> = o
+                .keys
+                .iter()
+                .map(|k| PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64()))
+                .collect();
+            keys.sort();
+            let keys = if keys.is_empty() { "-".to_owned() } else { keys.join(",") };
+            format!("owner: {} {keys}", o.github.to_ascii_lowercase())
+        })
+        .collect();
+    lines.sort();
+    format!("{OWNERS_HEADER}\nregistry: {registry}\nplugin: {plugin}\n{}\n", lines.join("\n"))
+}
+
+/// The SSHSIG namespace of owner-change signatures.
+pub fn owners_namespace(registry: &str) -> String {
+    format!("plugdex-owners@{registry}")
 }
 
 /// Domain prefix of the registry's signed JSON documents: the signature
