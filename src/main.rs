@@ -138,6 +138,12 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             );
             Ok(Outcome::Ok)
         }
+        Command::Statement { index, manifest } if plugdex::sign::is_plugin_toml(&manifest) => {
+            let file = plugdex::sign::OwnersFile::read(&index, &manifest).map_err(|e| sign_error(e))?;
+            print!("{}", file.statement());
+            eprintln!("ssh-keygen namespace: {}", file.namespace());
+            Ok(Outcome::Ok)
+        }
         Command::Statement { index, manifest } => {
             let file = read_release(&index, &manifest)?;
             print!("{}", file.statement());
@@ -152,6 +158,16 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
         } => {
             let key = read_secret_key(&key)?;
             for manifest in &manifests {
+                if plugdex::sign::is_plugin_toml(manifest) {
+                    let file = plugdex::sign::OwnersFile::read(&index, manifest).map_err(|e| sign_error(e))?;
+                    file.sign(&key, format)?;
+                    eprintln!(
+                        "signed the owners of {} with key {}",
+                        file.plugin.manifest.name,
+                        key.public().fingerprint()
+                    );
+                    continue;
+                }
                 let file = read_release(&index, manifest)?;
                 plugdex::sign::sign(&file, &key, format)?;
                 eprintln!(
@@ -344,19 +360,24 @@ fn read_release(
     index: &std::path::Path,
     manifest: &std::path::Path,
 ) -> Result<plugdex::sign::ReleaseFile, Box<dyn std::error::Error>> {
-    match plugdex::sign::ReleaseFile::read(index, manifest) {
-        Err(plugdex::sign::SignError::Invalid(path, diags)) => {
+    plugdex::sign::ReleaseFile::read(index, manifest).map_err(|e| sign_error(e))
+}
+
+/// Prints a manifest's problems before saying it cannot be signed.
+fn sign_error(e: plugdex::sign::SignError) -> Box<dyn std::error::Error> {
+    match e {
+        plugdex::sign::SignError::Invalid(path, diags) => {
             eprint!(
                 "{}",
                 printer::render(Format::Human, &diags, std::path::Path::new("."))
             );
-            Err(format!(
+            format!(
                 "`{}` must be valid before it can be signed or verified; fix the problems above",
                 path.display()
             )
-            .into())
+            .into()
         }
-        r => Ok(r?),
+        e => e.into(),
     }
 }
 

@@ -198,36 +198,110 @@ pub fn sign(file: &ReleaseFile, key: &SecretKey, format: SigOutput) -> Result<St
         ),
         SigOutput::Ssh => key.sign_sshsig(statement.as_bytes(), &file.namespace()),
     };
-    let path = &file.path;
+    write_signature(&file.path, "signature", &sig)?;
+    Ok(sig)
+}
+
+/// Writes `field = <signature>` into a TOML file, keeping the rest of it as
+/// written, and replaces the file in one rename.
+fn write_signature(path: &Path, field: &str, sig: &str) -> Result<(), SignError> {
     let text = std::fs::read_to_string(path).map_err(|source| SignError::Write {
-        path: path.clone(),
+        path: path.to_owned(),
         source,
     })?;
     let mut doc: toml_edit::DocumentMut =
         text.parse()
             .map_err(|e: toml_edit::TomlError| SignError::Edit {
-                path: path.clone(),
+                path: path.to_owned(),
                 why: e.to_string(),
             })?;
     let text_sig = sig.trim_end();
     let item = if text_sig.contains('\n') {
         // Multi-line formats read best as a literal multi-line string; parse
         // one so the edit keeps that form.
-        let snippet: toml_edit::DocumentMut = format!("signature = \'\'\'\n{text_sig}\n\'\'\'\n")
+        let snippet: toml_edit::DocumentMut = format!("{field} = \'\'\'\n{text_sig}\n\'\'\'\n")
             .parse()
             .expect("a signature is printable ASCII without quotes");
-        snippet["signature"].clone()
+        snippet[field].clone()
     } else {
         toml_edit::value(text_sig)
     };
-    doc["signature"] = item;
-    let out = doc.to_string();
+    doc[field] = item;
     let tmp = path.with_extension("toml.plugdex-tmp");
-    std::fs::write(&tmp, out)
+    std::fs::write(&tmp, doc.to_string())
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|source| SignError::Write {
-            path: path.clone(),
+            path: path.to_owned(),
             source,
-        })?;
-    Ok(sig)
+        })
+}
+
+/// A `plugin.toml` whose owners a current owner signs over to a new set
+/// (the `owners_signature` that `check --base` accepts for an owner change).
+pub struct OwnersFile {
+    pub path: PathBuf,
+    pub registry: String,
+    pub plugin: ParsedPlugin,
+}
+
+impl OwnersFile {
+    /// Reads `<plugin>/plugin.toml` and the `registry.toml` of its index.
+    pub fn read(index: &Path, path: &Path) -> Result<OwnersFile, SignError> {
+        let config = read_registry(index)?;
+        let name = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| SignError::NotAVersion(path.to_owned()))?
+            .to_owned();
+        let mut diags = Vec::new();
+        let rel = path.display().to_string();
+        let plugin = source::read_text(path, &rel, MAX_TOML_BYTES, &mut diags).and_then(|t| {
+            manifest::parse_plugin(
+                SourceFile {
+                    path: &t.rel,
+                    text: &t.text,
+                },
+                &name,
+                &config,
+                &mut diags,
+            )
+        });
+        match plugin {
+            Some(plugin) if !diags.iter().any(Diagnostic::is_error) => Ok(OwnersFile {
+                path: path.to_owned(),
+                registry: config.id,
+                plugin,
+            }),
+            _ => Err(SignError::Invalid(path.to_owned(), diags)),
+        }
+    }
+
+    /// The text a current owner signs: the plugin's owners as this file lists them.
+    pub fn statement(&self) -> String {
+        let m = &self.plugin.manifest;
+        statement::owners_text(&self.registry, &m.name, &m.owners)
+    }
+
+    pub fn namespace(&self) -> String {
+        statement::owners_namespace(&self.registry)
+    }
+
+    /// Signs the owners with `key` (which must be a key of the owners before
+    /// the change) and writes `owners_signature`.
+    pub fn sign(&self, key: &SecretKey, format: SigOutput) -> Result<String, SignError> {
+        let text = self.statement();
+        let sig = match format {
+            SigOutput::Raw => key.sign_raw(text.as_bytes()),
+            SigOutput::Minisign => key.sign_minisign(text.as_bytes(), &format!("plugdex owners {}", self.plugin.manifest.name)),
+            SigOutput::Ssh => key.sign_sshsig(text.as_bytes(), &self.namespace()),
+        };
+        write_signature(&self.path, "owners_signature", &sig)?;
+        Ok(sig)
+    }
+}
+
+/// Whether `path` names a `plugin.toml` (an owners statement) rather than a version manifest.
+pub fn is_plugin_toml(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "plugin.toml")
 }

@@ -167,22 +167,21 @@ pub fn delegation_signer<'k>(
 }
 
 /// What a current owner signs to hand a plugin to a new set of owners: one
-/// line per owner (login lowercased, sorted), with their keys as raw base64
-/// (sorted; `-` for none). Keys that do not parse are left as written; such
+/// line per owner (login lowercased, sorted), with their current and retired
+/// keys as raw base64 (sorted; `-` for none). Keys that do not parse are left as written; such
 /// a `plugin.toml` fails `check` anyway.
 pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::manifest::types::Owner]) -> String {
+    let keys = |list: &[String]| {
+        let mut keys: Vec<String> = list
+            .iter()
+            .map(|k| PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64()))
+            .collect();
+        keys.sort();
+        if keys.is_empty() { "-".to_owned() } else { keys.join(",") }
+    };
     let mut lines: Vec<String> = owners
         .iter()
-        .map(|o| {
-            let mut keys: Vec<String> = o
-                .keys
-                .iter()
-                .map(|k| PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64()))
-                .collect();
-            keys.sort();
-            let keys = if keys.is_empty() { "-".to_owned() } else { keys.join(",") };
-            format!("owner: {} {keys}", o.github.to_ascii_lowercase())
-        })
+        .map(|o| format!("owner: {} keys={} retired={}", o.github.to_ascii_lowercase(), keys(&o.keys), keys(&o.retired_keys)))
         .collect();
     lines.sort();
     format!("{OWNERS_HEADER}\nregistry: {registry}\nplugin: {plugin}\n{}\n", lines.join("\n"))

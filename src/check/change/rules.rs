@@ -264,7 +264,8 @@ fn published_version(
     signed_by_owner: bool,
     stranger: &dyn Fn(&str, &str) -> Diagnostic,
 ) {
-    for field in immutable_changes(&base.parsed, &head.parsed) {
+    let immutable = immutable_changes(&base.parsed, &head.parsed);
+    for field in &immutable {
         let shown = field.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(".");
         out.diagnostics.push(
             Diagnostic::error(file, Code::PublishedChanged, format!("{shown} of the published version {} cannot change", base.parsed.version))
@@ -292,7 +293,9 @@ fn published_version(
     }
     // A new signature by a current owner key speaks for the owner; yanking
     // and deprecating are not signed, so they need the owner themself.
-    if (lifecycle && !is_owner) || (resigned && !lifecycle && !is_owner && !signed_by_owner) {
+    let only_resigned = resigned && !lifecycle && immutable.is_empty();
+    let changed = resigned || lifecycle || !immutable.is_empty();
+    if changed && !is_owner && !(only_resigned && signed_by_owner) {
         out.diagnostics.push(stranger(file, &format!("changes the published version {v}")));
     }
 }
