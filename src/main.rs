@@ -139,7 +139,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             Ok(Outcome::Ok)
         }
         Command::Statement { index, manifest } if plugdex::sign::is_plugin_toml(&manifest) => {
-            let file = plugdex::sign::OwnersFile::read(&index, &manifest).map_err(|e| sign_error(e))?;
+            let file = plugdex::sign::OwnersFile::read(&index, &manifest).map_err(sign_error)?;
             print!("{}", file.statement());
             eprintln!("ssh-keygen namespace: {}", file.namespace());
             Ok(Outcome::Ok)
@@ -159,7 +159,8 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             let key = read_secret_key(&key)?;
             for manifest in &manifests {
                 if plugdex::sign::is_plugin_toml(manifest) {
-                    let file = plugdex::sign::OwnersFile::read(&index, manifest).map_err(|e| sign_error(e))?;
+                    let file =
+                        plugdex::sign::OwnersFile::read(&index, manifest).map_err(sign_error)?;
                     file.sign(&key, format)?;
                     eprintln!(
                         "signed the owners of {} with key {}",
@@ -295,7 +296,9 @@ fn check_change(
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
     use plugdex::check::change::{self, Class};
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let author = author.or_else(|| env("PLUGDEX_AUTHOR")).or_else(|| env("GITHUB_ACTOR"));
+    let author = author
+        .or_else(|| env("PLUGDEX_AUTHOR"))
+        .or_else(|| env("GITHUB_ACTOR"));
     let req = change::Request {
         index,
         base,
@@ -323,15 +326,26 @@ fn check_change(
         append(&path, &markdown)?;
     }
     if let Some(path) = env("GITHUB_OUTPUT") {
-        append(&path, &format!("classification={}\n", verdict.classification.as_str()))?;
+        append(
+            &path,
+            &format!("classification={}\n", verdict.classification.as_str()),
+        )?;
     }
     let errors = verdict.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = verdict.diagnostics.len() - errors;
-    let scope = if verdict.full_check { " (the whole index was checked: a registry file changed)" } else { "" };
+    let scope = if verdict.full_check {
+        " (the whole index was checked: a registry file changed)"
+    } else {
+        ""
+    };
     eprintln!(
         "{}: {}{scope}",
         verdict.classification.as_str(),
-        if errors + warnings == 0 { "no problems".to_owned() } else { count(errors, "error", warnings) }
+        if errors + warnings == 0 {
+            "no problems".to_owned()
+        } else {
+            count(errors, "error", warnings)
+        }
     );
     Ok(match verdict.classification {
         Class::Rejected => Outcome::Invalid,
@@ -360,7 +374,7 @@ fn read_release(
     index: &std::path::Path,
     manifest: &std::path::Path,
 ) -> Result<plugdex::sign::ReleaseFile, Box<dyn std::error::Error>> {
-    plugdex::sign::ReleaseFile::read(index, manifest).map_err(|e| sign_error(e))
+    plugdex::sign::ReleaseFile::read(index, manifest).map_err(sign_error)
 }
 
 /// Prints a manifest's problems before saying it cannot be signed.

@@ -95,8 +95,10 @@ fn human(diags: &[Diagnostic], root: &Path) -> String {
 }
 
 fn json(diags: &[Diagnostic], root: &Path) -> String {
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": json_items(diags, root) }))
-        .expect("JSON values serialise");
+    let mut s = serde_json::to_string_pretty(
+        &serde_json::json!({ "diagnostics": json_items(diags, root) }),
+    )
+    .expect("JSON values serialise");
     s.push('\n');
     s
 }
@@ -122,16 +124,30 @@ fn json_items(diags: &[Diagnostic], root: &Path) -> Vec<serde_json::Value> {
 /// them, plus what needs a maintainer and the classification.
 pub fn render_verdict(format: Format, v: &crate::check::change::Verdict, root: &Path) -> String {
     let path = |r: &crate::check::change::Review| {
-        if r.outside { r.file.clone() } else { display_path(root, &r.file) }
+        if r.outside {
+            r.file.clone()
+        } else {
+            display_path(root, &r.file)
+        }
     };
     match format {
         Format::Human => {
             let mut s = human(&v.diagnostics, root);
             for p in &v.plugins {
-                let _ = writeln!(s, "plugin {}: {}", printable(&p.name), printable(&p.events.join("; ")));
+                let _ = writeln!(
+                    s,
+                    "plugin {}: {}",
+                    printable(&p.name),
+                    printable(&p.events.join("; "))
+                );
             }
             for r in &v.reviews {
-                let _ = writeln!(s, "review: {}: {}", printable(&path(r)), printable(&r.reason));
+                let _ = writeln!(
+                    s,
+                    "review: {}: {}",
+                    printable(&path(r)),
+                    printable(&r.reason)
+                );
             }
             s
         }

@@ -293,7 +293,10 @@ impl OwnersFile {
         let text = self.statement();
         let sig = match format {
             SigOutput::Raw => key.sign_raw(text.as_bytes()),
-            SigOutput::Minisign => key.sign_minisign(text.as_bytes(), &format!("plugdex owners {}", self.plugin.manifest.name)),
+            SigOutput::Minisign => key.sign_minisign(
+                text.as_bytes(),
+                &format!("plugdex owners {}", self.plugin.manifest.name),
+            ),
             SigOutput::Ssh => key.sign_sshsig(text.as_bytes(), &self.namespace()),
         };
         write_signature(&self.path, "owners_signature", &sig)?;

@@ -52,7 +52,11 @@ impl Repo {
             .env("HOME", self.dir.path())
             .output()
             .expect("run git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -80,10 +84,12 @@ impl Repo {
     /// A new version of word-count (reusing 2.0.1's artifact), signed with `key` if any.
     fn add_word_count_version(&self, version: &str, key: Option<&str>) -> String {
         let rel = format!("{WORD_COUNT}/versions/{version}.toml");
-        let text = fs::read_to_string(self.path(&format!("{WORD_COUNT}/versions/2.0.1.toml"))).unwrap();
+        let text =
+            fs::read_to_string(self.path(&format!("{WORD_COUNT}/versions/2.0.1.toml"))).unwrap();
         let start = text.find("signature = '''").expect("2.0.1 is signed");
         let end = text[start..].find("'''\n\n").unwrap() + start + 5;
-        let unsigned = format!("{}{}", &text[..start], &text[end..]).replace("version = \"2.0.1\"", &format!("version = \"{version}\""));
+        let unsigned = format!("{}{}", &text[..start], &text[end..])
+            .replace("version = \"2.0.1\"", &format!("version = \"{version}\""));
         fs::write(self.path(&rel), unsigned).unwrap();
         if let Some(key) = key {
             let out = plugdex_cmd()
@@ -93,7 +99,11 @@ impl Repo {
                 .arg(self.path(&rel))
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "sign: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "sign: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         rel
     }
@@ -141,7 +151,11 @@ fn codes(v: &Value) -> Vec<(String, String, Option<u64>)> {
         .iter()
         .map(|d| {
             let file = d["file"].as_str().unwrap();
-            (d["code"].as_str().unwrap().to_owned(), file.to_owned(), d["line"].as_u64())
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                file.to_owned(),
+                d["line"].as_u64(),
+            )
         })
         .collect()
 }
@@ -159,7 +173,10 @@ fn an_owner_adds_a_signed_version_auto_mergeable() {
     assert_eq!(class(&v), "auto-mergeable", "{v:#}");
     assert_eq!(code, 0);
     let events = v["plugins"][0]["events"].to_string();
-    assert!(events.contains("new version 2.1.0 (signed by owner key"), "{events}");
+    assert!(
+        events.contains("new version 2.1.0 (signed by owner key"),
+        "{events}"
+    );
 }
 
 #[test]
@@ -170,7 +187,12 @@ fn a_stranger_adds_a_version_rejected() {
     let (code, v) = repo.check("mallory");
     assert_eq!((code, class(&v)), (1, "rejected"), "{v:#}");
     let found = codes(&v);
-    assert!(found.iter().any(|(c, f, _)| c == "not-an-owner" && f.ends_with(&rel)), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "not-an-owner" && f.ends_with(&rel)),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -195,7 +217,9 @@ fn a_key_added_in_the_same_change_does_not_authorise_it() {
         .output()
         .unwrap();
     let mallory_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| t.replace("keys = [\"", &format!("keys = [\"{mallory_key}\", \"")));
+    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| {
+        t.replace("keys = [\"", &format!("keys = [\"{mallory_key}\", \""))
+    });
     repo.add_word_count_version("2.1.0", Some("jweiss.pem"));
     repo.commit("mallory", "word-count 2.1.0");
     let (_, v) = repo.check("mallory");
@@ -216,26 +240,40 @@ fn editing_a_published_sha256_rejected_at_its_line() {
     let line = text.lines().position(|l| l.starts_with("sha256")).unwrap() as u64 + 1;
     let found = codes(&v);
     assert!(
-        found.iter().any(|(c, f, l)| c == "published-changed" && f.ends_with(&rel) && *l == Some(line)),
+        found
+            .iter()
+            .any(|(c, f, l)| c == "published-changed" && f.ends_with(&rel) && *l == Some(line)),
         "{found:?}"
     );
-    assert!(v["diagnostics"].to_string().contains("`artifact`.`sha256`"), "{v:#}");
+    assert!(
+        v["diagnostics"].to_string().contains("`artifact`.`sha256`"),
+        "{v:#}"
+    );
 }
 
 #[test]
 fn an_owner_yanks_auto_mergeable() {
     let repo = Repo::new();
-    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| t.replace("yanked = false", "yanked = \"miscounts CJK text\""));
+    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| {
+        t.replace("yanked = false", "yanked = \"miscounts CJK text\"")
+    });
     repo.commit("samokafor", "yank word-count 2.0.1");
     let (code, v) = repo.check("SamOkafor"); // GitHub logins ignore case
     assert_eq!((code, class(&v)), (0, "auto-mergeable"), "{v:#}");
-    assert!(v["plugins"][0]["events"].to_string().contains("yanks 2.0.1: miscounts CJK text"), "{v:#}");
+    assert!(
+        v["plugins"][0]["events"]
+            .to_string()
+            .contains("yanks 2.0.1: miscounts CJK text"),
+        "{v:#}"
+    );
 }
 
 #[test]
 fn a_stranger_yanks_rejected() {
     let repo = Repo::new();
-    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| t.replace("yanked = false", "yanked = \"sabotage\""));
+    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| {
+        t.replace("yanked = false", "yanked = \"sabotage\"")
+    });
     repo.commit("mallory", "yank");
     let (_, v) = repo.check("mallory");
     assert_eq!(class(&v), "rejected");
@@ -246,7 +284,9 @@ fn a_stranger_yanks_rejected() {
 fn add_plugin(repo: &Repo, name: &str, folder: &str) {
     let dir = repo.path(&format!("plugins/{folder}"));
     copy_tree(&repo.path(WORD_COUNT), &dir);
-    repo.edit(&format!("plugins/{folder}/plugin.toml"), |t| t.replace("name = \"word-count\"", &format!("name = \"{name}\"")));
+    repo.edit(&format!("plugins/{folder}/plugin.toml"), |t| {
+        t.replace("name = \"word-count\"", &format!("name = \"{name}\""))
+    });
     for v in fs::read_dir(dir.join("versions")).unwrap() {
         let path = v.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
@@ -270,7 +310,10 @@ fn a_new_plugin_needs_review() {
     let (code, v) = repo.check("samokafor");
     assert_eq!((code, class(&v)), (0, "needs-review"), "{v:#}");
     let reviews = v["reviews"].to_string();
-    assert!(reviews.contains("registers the new plugin `line-count`"), "{reviews}");
+    assert!(
+        reviews.contains("registers the new plugin `line-count`"),
+        "{reviews}"
+    );
 }
 
 #[test]
@@ -281,7 +324,12 @@ fn a_new_plugin_with_a_confusable_name_rejected() {
     let (_, v) = repo.check("mallory");
     assert_eq!(class(&v), "rejected");
     let found = codes(&v);
-    assert!(found.iter().any(|(c, f, l)| c == "confusable-name" && f.ends_with("word-c0unt/plugin.toml") && l.is_some()), "{found:?}");
+    assert!(
+        found.iter().any(|(c, f, l)| c == "confusable-name"
+            && f.ends_with("word-c0unt/plugin.toml")
+            && l.is_some()),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -301,14 +349,21 @@ fn deleting_a_version_rejected() {
     repo.commit("samokafor", "drop 1.0.0");
     let (_, v) = repo.check("samokafor");
     assert_eq!(class(&v), "rejected");
-    assert!(codes(&v).iter().any(|(c, f, _)| c == "version-deleted" && f.ends_with(&rel)), "{v:#}");
+    assert!(
+        codes(&v)
+            .iter()
+            .any(|(c, f, _)| c == "version-deleted" && f.ends_with(&rel)),
+        "{v:#}"
+    );
 }
 
 #[test]
 fn deleting_or_renaming_a_plugin_rejected() {
     let repo = Repo::new();
     repo.git(&["mv", WORD_COUNT, "plugins/wo/rd/word-counter"]);
-    repo.edit("plugins/wo/rd/word-counter/plugin.toml", |t| t.replace("name = \"word-count\"", "name = \"word-counter\""));
+    repo.edit("plugins/wo/rd/word-counter/plugin.toml", |t| {
+        t.replace("name = \"word-count\"", "name = \"word-counter\"")
+    });
     repo.commit("samokafor", "rename");
     let (_, v) = repo.check("samokafor");
     assert_eq!(class(&v), "rejected");
@@ -327,28 +382,46 @@ fn an_owner_change_signed_by_a_current_key_needs_review() {
         .arg(repo.path(&toml))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     repo.commit("jweiss", "add jweiss as an owner");
     let (code, v) = repo.check("jweiss");
     assert_eq!((code, class(&v)), (0, "needs-review"), "{v:#}");
-    assert!(v["reviews"].to_string().contains("signed by the current owner key"), "{v:#}");
+    assert!(
+        v["reviews"]
+            .to_string()
+            .contains("signed by the current owner key"),
+        "{v:#}"
+    );
 }
 
 #[test]
 fn an_owner_change_by_a_stranger_without_signature_rejected() {
     let repo = Repo::new();
-    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| t.replace("github = \"samokafor\"", "github = \"mallory\""));
+    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| {
+        t.replace("github = \"samokafor\"", "github = \"mallory\"")
+    });
     repo.commit("mallory", "mine now");
     let (_, v) = repo.check("mallory");
     assert_eq!(class(&v), "rejected");
     let found = codes(&v);
-    assert!(found.iter().any(|(c, _, l)| c == "owners-unauthorised" && l.is_some()), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(c, _, l)| c == "owners-unauthorised" && l.is_some()),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn an_owner_change_by_the_owner_needs_review() {
     let repo = Repo::new();
-    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| format!("{t}\n[[owners]]\ngithub = \"jweiss\"\n"));
+    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| {
+        format!("{t}\n[[owners]]\ngithub = \"jweiss\"\n")
+    });
     repo.commit("samokafor", "co-owner");
     let (_, v) = repo.check("samokafor");
     assert_eq!(class(&v), "needs-review", "{v:#}");
@@ -357,7 +430,10 @@ fn an_owner_change_by_the_owner_needs_review() {
 #[test]
 fn registry_files_need_review_and_are_checked_in_full() {
     let repo = Repo::new();
-    repo.edit("registry.toml", |t| t.replace("title = ", "title = \"Renamed\"\n#").replacen("\n#", "\n# was: ", 1));
+    repo.edit("registry.toml", |t| {
+        t.replace("title = ", "title = \"Renamed\"\n#")
+            .replacen("\n#", "\n# was: ", 1)
+    });
     repo.commit("maintainer", "rename the registry");
     let (code, v) = repo.check("maintainer");
     assert_eq!((code, class(&v)), (0, "needs-review"), "{v:#}");
@@ -371,10 +447,21 @@ fn a_removed_name_is_not_given_out_again() {
     // A maintainer removed `word-count` on main (takedown): folder gone, name listed.
     repo.git(&["checkout", "-q", "main"]);
     fs::remove_dir_all(repo.path(WORD_COUNT)).unwrap();
-    repo.edit("revocations.toml", |t| format!("{t}\n[[removed]]\nname = \"word-count\"\nreason = \"malware\"\n"));
+    repo.edit("revocations.toml", |t| {
+        format!("{t}\n[[removed]]\nname = \"word-count\"\nreason = \"malware\"\n")
+    });
     repo.commit("maintainer", "remove word-count");
     // The removal itself needs review, not rejection.
-    let (_, v) = repo.check_args(&["--base", "main~1", "--head", "main", "--author", "maintainer", "--format", "json"]);
+    let (_, v) = repo.check_args(&[
+        "--base",
+        "main~1",
+        "--head",
+        "main",
+        "--author",
+        "maintainer",
+        "--format",
+        "json",
+    ]);
     assert_eq!(class(&v), "needs-review", "{v:#}");
     // Someone registers the name again.
     repo.git(&["checkout", "-q", "-B", "pr", "main"]);
@@ -389,7 +476,9 @@ fn a_removed_name_is_not_given_out_again() {
 fn what_the_base_branch_gained_since_is_not_the_change() {
     let repo = Repo::new();
     // The PR yanks a version...
-    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| t.replace("yanked = false", "yanked = \"bug\""));
+    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| {
+        t.replace("yanked = false", "yanked = \"bug\"")
+    });
     repo.commit("samokafor", "yank");
     // ...while main gains a new version of another plugin.
     repo.git(&["checkout", "-q", "main"]);
@@ -424,7 +513,9 @@ fn github_format_annotates_lines_and_writes_summary_and_output() {
     let text = fs::read_to_string(repo.path(&rel)).unwrap();
     let line = text.lines().position(|l| l.starts_with("size")).unwrap() + 1;
     assert!(
-        stdout.lines().any(|l| l.starts_with("::error ") && l.contains(&format!("{rel},line={line},")) && l.contains("title=published-changed")),
+        stdout.lines().any(|l| l.starts_with("::error ")
+            && l.contains(&format!("{rel},line={line},"))
+            && l.contains("title=published-changed")),
         "{stdout}"
     );
     assert!(stdout.contains("title=not-an-owner"), "{stdout}");
@@ -432,7 +523,10 @@ fn github_format_annotates_lines_and_writes_summary_and_output() {
     assert!(md.contains("❌ **rejected**"), "{md}");
     assert!(md.contains("| `published-changed` |"), "{md}");
     assert!(md.contains("author `mallory`"), "{md}");
-    assert_eq!(fs::read_to_string(&output).unwrap(), "classification=rejected\n");
+    assert_eq!(
+        fs::read_to_string(&output).unwrap(),
+        "classification=rejected\n"
+    );
 }
 
 #[test]
@@ -447,7 +541,11 @@ fn a_shallow_clone_without_the_base_says_what_history_it_needs() {
         .arg(clone.path().join("c"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let base = repo.git(&["rev-parse", "main"]).trim().to_owned();
     let out = plugdex_cmd()
         .args(["check", "--index"])
@@ -466,7 +564,11 @@ fn a_shallow_clone_without_the_base_says_what_history_it_needs() {
         .current_dir(clone.path().join("c"))
         .output()
         .unwrap();
-    assert!(fetch.status.success(), "{}", String::from_utf8_lossy(&fetch.stderr));
+    assert!(
+        fetch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
     let out = plugdex_cmd()
         .args(["check", "--index"])
         .arg(clone.path().join("c"))
@@ -474,7 +576,12 @@ fn a_shallow_clone_without_the_base_says_what_history_it_needs() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(class(&v), "auto-mergeable", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        class(&v),
+        "auto-mergeable",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -493,5 +600,10 @@ fn an_index_in_a_subfolder_and_changes_outside_it() {
     assert_eq!(class(&v), "needs-review", "{v:#}");
     let review = &v["reviews"][0];
     assert_eq!(review["file"], "README.md", "{v:#}");
-    assert!(review["reason"].as_str().unwrap().contains("outside the index folder"));
+    assert!(
+        review["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the index folder")
+    );
 }

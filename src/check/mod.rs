@@ -160,9 +160,9 @@ pub(crate) fn run<S: Source>(
     }
     loaded.sort_by(|a, b| a.dir.cmp(&b.dir));
     let before = diags.len();
-    let keys = config.as_ref().and_then(|c| {
-        signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags)
-    });
+    let keys = config
+        .as_ref()
+        .and_then(|c| signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags));
     cross::check(&loaded, reg, &mut diags);
     removed_names(&loaded, &lists, &mut diags);
     signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
@@ -182,7 +182,12 @@ pub(crate) fn run<S: Source>(
 fn removed_names(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
     for l in loaded {
         let c = l.name.canonical();
-        if let Some(r) = lists.revocations.removed.iter().find(|r| canonical(&r.name) == c) {
+        if let Some(r) = lists
+            .revocations
+            .removed
+            .iter()
+            .find(|r| canonical(&r.name) == c)
+        {
             out.push(
                 Diagnostic::error(format!("{}/plugin.toml", l.dir), Code::NameRemoved, format!("the plugin `{}` was removed from this registry ({}); its name is not given out again", r.name, r.reason))
                     .at_field(vec![Step::Key("name".into())])
@@ -199,11 +204,22 @@ fn referenced_names(l: &Loaded) -> Vec<String> {
         .iter()
         .flat_map(|r| {
             let deps = r.parsed.deps.iter().map(|d| d.name.clone());
-            let repl = r.parsed.manifest.deprecated.as_ref().and_then(|d| d.replacement()).map(str::to_owned);
+            let repl = r
+                .parsed
+                .manifest
+                .deprecated
+                .as_ref()
+                .and_then(|d| d.replacement())
+                .map(str::to_owned);
             deps.chain(repl)
         })
         .collect();
-    if let Some(r) = l.info.as_ref().and_then(|i| i.manifest.deprecated.as_ref()).and_then(|d| d.replacement()) {
+    if let Some(r) = l
+        .info
+        .as_ref()
+        .and_then(|i| i.manifest.deprecated.as_ref())
+        .and_then(|d| d.replacement())
+    {
         names.push(r.to_owned());
     }
     names
@@ -246,7 +262,8 @@ pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic])
     files.dedup();
     for file in files {
         let mut ignored = Vec::new();
-        let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored) else {
+        let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored)
+        else {
             continue;
         };
         if let Ok(doc) = Document::parse(SourceFile {

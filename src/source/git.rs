@@ -126,9 +126,7 @@ impl GitRepo {
     /// from it), else their merge base, so that what the base branch gained
     /// since is not mistaken for something the change removed.
     pub fn comparison_base(&self, base: &Rev, head: &Rev) -> Result<Rev, GitError> {
-        if base.commit == head.commit
-            || self.repo.graph_descendant_of(head.commit, base.commit)?
-        {
+        if base.commit == head.commit || self.repo.graph_descendant_of(head.commit, base.commit)? {
             return Ok(base.clone());
         }
         let no_base = || GitError::NoMergeBase {

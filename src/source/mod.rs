@@ -168,7 +168,6 @@ impl IndexSource {
         dirs.sort_by(|a, b| a.rel.cmp(&b.rel));
         dirs
     }
-
 }
 
 /// What a plugin folder may hold, read from any [`Folder`]: the layout rules
@@ -286,7 +285,6 @@ impl DirHandle {
             }
         }
     }
-
 }
 
 impl Folder for DirHandle {
@@ -559,7 +557,8 @@ pub enum ArtifactError {
 
 /// Whether a self-hosted artifact path stays inside the index.
 pub(crate) fn is_safe_relative(rel: &str) -> bool {
-    !rel.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+    !rel.split('/')
+        .any(|p| p.is_empty() || p == "." || p == "..")
 }
 
 impl IndexSource {
@@ -647,7 +646,12 @@ pub fn read_text(path: &Path, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) ->
 }
 
 /// Reads at most `cap` bytes and checks they are UTF-8.
-pub(crate) fn read_capped(file: impl Read, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+pub(crate) fn read_capped(
+    file: impl Read,
+    rel: &str,
+    cap: u64,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Text> {
     let mut bytes = Vec::with_capacity(4096);
     if let Err(e) = file.take(cap + 1).read_to_end(&mut bytes) {
         out.push(Diagnostic::error(

@@ -89,7 +89,9 @@ impl TreeSource {
     }
 
     fn full(&self, rel: &str) -> String {
-        format!("{}{rel}", self.prefix).trim_end_matches('/').to_owned()
+        format!("{}{rel}", self.prefix)
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// Every plugin folder of the tree, sorted by path. Walks only the shard
@@ -133,7 +135,13 @@ impl TreeSource {
 /// Collects plugin folders below `plugins/`: a folder whose name is a plugin
 /// name sitting at its own shard path; anything else that is a folder is
 /// walked as a shard, at most two levels down.
-fn walk_shards(repo: &Repository, tree: &Tree<'_>, rel: &str, depth: usize, found: &mut Vec<PluginDir>) {
+fn walk_shards(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    rel: &str,
+    depth: usize,
+    found: &mut Vec<PluginDir>,
+) {
     for entry in tree.iter() {
         let (Some(name), Some(ObjectType::Tree)) = (entry.name().ok(), entry.kind()) else {
             continue;
@@ -160,11 +168,21 @@ impl Source for TreeSource {
     }
 
     fn exists(&self, rel: &str) -> bool {
-        self.with_repo(|repo| !matches!(Self::node(repo, self.tree, &self.full(rel)), Node::Missing))
+        self.with_repo(|repo| {
+            !matches!(Self::node(repo, self.tree, &self.full(rel)), Node::Missing)
+        })
     }
 
     fn read_text(&self, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
-        self.with_repo(|repo| read_blob_text(repo, Self::node(repo, self.tree, &self.full(rel)), rel, cap, out))
+        self.with_repo(|repo| {
+            read_blob_text(
+                repo,
+                Self::node(repo, self.tree, &self.full(rel)),
+                rel,
+                cap,
+                out,
+            )
+        })
     }
 
     fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
@@ -198,7 +216,13 @@ impl Source for TreeSource {
     }
 }
 
-fn read_blob_text(repo: &Repository, node: Node, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
+fn read_blob_text(
+    repo: &Repository,
+    node: Node,
+    rel: &str,
+    cap: u64,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Text> {
     match node {
         Node::File(_, size) if size > cap => {
             out.push(too_large(rel, cap));
@@ -207,7 +231,11 @@ fn read_blob_text(repo: &Repository, node: Node, rel: &str, cap: u64, out: &mut 
         Node::File(id, _) => match repo.find_blob(id) {
             Ok(blob) => read_capped(blob.content(), rel, cap, out),
             Err(e) => {
-                out.push(Diagnostic::error(rel, Code::Io, format!("cannot read `{rel}` from git: {}", e.message())));
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read `{rel}` from git: {}", e.message()),
+                ));
                 None
             }
         },
@@ -216,11 +244,19 @@ fn read_blob_text(repo: &Repository, node: Node, rel: &str, cap: u64, out: &mut 
             None
         }
         Node::Missing => {
-            out.push(Diagnostic::error(rel, Code::MissingFile, format!("`{rel}` is missing")));
+            out.push(Diagnostic::error(
+                rel,
+                Code::MissingFile,
+                format!("`{rel}` is missing"),
+            ));
             None
         }
         Node::Dir(_) | Node::Other => {
-            out.push(Diagnostic::error(rel, Code::UnexpectedFile, format!("`{rel}` is not a regular file")));
+            out.push(Diagnostic::error(
+                rel,
+                Code::UnexpectedFile,
+                format!("`{rel}` is not a regular file"),
+            ));
             None
         }
     }
@@ -243,8 +279,12 @@ impl Folder for TreeFolder<'_> {
         for e in self.tree.iter() {
             let Some(name) = e.name().ok().map(str::to_owned) else {
                 out.push(
-                    Diagnostic::error(&self.rel, Code::UnexpectedFile, format!("a file name in `{}` is not UTF-8", self.rel))
-                        .hint("rename or remove it"),
+                    Diagnostic::error(
+                        &self.rel,
+                        Code::UnexpectedFile,
+                        format!("a file name in `{}` is not UTF-8", self.rel),
+                    )
+                    .hint("rename or remove it"),
                 );
                 continue;
             };
@@ -273,14 +313,22 @@ impl Folder for TreeFolder<'_> {
     }
 
     fn open_dir(&self, name: &str, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Self> {
-        match self.tree.get_name(name).and_then(|e| self.repo.find_tree(e.id()).ok()) {
+        match self
+            .tree
+            .get_name(name)
+            .and_then(|e| self.repo.find_tree(e.id()).ok())
+        {
             Some(tree) => Some(TreeFolder {
                 repo: self.repo,
                 tree,
                 rel: rel.to_owned(),
             }),
             None => {
-                out.push(Diagnostic::error(rel, Code::Io, format!("cannot read folder `{rel}` from git")));
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read folder `{rel}` from git"),
+                ));
                 None
             }
         }

@@ -170,21 +170,41 @@ pub fn delegation_signer<'k>(
 /// line per owner (login lowercased, sorted), with their current and retired
 /// keys as raw base64 (sorted; `-` for none). Keys that do not parse are left as written; such
 /// a `plugin.toml` fails `check` anyway.
-pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::manifest::types::Owner]) -> String {
+pub fn owners_text(
+    registry: &str,
+    plugin: &str,
+    owners: &[crate::manifest::types::Owner],
+) -> String {
     let keys = |list: &[String]| {
         let mut keys: Vec<String> = list
             .iter()
-            .map(|k| PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64()))
+            .map(|k| {
+                PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64())
+            })
             .collect();
         keys.sort();
-        if keys.is_empty() { "-".to_owned() } else { keys.join(",") }
+        if keys.is_empty() {
+            "-".to_owned()
+        } else {
+            keys.join(",")
+        }
     };
     let mut lines: Vec<String> = owners
         .iter()
-        .map(|o| format!("owner: {} keys={} retired={}", o.github.to_ascii_lowercase(), keys(&o.keys), keys(&o.retired_keys)))
+        .map(|o| {
+            format!(
+                "owner: {} keys={} retired={}",
+                o.github.to_ascii_lowercase(),
+                keys(&o.keys),
+                keys(&o.retired_keys)
+            )
+        })
         .collect();
     lines.sort();
-    format!("{OWNERS_HEADER}\nregistry: {registry}\nplugin: {plugin}\n{}\n", lines.join("\n"))
+    format!(
+        "{OWNERS_HEADER}\nregistry: {registry}\nplugin: {plugin}\n{}\n",
+        lines.join("\n")
+    )
 }
 
 /// The SSHSIG namespace of owner-change signatures.

@@ -23,7 +23,9 @@ use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self};
 use crate::source::git::{ChangeKind, GitError, GitRepo, Rev};
 use crate::source::tree::TreeSource;
-use crate::source::{PLUGINS_DIR, PluginDir, REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE, Source};
+use crate::source::{
+    PLUGINS_DIR, PluginDir, REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE, Source,
+};
 use crate::trust::cache::VerifiedCache;
 
 /// What the change asks of the registry's maintainers.
@@ -150,10 +152,19 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
             .cloned()
             .collect()
     };
-    let checked = run(&head_src, seeds, &|n| head_src.find_plugin(n), &cache, Vec::new());
+    let checked = run(
+        &head_src,
+        seeds,
+        &|n| head_src.find_plugin(n),
+        &cache,
+        Vec::new(),
+    );
     let in_change = |file: &str| {
         changed_files.contains_key(file)
-            || touched.keys().any(|d| file.strip_prefix(d.as_str()).is_some_and(|r| r.starts_with('/')))
+            || touched.keys().any(|d| {
+                file.strip_prefix(d.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            })
     };
     diags.extend(checked.diagnostics.into_iter().filter(|d| {
         // Name clashes of new plugins are judged against the base below;
@@ -162,8 +173,12 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     }));
 
     let base_reg = read_config(&base_src);
-    let registry_id = checked.config.as_ref().map_or(String::new(), |c| c.id.clone());
-    let head_loaded: BTreeMap<&str, &Loaded> = checked.loaded.iter().map(|l| (l.dir.as_str(), l)).collect();
+    let registry_id = checked
+        .config
+        .as_ref()
+        .map_or(String::new(), |c| c.id.clone());
+    let head_loaded: BTreeMap<&str, &Loaded> =
+        checked.loaded.iter().map(|l| (l.dir.as_str(), l)).collect();
     let mut base_names: Option<Vec<PluginDir>> = None;
     let mut plugins = Vec::new();
     let mut rule_diags = Vec::new();
@@ -174,7 +189,10 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         let head_plugin = head_loaded.get(dir.rel.as_str()).copied();
         let files: Vec<(&str, ChangeKind)> = changed_files
             .iter()
-            .filter(|(f, _)| f.strip_prefix(dir.rel.as_str()).is_some_and(|r| r.starts_with('/')))
+            .filter(|(f, _)| {
+                f.strip_prefix(dir.rel.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            })
             .map(|(f, k)| (f.as_str(), *k))
             .collect();
         let ctx = rules::Context {
@@ -185,7 +203,10 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         let outcome = match (base_plugin.as_ref(), head_plugin) {
             (None, Some(h)) => {
                 let names = base_names.get_or_insert_with(|| base_src.plugin_dirs());
-                let others: Vec<&PluginDir> = touched.values().filter(|d| d.rel != dir.rel && !base_src.exists(&d.rel)).collect();
+                let others: Vec<&PluginDir> = touched
+                    .values()
+                    .filter(|d| d.rel != dir.rel && !base_src.exists(&d.rel))
+                    .collect();
                 rules::new_plugin(&ctx, h, names, &others)
             }
             (Some(b), h) => rules::existing_plugin(&ctx, dir, b, h, &files),
@@ -281,9 +302,18 @@ mod tests {
     #[test]
     fn paths_map_to_their_plugin_folder() {
         let dir = |p: &str| plugin_dir_of(p).map(|d| d.rel);
-        assert_eq!(dir("plugins/he/ll/hello/versions/1.0.0.toml").as_deref(), Some("plugins/he/ll/hello"));
-        assert_eq!(dir("plugins/2/ab/plugin.toml").as_deref(), Some("plugins/2/ab"));
-        assert_eq!(dir("plugins/3/f/foo/README.md").as_deref(), Some("plugins/3/f/foo"));
+        assert_eq!(
+            dir("plugins/he/ll/hello/versions/1.0.0.toml").as_deref(),
+            Some("plugins/he/ll/hello")
+        );
+        assert_eq!(
+            dir("plugins/2/ab/plugin.toml").as_deref(),
+            Some("plugins/2/ab")
+        );
+        assert_eq!(
+            dir("plugins/3/f/foo/README.md").as_deref(),
+            Some("plugins/3/f/foo")
+        );
         // Not at its shard path, or not in a folder at all.
         assert_eq!(dir("plugins/hello/plugin.toml"), None);
         assert_eq!(dir("plugins/he/ll/hello"), None);

@@ -46,7 +46,12 @@ fn key(k: &str) -> Step {
 
 /// A plugin the base does not have: its name must be free and not look like
 /// a taken or removed one; a maintainer reviews every new plugin.
-pub(super) fn new_plugin(ctx: &Context<'_>, head: &Loaded, base: &[PluginDir], also_new: &[&PluginDir]) -> Outcome {
+pub(super) fn new_plugin(
+    ctx: &Context<'_>,
+    head: &Loaded,
+    base: &[PluginDir],
+    also_new: &[&PluginDir],
+) -> Outcome {
     let mut out = Outcome::default();
     let toml = format!("{}/plugin.toml", head.dir);
     let name = head.name.as_str();
@@ -61,7 +66,12 @@ pub(super) fn new_plugin(ctx: &Context<'_>, head: &Loaded, base: &[PluginDir], a
         .iter()
         .map(|d| d.name.as_str())
         .chain(ctx.removed.iter().map(|r| r.name.as_str()))
-        .chain(also_new.iter().filter(|d| d.rel < head.dir).map(|d| d.name.as_str()))
+        .chain(
+            also_new
+                .iter()
+                .filter(|d| d.rel < head.dir)
+                .map(|d| d.name.as_str()),
+        )
         .find(|other| skeleton(other) == s && canonical(other) != c)
     {
         out.diagnostics.push(
@@ -78,9 +88,16 @@ pub(super) fn new_plugin(ctx: &Context<'_>, head: &Loaded, base: &[PluginDir], a
         "new plugin with {} version{}, owners: {}",
         head.releases.len(),
         if head.releases.len() == 1 { "" } else { "s" },
-        if owners.is_empty() { "none".to_owned() } else { owners.join(", ") }
+        if owners.is_empty() {
+            "none".to_owned()
+        } else {
+            owners.join(", ")
+        }
     ));
-    let mut reason = format!("registers the new plugin `{name}`: a maintainer checks the name and its first owners ({})", owners.join(", "));
+    let mut reason = format!(
+        "registers the new plugin `{name}`: a maintainer checks the name and its first owners ({})",
+        owners.join(", ")
+    );
     if let Some(a) = ctx.author
         && !owners.iter().any(|o| o.eq_ignore_ascii_case(a))
     {
@@ -101,7 +118,11 @@ pub(super) fn existing_plugin(
     let mut out = Outcome::default();
     let toml = format!("{}/plugin.toml", dir.rel);
     let Some(head) = head else {
-        if ctx.removed.iter().any(|r| canonical(&r.name) == base.name.canonical()) {
+        if ctx
+            .removed
+            .iter()
+            .any(|r| canonical(&r.name) == base.name.canonical())
+        {
             out.events.push("removed by a maintainer".into());
             out.review(&toml, format!("removes the plugin `{}`", dir.name));
         } else {
@@ -114,7 +135,10 @@ pub(super) fn existing_plugin(
     };
     let base_owners: &[Owner] = base.info.as_ref().map_or(&[], |i| &i.manifest.owners);
     if base.info.is_none() {
-        out.review(&toml, "the base's `plugin.toml` does not parse, so its owners are unknown");
+        out.review(
+            &toml,
+            "the base's `plugin.toml` does not parse, so its owners are unknown",
+        );
     }
     let base_keys: Vec<PublicKey> = base_owners
         .iter()
@@ -124,9 +148,13 @@ pub(super) fn existing_plugin(
     let is_owner = ctx
         .author
         .is_some_and(|a| base_owners.iter().any(|o| o.github.eq_ignore_ascii_case(a)));
-    let by_owner_key = |k: Option<&PublicKey>| k.is_some_and(|k| base_keys.iter().any(|b| b.bytes() == k.bytes()));
+    let by_owner_key =
+        |k: Option<&PublicKey>| k.is_some_and(|k| base_keys.iter().any(|b| b.bytes() == k.bytes()));
     let stranger = |file: &str, what: &str| {
-        let who = ctx.author.map_or_else(|| "an unknown author (no `--author`)".to_owned(), |a| format!("`{a}`"));
+        let who = ctx.author.map_or_else(
+            || "an unknown author (no `--author`)".to_owned(),
+            |a| format!("`{a}`"),
+        );
         Diagnostic::error(file, Code::NotAnOwner, format!("{who} {what}, but is not an owner of `{}` (owners: {})", dir.name, logins(base_owners).join(", ")))
             .hint("ask an owner to open the pull request, or sign the release with an owner's key (`plugdex sign`)")
     };
@@ -138,7 +166,17 @@ pub(super) fn existing_plugin(
                 let (Some(b), Some(h)) = (base.info.as_ref(), head.info.as_ref()) else {
                     continue;
                 };
-                plugin_toml(ctx, &mut out, file, &dir.name, &b.manifest, &h.manifest, is_owner, &base_keys, &stranger);
+                plugin_toml(
+                    ctx,
+                    &mut out,
+                    file,
+                    &dir.name,
+                    &b.manifest,
+                    &h.manifest,
+                    is_owner,
+                    &base_keys,
+                    &stranger,
+                );
             }
             ("README.md", _) => {
                 out.events.push("updates the README".into());
@@ -153,26 +191,47 @@ pub(super) fn existing_plugin(
                 );
             }
             (_, ChangeKind::Added) if rest.starts_with("versions/") => {
-                let Some(r) = release(head, file) else { continue };
+                let Some(r) = release(head, file) else {
+                    continue;
+                };
                 let signed = by_owner_key(r.trust.signer.as_ref());
                 let how = match &r.trust.signer {
                     Some(k) if signed => format!("signed by owner key {}", k.fingerprint()),
-                    Some(k) => format!("signed by key {}, not a current owner key of the base", k.fingerprint()),
+                    Some(k) => format!(
+                        "signed by key {}, not a current owner key of the base",
+                        k.fingerprint()
+                    ),
                     None => "unsigned".to_owned(),
                 };
-                out.events.push(format!("new version {} ({how})", r.parsed.version));
+                out.events
+                    .push(format!("new version {} ({how})", r.parsed.version));
                 if !is_owner && !signed {
-                    out.diagnostics.push(stranger(file, "publishes a new version"));
+                    out.diagnostics
+                        .push(stranger(file, "publishes a new version"));
                 }
                 if r.trust.signer.is_none() {
-                    out.review(file, format!("publishes {} {} unsigned (tier experimental)", dir.name, r.parsed.version));
+                    out.review(
+                        file,
+                        format!(
+                            "publishes {} {} unsigned (tier experimental)",
+                            dir.name, r.parsed.version
+                        ),
+                    );
                 }
             }
             (_, ChangeKind::Modified) if rest.starts_with("versions/") => {
                 let (Some(b), Some(h)) = (release(base, file), release(head, file)) else {
                     continue;
                 };
-                published_version(&mut out, file, b, h, is_owner, by_owner_key(h.trust.signer.as_ref()), &stranger);
+                published_version(
+                    &mut out,
+                    file,
+                    b,
+                    h,
+                    is_owner,
+                    by_owner_key(h.trust.signer.as_ref()),
+                    &stranger,
+                );
             }
             // Anything else in a plugin folder is reported by the layout rules.
             _ => {}
@@ -205,11 +264,15 @@ fn plugin_toml(
     if owners_text(ctx.registry, name, &base.owners) != new_owners {
         let signer = head.owners_signature.as_deref().and_then(|sig| {
             let sig = AuthorSignature::parse(sig).ok()?;
-            base_keys
-                .iter()
-                .find(|k| sig.verify(k, new_owners.as_bytes(), &owners_namespace(ctx.registry)).is_ok())
+            base_keys.iter().find(|k| {
+                sig.verify(k, new_owners.as_bytes(), &owners_namespace(ctx.registry))
+                    .is_ok()
+            })
         });
-        let what = format!("changes the owners ({})", owner_diff(&base.owners, &head.owners));
+        let what = format!(
+            "changes the owners ({})",
+            owner_diff(&base.owners, &head.owners)
+        );
         out.events.push(what.clone());
         match (is_owner, signer) {
             (_, Some(k)) => out.review(file, format!("{what}, signed by the current owner key {}", k.fingerprint())),
@@ -232,26 +295,50 @@ fn plugin_toml(
         }
         out.events.push("updates plugin.toml".into());
         if !is_owner {
-            out.diagnostics.push(stranger(file, "changes `plugin.toml`"));
+            out.diagnostics
+                .push(stranger(file, "changes `plugin.toml`"));
         }
     }
 }
 
 /// Logins added, removed, and whose keys changed.
 fn owner_diff(base: &[Owner], head: &[Owner]) -> String {
-    let find = |list: &'_ [Owner], o: &Owner| list.iter().find(|x| x.github.eq_ignore_ascii_case(&o.github)).cloned();
-    let added: Vec<String> = head.iter().filter(|o| find(base, o).is_none()).map(|o| o.github.clone()).collect();
-    let removed: Vec<String> = base.iter().filter(|o| find(head, o).is_none()).map(|o| o.github.clone()).collect();
-    let rekeyed: Vec<String> = head
+    let find = |list: &'_ [Owner], o: &Owner| {
+        list.iter()
+            .find(|x| x.github.eq_ignore_ascii_case(&o.github))
+            .cloned()
+    };
+    let added: Vec<String> = head
         .iter()
-        .filter(|o| find(base, o).is_some_and(|b| b.keys != o.keys || b.retired_keys != o.retired_keys))
+        .filter(|o| find(base, o).is_none())
         .map(|o| o.github.clone())
         .collect();
-    format!("added: {}; removed: {}; keys changed: {}", or_none(&added), or_none(&removed), or_none(&rekeyed))
+    let removed: Vec<String> = base
+        .iter()
+        .filter(|o| find(head, o).is_none())
+        .map(|o| o.github.clone())
+        .collect();
+    let rekeyed: Vec<String> = head
+        .iter()
+        .filter(|o| {
+            find(base, o).is_some_and(|b| b.keys != o.keys || b.retired_keys != o.retired_keys)
+        })
+        .map(|o| o.github.clone())
+        .collect();
+    format!(
+        "added: {}; removed: {}; keys changed: {}",
+        or_none(&added),
+        or_none(&removed),
+        or_none(&rekeyed)
+    )
 }
 
 fn or_none(v: &[String]) -> String {
-    if v.is_empty() { "none".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// A published version may only change its lifecycle fields and signature.
@@ -266,7 +353,11 @@ fn published_version(
 ) {
     let immutable = immutable_changes(&base.parsed, &head.parsed);
     for field in &immutable {
-        let shown = field.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(".");
+        let shown = field
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(".");
         out.diagnostics.push(
             Diagnostic::error(file, Code::PublishedChanged, format!("{shown} of the published version {} cannot change", base.parsed.version))
                 .at_field(field.iter().map(|s| key(s)).collect())
@@ -285,7 +376,11 @@ fn published_version(
     }
     if bm.deprecated != hm.deprecated {
         lifecycle = true;
-        out.events.push(if hm.deprecated.is_some() { format!("deprecates {v}") } else { format!("un-deprecates {v}") });
+        out.events.push(if hm.deprecated.is_some() {
+            format!("deprecates {v}")
+        } else {
+            format!("un-deprecates {v}")
+        });
     }
     let resigned = bm.signature != hm.signature;
     if resigned {
@@ -296,7 +391,10 @@ fn published_version(
     let only_resigned = resigned && !lifecycle && immutable.is_empty();
     let changed = resigned || lifecycle || !immutable.is_empty();
     if changed && !is_owner && !(only_resigned && signed_by_owner) {
-        out.diagnostics.push(stranger(file, &format!("changes the published version {v}")));
+        out.diagnostics.push(stranger(
+            file,
+            &format!("changes the published version {v}"),
+        ));
     }
 }
 
@@ -322,7 +420,11 @@ fn immutable_changes(base: &ParsedVersion, head: &ParsedVersion) -> Vec<Vec<Stri
         match (b.get(k), h.get(k)) {
             (Some(Value::Object(bo)), Some(Value::Object(ho))) if bo != ho => {
                 let sub: std::collections::BTreeSet<&String> = bo.keys().chain(ho.keys()).collect();
-                fields.extend(sub.into_iter().filter(|s| bo.get(*s) != ho.get(*s)).map(|s| vec![k.clone(), s.clone()]));
+                fields.extend(
+                    sub.into_iter()
+                        .filter(|s| bo.get(*s) != ho.get(*s))
+                        .map(|s| vec![k.clone(), s.clone()]),
+                );
             }
             (x, y) if x != y => fields.push(vec![k.clone()]),
             _ => {}

@@ -11,8 +11,12 @@ use crate::diagnostic::printable;
 pub fn markdown(v: &Verdict) -> String {
     let mut s = String::new();
     let badge = match v.classification {
-        Class::AutoMergeable => "✅ **auto-mergeable**: every check passes; nothing needs a maintainer.",
-        Class::NeedsReview => "👀 **needs review**: the checks pass, and a maintainer must look at what is listed below.",
+        Class::AutoMergeable => {
+            "✅ **auto-mergeable**: every check passes; nothing needs a maintainer."
+        }
+        Class::NeedsReview => {
+            "👀 **needs review**: the checks pass, and a maintainer must look at what is listed below."
+        }
         Class::Rejected => "❌ **rejected**: fix the errors below and push again.",
     };
     let _ = writeln!(s, "## plugdex check\n\n{badge}\n");
@@ -21,7 +25,10 @@ pub fn markdown(v: &Verdict) -> String {
         "Compared `{}` → `{}`{}.\n",
         code(&v.base),
         code(&v.head),
-        v.author.as_deref().map(|a| format!(", author `{}`", code(a))).unwrap_or_default()
+        v.author
+            .as_deref()
+            .map(|a| format!(", author `{}`", code(a)))
+            .unwrap_or_default()
     );
     if !v.plugins.is_empty() {
         let _ = writeln!(s, "### Plugins\n");
@@ -36,7 +43,10 @@ pub fn markdown(v: &Verdict) -> String {
         if list.is_empty() {
             continue;
         }
-        let _ = writeln!(s, "### {title}\n\n| File | Code | Problem | What to do |\n|---|---|---|---|");
+        let _ = writeln!(
+            s,
+            "### {title}\n\n| File | Code | Problem | What to do |\n|---|---|---|---|"
+        );
         for d in list.iter() {
             let place = match d.pos {
                 Some(p) => format!("{}:{}", d.file, p.line),
@@ -65,13 +75,15 @@ pub fn markdown(v: &Verdict) -> String {
 
 /// Text for a code span in a table cell: backticks would end it and `|` the cell.
 fn code(text: &str) -> String {
-    printable(text).replace('`', "'").replace('|', "\\|").replace(['\n', '\r'], " ")
+    printable(&text.replace(['\n', '\r'], " "))
+        .replace('`', "'")
+        .replace('|', "\\|")
 }
 
 /// Escapes text for a Markdown table cell or list item.
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in printable(text).chars() {
+    for c in printable(&text.replace(['\n', '\r'], " ")).chars() {
         match c {
             '|' | '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' | '@' => {
                 out.push('\\');
@@ -91,7 +103,10 @@ mod tests {
 
     #[test]
     fn author_text_cannot_inject_markup() {
-        assert_eq!(esc("a|b <img src=x> [x](y) `c`"), "a\\|b \\<img src=x\\> \\[x\\](y) 'c'");
+        assert_eq!(
+            esc("a|b <img src=x> [x](y) `c`"),
+            "a\\|b \\<img src=x\\> \\[x\\](y) 'c'"
+        );
         assert_eq!(esc("@everyone"), "\\@everyone");
         assert_eq!(code("a`b|c\nd"), "a'b\\|c d");
     }

