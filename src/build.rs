@@ -117,6 +117,11 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             release.pubtime = time;
             dated_from_git += usize::from(from_git);
         }
+        let releases = plugin
+            .releases
+            .iter()
+            .map(|r| (r.file.as_str(), r.version().to_string(), r.pubtime));
+        plugin.audit = history.audit(&plugin.dir, releases);
     }
     if let Some(key) = &opts.signing_key {
         let Some(keys) = &registry.keys else {

@@ -40,6 +40,8 @@ pub struct Plugin {
     pub readme: Option<String>,
     /// Sorted by version, oldest first.
     pub releases: Vec<Release>,
+    /// Who changed what, when: from git history, filled in by `build`.
+    pub audit: Vec<crate::source::history::AuditEntry>,
 }
 
 #[derive(Debug)]

@@ -244,6 +244,38 @@ pub struct PluginLinks {
     pub versions: String,
     /// Redirects to the latest stable artifact; absent without one.
     pub download: Option<String>,
+    /// The plugin's audit trail (added in API v1 without a version bump: optional for readers).
+    #[serde(default)]
+    pub audit: String,
+}
+
+/// `api/v1/plugins/{name}/audit.json`: who changed what, when, from the
+/// index repo's git history (first-parent, oldest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditDoc {
+    pub v: u32,
+    pub name: String,
+    pub events: Vec<AuditEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `register`, `publish`, `yank`, `unyank`, `deprecate`, `undeprecate`,
+    /// `sign`, `resign`, `delete`, `owners`, `deprecate-plugin`, `undeprecate-plugin`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The yank reason, the deprecation message, or the owners' change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The commit's full id; absent for files no commit added (the fallback rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The commit's author name, as git records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// `api/v1/plugins/{name}/versions.json`.

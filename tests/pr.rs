@@ -607,3 +607,65 @@ fn an_index_in_a_subfolder_and_changes_outside_it() {
             .contains("outside the index folder")
     );
 }
+
+#[test]
+fn build_publishes_the_audit_trail_from_the_commits() {
+    let repo = Repo::new();
+    repo.add_word_count_version("2.1.0", Some("samokafor.pem"));
+    repo.commit("Sam Okafor", "word-count 2.1.0");
+    repo.edit(&format!("{WORD_COUNT}/versions/2.0.1.toml"), |t| {
+        t.replace("yanked = false", "yanked = \"miscounts CJK text\"")
+    });
+    repo.commit("Sam Okafor", "yank 2.0.1");
+    repo.edit(&format!("{WORD_COUNT}/plugin.toml"), |t| {
+        format!("{t}\n[[owners]]\ngithub = \"jweiss\"\n")
+    });
+    repo.commit("Jonas Weiss", "co-owner");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = common::build(&repo.index(), &out.path().join("dist"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let audit: Value = serde_json::from_slice(
+        &fs::read(out.path().join("dist/api/v1/plugins/word-count/audit.json")).unwrap(),
+    )
+    .unwrap();
+    let events: Vec<(String, String, String, String)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+            (s("action"), s("version"), s("author"), s("detail"))
+        })
+        .collect();
+    let has = |action: &str, version: &str, author: &str, detail: &str| {
+        events
+            .iter()
+            .any(|(a, v, w, d)| a == action && v == version && w == author && d.contains(detail))
+    };
+    assert!(has("register", "", "maintainer", ""), "{events:?}");
+    assert!(has("publish", "2.0.1", "maintainer", ""), "{events:?}");
+    assert!(has("publish", "2.1.0", "Sam Okafor", ""), "{events:?}");
+    assert!(
+        has("yank", "2.0.1", "Sam Okafor", "miscounts CJK text"),
+        "{events:?}"
+    );
+    assert!(
+        has("owners", "", "Jonas Weiss", "added: jweiss"),
+        "{events:?}"
+    );
+    // Oldest first, and the last event names the head commit.
+    assert_eq!(events[0].0, "register");
+    assert_eq!(
+        audit["events"].as_array().unwrap().last().unwrap()["commit"],
+        head.as_str()
+    );
+    let doc: Value = serde_json::from_slice(
+        &fs::read(out.path().join("dist/api/v1/plugins/word-count.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc["links"]["audit"],
+        "api/v1/plugins/word-count/audit.json"
+    );
+}

@@ -342,6 +342,7 @@ fn into_registry(
                 dir: l.dir,
                 readme: l.readme,
                 releases: l.releases,
+                audit: Vec::new(),
             })
         })
         .collect();

@@ -4,8 +4,8 @@ use super::{OutFile, index_file, latest, latest_any};
 use crate::manifest::types::Channel;
 use crate::model::{Plugin, Registry};
 use crate::published::{
-    self, API_DIR, Deprecated, IndexLine, Latest, PluginDoc, PluginItem, PluginLinks, PluginsPage,
-    VersionDoc, VersionSummary, VersionsDoc,
+    self, API_DIR, AuditDoc, AuditEvent, Deprecated, IndexLine, Latest, PluginDoc, PluginItem,
+    PluginLinks, PluginsPage, VersionDoc, VersionSummary, VersionsDoc,
 };
 use crate::source::history::rfc3339;
 
@@ -59,8 +59,28 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
             index: index_file(plugin),
             versions: format!("{base}/versions.json"),
             download: stable.map(|_| download_path(plugin)),
+            audit: format!("{base}/audit.json"),
         },
     };
+    files.push(OutFile::json(
+        format!("{base}/audit.json"),
+        &AuditDoc {
+            v: published::API_V,
+            name: plugin.name.to_string(),
+            events: plugin
+                .audit
+                .iter()
+                .map(|e| AuditEvent {
+                    time: rfc3339(e.time),
+                    action: e.action.to_owned(),
+                    version: e.version.clone(),
+                    detail: e.detail.clone(),
+                    commit: e.commit.clone(),
+                    author: e.author.clone(),
+                })
+                .collect(),
+        },
+    ));
     files.push(OutFile::json(plugin_doc_path(plugin), &doc));
     let versions: Vec<VersionDoc> = lines;
     for v in &versions {

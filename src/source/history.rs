@@ -6,6 +6,10 @@
 //! Files that no commit added (a plain folder, or a manifest not committed
 //! yet) fall back to `SOURCE_DATE_EPOCH` when it is set, else to the file's
 //! modification time.
+//!
+//! The same walk records the audit trail: who registered a plugin, published,
+//! yanked, deprecated or re-signed a version, or changed its owners, in which
+//! commit and when.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,11 +25,56 @@ pub enum Origin {
     Folder,
 }
 
+#[derive(Debug, Default)]
+struct Walk {
+    /// When, and in which commit, each manifest (path relative to the index root) first appeared.
+    added: HashMap<String, Added>,
+    commits: Vec<CommitInfo>,
+    /// Events other than publication, by plugin folder, oldest first.
+    events: HashMap<String, Vec<Event>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Added {
+    time: i64,
+    commit: u32,
+}
+
+#[derive(Debug)]
+struct CommitInfo {
+    id: String,
+    author: String,
+}
+
+#[derive(Debug)]
+struct Event {
+    time: i64,
+    commit: u32,
+    action: &'static str,
+    version: Option<String>,
+    detail: Option<String>,
+}
+
+/// One entry of a plugin's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// `None` when the change is not in a commit (the fallback rule).
+    pub commit: Option<String>,
+    /// The commit's author name.
+    pub author: Option<String>,
+    /// `register`, `publish`, `yank`, `unyank`, `deprecate`, `undeprecate`,
+    /// `sign`, `resign`, `delete`, `owners`, `deprecate-plugin`, `undeprecate-plugin`.
+    pub action: &'static str,
+    pub version: Option<String>,
+    pub detail: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct History {
     pub origin: Origin,
-    /// Seconds since the epoch, by manifest path relative to the index root.
-    added: HashMap<String, i64>,
+    walk: Walk,
     fallback_epoch: Option<i64>,
 }
 
@@ -51,7 +100,7 @@ impl History {
             Err(e) if e.code() == git2::ErrorCode::NotFound => {
                 return Ok(History {
                     origin: Origin::Folder,
-                    added: HashMap::new(),
+                    walk: Walk::default(),
                     fallback_epoch,
                 });
             }
@@ -60,21 +109,21 @@ impl History {
         let Some(workdir) = repo.workdir().map(Path::to_owned) else {
             return Ok(History {
                 origin: Origin::Folder,
-                added: HashMap::new(),
+                walk: Walk::default(),
                 fallback_epoch,
             });
         };
         let prefix = relative_prefix(&workdir, index_root);
         let shallow = repo.is_shallow();
-        let added = match repo.head() {
+        let walk = match repo.head() {
             // A repository with no commit yet: nothing was published from git.
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => HashMap::new(),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Walk::default(),
             Err(e) => return Err(err(e)),
-            Ok(_) => first_added(&repo, &prefix).map_err(err)?,
+            Ok(_) => walk(&repo, &prefix).map_err(err)?,
         };
         Ok(History {
             origin: Origin::Git { workdir, shallow },
-            added,
+            walk,
             fallback_epoch,
         })
     }
@@ -82,10 +131,64 @@ impl History {
     /// Publication time of the manifest at `rel` (relative to the index root),
     /// and whether it came from a commit.
     pub fn pubtime(&self, rel: &str, index_root: &Path) -> (i64, bool) {
-        match self.added.get(rel) {
-            Some(t) => (*t, true),
+        match self.walk.added.get(rel) {
+            Some(a) => (a.time, true),
             None => (self.fallback(rel, index_root), false),
         }
+    }
+
+    /// The audit trail of the plugin in folder `dir`: its registration, the
+    /// publication of each of `releases` (`(manifest path, version, pubtime)`)
+    /// and every recorded event, oldest first.
+    pub fn audit<'a>(
+        &self,
+        dir: &str,
+        releases: impl Iterator<Item = (&'a str, String, i64)>,
+    ) -> Vec<AuditEntry> {
+        let commit = |i: u32| self.walk.commits.get(i as usize);
+        let mut entries: Vec<(i64, u32, AuditEntry)> = releases
+            .map(|(file, version, pubtime)| {
+                let added = self.walk.added.get(file);
+                let c = added.and_then(|a| commit(a.commit));
+                let order = added.map_or(u32::MAX, |a| a.commit);
+                let entry = AuditEntry {
+                    time: pubtime,
+                    commit: c.map(|c| c.id.clone()),
+                    author: c.map(|c| c.author.clone()),
+                    action: "publish",
+                    version: Some(version),
+                    detail: None,
+                };
+                (pubtime, order, entry)
+            })
+            .collect();
+        for e in self.walk.events.get(dir).into_iter().flatten() {
+            let c = commit(e.commit);
+            entries.push((
+                e.time,
+                e.commit,
+                AuditEntry {
+                    time: e.time,
+                    commit: c.map(|c| c.id.clone()),
+                    author: c.map(|c| c.author.clone()),
+                    action: e.action,
+                    version: e.version.clone(),
+                    detail: e.detail.clone(),
+                },
+            ));
+        }
+        // Commits in mainline order; within one, registration first, then by version.
+        let rank = |a: &str| u8::from(a != "register");
+        entries.sort_by(|a, b| {
+            (a.1, a.0, rank(a.2.action), &a.2.version, a.2.action).cmp(&(
+                b.1,
+                b.0,
+                rank(b.2.action),
+                &b.2.version,
+                b.2.action,
+            ))
+        });
+        entries.into_iter().map(|(_, _, e)| e).collect()
     }
 
     fn fallback(&self, rel: &str, index_root: &Path) -> i64 {
@@ -117,15 +220,16 @@ pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
     s
 }
 
-/// Walks the mainline oldest first and records when each manifest first appeared.
-fn first_added(repo: &Repository, prefix: &str) -> Result<HashMap<String, i64>, git2::Error> {
-    let mut walk = repo.revwalk()?;
-    walk.push_head()?;
-    walk.simplify_first_parent()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+/// Walks the mainline oldest first: when each manifest first appeared, and
+/// the audit events of each plugin.
+fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
+    let mut revs = repo.revwalk()?;
+    revs.push_head()?;
+    revs.simplify_first_parent()?;
+    revs.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let pathspec = format!("{prefix}plugins/");
-    let mut added = HashMap::new();
-    for oid in walk {
+    let mut walk = Walk::default();
+    for oid in revs {
         let commit = repo.find_commit(oid?)?;
         let tree = commit.tree()?;
         let parent_tree = match commit.parent(0) {
@@ -135,25 +239,189 @@ fn first_added(repo: &Repository, prefix: &str) -> Result<HashMap<String, i64>, 
         let mut opts = DiffOptions::new();
         opts.pathspec(&pathspec);
         let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))?;
-        let when = commit.time().seconds();
+        let time = commit.time().seconds();
+        let index = walk.commits.len() as u32;
+        let mut touched = false;
         for delta in diff.deltas() {
-            if !matches!(
+            let added = matches!(
                 delta.status(),
                 Delta::Added | Delta::Copied | Delta::Renamed
-            ) {
-                continue;
-            }
-            let Some(path) = delta.new_file().path().and_then(Path::to_str) else {
+            );
+            let file = if delta.status() == Delta::Deleted {
+                delta.old_file()
+            } else {
+                delta.new_file()
+            };
+            let Some(rel) = file
+                .path()
+                .and_then(Path::to_str)
+                .and_then(|p| p.strip_prefix(prefix))
+            else {
                 continue;
             };
-            if let Some(rel) = path.strip_prefix(prefix)
-                && rel.ends_with(".toml")
-            {
-                added.entry(rel.to_owned()).or_insert(when);
+            if !rel.ends_with(".toml") {
+                continue;
+            }
+            let Some(dir) = super::plugin_dir_of(rel) else {
+                continue;
+            };
+            let stem = rel
+                .rsplit('/')
+                .next()
+                .and_then(|f| f.strip_suffix(".toml"))
+                .unwrap_or_default();
+            let is_version = rel[dir.rel.len()..].starts_with("/versions/");
+            let mut record =
+                |action: &'static str, version: Option<String>, detail: Option<String>| {
+                    touched = true;
+                    walk.events.entry(dir.rel.clone()).or_default().push(Event {
+                        time,
+                        commit: index,
+                        action,
+                        version,
+                        detail,
+                    });
+                };
+            match (added, delta.status(), is_version) {
+                (true, _, true) => {
+                    touched = true;
+                    walk.added.entry(rel.to_owned()).or_insert(Added {
+                        time,
+                        commit: index,
+                    });
+                }
+                (true, _, false) if rel.ends_with("/plugin.toml") => record("register", None, None),
+                (_, Delta::Deleted, true) => record("delete", Some(stem.to_owned()), None),
+                (_, Delta::Modified, _) => {
+                    let table = |id| -> Option<toml::Table> {
+                        repo.find_blob(id)
+                            .ok()
+                            .and_then(|b| std::str::from_utf8(b.content()).ok()?.parse().ok())
+                    };
+                    let (Some(old), Some(new)) =
+                        (table(delta.old_file().id()), table(delta.new_file().id()))
+                    else {
+                        continue;
+                    };
+                    for (action, version, detail) in changes(&old, &new, is_version.then_some(stem))
+                    {
+                        record(action, version, detail);
+                    }
+                }
+                _ => {}
             }
         }
+        if touched {
+            let author = commit.author();
+            walk.commits.push(CommitInfo {
+                id: commit.id().to_string(),
+                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            });
+        }
     }
-    Ok(added)
+    Ok(walk)
+}
+
+/// The audit events between two versions of a manifest: yanks, deprecations
+/// and signatures of a version (`version` is its file stem), or the owners
+/// and deprecation of a plugin.
+fn changes(
+    old: &toml::Table,
+    new: &toml::Table,
+    version: Option<&str>,
+) -> Vec<(&'static str, Option<String>, Option<String>)> {
+    let differs = |k: &str| old.get(k) != new.get(k);
+    let text = |v: Option<&toml::Value>| match v {
+        Some(toml::Value::String(s)) => Some(s.clone()),
+        Some(toml::Value::Table(t)) => t.get("message").and_then(|m| m.as_str()).map(str::to_owned),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let Some(v) = version else {
+        if differs("owners") {
+            let owners = |t: &toml::Table| -> Vec<(String, Option<toml::Value>)> {
+                t.get("owners")
+                    .and_then(|o| o.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|o| {
+                                Some((
+                                    o.get("github")?.as_str()?.to_owned(),
+                                    o.get("keys").cloned(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let (before, after) = (owners(old), owners(new));
+            let find = |list: &[(String, Option<toml::Value>)], login: &str| {
+                list.iter().find(|(l, _)| l == login).cloned()
+            };
+            let list = |v: Vec<String>| {
+                if v.is_empty() {
+                    "none".to_owned()
+                } else {
+                    v.join(", ")
+                }
+            };
+            let added = after
+                .iter()
+                .filter(|(l, _)| find(&before, l).is_none())
+                .map(|(l, _)| l.clone())
+                .collect();
+            let removed = before
+                .iter()
+                .filter(|(l, _)| find(&after, l).is_none())
+                .map(|(l, _)| l.clone())
+                .collect();
+            let rekeyed = after
+                .iter()
+                .filter(|(l, k)| find(&before, l).is_some_and(|(_, old)| old != *k))
+                .map(|(l, _)| l.clone())
+                .collect();
+            let detail = format!(
+                "added: {}; removed: {}; keys changed: {}; now: {}",
+                list(added),
+                list(removed),
+                list(rekeyed),
+                list(after.iter().map(|(l, _)| l.clone()).collect())
+            );
+            out.push(("owners", None, Some(detail)));
+        }
+        if differs("deprecated") {
+            out.push(match text(new.get("deprecated")) {
+                Some(m) => ("deprecate-plugin", None, Some(m)),
+                None => ("undeprecate-plugin", None, None),
+            });
+        }
+        return out;
+    };
+    let v = Some(v.to_owned());
+    if differs("yanked") {
+        out.push(match new.get("yanked") {
+            Some(toml::Value::String(r)) => ("yank", v.clone(), Some(r.clone())),
+            _ => ("unyank", v.clone(), None),
+        });
+    }
+    if differs("deprecated") {
+        out.push(match text(new.get("deprecated")) {
+            Some(m) => ("deprecate", v.clone(), Some(m)),
+            None => ("undeprecate", v.clone(), None),
+        });
+    }
+    if differs("signature") {
+        out.push((
+            if old.contains_key("signature") {
+                "resign"
+            } else {
+                "sign"
+            },
+            v,
+            None,
+        ));
+    }
+    out
 }
 
 /// `seconds` as RFC 3339 in UTC, e.g. `2026-11-21T09:30:00Z`.

@@ -555,6 +555,22 @@ pub enum ArtifactError {
     Io(std::io::Error),
 }
 
+/// The plugin folder a path under `plugins/` belongs to: the first folder on
+/// the way whose name is a plugin name at its own shard path.
+pub fn plugin_dir_of(rel: &str) -> Option<PluginDir> {
+    let under = rel.strip_prefix(&format!("{PLUGINS_DIR}/"))?;
+    let parts: Vec<&str> = under.split('/').collect();
+    (1..parts.len()).find_map(|k| {
+        let name = parts[k - 1];
+        let folder = parts[..k].join("/");
+        let parsed = PluginName::parse(name).ok()?;
+        (parsed.folder() == folder).then(|| PluginDir {
+            rel: format!("{PLUGINS_DIR}/{folder}"),
+            name: name.to_owned(),
+        })
+    })
+}
+
 /// Whether a self-hosted artifact path stays inside the index.
 pub(crate) fn is_safe_relative(rel: &str) -> bool {
     !rel.split('/')
@@ -700,6 +716,27 @@ pub(crate) fn too_large(rel: &str, cap: u64) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_map_to_their_plugin_folder() {
+        let dir = |p: &str| plugin_dir_of(p).map(|d| d.rel);
+        assert_eq!(
+            dir("plugins/he/ll/hello/versions/1.0.0.toml").as_deref(),
+            Some("plugins/he/ll/hello")
+        );
+        assert_eq!(
+            dir("plugins/2/ab/plugin.toml").as_deref(),
+            Some("plugins/2/ab")
+        );
+        assert_eq!(
+            dir("plugins/3/f/foo/README.md").as_deref(),
+            Some("plugins/3/f/foo")
+        );
+        // Not at its shard path, or not in a folder at all.
+        assert_eq!(dir("plugins/hello/plugin.toml"), None);
+        assert_eq!(dir("plugins/he/ll/hello"), None);
+        assert_eq!(dir("registry.toml"), None);
+    }
 
     #[test]
     fn shard_prefixes() {

@@ -18,10 +18,10 @@ use std::path::Path;
 use super::{Loaded, load_plugin, resolve_positions, run};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::manifest::document::SourceFile;
-use crate::manifest::name::PluginName;
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self};
 use crate::source::git::{ChangeKind, GitError, GitRepo, Rev};
+use crate::source::plugin_dir_of;
 use crate::source::tree::TreeSource;
 use crate::source::{
     PLUGINS_DIR, PluginDir, REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE, Source,
@@ -277,22 +277,6 @@ fn read_config(src: &TreeSource) -> RegistryConfig {
             policy: Default::default(),
             signing: None,
         })
-}
-
-/// The plugin folder a path under `plugins/` belongs to: the first folder on
-/// the way whose name is a plugin name at its own shard path.
-fn plugin_dir_of(rel: &str) -> Option<PluginDir> {
-    let under = rel.strip_prefix(&format!("{PLUGINS_DIR}/"))?;
-    let parts: Vec<&str> = under.split('/').collect();
-    (1..parts.len()).find_map(|k| {
-        let name = parts[k - 1];
-        let folder = parts[..k].join("/");
-        let parsed = PluginName::parse(name).ok()?;
-        (parsed.folder() == folder).then(|| PluginDir {
-            rel: format!("{PLUGINS_DIR}/{folder}"),
-            name: name.to_owned(),
-        })
-    })
 }
 
 #[cfg(test)]
