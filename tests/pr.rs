@@ -86,26 +86,29 @@ impl Repo {
         let rel = format!("{WORD_COUNT}/versions/{version}.toml");
         let text =
             fs::read_to_string(self.path(&format!("{WORD_COUNT}/versions/2.0.1.toml"))).unwrap();
-        let start = text.find("signature = '''").expect("2.0.1 is signed");
-        let end = text[start..].find("'''\n\n").unwrap() + start + 5;
-        let unsigned = format!("{}{}", &text[..start], &text[end..])
+        let unsigned = without_signature(&text)
             .replace("version = \"2.0.1\"", &format!("version = \"{version}\""));
         fs::write(self.path(&rel), unsigned).unwrap();
         if let Some(key) = key {
-            let out = plugdex_cmd()
-                .args(["sign", "--index"])
-                .arg(self.index())
-                .args(["--key", &demo_key(key)])
-                .arg(self.path(&rel))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "sign: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            self.sign(&rel, key);
         }
         rel
+    }
+
+    /// `plugdex sign --key KEY FILE`: a release, or the owners of a `plugin.toml`.
+    fn sign(&self, rel: &str, key: &str) {
+        let out = plugdex_cmd()
+            .args(["sign", "--index"])
+            .arg(self.index())
+            .args(["--key", &demo_key(key)])
+            .arg(self.path(rel))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sign: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// `plugdex check --base main --author WHO --format json`: (exit code, verdict).
@@ -136,6 +139,17 @@ impl Repo {
             .env_remove("GITHUB_OUTPUT")
             .output()
             .expect("run plugdex check")
+    }
+}
+
+/// A version manifest without its (multi-line) `signature`.
+fn without_signature(text: &str) -> String {
+    match text.find("signature = '''") {
+        Some(start) => {
+            let end = text[start..].find("'''\n\n").unwrap() + start + 5;
+            format!("{}{}", &text[..start], &text[end..])
+        }
+        None => text.to_owned(),
     }
 }
 
@@ -291,14 +305,7 @@ fn add_plugin(repo: &Repo, name: &str, folder: &str) {
         let path = v.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
         // The copies' signatures cover word-count, not the new name.
-        let unsigned = match text.find("signature = '''") {
-            Some(start) => {
-                let end = text[start..].find("'''\n\n").unwrap() + start + 5;
-                format!("{}{}", &text[..start], &text[end..])
-            }
-            None => text,
-        };
-        fs::write(&path, unsigned).unwrap();
+        fs::write(&path, without_signature(&text)).unwrap();
     }
 }
 
@@ -375,18 +382,7 @@ fn an_owner_change_signed_by_a_current_key_needs_review() {
     let repo = Repo::new();
     let toml = format!("{WORD_COUNT}/plugin.toml");
     repo.edit(&toml, |t| format!("{t}\n[[owners]]\ngithub = \"jweiss\"\n"));
-    let out = plugdex_cmd()
-        .args(["sign", "--index"])
-        .arg(repo.index())
-        .args(["--key", &demo_key("samokafor.pem")])
-        .arg(repo.path(&toml))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    repo.sign(&toml, "samokafor.pem");
     repo.commit("jweiss", "add jweiss as an owner");
     let (code, v) = repo.check("jweiss");
     assert_eq!((code, class(&v)), (0, "needs-review"), "{v:#}");

@@ -128,15 +128,7 @@ pub(crate) fn run<S: Source>(
     let lists = read_trust_lists(source, &mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
     // still run against the defaults, so authors see all their problems.
-    let fallback = RegistryConfig {
-        id: String::new(),
-        title: String::new(),
-        description: None,
-        base_url: String::new(),
-        engine: String::new(),
-        policy: Default::default(),
-        signing: None,
-    };
+    let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
     let mut known: HashSet<String> = dirs.iter().map(|d| canonical(&d.name)).collect();
     let mut loaded: Vec<Loaded> = Vec::with_capacity(dirs.len());
@@ -194,6 +186,20 @@ fn removed_names(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic
                     .hint("choose another name"),
             );
         }
+    }
+}
+
+/// The registry settings the per-plugin rules use when `registry.toml` is
+/// missing or invalid: the defaults, so authors still see all their problems.
+pub(crate) fn fallback_config() -> RegistryConfig {
+    RegistryConfig {
+        id: String::new(),
+        title: String::new(),
+        description: None,
+        base_url: String::new(),
+        engine: String::new(),
+        policy: Default::default(),
+        signing: None,
     }
 }
 

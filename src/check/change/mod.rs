@@ -15,7 +15,7 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{Loaded, load_plugin, resolve_positions, run};
+use super::{Loaded, fallback_config, load_plugin, resolve_positions, run};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::manifest::document::SourceFile;
 use crate::manifest::types::RegistryConfig;
@@ -268,39 +268,5 @@ fn read_config(src: &TreeSource) -> RegistryConfig {
                 &mut ignored,
             )
         })
-        .unwrap_or_else(|| RegistryConfig {
-            id: String::new(),
-            title: String::new(),
-            description: None,
-            base_url: String::new(),
-            engine: String::new(),
-            policy: Default::default(),
-            signing: None,
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_map_to_their_plugin_folder() {
-        let dir = |p: &str| plugin_dir_of(p).map(|d| d.rel);
-        assert_eq!(
-            dir("plugins/he/ll/hello/versions/1.0.0.toml").as_deref(),
-            Some("plugins/he/ll/hello")
-        );
-        assert_eq!(
-            dir("plugins/2/ab/plugin.toml").as_deref(),
-            Some("plugins/2/ab")
-        );
-        assert_eq!(
-            dir("plugins/3/f/foo/README.md").as_deref(),
-            Some("plugins/3/f/foo")
-        );
-        // Not at its shard path, or not in a folder at all.
-        assert_eq!(dir("plugins/hello/plugin.toml"), None);
-        assert_eq!(dir("plugins/he/ll/hello"), None);
-        assert_eq!(dir("registry.toml"), None);
-    }
+        .unwrap_or_else(fallback_config)
 }
