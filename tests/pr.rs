@@ -665,3 +665,48 @@ fn build_publishes_the_audit_trail_from_the_commits() {
         "api/v1/plugins/word-count/audit.json"
     );
 }
+
+#[test]
+fn a_new_release_with_its_own_self_hosted_artifact_auto_mergeable() {
+    // The artifact file is part of the release; any other new file is not.
+    let repo = Repo::new();
+    let bytes = b"word-count 2.2.0, a stand-in artifact\n".repeat(10);
+    let url = "artifacts/word-count/word-count-2.2.0.tar.gz";
+    fs::write(repo.path(url), &bytes).unwrap();
+    let rel = repo.add_word_count_version("2.2.0", None);
+    let sha = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&bytes);
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    repo.edit(&rel, |t| {
+        t.replace("artifacts/word-count/word-count-2.0.1.tar.gz", url)
+            .replace(
+                "25b84cfe3b5d6a3af74ac146eb9c9e5ab9511b57a44a7fb19ba532d5fa99db70",
+                &sha,
+            )
+            .replace("size = 512", &format!("size = {}", bytes.len()))
+    });
+    repo.sign(&rel, "samokafor.pem");
+    repo.commit("samokafor", "word-count 2.2.0");
+    let (code, v) = repo.check("samokafor");
+    assert_eq!((code, class(&v)), (0, "auto-mergeable"), "{v:#}");
+
+    // The artifact is verified from the commit: a wrong size is an error.
+    repo.edit(&rel, |t| {
+        t.replace(&format!("size = {}", bytes.len()), "size = 999")
+    });
+    repo.commit("samokafor", "wrong size");
+    let (_, v) = repo.check("samokafor");
+    assert!(has_code(&v, "artifact-mismatch"), "{v:#}");
+
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    fs::write(repo.path("artifacts/notes.txt"), "hello").unwrap();
+    repo.commit("samokafor", "a stray file");
+    let (_, v) = repo.check("samokafor");
+    assert_eq!(class(&v), "needs-review", "{v:#}");
+    assert!(
+        v["reviews"].to_string().contains("artifacts/notes.txt"),
+        "{v:#}"
+    );
+}

@@ -113,6 +113,9 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     let mut reviews = Vec::new();
     let mut diags = Vec::new();
     let mut registry_changed = false;
+    // Files outside `plugins/` that the change adds, decided once the new
+    // releases are known: a new release's self-hosted artifact is part of it.
+    let mut added_files = Vec::new();
     for c in &changes {
         let Some(rel) = c.path.strip_prefix(repo.prefix.as_str()) else {
             reviews.push(Review {
@@ -130,12 +133,25 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
                 Diagnostic::error(rel, Code::MisplacedPlugin, format!("`{rel}` is not inside a plugin folder at its shard path"))
                     .hint("a plugin's files live in `plugins/<shard>/<name>/`; see the layout in docs/index-format.md"),
             );
+        } else if c.kind == ChangeKind::Added && !REGISTRY_FILES.contains(&rel) {
+            added_files.push(rel.to_owned());
         } else {
             registry_changed |= REGISTRY_FILES.contains(&rel);
+            let reason = match c.kind {
+                ChangeKind::Added | ChangeKind::Modified if REGISTRY_FILES.contains(&rel) => {
+                    "changes a registry file; a maintainer must review it"
+                }
+                ChangeKind::Deleted => {
+                    "deletes a file outside `plugins/`; if a release's artifact, clients can no longer install it"
+                }
+                _ => {
+                    "changes a file outside `plugins/`; if a release's artifact, its SHA-256 no longer matches"
+                }
+            };
             reviews.push(Review {
                 file: rel.to_owned(),
                 outside: false,
-                reason: "changes a registry file; a maintainer must review it".into(),
+                reason: reason.into(),
             });
         }
     }
@@ -171,6 +187,30 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         // any other finding counts when it is about what the change touched.
         !matches!(d.code, Code::DuplicateName | Code::ConfusableName) && in_change(&d.file)
     }));
+
+    // Added files that a touched release names as its self-hosted artifact
+    // are that release's (checked with it); any other added file needs a look.
+    let artifacts: BTreeSet<&str> = checked
+        .loaded
+        .iter()
+        .filter(|l| touched.contains_key(&l.dir))
+        .flat_map(|l| &l.releases)
+        .map(|r| &r.parsed.manifest.artifact)
+        .filter(|a| a.is_self_hosted())
+        .map(|a| a.url.as_str())
+        .collect();
+    for file in added_files
+        .iter()
+        .filter(|f| !artifacts.contains(f.as_str()))
+    {
+        reviews.push(Review {
+            file: file.clone(),
+            outside: false,
+            reason:
+                "adds a file outside `plugins/` that no release of this change uses as its artifact"
+                    .into(),
+        });
+    }
 
     let base_reg = read_config(&base_src);
     let registry_id = checked
