@@ -31,7 +31,8 @@ if [ ! -f "$tree/registry.toml" ]; then
   rm -rf "$tree"
   "$GEN" --plugins "$SIZE" --versions "$VERSIONS" --out "$tree" --seed 1 >/dev/null 2>&1
 fi
-git_() { git -C "$repo" -c user.name=bench -c user.email=bench@example.org "$@"; }
+# No background gc: the script packs the repository itself, once.
+git_() { git -C "$repo" -c user.name=bench -c user.email=bench@example.org -c gc.auto=0 -c maintenance.auto=false "$@"; }
 if ! git -C "$repo" rev-parse -q --verify main >/dev/null 2>&1; then
   rm -rf "$repo"
   cp -al "$tree" "$repo" # hard links: the tree is only read
@@ -39,7 +40,7 @@ if ! git -C "$repo" rev-parse -q --verify main >/dev/null 2>&1; then
   echo "committing $SIZE plugins to $repo (once)..." >&2
   git_ add -A
   git_ commit -q -m "generated index"
-  git_ gc -q
+  git_ repack -adq # packed, as a clone is
 fi
 
 # The first plugin folder of the tree, and its owner.

@@ -20,7 +20,7 @@ use crate::diagnostic::{self, Code, Diagnostic};
 use crate::manifest::document::SourceFile;
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self};
-use crate::source::git::{ChangeKind, GitError, GitRepo, Rev};
+use crate::source::git::{Change, ChangeKind, GitError, GitRepo, Rev};
 use crate::source::plugin_dir_of;
 use crate::source::tree::TreeSource;
 use crate::source::{
@@ -106,68 +106,23 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     let head = repo.resolve(req.head)?;
     let asked = repo.resolve(req.base)?;
     let base = repo.comparison_base(&asked, &head)?;
-    let changes = repo.changes(&base, &head)?;
-
-    let mut touched: BTreeMap<String, PluginDir> = BTreeMap::new();
-    let mut changed_files: BTreeMap<String, ChangeKind> = BTreeMap::new();
-    let mut reviews = Vec::new();
-    let mut diags = Vec::new();
-    let mut registry_changed = false;
-    // Files outside `plugins/` that the change adds, decided once the new
-    // releases are known: a new release's self-hosted artifact is part of it.
-    let mut added_files = Vec::new();
-    for c in &changes {
-        let Some(rel) = c.path.strip_prefix(repo.prefix.as_str()) else {
-            reviews.push(Review {
-                file: c.path.clone(),
-                outside: true,
-                reason: "changes a file outside the index folder".into(),
-            });
-            continue;
-        };
-        changed_files.insert(rel.to_owned(), c.kind);
-        if let Some(dir) = plugin_dir_of(rel) {
-            touched.entry(dir.rel.clone()).or_insert(dir);
-        } else if rel.starts_with(&format!("{PLUGINS_DIR}/")) {
-            diags.push(
-                Diagnostic::error(rel, Code::MisplacedPlugin, format!("`{rel}` is not inside a plugin folder at its shard path"))
-                    .hint("a plugin's files live in `plugins/<shard>/<name>/`; see the layout in docs/index-format.md"),
-            );
-        } else if c.kind == ChangeKind::Added && !REGISTRY_FILES.contains(&rel) {
-            added_files.push(rel.to_owned());
-        } else {
-            registry_changed |= REGISTRY_FILES.contains(&rel);
-            let reason = match c.kind {
-                ChangeKind::Added | ChangeKind::Modified if REGISTRY_FILES.contains(&rel) => {
-                    "changes a registry file; a maintainer must review it"
-                }
-                ChangeKind::Deleted => {
-                    "deletes a file outside `plugins/`; if a release's artifact, clients can no longer install it"
-                }
-                _ => {
-                    "changes a file outside `plugins/`; if a release's artifact, its SHA-256 no longer matches"
-                }
-            };
-            reviews.push(Review {
-                file: rel.to_owned(),
-                outside: false,
-                reason: reason.into(),
-            });
-        }
-    }
-
+    let mut paths = Paths::sort(&repo.changes(&base, &head)?, &repo.prefix);
     let head_src = repo.index_at(&head)?;
     let base_src = repo.index_at(&base)?;
-    let cache = VerifiedCache::default();
-    let seeds: Vec<PluginDir> = if registry_changed {
+
+    // Every rule of `check` for what the change touches (the whole head when
+    // a registry file changed), and the plugins those name.
+    let seeds: Vec<PluginDir> = if paths.registry_changed {
         head_src.plugin_dirs()
     } else {
-        touched
+        paths
+            .touched
             .values()
             .filter(|d| head_src.exists(&d.rel))
             .cloned()
             .collect()
     };
+    let cache = VerifiedCache::default();
     let checked = run(
         &head_src,
         seeds,
@@ -175,95 +130,29 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         &cache,
         Vec::new(),
     );
-    let in_change = |file: &str| {
-        changed_files.contains_key(file)
-            || touched.keys().any(|d| {
-                file.strip_prefix(d.as_str())
-                    .is_some_and(|r| r.starts_with('/'))
-            })
-    };
-    diags.extend(checked.diagnostics.into_iter().filter(|d| {
-        // Name clashes of new plugins are judged against the base below;
-        // any other finding counts when it is about what the change touched.
-        !matches!(d.code, Code::DuplicateName | Code::ConfusableName) && in_change(&d.file)
-    }));
-
-    // Added files that a touched release names as its self-hosted artifact
-    // are that release's (checked with it); any other added file needs a look.
-    let artifacts: BTreeSet<&str> = checked
-        .loaded
-        .iter()
-        .filter(|l| touched.contains_key(&l.dir))
-        .flat_map(|l| &l.releases)
-        .map(|r| &r.parsed.manifest.artifact)
-        .filter(|a| a.is_self_hosted())
-        .map(|a| a.url.as_str())
-        .collect();
-    for file in added_files
-        .iter()
-        .filter(|f| !artifacts.contains(f.as_str()))
-    {
-        reviews.push(Review {
-            file: file.clone(),
-            outside: false,
-            reason:
-                "adds a file outside `plugins/` that no release of this change uses as its artifact"
-                    .into(),
-        });
-    }
-
-    let base_reg = read_config(&base_src);
-    let registry_id = checked
-        .config
-        .as_ref()
-        .map_or(String::new(), |c| c.id.clone());
-    let head_loaded: BTreeMap<&str, &Loaded> =
-        checked.loaded.iter().map(|l| (l.dir.as_str(), l)).collect();
-    let mut base_names: Option<Vec<PluginDir>> = None;
-    let mut plugins = Vec::new();
-    let mut rule_diags = Vec::new();
-    for dir in touched.values() {
-        let base_plugin = base_src
-            .exists(&dir.rel)
-            .then(|| load_plugin(&base_src, dir, &base_reg).0);
-        let head_plugin = head_loaded.get(dir.rel.as_str()).copied();
-        let files: Vec<(&str, ChangeKind)> = changed_files
+    let mut diags = std::mem::take(&mut paths.diagnostics);
+    diags.extend(
+        checked
+            .diagnostics
             .iter()
-            .filter(|(f, _)| {
-                f.strip_prefix(dir.rel.as_str())
-                    .is_some_and(|r| r.starts_with('/'))
+            .filter(|d| {
+                // Name clashes of new plugins are judged against the base below;
+                // any other finding counts when it is about what the change touched.
+                !matches!(d.code, Code::DuplicateName | Code::ConfusableName)
+                    && paths.contains(&d.file)
             })
-            .map(|(f, k)| (f.as_str(), *k))
-            .collect();
-        let ctx = rules::Context {
-            registry: &registry_id,
-            author: req.author,
-            removed: &checked.lists.revocations.removed,
-        };
-        let outcome = match (base_plugin.as_ref(), head_plugin) {
-            (None, Some(h)) => {
-                let names = base_names.get_or_insert_with(|| base_src.plugin_dirs());
-                let others: Vec<&PluginDir> = touched
-                    .values()
-                    .filter(|d| d.rel != dir.rel && !base_src.exists(&d.rel))
-                    .collect();
-                rules::new_plugin(&ctx, h, names, &others)
-            }
-            (Some(b), h) => rules::existing_plugin(&ctx, dir, b, h, &files),
-            (None, None) => rules::Outcome::default(),
-        };
-        rule_diags.extend(outcome.diagnostics);
-        reviews.extend(outcome.reviews);
-        if !outcome.events.is_empty() {
-            plugins.push(PluginChange {
-                name: dir.name.clone(),
-                events: outcome.events,
-            });
-        }
-    }
+            .cloned(),
+    );
+    let mut reviews = std::mem::take(&mut paths.reviews);
+    reviews.extend(paths.stray_files(&checked.loaded));
+
+    // The rules only a change has, plugin by plugin.
+    let judged = judge_plugins(req, &paths, &checked, &base_src);
+    let mut rule_diags = judged.diagnostics;
     resolve_positions(&head_src, &mut rule_diags);
     diags.extend(rule_diags);
     diagnostic::sort(&mut diags);
+    reviews.extend(judged.reviews);
     dedup_reviews(&mut reviews);
 
     let classification = if diags.iter().any(Diagnostic::is_error) {
@@ -278,11 +167,183 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         base: label(&base),
         head: label(&head),
         author: req.author.map(str::to_owned),
-        plugins,
+        plugins: judged.plugins,
         reviews,
         diagnostics: diags,
-        full_check: registry_changed,
+        full_check: paths.registry_changed,
     })
+}
+
+/// The paths a change touched, sorted by what they are.
+struct Paths {
+    /// Plugin folders with a changed file, by folder.
+    touched: BTreeMap<String, PluginDir>,
+    /// Every changed path inside the index, relative to it.
+    files: BTreeMap<String, ChangeKind>,
+    /// Files outside `plugins/` the change adds: decided once the new
+    /// releases are known, since a new release's self-hosted artifact is part of it.
+    added_elsewhere: Vec<String>,
+    registry_changed: bool,
+    reviews: Vec<Review>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Paths {
+    fn sort(changes: &[Change], prefix: &str) -> Paths {
+        let mut p = Paths {
+            touched: BTreeMap::new(),
+            files: BTreeMap::new(),
+            added_elsewhere: Vec::new(),
+            registry_changed: false,
+            reviews: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        for c in changes {
+            let Some(rel) = c.path.strip_prefix(prefix) else {
+                p.reviews.push(Review {
+                    file: c.path.clone(),
+                    outside: true,
+                    reason: "changes a file outside the index folder".into(),
+                });
+                continue;
+            };
+            p.files.insert(rel.to_owned(), c.kind);
+            let registry_file = REGISTRY_FILES.contains(&rel);
+            if let Some(dir) = plugin_dir_of(rel) {
+                p.touched.entry(dir.rel.clone()).or_insert(dir);
+            } else if rel.starts_with(&format!("{PLUGINS_DIR}/")) {
+                p.diagnostics.push(
+                    Diagnostic::error(rel, Code::MisplacedPlugin, format!("`{rel}` is not inside a plugin folder at its shard path"))
+                        .hint("a plugin's files live in `plugins/<shard>/<name>/`; see the layout in docs/index-format.md"),
+                );
+            } else if c.kind == ChangeKind::Added && !registry_file {
+                p.added_elsewhere.push(rel.to_owned());
+            } else {
+                p.registry_changed |= registry_file;
+                let reason = match c.kind {
+                    _ if registry_file => "changes a registry file; a maintainer must review it",
+                    ChangeKind::Deleted => {
+                        "deletes a file outside `plugins/`; if a release's artifact, clients can no longer install it"
+                    }
+                    _ => {
+                        "changes a file outside `plugins/`; if a release's artifact, its SHA-256 no longer matches"
+                    }
+                };
+                p.reviews.push(Review {
+                    file: rel.to_owned(),
+                    outside: false,
+                    reason: reason.into(),
+                });
+            }
+        }
+        p
+    }
+
+    /// Whether `file` (relative to the index) is changed or in a touched plugin.
+    fn contains(&self, file: &str) -> bool {
+        self.files.contains_key(file) || self.touched.keys().any(|d| inside(file, d))
+    }
+
+    /// The changed files of the plugin in `dir`.
+    fn files_of(&self, dir: &str) -> Vec<(&str, ChangeKind)> {
+        self.files
+            .iter()
+            .filter(|(f, _)| inside(f, dir))
+            .map(|(f, k)| (f.as_str(), *k))
+            .collect()
+    }
+
+    /// Added files outside `plugins/` that no touched release uses as its artifact.
+    fn stray_files(&self, loaded: &[Loaded]) -> Vec<Review> {
+        let artifacts: BTreeSet<&str> = loaded
+            .iter()
+            .filter(|l| self.touched.contains_key(&l.dir))
+            .flat_map(|l| &l.releases)
+            .map(|r| &r.parsed.manifest.artifact)
+            .filter(|a| a.is_self_hosted())
+            .map(|a| a.url.as_str())
+            .collect();
+        self.added_elsewhere
+            .iter()
+            .filter(|f| !artifacts.contains(f.as_str()))
+            .map(|f| Review {
+                file: f.clone(),
+                outside: false,
+                reason: "adds a file outside `plugins/` that no release of this change uses as its artifact".into(),
+            })
+            .collect()
+    }
+}
+
+/// Whether `file` is inside the folder `dir` (both relative to the index).
+fn inside(file: &str, dir: &str) -> bool {
+    file.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// What the change rules found, over all touched plugins.
+struct Judged {
+    diagnostics: Vec<Diagnostic>,
+    reviews: Vec<Review>,
+    plugins: Vec<PluginChange>,
+}
+
+/// Applies the change rules to each touched plugin, as the base had it and
+/// as the head has it.
+fn judge_plugins(
+    req: &Request<'_>,
+    paths: &Paths,
+    checked: &super::Run,
+    base_src: &TreeSource,
+) -> Judged {
+    let base_reg = read_config(base_src);
+    let registry_id = checked
+        .config
+        .as_ref()
+        .map_or(String::new(), |c| c.id.clone());
+    let head_loaded: BTreeMap<&str, &Loaded> =
+        checked.loaded.iter().map(|l| (l.dir.as_str(), l)).collect();
+    let ctx = rules::Context {
+        registry: &registry_id,
+        author: req.author,
+        removed: &checked.lists.revocations.removed,
+    };
+    let mut base_names: Option<Vec<PluginDir>> = None;
+    let mut judged = Judged {
+        diagnostics: Vec::new(),
+        reviews: Vec::new(),
+        plugins: Vec::new(),
+    };
+    for dir in paths.touched.values() {
+        let base_plugin = base_src
+            .exists(&dir.rel)
+            .then(|| load_plugin(base_src, dir, &base_reg).0);
+        let outcome = match (
+            base_plugin.as_ref(),
+            head_loaded.get(dir.rel.as_str()).copied(),
+        ) {
+            (None, Some(h)) => {
+                // Only a new plugin needs every name of the base.
+                let names = base_names.get_or_insert_with(|| base_src.plugin_dirs());
+                let also_new: Vec<&PluginDir> = paths
+                    .touched
+                    .values()
+                    .filter(|d| d.rel != dir.rel && !base_src.exists(&d.rel))
+                    .collect();
+                rules::new_plugin(&ctx, h, names, &also_new)
+            }
+            (Some(b), h) => rules::existing_plugin(&ctx, dir, b, h, &paths.files_of(&dir.rel)),
+            (None, None) => rules::Outcome::default(),
+        };
+        judged.diagnostics.extend(outcome.diagnostics);
+        judged.reviews.extend(outcome.reviews);
+        if !outcome.events.is_empty() {
+            judged.plugins.push(PluginChange {
+                name: dir.name.clone(),
+                events: outcome.events,
+            });
+        }
+    }
+    judged
 }
 
 fn label(rev: &Rev) -> String {
