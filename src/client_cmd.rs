@@ -68,7 +68,10 @@ fn client(args: &ClientArgs) -> Result<Client, ClientError> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "the config file".into());
     let registry = file.select(args.registry.as_deref(), &env, &shown)?;
-    let cache_dir = args.cache_dir.clone().or_else(|| config::default_cache_dir(&env));
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .or_else(|| config::default_cache_dir(&env));
     Client::new(Options {
         registry,
         dir: args.dir.clone(),
@@ -215,7 +218,10 @@ fn render_changes(changes: &[Change]) -> String {
         if c.to.is_some() {
             notes.push(permissions(&c.permissions));
         }
-        s.push_str(&format!("  {what} ({})\n", notes.join("; ")));
+        match notes.is_empty() {
+            true => s.push_str(&format!("  {what}\n")),
+            false => s.push_str(&format!("  {what} ({})\n", notes.join("; "))),
+        }
     }
     s
 }
@@ -251,7 +257,8 @@ fn render_info(info: &Info) -> String {
     if let Some(d) = &info.description {
         s.push_str(&format!("  {d}\n"));
     }
-    let field = |k: &str, v: Option<&String>| v.map(|v| format!("  {k}: {v}\n")).unwrap_or_default();
+    let field =
+        |k: &str, v: Option<&String>| v.map(|v| format!("  {k}: {v}\n")).unwrap_or_default();
     s.push_str(&field("license", info.license.as_ref()));
     s.push_str(&field("homepage", info.homepage.as_ref()));
     if !info.owners.is_empty() {
@@ -267,7 +274,11 @@ fn render_info(info: &Info) -> String {
             format!("engine {}", v.engine),
             permissions(&v.permissions),
         ];
-        for (k, val) in [("yanked", &v.yanked), ("deprecated", &v.deprecated), ("REVOKED", &v.revoked)] {
+        for (k, val) in [
+            ("yanked", &v.yanked),
+            ("deprecated", &v.deprecated),
+            ("REVOKED", &v.revoked),
+        ] {
             if let Some(val) = val {
                 notes.push(format!("{k}: {val}"));
             }
@@ -289,6 +300,6 @@ fn permissions(perms: &[plugdex::manifest::types::Permission]) -> String {
     if perms.is_empty() {
         return "no permissions".into();
     }
-    let words: Vec<String> = perms.iter().map(|p| word(p)).collect();
+    let words: Vec<String> = perms.iter().map(word).collect();
     format!("permissions: {}", words.join(", "))
 }

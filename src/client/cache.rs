@@ -77,7 +77,10 @@ impl Cache {
         let dir = path.parent().expect("a cache entry has a folder");
         std::fs::create_dir_all(dir)?;
         let meta = serde_json::to_vec(validators).expect("validators serialise");
-        for (target, bytes) in [(path.clone(), body), (path.with_extension("meta"), &meta[..])] {
+        for (target, bytes) in [
+            (path.clone(), body),
+            (path.with_extension("meta"), &meta[..]),
+        ] {
             let tmp = target.with_extension(format!("tmp{}", std::process::id()));
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &target)?;
@@ -102,8 +105,14 @@ mod tests {
     #[test]
     fn the_etag_is_preferred_to_the_date() {
         let date = "Thu, 01 Jan 2026 00:00:00 GMT";
-        assert_eq!(v(Some("\"a\""), Some(date)).conditional(), Some(("If-None-Match", "\"a\"")));
-        assert_eq!(v(None, Some(date)).conditional(), Some(("If-Modified-Since", date)));
+        assert_eq!(
+            v(Some("\"a\""), Some(date)).conditional(),
+            Some(("If-None-Match", "\"a\""))
+        );
+        assert_eq!(
+            v(None, Some(date)).conditional(),
+            Some(("If-Modified-Since", date))
+        );
         assert_eq!(v(None, None).conditional(), None);
     }
 
@@ -123,6 +132,9 @@ mod tests {
         assert!(cache.load("http://r/x").is_none());
         cache.store(b"body", &v(Some("e"), None)).unwrap();
         let (body, meta) = cache.load("http://r/x").unwrap();
-        assert_eq!((body.as_slice(), meta.etag.as_deref()), (&b"body"[..], Some("e")));
+        assert_eq!(
+            (body.as_slice(), meta.etag.as_deref()),
+            (&b"body"[..], Some("e"))
+        );
     }
 }

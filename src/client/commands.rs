@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::client::ClientError;
 use crate::client::cache::Cache;
 use crate::client::config::Registry;
 use crate::client::http::{Fetcher, Stats};
@@ -17,7 +18,6 @@ use crate::client::lock::{Lock, Locked};
 use crate::client::remote::{PluginFile, Remote};
 use crate::client::resolve::{self, Policy, Request};
 use crate::client::unpack::Limits;
-use crate::client::ClientError;
 use crate::manifest::name::canonical;
 use crate::manifest::types::{Channel, Permission, Yanked};
 use crate::published::Tier;
@@ -353,7 +353,10 @@ impl Client {
             .plugins
             .iter()
             .map(|p| {
-                let lines = files.get(&p.name).and_then(Option::as_ref).map(|f| &f.lines[..]);
+                let lines = files
+                    .get(&p.name)
+                    .and_then(Option::as_ref)
+                    .map(|f| &f.lines[..]);
                 let now = lines.and_then(|ls| ls.iter().find(|l| l.vers == p.vers));
                 Listed {
                     name: p.name.clone(),

@@ -97,7 +97,9 @@ pub enum ConfigError {
     },
     #[error("`{path}` is not a valid plugdex config: {why}")]
     Syntax { path: PathBuf, why: String },
-    #[error("no registry given: pass `--registry URL`, set `PLUGDEX_REGISTRY`, or set `default` in `{path}`")]
+    #[error(
+        "no registry given: pass `--registry URL`, set `PLUGDEX_REGISTRY`, or set `default` in `{path}`"
+    )]
     NoRegistry { path: String },
     #[error("no registry named `{name}` in `{path}`{}", suggest(.known))]
     UnknownName {
@@ -194,11 +196,14 @@ impl ConfigFile {
                 ),
             }
         } else {
-            let entry = self.registries.get(&wanted).ok_or_else(|| ConfigError::UnknownName {
-                name: wanted.clone(),
-                path: path.to_owned(),
-                known: self.registries.keys().cloned().collect(),
-            })?;
+            let entry = self
+                .registries
+                .get(&wanted)
+                .ok_or_else(|| ConfigError::UnknownName {
+                    name: wanted.clone(),
+                    path: path.to_owned(),
+                    known: self.registries.keys().cloned().collect(),
+                })?;
             (Some(wanted.clone()), entry.clone())
         };
         let env_token = name.as_deref().and_then(|n| env(&token_var(n)));
@@ -214,14 +219,19 @@ impl ConfigFile {
 
 /// `PLUGDEX_TOKEN_<NAME>`.
 pub fn token_var(name: &str) -> String {
-    format!("PLUGDEX_TOKEN_{}", name.to_ascii_uppercase().replace('-', "_"))
+    format!(
+        "PLUGDEX_TOKEN_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 fn normalise_url(url: &str) -> Result<String, ConfigError> {
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
         && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
     if !ok {
-        return Err(ConfigError::BadUrl { url: url.to_owned() });
+        return Err(ConfigError::BadUrl {
+            url: url.to_owned(),
+        });
     }
     Ok(if url.ends_with('/') {
         url.to_owned()
@@ -246,8 +256,10 @@ token = "from-file"
 "#;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     }
 
@@ -262,11 +274,18 @@ token = "from-file"
         assert_eq!(r.url, "https://plugins.inkwell.example/");
         assert_eq!(r.root_keys, ["AAAA"]);
         let e = env(&[("PLUGDEX_REGISTRY", "acme-corp")]);
-        assert_eq!(file().select(None, &e, "c.toml").unwrap().name.as_deref(), Some("acme-corp"));
-        let r = file().select(Some("http://127.0.0.1:9/x"), &e, "c.toml").unwrap();
+        assert_eq!(
+            file().select(None, &e, "c.toml").unwrap().name.as_deref(),
+            Some("acme-corp")
+        );
+        let r = file()
+            .select(Some("http://127.0.0.1:9/x"), &e, "c.toml")
+            .unwrap();
         assert_eq!((r.name, r.url), (None, "http://127.0.0.1:9/x/".to_owned()));
         // A URL that matches a configured registry gets its settings.
-        let r = file().select(Some("https://plugins.acme.internal"), &none, "c.toml").unwrap();
+        let r = file()
+            .select(Some("https://plugins.acme.internal"), &none, "c.toml")
+            .unwrap();
         assert_eq!(r.name.as_deref(), Some("acme-corp"));
     }
 
@@ -277,7 +296,9 @@ token = "from-file"
         let token = r.token.clone().expect("token");
         assert_eq!(token.header_value(), "Bearer s3cret");
         assert!(!format!("{r:?}").contains("s3cret"));
-        let r = file().select(Some("acme-corp"), &env(&[]), "c.toml").unwrap();
+        let r = file()
+            .select(Some("acme-corp"), &env(&[]), "c.toml")
+            .unwrap();
         assert_eq!(r.token.unwrap().header_value(), "Bearer from-file");
         assert_eq!(Token::new("Basic abc".into()).header_value(), "Basic abc");
     }
@@ -294,13 +315,22 @@ token = "from-file"
             ConfigFile::default().select(None, &none, "c.toml"),
             Err(ConfigError::NoRegistry { .. })
         ));
-        assert!(matches!(file().select(Some("ftp://x"), &none, "c.toml"), Err(ConfigError::BadUrl { .. })));
+        assert!(matches!(
+            file().select(Some("ftp://x"), &none, "c.toml"),
+            Err(ConfigError::BadUrl { .. })
+        ));
         assert!(matches!(
             ConfigFile::parse("defualt = 1", Path::new("c.toml")),
             Err(ConfigError::Syntax { .. })
         ));
         let e = env(&[("HOME", "/home/u")]);
-        assert_eq!(default_path(&e).unwrap(), Path::new("/home/u/.config/plugdex/config.toml"));
-        assert_eq!(default_cache_dir(&e).unwrap(), Path::new("/home/u/.cache/plugdex"));
+        assert_eq!(
+            default_path(&e).unwrap(),
+            Path::new("/home/u/.config/plugdex/config.toml")
+        );
+        assert_eq!(
+            default_cache_dir(&e).unwrap(),
+            Path::new("/home/u/.cache/plugdex")
+        );
     }
 }

@@ -41,15 +41,17 @@ impl FetchError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            FetchError::Unreachable { .. } | FetchError::Timeout { .. } => Some(
-                "check the registry URL and your connection; `--offline` works from the cache",
-            ),
+            FetchError::Unreachable { .. } | FetchError::Timeout { .. } => {
+                Some("check the registry URL and your connection; `--offline` works from the cache")
+            }
             FetchError::Status { status, .. } if *status >= 500 => {
                 Some("the registry's server failed; try again later")
             }
             FetchError::Status {
                 status: 401 | 403, ..
-            } => Some("a private registry needs a token: set `PLUGDEX_TOKEN_<NAME>` or `token` in the config file"),
+            } => Some(
+                "a private registry needs a token: set `PLUGDEX_TOKEN_<NAME>` or `token` in the config file",
+            ),
             FetchError::Offline { .. } => Some("run once without `--offline` to fill the cache"),
             _ => None,
         }
@@ -153,9 +155,9 @@ impl Fetcher {
             self.stats.lock().expect("stats lock").cache_hits += 1;
             body.clone()
         } else if self.offline {
-            cached
-                .map(|(b, _)| b)
-                .ok_or_else(|| FetchError::Offline { url: url.to_owned() })?
+            cached.map(|(b, _)| b).ok_or_else(|| FetchError::Offline {
+                url: url.to_owned(),
+            })?
         } else {
             self.request(url, cap, cached)?
         };
@@ -205,12 +207,20 @@ impl Fetcher {
                     etag: header("etag"),
                     last_modified: header("last-modified"),
                 };
+                // ureq refuses to read once the limit is reached, even at the
+                // end of the body: allow one byte more, then check.
                 let body = resp
                     .body_mut()
                     .with_config()
-                    .limit(cap)
+                    .limit(cap + 1)
                     .read_to_vec()
                     .map_err(|e| network_error(url, cap, e))?;
+                if body.len() as u64 > cap {
+                    return Err(FetchError::TooLarge {
+                        url: url.to_owned(),
+                        cap,
+                    });
+                }
                 {
                     let mut stats = self.stats.lock().expect("stats lock");
                     stats.ok += 1;
@@ -222,7 +232,9 @@ impl Fetcher {
                 }
                 Ok(body)
             }
-            404 | 410 => Err(FetchError::NotFound { url: url.to_owned() }),
+            404 | 410 => Err(FetchError::NotFound {
+                url: url.to_owned(),
+            }),
             _ => Err(FetchError::Status {
                 url: url.to_owned(),
                 status,
@@ -255,7 +267,9 @@ fn network_error(url: &str, cap: u64, e: ureq::Error) -> FetchError {
                 why: io.to_string(),
             }
         }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => FetchError::Timeout { url },
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            FetchError::Timeout { url }
+        }
         ureq::Error::Io(io) => FetchError::Unreachable {
             url,
             why: io.to_string(),

@@ -42,7 +42,9 @@ impl Paths {
         let name = dir
             .file_name()
             .filter(|n| *n != "..")
-            .ok_or_else(|| ClientError::BadDir { path: dir.to_owned() })?
+            .ok_or_else(|| ClientError::BadDir {
+                path: dir.to_owned(),
+            })?
             .to_string_lossy()
             .into_owned();
         Ok(Paths {
@@ -207,11 +209,23 @@ mod tests {
             lock: dir.path().join("blocker/x.lock"),
             ..paths.clone()
         };
-        let err = commit(&bad, Vec::new(), &["md".into()], &Lock::default(), Limits::default());
+        let err = commit(
+            &bad,
+            Vec::new(),
+            &["md".into()],
+            &Lock::default(),
+            Limits::default(),
+        );
         assert!(err.is_err());
-        assert_eq!(fs::read_to_string(paths.dir.join("md/old.txt")).unwrap(), "old");
+        assert_eq!(
+            fs::read_to_string(paths.dir.join("md/old.txt")).unwrap(),
+            "old"
+        );
         assert_eq!(fs::read_to_string(&paths.lock).unwrap(), "v = 1\n");
-        let left: Vec<_> = fs::read_dir(&paths.dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = fs::read_dir(&paths.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(left, ["md"], "no staging folder left behind");
     }
 }

@@ -139,7 +139,11 @@ impl Lock {
             }
         }
         let gone: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-        for p in self.plugins.iter().filter(|p| !gone.contains(p.name.as_str())) {
+        for p in self
+            .plugins
+            .iter()
+            .filter(|p| !gone.contains(p.name.as_str()))
+        {
             if let Some(d) = p.deps.iter().find(|d| gone.contains(d.as_str())) {
                 return Err(LockError::StillNeeded {
                     plugin: d.clone(),
@@ -211,7 +215,10 @@ mod tests {
     fn refuses_future_formats_and_garbage() {
         assert_eq!(Lock::parse("v = 2\n"), Err(LockError::NewerFormat(2)));
         assert!(matches!(Lock::parse("v = "), Err(LockError::Syntax(_))));
-        assert!(matches!(Lock::parse("v = 1\n[[plugin]]\nname = 3\n"), Err(LockError::Syntax(_))));
+        assert!(matches!(
+            Lock::parse("v = 1\n[[plugin]]\nname = 3\n"),
+            Err(LockError::Syntax(_))
+        ));
     }
 
     #[test]
@@ -234,6 +241,9 @@ mod tests {
                 by: "toc".into()
             })
         );
-        assert_eq!(lock.without(&["nope".into()]), Err(LockError::NotInstalled("nope".into())));
+        assert_eq!(
+            lock.without(&["nope".into()]),
+            Err(LockError::NotInstalled("nope".into()))
+        );
     }
 }

@@ -95,24 +95,42 @@ impl ClientError {
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
             ClientError::Fetch(e) => return e.hint().map(str::to_owned),
-            ClientError::NotARegistry { .. } => "check `--registry`: it is the URL of the folder holding `config.json`",
-            ClientError::UnsignedRegistry { .. } => "ask the registry's maintainers to sign it (`plugdex build --signing-key`)",
-            ClientError::Verify { source: VerifyError::Expired { .. }, .. } => {
+            ClientError::NotARegistry { .. } => {
+                "check `--registry`: it is the URL of the folder holding `config.json`"
+            }
+            ClientError::UnsignedRegistry { .. } => {
+                "ask the registry's maintainers to sign it (`plugdex build --signing-key`)"
+            }
+            ClientError::Verify {
+                source: VerifyError::Expired { .. },
+                ..
+            } => {
                 "the registry must be rebuilt (its timestamp is short-lived); nothing was installed"
             }
-            ClientError::Verify { source: VerifyError::Rollback { .. }, .. } => {
-                "someone serves an old copy of the registry; nothing was installed"
-            }
-            ClientError::Verify { source: VerifyError::RootKeysDiffer, .. } => {
+            ClientError::Verify {
+                source: VerifyError::Rollback { .. },
+                ..
+            } => "someone serves an old copy of the registry; nothing was installed",
+            ClientError::Verify {
+                source: VerifyError::RootKeysDiffer,
+                ..
+            } => {
                 "the registry's root keys changed; if the maintainers announced a rotation, pin the new keys in the config file"
             }
-            ClientError::Verify { source: VerifyError::Fetch { .. }, .. } => {
-                "check the registry URL and your connection; `--offline` works from the cache"
+            ClientError::Verify {
+                source: VerifyError::Fetch { .. },
+                ..
+            } => "check the registry URL and your connection; `--offline` works from the cache",
+            ClientError::Verify { .. } => {
+                "the registry or a mirror serves tampered files; nothing was installed"
             }
-            ClientError::Verify { .. } => "the registry or a mirror serves tampered files; nothing was installed",
             ClientError::Resolve(resolve::ResolveError::Conflict { .. }) => {
                 "relax one of the requirements, or `plugdex update` the plugins that require it"
             }
+            ClientError::Lock {
+                source: lock::LockError::StillNeeded { .. } | lock::LockError::NotInstalled(_),
+                ..
+            } => return None,
             ClientError::Lock { .. } | ClientError::State { .. } => {
                 "the file is damaged or from a newer plugdex; restore it from a backup, or remove it and reinstall"
             }

@@ -51,19 +51,25 @@ impl<'f> Remote<'f> {
         known: Option<&RegistryState>,
         now: i64,
     ) -> Result<Remote<'f>, ClientError> {
-        let [config, root, timestamp] = fetch_all(fetcher, [CONFIG_PATH, ROOT_PATH, TIMESTAMP_PATH]);
+        let [config, root, timestamp] =
+            fetch_all(fetcher, [CONFIG_PATH, ROOT_PATH, TIMESTAMP_PATH]);
         let config = config.map_err(|e| match e {
             crate::client::http::FetchError::NotFound { url } => ClientError::NotARegistry { url },
             e => e.into(),
         })?;
-        let unverified: Config = serde_json::from_slice(&config).map_err(|e| ClientError::Malformed {
-            url: format!("{}{CONFIG_PATH}", fetcher.base()),
-            why: e.to_string(),
-        })?;
+        let unverified: Config =
+            serde_json::from_slice(&config).map_err(|e| ClientError::Malformed {
+                url: format!("{}{CONFIG_PATH}", fetcher.base()),
+                why: e.to_string(),
+            })?;
         if unverified.v != crate::published::CONFIG_V {
             return Err(ClientError::Malformed {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
-                why: format!("format version {}, this plugdex reads {}", unverified.v, crate::published::CONFIG_V),
+                why: format!(
+                    "format version {}, this plugdex reads {}",
+                    unverified.v,
+                    crate::published::CONFIG_V
+                ),
             });
         }
         if unverified.keys.is_empty() {
@@ -101,7 +107,9 @@ impl<'f> Remote<'f> {
             .verify_timestamp(&timestamp?, now, last_seen)
             .map_err(verify("timestamp"))?;
         let mut fetch = |p: &str| fetcher.get(p).map_err(|e| e.to_string());
-        let trusted = ts.file(CONFIG_PATH, &mut fetch).map_err(verify("snapshot"))?;
+        let trusted = ts
+            .file(CONFIG_PATH, &mut fetch)
+            .map_err(verify("config.json"))?;
         let config: Config =
             serde_json::from_slice(trusted.bytes()).map_err(|e| ClientError::Malformed {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
@@ -125,7 +133,29 @@ impl<'f> Remote<'f> {
     /// Where a plugin's index file is.
     pub fn index_path(&self, name: &str) -> String {
         let c = canonical(name);
-        format!("{}/{}/{c}", self.config.index.trim_end_matches('/'), shard(&c))
+        format!(
+            "{}/{}/{c}",
+            self.config.index.trim_end_matches('/'),
+            shard(&c)
+        )
+    }
+
+    /// Step 3 for `path`. When neither the file nor its `by-hash/` copy
+    /// could be fetched at all, the network error is reported, not a mismatch.
+    fn trusted_file(&self, path: &str, check: &'static str) -> Result<TrustedFile, ClientError> {
+        let failures = std::cell::RefCell::new(Vec::new());
+        let mut fetch = |p: &str| {
+            self.fetcher.get(p).map_err(|e| {
+                failures.borrow_mut().push(e.clone());
+                e.to_string()
+            })
+        };
+        match self.ts.file(path, &mut fetch) {
+            Err(VerifyError::Mismatch { .. }) if failures.borrow().len() >= 2 => {
+                Err(failures.into_inner().swap_remove(0).into())
+            }
+            r => r.map_err(verify(check)),
+        }
     }
 
     /// A plugin's verified index file; `None` when the snapshot proves the
@@ -133,10 +163,15 @@ impl<'f> Remote<'f> {
     pub fn plugin(&self, name: &str) -> Result<Option<PluginFile>, ClientError> {
         let path = self.index_path(name);
         let mut fetch = |p: &str| self.fetcher.get(p).map_err(|e| e.to_string());
-        if self.ts.lookup(&path, &mut fetch).map_err(verify("snapshot"))?.is_none() {
+        if self
+            .ts
+            .lookup(&path, &mut fetch)
+            .map_err(verify("snapshot"))?
+            .is_none()
+        {
             return Ok(None);
         }
-        let file = self.ts.file(&path, &mut fetch).map_err(verify("index file"))?;
+        let file = self.trusted_file(&path, "index file")?;
         let lines = file.index_lines();
         Ok(Some(PluginFile { file, lines }))
     }
@@ -169,8 +204,7 @@ impl<'f> Remote<'f> {
     /// Names close to `name` from the (verified) names list, closest first.
     pub fn suggest(&self, name: &str) -> Vec<String> {
         let name = canonical(name);
-        let mut fetch = |p: &str| self.fetcher.get(p).map_err(|e| e.to_string());
-        let Ok(index) = self.ts.file(&self.config.names, &mut fetch) else {
+        let Ok(index) = self.trusted_file(&self.config.names, "names list") else {
             return Vec::new();
         };
         let Ok(index) = serde_json::from_slice::<NamesIndex>(index.bytes()) else {
@@ -185,7 +219,7 @@ impl<'f> Remote<'f> {
         else {
             return Vec::new();
         };
-        let Ok(page) = self.ts.file(&page.path, &mut fetch) else {
+        let Ok(page) = self.trusted_file(&page.path, "names list") else {
             return Vec::new();
         };
         let Ok(page) = serde_json::from_slice::<NamesPage>(page.bytes()) else {
@@ -257,7 +291,11 @@ pub fn close_names<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<
         .filter(|(d, n)| *d <= max || (n.starts_with(name) && name.len() >= 3))
         .collect();
     close.sort();
-    close.into_iter().take(3).map(|(_, n)| n.to_owned()).collect()
+    close
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -265,8 +303,14 @@ mod tests {
     #[test]
     fn close_names_are_ranked_by_distance() {
         let names = ["git", "gist", "toc", "github-sync", "mermaid"];
-        assert_eq!(super::close_names("gti", names.into_iter()), ["git", "gist"]);
-        assert_eq!(super::close_names("mermiad", names.into_iter()), ["mermaid"]);
+        assert_eq!(
+            super::close_names("gti", names.into_iter()),
+            ["git", "gist"]
+        );
+        assert_eq!(
+            super::close_names("mermiad", names.into_iter()),
+            ["mermaid"]
+        );
         assert!(super::close_names("zzzzzzzz", names.into_iter()).is_empty());
     }
 }

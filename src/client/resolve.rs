@@ -65,7 +65,10 @@ pub struct Policy {
 pub enum Requirer {
     /// The command line (or a plugin installed by name, from the lock file).
     User,
-    Plugin { name: String, vers: String },
+    Plugin {
+        name: String,
+        vers: String,
+    },
 }
 
 impl fmt::Display for Requirer {
@@ -145,7 +148,12 @@ fn meets(req: &VersionReq, vers: &Version, channel: Channel) -> bool {
 }
 
 /// Why `line` may not be installed at all (independently of requirements).
-fn unfit(line: &IndexLine, vers: &Version, policy: &Policy, locked: Option<&Version>) -> Option<String> {
+fn unfit(
+    line: &IndexLine,
+    vers: &Version,
+    policy: &Policy,
+    locked: Option<&Version>,
+) -> Option<String> {
     if let Some(reason) = &line.revoked {
         return Some(format!("revoked: {reason}"));
     }
@@ -164,7 +172,12 @@ fn unfit(line: &IndexLine, vers: &Version, policy: &Policy, locked: Option<&Vers
         match VersionReq::parse(&line.engine) {
             Ok(req) if meets(&req, engine, Channel::Beta) => {}
             Ok(_) => return Some(format!("needs engine `{}`, not {engine}", line.engine)),
-            Err(e) => return Some(format!("engine requirement `{}` is invalid: {e}", line.engine)),
+            Err(e) => {
+                return Some(format!(
+                    "engine requirement `{}` is invalid: {e}",
+                    line.engine
+                ));
+            }
         }
     }
     None
@@ -216,14 +229,21 @@ pub fn resolve(
         }
         let mut next = BTreeMap::new();
         for (name, wanted) in &reqs {
-            let lines = available.get(name).ok_or_else(|| ResolveError::NoSuchPlugin {
-                name: name.clone(),
-                by: wanted[0].0.clone(),
-            })?;
-            next.insert(name.clone(), pick(name, lines, wanted, locked.get(name), policy)?);
+            let lines = available
+                .get(name)
+                .ok_or_else(|| ResolveError::NoSuchPlugin {
+                    name: name.clone(),
+                    by: wanted[0].0.clone(),
+                })?;
+            next.insert(
+                name.clone(),
+                pick(name, lines, wanted, locked.get(name), policy)?,
+            );
         }
         let same = next.len() == chosen.len()
-            && next.iter().all(|(n, (v, _))| chosen.get(n).is_some_and(|(c, _)| c == v));
+            && next
+                .iter()
+                .all(|(n, (v, _))| chosen.get(n).is_some_and(|(c, _)| c == v));
         chosen = next;
         if same {
             return Ok(finish(chosen, policy));
@@ -285,10 +305,15 @@ fn finish(chosen: BTreeMap<String, (Version, IndexLine)>, policy: &Policy) -> Re
                 .as_deref()
                 .map(|r| format!("; use `{r}` instead"))
                 .unwrap_or_default();
-            warnings.push(format!("{name} {vers} is deprecated: {}{instead}", d.message));
+            warnings.push(format!(
+                "{name} {vers} is deprecated: {}{instead}",
+                d.message
+            ));
         }
         if let crate::manifest::types::Yanked::Reason(r) = &line.yanked {
-            warnings.push(format!("{name} {vers} is yanked ({r}); kept because the lock file pins it"));
+            warnings.push(format!(
+                "{name} {vers} is yanked ({r}); kept because the lock file pins it"
+            ));
         }
         if line.tier == Tier::Experimental && policy.allow_experimental {
             warnings.push(format!("{name} {vers} is unsigned (tier experimental)"));
@@ -326,7 +351,11 @@ mod tests {
             permissions: vec![],
             runtime: Runtime::Wasm,
             entry: "main.wasm".into(),
-            channel: if vers.contains('-') { Channel::Beta } else { Channel::Stable },
+            channel: if vers.contains('-') {
+                Channel::Beta
+            } else {
+                Channel::Stable
+            },
             caps: vec![],
             yanked: Yanked::No,
             deprecated: None,
@@ -351,7 +380,10 @@ mod tests {
     }
 
     fn versions(r: &Resolution) -> Vec<String> {
-        r.chosen.values().map(|l| format!("{} {}", l.name, l.vers)).collect()
+        r.chosen
+            .values()
+            .map(|l| format!("{} {}", l.name, l.vers))
+            .collect()
     }
 
     fn policy() -> Policy {
@@ -381,12 +413,19 @@ mod tests {
             line("git", "1.0.0", &[("md", "^0.4")]),
             line("toc", "2.0.0", &[("md", "^0.5")]),
         ]);
-        let err = resolve(&[req("git"), req("toc")], &reg, &BTreeMap::new(), &policy()).unwrap_err();
+        let err =
+            resolve(&[req("git"), req("toc")], &reg, &BTreeMap::new(), &policy()).unwrap_err();
         let text = err.to_string();
-        assert!(matches!(err, ResolveError::Conflict { ref name, .. } if name == "md"), "{text}");
+        assert!(
+            matches!(err, ResolveError::Conflict { ref name, .. } if name == "md"),
+            "{text}"
+        );
         assert!(text.contains("`^0.4` required by git 1.0.0"), "{text}");
         assert!(text.contains("`^0.5` required by toc 2.0.0"), "{text}");
-        assert!(text.contains("0.4.0: does not meet `^0.5` from toc 2.0.0"), "{text}");
+        assert!(
+            text.contains("0.4.0: does not meet `^0.5` from toc 2.0.0"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -417,12 +456,19 @@ mod tests {
             ..policy()
         };
         let err = resolve(&[req("md@^0.9")], &reg, &BTreeMap::new(), &two).unwrap_err();
-        assert!(err.to_string().contains("needs engine `>=1.0.0, <2.0.0`, not 2.1.0"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("needs engine `>=1.0.0, <2.0.0`, not 2.1.0"),
+            "{err}"
+        );
     }
 
     #[test]
     fn beta_releases_only_on_the_beta_channel() {
-        let reg = registry(vec![line("md", "1.0.0", &[]), line("md", "1.1.0-beta.1", &[])]);
+        let reg = registry(vec![
+            line("md", "1.0.0", &[]),
+            line("md", "1.1.0-beta.1", &[]),
+        ]);
         let stable = resolve(&[req("md@^1")], &reg, &BTreeMap::new(), &policy()).unwrap();
         assert_eq!(versions(&stable), ["md 1.0.0"]);
         let beta = Policy {
@@ -458,14 +504,20 @@ mod tests {
         assert_eq!(versions(&r), ["md 0.6.0"]);
         assert!(r.warnings[0].contains("unsigned"));
         let err = resolve(&[req("md@=0.5.0")], &reg, &BTreeMap::new(), &allow).unwrap_err();
-        assert!(err.to_string().contains("revoked: key compromised"), "{err}");
+        assert!(
+            err.to_string().contains("revoked: key compromised"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_plugins_and_bad_requirements_are_reported() {
         let reg = registry(vec![line("git", "1.0.0", &[("nope", "^1")])]);
         let err = resolve(&[req("git")], &reg, &BTreeMap::new(), &policy()).unwrap_err();
-        assert_eq!(err.to_string(), "git 1.0.0 depends on `nope`, which is not in this registry");
+        assert_eq!(
+            err.to_string(),
+            "git 1.0.0 depends on `nope`, which is not in this registry"
+        );
         assert!(Request::parse("git@not a req").is_err());
         assert_eq!(req("Git_Tools@1.2").name, "git-tools");
         assert_eq!(

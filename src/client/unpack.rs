@@ -187,12 +187,11 @@ impl Writer<'_> {
                 _ => write_err(e),
             })?;
         let room = self.limits.max_bytes - self.done.bytes;
-        let written = io::copy(&mut (&mut data).take(room + 1), &mut file).map_err(|e| {
-            match e.kind() {
+        let written =
+            io::copy(&mut (&mut data).take(room + 1), &mut file).map_err(|e| match e.kind() {
                 io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => damaged(e),
                 _ => write_err(e),
-            }
-        })?;
+            })?;
         if written > room {
             return Err(UnpackError::TooLarge(self.limits.max_bytes));
         }
@@ -264,7 +263,13 @@ mod tests {
             ("README.md", F, b"hi", ""),
         ]);
         let (dir, r) = run(&t, Limits::default());
-        assert_eq!(r.unwrap(), Unpacked { files: 2, bytes: 12 });
+        assert_eq!(
+            r.unwrap(),
+            Unpacked {
+                files: 2,
+                bytes: 12
+            }
+        );
         assert_eq!(fs::read(dir.path().join("x/README.md")).unwrap(), b"hi");
         let z = zip(&[("a/b.txt", b"zip!")], None);
         let (dir, r) = run(&z, Limits::default());
@@ -276,7 +281,10 @@ mod tests {
     fn zip_slip_and_absolute_paths_are_refused() {
         for name in ["../evil", "a/../../evil", "/etc/evil"] {
             let (dir, r) = run(&tar_gz(&[(name, F, b"x", "")]), Limits::default());
-            assert!(matches!(r, Err(UnpackError::UnsafePath(ref n)) if n == name), "{name}: {r:?}");
+            assert!(
+                matches!(r, Err(UnpackError::UnsafePath(ref n)) if n == name),
+                "{name}: {r:?}"
+            );
             assert!(!dir.path().join("evil").exists());
         }
         let (dir, r) = run(&zip(&[("../evil", b"x")], None), Limits::default());
@@ -288,10 +296,28 @@ mod tests {
     fn links_are_refused() {
         let sym = tar_gz(&[("link", tar::EntryType::Symlink, b"", "/etc/passwd")]);
         let (_d, r) = run(&sym, Limits::default());
-        assert!(matches!(r, Err(UnpackError::NotAFile { kind: "symbolic link", .. })), "{r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(UnpackError::NotAFile {
+                    kind: "symbolic link",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
         let hard = tar_gz(&[("link", tar::EntryType::Link, b"", "../../outside")]);
         let (_d, r) = run(&hard, Limits::default());
-        assert!(matches!(r, Err(UnpackError::NotAFile { kind: "hard link", .. })), "{r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(UnpackError::NotAFile {
+                    kind: "hard link",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
         let (_d, r) = run(&zip(&[], Some(("link", "../../etc"))), Limits::default());
         assert!(matches!(r, Err(UnpackError::NotAFile { .. })), "{r:?}");
     }

@@ -295,9 +295,7 @@ pub enum Channel {
 }
 
 /// The closed vocabulary of permissions.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
