@@ -172,6 +172,14 @@ fn installed(home: &Path) -> (BTreeMap<String, Vec<u8>>, Option<Vec<u8>>) {
     (tree, std::fs::read(home.join("plugins.lock")).ok())
 }
 
+/// The error planning to install `what` must end in.
+fn refused(client: Client, what: &str) -> ClientError {
+    client
+        .plan_install(&[req(what)])
+        .err()
+        .expect("the plan must fail")
+}
+
 fn install(client: &Client, what: &str) -> plugdex::client::commands::Report {
     let plan = client.plan_install(&[req(what)]).expect("plan");
     client.apply(plan).expect("install")
@@ -260,11 +268,7 @@ fn a_stale_index_file_falls_back_to_by_hash_but_a_tampered_one_is_refused() {
     // Both copies tampered with: refused, nothing installed.
     std::fs::write(served.file(&format!("by-hash/{hash}")), &tampered).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let err = served
-        .client(home.path(), now())
-        .plan_install(&[req("citations")])
-        .err()
-        .expect("refused");
+    let err = refused(served.client(home.path(), now()), "citations");
     assert!(
         matches!(err, ClientError::Verify { check: "index file", source: VerifyError::Mismatch { ref path } } if *path == index_path("citations")),
         "{err}"
@@ -328,11 +332,10 @@ fn an_older_timestamp_after_a_newer_one_is_a_rollback_and_an_expired_one_is_refu
     // The current timestamp, eight days later: expired (it lasts seven).
     let fresh = tempfile::tempdir().unwrap();
     let late = served.built + 8 * 24 * 3600;
-    let err = Client::new(options(&served.url, fresh.path(), late))
-        .unwrap()
-        .plan_install(&[req("git")])
-        .err()
-        .expect("refused");
+    let err = refused(
+        Client::new(options(&served.url, fresh.path(), late)).unwrap(),
+        "git",
+    );
     assert!(
         matches!(
             err,
@@ -390,11 +393,7 @@ fn the_server_going_away_mid_install_leaves_the_plugins_folder_as_it_was() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].latest.as_deref(), Some("1.2.0"));
     // …and refuses what it never fetched.
-    let err = Client::new(offline)
-        .unwrap()
-        .plan_install(&[req("mermaid-diagrams")])
-        .err()
-        .expect("not cached");
+    let err = refused(Client::new(offline).unwrap(), "mermaid-diagrams");
     assert!(err.to_string().contains("--offline"), "{err}");
 }
 
@@ -402,11 +401,7 @@ fn the_server_going_away_mid_install_leaves_the_plugins_folder_as_it_was() {
 fn an_unknown_plugin_suggests_close_names() {
     let served = serve();
     let home = tempfile::tempdir().unwrap();
-    let err = served
-        .client(home.path(), now())
-        .plan_install(&[req("citatoins")])
-        .err()
-        .expect("no such plugin");
+    let err = refused(served.client(home.path(), now()), "citatoins");
     assert!(
         matches!(err, ClientError::NoSuchPlugin { ref suggestions, .. } if suggestions[0] == "citations"),
         "{err}"
@@ -548,11 +543,10 @@ fn every_network_failure_has_its_own_error() {
 
     // A server without `config.json` is not a registry.
     let home = tempfile::tempdir().unwrap();
-    let err = Client::new(options(&url, home.path(), now()))
-        .unwrap()
-        .plan_install(&[req("git")])
-        .err()
-        .unwrap();
+    let err = refused(
+        Client::new(options(&url, home.path(), now())).unwrap(),
+        "git",
+    );
     assert!(matches!(err, ClientError::NotARegistry { .. }), "{err}");
     // The cache is not touched by failures.
     assert!(

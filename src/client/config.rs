@@ -121,23 +121,23 @@ fn suggest(known: &[String]) -> String {
 
 /// Where the config file is, from the environment.
 pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    if let Some(p) = env("PLUGDEX_CONFIG") {
-        return Some(PathBuf::from(p));
-    }
-    let base = env("XDG_CONFIG_HOME")
+    env("PLUGDEX_CONFIG")
         .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".config")))?;
-    Some(base.join("plugdex").join("config.toml"))
+        .or_else(|| xdg(env, "XDG_CONFIG_HOME", ".config").map(|d| d.join("config.toml")))
 }
 
 /// Where the HTTP cache is: `$PLUGDEX_CACHE_DIR`, `$XDG_CACHE_HOME/plugdex`, `~/.cache/plugdex`.
 pub fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    if let Some(p) = env("PLUGDEX_CACHE_DIR") {
-        return Some(PathBuf::from(p));
-    }
-    let base = env("XDG_CACHE_HOME")
+    env("PLUGDEX_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        .or_else(|| xdg(env, "XDG_CACHE_HOME", ".cache"))
+}
+
+/// `$xdg/plugdex`, else `~/{home_dir}/plugdex`.
+fn xdg(env: &dyn Fn(&str) -> Option<String>, xdg: &str, home_dir: &str) -> Option<PathBuf> {
+    let base = env(xdg)
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(home_dir)))?;
     Some(base.join("plugdex"))
 }
 

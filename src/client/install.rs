@@ -56,23 +56,17 @@ impl Paths {
 
     /// The lock file; none yet is an empty lock.
     pub fn read_lock(&self) -> Result<Lock, ClientError> {
-        match read_optional(&self.lock)? {
-            None => Ok(Lock::default()),
-            Some(text) => Lock::parse(&text).map_err(|source| ClientError::Lock {
-                path: self.lock.clone(),
-                source,
-            }),
-        }
+        read_parsed(&self.lock, Lock::parse, |path, source| ClientError::Lock {
+            path,
+            source,
+        })
     }
 
+    /// The state file; none yet is an empty state.
     pub fn read_state(&self) -> Result<State, ClientError> {
-        match read_optional(&self.state)? {
-            None => Ok(State::default()),
-            Some(text) => State::parse(&text).map_err(|source| ClientError::State {
-                path: self.state.clone(),
-                source,
-            }),
-        }
+        read_parsed(&self.state, State::parse, |path, source| {
+            ClientError::State { path, source }
+        })
     }
 
     pub fn write_state(&self, state: &State) -> Result<(), ClientError> {
@@ -80,10 +74,15 @@ impl Paths {
     }
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>, ClientError> {
+/// Reads and parses a file of ours; a missing file is the default value.
+fn read_parsed<T: Default, E>(
+    path: &Path,
+    parse: fn(&str) -> Result<T, E>,
+    error: fn(PathBuf, E) -> ClientError,
+) -> Result<T, ClientError> {
     match fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Ok(text) => parse(&text).map_err(|e| error(path.to_owned(), e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(io_err(path)(e)),
     }
 }
