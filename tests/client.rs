@@ -197,6 +197,12 @@ fn install_writes_plugins_and_lock_then_an_unchanged_update_is_only_304s() {
         .map(|c| (c.name.as_str(), c.dependency))
         .collect();
     assert_eq!(names, [("bibtex-parser", true), ("citations", false)]);
+    assert!(
+        plan.warnings[0]
+            .contains("pinned its root keys (2NnyqCvq8MnG+OZR7rtb723XaXP/b5QjHNSlk8CL+GU=)"),
+        "trust on first use says so: {:?}",
+        plan.warnings
+    );
     let report = client.apply(plan).expect("install");
     assert_eq!(report.changes.len(), 2);
     let (tree, lock) = installed(home.path());
@@ -347,6 +353,48 @@ fn an_older_timestamp_after_a_newer_one_is_a_rollback_and_an_expired_one_is_refu
         "{err}"
     );
     assert!(err.hint().unwrap().contains("rebuilt"));
+}
+
+#[test]
+fn root_keys_pinned_in_the_config_or_on_first_use_are_enforced() {
+    let served = serve();
+    let other =
+        plugdex::trust::secret::SecretKey::read_file(Path::new(&common::demo_key("jweiss.pem")))
+            .expect("demo key")
+            .public()
+            .to_raw_base64();
+    // Pinned in the config: a registry signed by other root keys is refused.
+    let home = tempfile::tempdir().unwrap();
+    let mut pinned = options(&served.url, home.path(), now());
+    pinned.registry.root_keys = vec![other.clone()];
+    let err = refused(Client::new(pinned).unwrap(), "git");
+    assert!(
+        matches!(
+            err,
+            ClientError::Verify {
+                check: "root keys",
+                source: VerifyError::RootKeysDiffer
+            }
+        ),
+        "{err}"
+    );
+    // Pinned on first use: a later change of keys is refused too.
+    install(&served.client(home.path(), now()), "git");
+    let state_path = home.path().join("plugins.state.json");
+    let state = std::fs::read_to_string(&state_path).unwrap();
+    let root = "2NnyqCvq8MnG+OZR7rtb723XaXP/b5QjHNSlk8CL+GU=";
+    std::fs::write(&state_path, state.replace(root, &other)).unwrap();
+    let err = refused(served.client(home.path(), now()), "git");
+    assert!(
+        matches!(
+            err,
+            ClientError::Verify {
+                check: "root keys",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]

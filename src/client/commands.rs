@@ -248,7 +248,13 @@ impl Client {
                     source,
                 })?;
             let requested = roots.get(name).cloned();
-            let before = old.get(name).filter(|b| b.registry == url);
+            if let Some(other) = old.get(name).filter(|b| b.registry != url) {
+                return Err(ClientError::OtherRegistry {
+                    name: name.clone(),
+                    registry: other.registry.clone(),
+                });
+            }
+            let before = old.get(name);
             let unchanged = before.is_some_and(|b| b.vers == line.vers && b.sha256 == line.sha256)
                 && self.paths.dir.join(name).is_dir();
             if !unchanged {
@@ -270,10 +276,21 @@ impl Client {
                 remove.push(p.name.clone());
             }
         }
+        let mut warnings = resolution.warnings;
+        if remote.pinned_now {
+            warnings.insert(
+                0,
+                format!(
+                    "first use of {url}: pinned its root keys ({}) in `{}`; set `root_keys` in the config file to pin them yourself",
+                    remote.state.root_keys.join(", "),
+                    self.paths.state.display()
+                ),
+            );
+        }
         Ok(Plan {
             remote,
             changes,
-            warnings: resolution.warnings,
+            warnings,
             releases,
             remove,
             lock,

@@ -73,6 +73,8 @@ pub enum ClientError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{name} is installed from another registry, `{registry}`")]
+    OtherRegistry { name: String, registry: String },
     #[error("`{}` cannot be a plugins folder (it has no name)", path.display())]
     BadDir { path: PathBuf },
 }
@@ -126,6 +128,9 @@ impl ClientError {
             }
             ClientError::Resolve(resolve::ResolveError::Conflict { .. }) => {
                 "relax one of the requirements, or `plugdex update` the plugins that require it"
+            }
+            ClientError::OtherRegistry { .. } => {
+                "remove it first, or use a separate `--dir` for each registry"
             }
             ClientError::Lock {
                 source: lock::LockError::StillNeeded { .. } | lock::LockError::NotInstalled(_),
