@@ -67,5 +67,5 @@ for n in $SIZES; do
   lines=$(find "$out/index" -type f -print0 | xargs -0 cat | wc -c)
   gz=$(find "$out/index" -type f -print0 | xargs -0 cat | gzip -6 | wc -c)
   echo "single catalogue of every index line: $lines bytes ($gz gzipped), 1 request"
-  echo "snapshot nodes: $(ls "$out/by-hash" | wc -l) by-hash files in total"
+  echo "by-hash files (snapshot nodes and content-addressed copies): $(find "$out/by-hash" -type f | wc -l)"
 done
