@@ -455,16 +455,8 @@ fn an_unknown_plugin_suggests_close_names() {
         "{err}"
     );
     // The same through the command line, with its exit status.
-    let out = common::plugdex_cmd()
-        .args(["install", "gti", "--yes", "--registry", &served.url])
-        .arg("--dir")
-        .arg(home.path().join("plugins"))
-        .arg("--cache-dir")
-        .arg(home.path().join("cache"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr, _) = cli(&served.url, home.path(), &["install", "gti", "--yes"]);
+    assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(
         stderr,
         "error: no plugin named `gti` in this registry; did you mean `git`?\n"
@@ -472,34 +464,11 @@ fn an_unknown_plugin_suggests_close_names() {
 }
 
 #[test]
-fn the_command_line_shows_permissions_and_refuses_without_a_terminal_or_yes() {
+fn the_command_line_asks_first_then_install_list_info_remove_print_json() {
     let served = serve();
     let home = tempfile::tempdir().unwrap();
-    let run = |extra: &[&str]| {
-        let out = common::plugdex_cmd()
-            .args([
-                "install",
-                "git",
-                "--engine",
-                "1.5.0",
-                "--registry",
-                &served.url,
-            ])
-            .arg("--dir")
-            .arg(home.path().join("plugins"))
-            .arg("--cache-dir")
-            .arg(home.path().join("cache"))
-            .args(extra)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            out.stdout,
-        )
-    };
-    let (code, stderr, _) = run(&[]);
+    let run = |args: &[&str]| cli(&served.url, home.path(), args);
+    let (code, stderr, _) = run(&["install", "git", "--engine", "1.5.0"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.starts_with(
@@ -512,11 +481,46 @@ fn the_command_line_shows_permissions_and_refuses_without_a_terminal_or_yes() {
         "{stderr}"
     );
     assert!(!home.path().join("plugins").exists());
-    let (code, stderr, stdout) = run(&["--yes", "--format", "json"]);
-    assert_eq!(code, Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&stdout).expect("JSON on stdout");
+    let json = |args: &[&str]| {
+        let (code, stderr, stdout) = run(&[args, &["--format", "json"]].concat());
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        serde_json::from_slice::<serde_json::Value>(&stdout).expect("JSON on stdout")
+    };
+    let report = json(&["install", "git", "--engine", "1.5.0", "--yes"]);
     assert_eq!(report["changes"][0]["to"], "1.2.0");
     assert_eq!(report["changes"][0]["permissions"][0], "filesystem");
+    let list = json(&["list", "--engine", "1.5.0"]);
+    assert_eq!(list["plugins"][0]["vers"], "1.2.0");
+    assert_eq!(list["plugins"][0]["latest"], "1.2.0");
+    let info = json(&["info", "git"]);
+    assert_eq!(info["installed"], "1.2.0");
+    assert_eq!(info["latest"], "2.0.0", "no --engine: every engine");
+    assert_eq!(info["owners"][0], "tnovak");
+    assert_eq!(info["versions"][2]["tier"], "verified");
+    let removed = json(&["remove", "git"]);
+    assert_eq!(removed["changes"][0]["from"], "1.2.0");
+    assert!(!home.path().join("plugins/git").exists());
+    assert_eq!(json(&["list"])["plugins"], serde_json::json!([]));
+}
+
+/// Runs `plugdex ARGS --registry URL --dir HOME/plugins --cache-dir HOME/cache`
+/// with no terminal: (exit code, stderr, stdout).
+fn cli(url: &str, home: &Path, args: &[&str]) -> (Option<i32>, String, Vec<u8>) {
+    let out = common::plugdex_cmd()
+        .args(args)
+        .args(["--registry", url])
+        .arg("--dir")
+        .arg(home.join("plugins"))
+        .arg("--cache-dir")
+        .arg(home.join("cache"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.stdout,
+    )
 }
 
 // ---- failures nginx cannot stage -----------------------------------------------

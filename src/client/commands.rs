@@ -64,6 +64,8 @@ pub struct Change {
 
 /// What `apply` would do.
 pub struct Plan<'c> {
+    /// The plugins folder stays locked from planning to applying.
+    guard: install::FolderLock,
     remote: Remote<'c>,
     pub changes: Vec<Change>,
     pub warnings: Vec<String>,
@@ -217,6 +219,7 @@ impl Client {
         prefer: BTreeMap<String, semver::Version>,
     ) -> Result<Plan<'_>, ClientError> {
         let url = self.opts.registry.url.clone();
+        let guard = self.paths.lock_folder()?;
         let requests = roots
             .iter()
             .map(|(n, r)| Request::parse(&format!("{n}@{r}")))
@@ -288,6 +291,7 @@ impl Client {
             );
         }
         Ok(Plan {
+            guard,
             remote,
             changes,
             warnings,
@@ -341,6 +345,7 @@ impl Client {
         let artifacts = plan.remote.download(releases)?;
         install::commit(
             &self.paths,
+            &plan.guard,
             names.into_iter().zip(artifacts).collect(),
             &plan.remove,
             &plan.lock,
@@ -443,6 +448,7 @@ fn gone(p: &Locked) -> Change {
 /// Removes plugins (and the dependencies nothing else needs); no network.
 pub fn remove(dir: &std::path::Path, names: &[String]) -> Result<Vec<Change>, ClientError> {
     let paths = Paths::new(dir)?;
+    let guard = paths.lock_folder()?;
     let old = paths.read_lock()?;
     let names: Vec<String> = names.iter().map(|n| canonical(n)).collect();
     let new = old.without(&names).map_err(|source| ClientError::Lock {
@@ -455,6 +461,6 @@ pub fn remove(dir: &std::path::Path, names: &[String]) -> Result<Vec<Change>, Cl
         .filter(|p| new.get(&p.name).is_none())
         .collect();
     let names: Vec<String> = removed.iter().map(|p| p.name.clone()).collect();
-    install::commit(&paths, Vec::new(), &names, &new, Limits::default())?;
+    install::commit(&paths, &guard, Vec::new(), &names, &new, Limits::default())?;
     Ok(removed.into_iter().map(gone).collect())
 }

@@ -28,7 +28,13 @@ pub struct Paths {
     pub dir: PathBuf,
     pub lock: PathBuf,
     pub state: PathBuf,
+    /// Locked while a command changes the folder (`.DIR.plugdex-lock`).
+    pub guard: PathBuf,
 }
+
+/// An exclusive lock on a plugins folder, released when dropped.
+#[derive(Debug)]
+pub struct FolderLock(#[allow(dead_code)] fs::File);
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> ClientError + '_ {
     move |source| ClientError::Io {
@@ -51,7 +57,28 @@ impl Paths {
             dir: dir.to_owned(),
             lock: dir.with_file_name(format!("{name}.lock")),
             state: dir.with_file_name(format!("{name}.state.json")),
+            guard: dir.with_file_name(format!(".{name}.plugdex-lock")),
         })
+    }
+
+    /// Takes the folder's lock, or says which other run holds it.
+    pub fn lock_folder(&self) -> Result<FolderLock, ClientError> {
+        if let Some(parent) = self.guard.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.guard)
+            .map_err(io_err(&self.guard))?;
+        match file.try_lock() {
+            Ok(()) => Ok(FolderLock(file)),
+            Err(fs::TryLockError::WouldBlock) => Err(ClientError::Busy {
+                path: self.dir.clone(),
+            }),
+            Err(fs::TryLockError::Error(e)) => Err(io_err(&self.guard)(e)),
+        }
     }
 
     /// The lock file; none yet is an empty lock.
@@ -114,15 +141,25 @@ impl Drop for Staging {
 }
 
 /// Installs `artifacts` (by plugin name), removes `remove`, and writes
-/// `lock`, all or nothing.
+/// `lock`, all or nothing. The caller holds the folder's lock (`_held`).
 pub fn commit(
     paths: &Paths,
+    _held: &FolderLock,
     artifacts: Vec<(String, VerifiedArtifact)>,
     remove: &[String],
     lock: &Lock,
     limits: Limits,
 ) -> Result<(), ClientError> {
     fs::create_dir_all(&paths.dir).map_err(io_err(&paths.dir))?;
+    // Staging folders of runs that were killed: no run holds them (we hold the lock).
+    for entry in fs::read_dir(&paths.dir)
+        .map_err(io_err(&paths.dir))?
+        .flatten()
+    {
+        if is_internal(&entry.file_name().to_string_lossy()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -208,8 +245,12 @@ mod tests {
             lock: dir.path().join("blocker/x.lock"),
             ..paths.clone()
         };
+        let held = paths.lock_folder().unwrap();
+        assert!(matches!(paths.lock_folder(), Err(ClientError::Busy { .. })));
+        fs::create_dir_all(paths.dir.join(".plugdex-staging-1-2/new")).unwrap();
         let err = commit(
             &bad,
+            &held,
             Vec::new(),
             &["md".into()],
             &Lock::default(),
@@ -225,6 +266,10 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(left, ["md"], "no staging folder left behind");
+        assert_eq!(
+            left,
+            ["md"],
+            "no staging folder left behind, ours or a killed run's"
+        );
     }
 }

@@ -73,6 +73,8 @@ pub enum ClientError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("another plugdex is changing `{}` right now", path.display())]
+    Busy { path: PathBuf },
     #[error("{name} is installed from another registry, `{registry}`")]
     OtherRegistry { name: String, registry: String },
     #[error("`{}` cannot be a plugins folder (it has no name)", path.display())]
@@ -129,6 +131,7 @@ impl ClientError {
             ClientError::Resolve(resolve::ResolveError::Conflict { .. }) => {
                 "relax one of the requirements, or `plugdex update` the plugins that require it"
             }
+            ClientError::Busy { .. } => "wait for it to finish, then run this again",
             ClientError::OtherRegistry { .. } => {
                 "remove it first, or use a separate `--dir` for each registry"
             }
