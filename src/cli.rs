@@ -11,7 +11,7 @@ use crate::printer::Format;
 #[command(
     name = "plugdex",
     version,
-    about = "Turns a git repository of plugin manifests into a signed, static plugin registry"
+    about = "Turns a git repository of plugin manifests into a signed, static plugin registry, and installs plugins from one"
 )]
 pub struct Cli {
     #[command(subcommand)]
