@@ -47,10 +47,6 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Client(command) => match client_cmd::run(command)? {
-            true => Ok(Outcome::Ok),
-            false => Ok(Outcome::Invalid),
-        },
         Command::Check { index, format } => {
             let checked = plugdex::check::check_index(&index)?;
             Ok(report_checked(&checked, format, &index)?)
@@ -228,6 +224,10 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 Ok(Outcome::Invalid)
             }
         }
+        Command::Client(command) => match client_cmd::run(command)? {
+            true => Ok(Outcome::Ok),
+            false => Ok(Outcome::Invalid),
+        },
     }
 }
 
