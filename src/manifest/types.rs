@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+// The client (`--no-default-features --features client`) builds without
+// schemars: derive `JsonSchema` with `#[cfg_attr(feature = "generator",
+// derive(JsonSchema))]` and write `schemars(...)` attributes the same way.
 #[cfg(feature = "generator")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
