@@ -537,7 +537,15 @@ fn canned(answer: fn(&str) -> Vec<u8>) -> String {
                 let n = stream.read(&mut buf).unwrap_or(0);
                 let head = String::from_utf8_lossy(&buf[..n]).into_owned();
                 let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
-                let _ = stream.write_all(&answer(&path));
+                let authorised = head
+                    .to_ascii_lowercase()
+                    .contains("\r\nauthorization: bearer s3cret\r\n");
+                let key = if authorised {
+                    format!("{path}+auth")
+                } else {
+                    path
+                };
+                let _ = stream.write_all(&answer(&key));
             });
         }
     });
@@ -558,6 +566,8 @@ fn every_network_failure_has_its_own_error() {
             r.extend_from_slice(&[b'x'; 100]);
             r
         }
+        "/private+auth" => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        "/private" => b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".to_vec(),
         "/stall" => {
             std::thread::sleep(Duration::from_secs(3));
             Vec::new()
@@ -592,6 +602,29 @@ fn every_network_failure_has_its_own_error() {
             .starts_with(&format!("cannot reach `{closed}config.json`")),
         "{err}"
     );
+
+    // The token goes to the registry, and only there.
+    let token = || Some(plugdex::client::config::Token::new("s3cret".into()));
+    let private = Fetcher::new(&url, token(), None, false, Duration::from_secs(1));
+    assert_eq!(private.get("private").unwrap(), b"ok");
+    let err = f.get("private").unwrap_err();
+    assert!(matches!(err, FetchError::Status { status: 401, .. }));
+    assert!(err.hint().unwrap().contains("PLUGDEX_TOKEN_"));
+    let elsewhere = Fetcher::new(
+        "http://127.0.0.1:9/",
+        token(),
+        None,
+        false,
+        Duration::from_secs(1),
+    );
+    let err = elsewhere
+        .download(&format!("{url}private"), 2, &"0".repeat(64))
+        .unwrap_err();
+    assert!(
+        matches!(err, FetchError::Status { status: 401, .. }),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?} {elsewhere:?}").contains("s3cret"));
 
     // A server without `config.json` is not a registry.
     let home = tempfile::tempdir().unwrap();
