@@ -11,7 +11,7 @@ use crate::printer::Format;
 #[command(
     name = "plugdex",
     version,
-    about = "Turns a git repository of plugin manifests into a signed, static plugin registry"
+    about = "Turns a git repository of plugin manifests into a signed, static plugin registry, and installs plugins from one"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -156,4 +156,92 @@ pub enum Command {
         #[arg(long, requires = "write")]
         check: bool,
     },
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// The client's commands: install from a published registry.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Install plugins (`NAME` or `NAME@REQ`) and their dependencies, after
+    /// verifying the registry's signatures, each release's author signature
+    /// and each artifact's hash. Shows the permissions and asks first.
+    Install {
+        #[arg(required = true, value_name = "NAME[@REQ]")]
+        plugins: Vec<String>,
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+    /// Update installed plugins (all of this registry's when none are named).
+    Update {
+        plugins: Vec<String>,
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+    /// Remove plugins, and the dependencies nothing else needs.
+    Remove {
+        #[arg(required = true)]
+        plugins: Vec<String>,
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+    /// List installed plugins, with the latest version available and whether
+    /// the installed one is yanked, deprecated or revoked.
+    List {
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+    /// Show a plugin's facts, versions, owners, permissions and trust tier.
+    Info {
+        plugin: String,
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+}
+
+/// Options every client command takes.
+#[derive(Debug, clap::Args)]
+pub struct ClientArgs {
+    /// The registry: a URL or a name from the config file (default: `PLUGDEX_REGISTRY`, then the config file's `default`).
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// The plugins folder; its lock file (`DIR.lock`) and state (`DIR.state.json`) live beside it.
+    #[arg(long, default_value = "plugins")]
+    pub dir: PathBuf,
+    /// The HTTP cache (default: `PLUGDEX_CACHE_DIR`, `$XDG_CACHE_HOME/plugdex`, `~/.cache/plugdex`).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Use the cache only; no network.
+    #[arg(long)]
+    pub offline: bool,
+    /// The host application's version: releases whose `engine` excludes it are skipped.
+    #[arg(long)]
+    pub engine: Option<semver::Version>,
+    /// `beta` also offers pre-releases on the beta channel.
+    #[arg(long, value_enum, default_value = "stable")]
+    pub channel: ChannelArg,
+    /// Allow releases of the `experimental` tier (not signed by their authors).
+    #[arg(long)]
+    pub allow_experimental: bool,
+    /// Install without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Seconds each HTTP request may take.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// `human` (default) or `json` on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ClientFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChannelArg {
+    Stable,
+    Beta,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientFormat {
+    Human,
+    Json,
 }

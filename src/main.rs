@@ -10,6 +10,8 @@ use plugdex::manifest::schema::FileKind;
 use plugdex::printer::{self, Format};
 use plugdex::trust::secret::SecretKey;
 
+mod client_cmd;
+
 // Checking a large index makes millions of small allocations; mimalloc
 // makes them markedly cheaper than glibc's allocator (see README figures).
 #[global_allocator]
@@ -253,6 +255,10 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 Ok(Outcome::Invalid)
             }
         }
+        Command::Client(command) => match client_cmd::run(command)? {
+            true => Ok(Outcome::Ok),
+            false => Ok(Outcome::Invalid),
+        },
     }
 }
 

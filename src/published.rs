@@ -137,6 +137,7 @@ pub struct ReleaseFacts {
 }
 
 impl ReleaseFacts {
+    #[cfg(feature = "generator")]
     pub fn of(parsed: &crate::manifest::ParsedVersion) -> ReleaseFacts {
         let m = &parsed.manifest;
         ReleaseFacts {

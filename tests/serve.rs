@@ -7,8 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A built example registry in a temporary folder.
 fn built() -> (tempfile::TempDir, PathBuf) {
@@ -223,92 +222,10 @@ fn plugdex_serve_refuses_malformed_requests_and_symlinks() {
 
 // ---- nginx -------------------------------------------------------------------
 
-fn nginx_binary() -> PathBuf {
-    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("nginx is needed for this end-to-end test: `apt-get install nginx` (.ci/run installs it)")
-}
-
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: the master must take its workers down with it.
-        // SAFETY: kill(2) on a child we started and have not reaped.
-        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn nginx_with_the_generated_snippet_serves_the_registry() {
     let (dir, out) = built();
-    // nginx workers may run as an unprivileged user: let them read the tree.
-    Command::new("chmod")
-        .args(["-R", "a+rX"])
-        .arg(dir.path())
-        .status()
-        .expect("chmod");
-    let prefix = dir.path().join("nginx");
-    std::fs::create_dir_all(prefix.join("logs")).unwrap();
-    let port = free_port();
-    let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("nginx's mime.types");
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log stderr warn;\n\
-         events {{ worker_connections 64; }}\n\
-         http {{\n  include {mime};\n  default_type application/octet-stream;\n  access_log off;\n\
-           client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fastcgi;\n\
-           uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n\
-           server {{\n    listen 127.0.0.1:{port};\n    root {out};\n    include {out}/_nginx.conf;\n  }}\n}}\n",
-        p = prefix.display(),
-        out = out.display(),
-    );
-    std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
-    let test = Command::new(nginx_binary())
-        .arg("-t")
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(prefix.join("nginx.conf"))
-        .output()
-        .expect("nginx -t");
-    assert!(
-        test.status.success(),
-        "the generated snippet must be valid nginx:\n{}",
-        String::from_utf8_lossy(&test.stderr)
-    );
-    let _nginx = Nginx(
-        Command::new(nginx_binary())
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-c")
-            .arg(prefix.join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx"),
-    );
-    let addr = format!("127.0.0.1:{port}");
-    let started = Instant::now();
-    while TcpStream::connect(&addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "nginx did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (_nginx, addr) =
+        common::start_nginx(dir.path(), &out, common::free_port(), "access_log off;");
     assert_serves_registry(&addr, &out);
 }

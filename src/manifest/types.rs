@@ -4,13 +4,18 @@
 
 use std::collections::BTreeMap;
 
+// The client (`--no-default-features --features client`) builds without
+// schemars: derive `JsonSchema` with `#[cfg_attr(feature = "generator",
+// derive(JsonSchema))]` and write `schemars(...)` attributes the same way.
+#[cfg(feature = "generator")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// `registry.toml`: registry-wide facts and policy.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "plugdex registry.toml")]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex registry.toml"))]
 pub struct RegistryConfig {
     /// The registry's id, a lowercase DNS-style name such as `plugins.example.org`. Signatures bind it.
     pub id: String,
@@ -33,20 +38,21 @@ pub struct RegistryConfig {
 
 /// The registry's keys, modelled on TUF: offline root keys delegate to one
 /// online key, which `build` uses to sign the timestamp and snapshot.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Signing {
     /// Root public keys (raw base64, minisign or `ssh-ed25519`), kept offline. Clients pin them.
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub root_keys: Vec<String>,
     /// How many root keys must sign the delegation to the online key.
     #[serde(default = "default_threshold")]
-    #[schemars(range(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(range(min = 1)))]
     pub threshold: u32,
     /// The online key's public key; its secret half is given to `build` (`--signing-key` or `PLUGDEX_SIGNING_KEY`).
     pub online_key: String,
     /// Raw base64 ed25519 signatures by root keys over the delegation statement (`plugdex delegate`).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub online_key_signatures: Vec<String>,
 }
 
@@ -55,7 +61,8 @@ fn default_threshold() -> u32 {
 }
 
 /// Registry policy.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Largest allowed artifact, in bytes.
@@ -92,21 +99,22 @@ impl Default for Policy {
 }
 
 /// `plugin.toml`: facts about a plugin that hold for all its versions.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "plugdex plugin.toml")]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex plugin.toml"))]
 pub struct PluginManifest {
     /// The plugin's name: ASCII letters, digits, `-` and `_`, starting with a letter, at most 64 characters. Must equal the folder name.
-    #[schemars(length(min = 1, max = 64))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1, max = 64)))]
     pub name: String,
     /// One line, 1 to 280 characters.
-    #[schemars(length(min = 1, max = 280))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1, max = 280)))]
     pub description: String,
     /// An SPDX license expression, e.g. `MIT OR Apache-2.0`.
     pub license: String,
     /// Up to 10 lowercase tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10))]
+    #[cfg_attr(feature = "generator", schemars(length(max = 10)))]
     pub tags: Vec<String>,
     /// The plugin's home page (`https`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,7 +126,7 @@ pub struct PluginManifest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authors: Vec<String>,
     /// Who may publish new versions: at least one.
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub owners: Vec<Owner>,
     /// The whole plugin is deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,7 +138,8 @@ pub struct PluginManifest {
 }
 
 /// An owner of a plugin.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
     /// GitHub login.
@@ -144,14 +153,16 @@ pub struct Owner {
 }
 
 /// A deprecation: a message, or a table with a message and a replacement plugin.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(untagged)]
 pub enum Deprecation {
     Message(String),
     Detailed(DeprecationDetail),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeprecationDetail {
     /// Why it is deprecated and what to do instead.
@@ -178,9 +189,10 @@ impl Deprecation {
 }
 
 /// `versions/<version>.toml`: one published version.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "plugdex version manifest")]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex version manifest"))]
 pub struct VersionManifest {
     /// SemVer 2.0 version; must equal the file name without `.toml`.
     pub version: String,
@@ -217,9 +229,10 @@ pub struct VersionManifest {
 
 /// `reviewed.toml`: the releases the registry's maintainers reviewed. A
 /// signed release listed here is in the `verified` tier.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "plugdex reviewed.toml")]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex reviewed.toml"))]
 pub struct ReviewedList {
     /// Plugin name → the versions reviewed.
     #[serde(default)]
@@ -227,9 +240,10 @@ pub struct ReviewedList {
 }
 
 /// `revocations.toml`: keys and releases that must not be installed.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "plugdex revocations.toml")]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex revocations.toml"))]
 pub struct RevocationList {
     /// Compromised keys: releases signed only by them are revoked until re-signed by a valid key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -251,7 +265,8 @@ pub struct RemovedPlugin {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokedKey {
     /// The public key, in any accepted format.
@@ -260,7 +275,8 @@ pub struct RevokedKey {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokedRelease {
     /// The plugin's name.
@@ -272,7 +288,8 @@ pub struct RevokedRelease {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
     /// A WebAssembly module run in the host's sandbox.
@@ -285,7 +302,8 @@ pub enum Runtime {
     Docker,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     /// Offered to everyone.
@@ -296,9 +314,8 @@ pub enum Channel {
 }
 
 /// The closed vocabulary of permissions.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     /// Read and write files outside the plugin's own data folder.
@@ -318,16 +335,17 @@ pub enum Permission {
 }
 
 /// The downloadable artifact of a version.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
     /// An `https` URL, or a path relative to the registry's `base_url` for self-hosted artifacts.
     pub url: String,
     /// SHA-256 of the artifact: 64 lowercase hex digits.
-    #[schemars(length(min = 64, max = 64))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 64, max = 64)))]
     pub sha256: String,
     /// Size of the artifact in bytes.
-    #[schemars(range(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(range(min = 1)))]
     pub size: u64,
 }
 
@@ -348,14 +366,16 @@ impl Artifact {
 }
 
 /// A dependency: a requirement string, or a table with a requirement and flags.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(untagged)]
 pub enum Dependency {
     Requirement(String),
     Detailed(DependencyDetail),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DependencyDetail {
     /// SemVer requirement, e.g. `^1.2`.
@@ -379,7 +399,8 @@ impl Dependency {
 }
 
 /// Something the plugin offers the host.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Capability {
     /// Identifier, e.g. `render`.
@@ -394,7 +415,8 @@ pub struct Capability {
     pub method: Option<Method>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     Get,
@@ -452,6 +474,7 @@ impl<'de> Deserialize<'de> for Yanked {
     }
 }
 
+#[cfg(feature = "generator")]
 impl JsonSchema for Yanked {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Yanked".into()

@@ -166,7 +166,10 @@ pub fn sign(covered: &BTreeMap<String, FileMeta>, input: &SigningInput<'_>) -> S
         kind: "timestamp".into(),
         registry: input.registry.to_owned(),
         version: input.now,
-        expires: crate::source::history::rfc3339(input.now + input.expiry_secs),
+        expires: jiff::Timestamp::from_second(input.now + input.expiry_secs)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
         snapshot: root,
     };
     let raw = serde_json::to_string(&body).expect("metadata serialises");

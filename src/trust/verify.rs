@@ -411,3 +411,22 @@ impl VerifiedRelease {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_lines_skip_future_versions_and_lines_that_do_not_parse() {
+        let v1 = r#"{"v":1,"name":"md","vers":"1.0.0","sha256":"00","size":1,"dl":"https://x/a.tar.gz","engine":"*","runtime":"wasm","entry":"a.wasm","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"experimental","future_key":"ignored"}"#;
+        let v2 = v1.replace("\"v\":1", "\"v\":2").replace("1.0.0", "2.0.0");
+        let file = TrustedFile {
+            registry: "r".into(),
+            path: "index/2/md".into(),
+            bytes: format!("{v2}\nnot json\n{{\"v\":1}}\n{v1}\n").into_bytes(),
+        };
+        let lines = file.index_lines();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].vers, "1.0.0");
+    }
+}

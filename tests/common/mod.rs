@@ -152,3 +152,103 @@ pub fn demo_key(name: &str) -> String {
         .expect("UTF-8 path")
         .to_owned()
 }
+
+// ---- nginx -------------------------------------------------------------------
+
+fn nginx_binary() -> PathBuf {
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("nginx is needed for this end-to-end test: `apt-get install nginx` (.ci/run installs it)")
+}
+
+/// A running nginx, stopped when dropped.
+pub struct Nginx(std::process::Child);
+
+impl Nginx {
+    /// Stops it now (the server "going away").
+    pub fn stop(self) {}
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: the master must take its workers down with it.
+        // SAFETY: kill(2) on a child we started and have not reaped.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts nginx on `port` serving `root` (a build, with its `_nginx.conf`),
+/// its files under `tmp/nginx/`; `log` is the access-log directive. Returns
+/// once it listens.
+pub fn start_nginx(tmp: &Path, root: &Path, port: u16, log: &str) -> (Nginx, String) {
+    use std::process::{Command, Stdio};
+    // nginx workers may run as an unprivileged user: let them read the tree.
+    Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(tmp)
+        .status()
+        .expect("chmod");
+    let prefix = tmp.join("nginx");
+    fs::create_dir_all(prefix.join("logs")).unwrap();
+    let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("nginx's mime.types");
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log stderr warn;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  include {mime};\n  default_type application/octet-stream;\n  {log}\n\
+           client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fastcgi;\n\
+           uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n\
+           server {{\n    listen 127.0.0.1:{port};\n    root {out};\n    include {out}/_nginx.conf;\n  }}\n}}\n",
+        p = prefix.display(),
+        out = root.display(),
+    );
+    fs::write(prefix.join("nginx.conf"), conf).unwrap();
+    let run = |test: bool| {
+        let mut cmd = Command::new(nginx_binary());
+        if test {
+            cmd.arg("-t");
+        }
+        cmd.arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(prefix.join("nginx.conf"));
+        cmd
+    };
+    let test = run(true).output().expect("nginx -t");
+    assert!(
+        test.status.success(),
+        "the generated snippet must be valid nginx:\n{}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+    let nginx = Nginx(
+        run(false)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "nginx did not start listening"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (nginx, addr)
+}

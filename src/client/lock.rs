@@ -1,0 +1,249 @@
+//! The lock file: what is installed, exactly, with hashes. TOML, versioned
+//! by `v`; `parse` is the pure twin of reading it, `to_text` of writing it.
+//!
+//! ```toml
+//! v = 1
+//!
+//! [[plugin]]
+//! name = "git"
+//! vers = "2.0.0"
+//! registry = "https://plugins.inkwell.example/"
+//! sha256 = "db08…"
+//! size = 635
+//! dl = "https://plugins.inkwell.example/artifacts/db08…/git-2.0.0.tar.gz"
+//! requested = "^2"        # absent for plugins installed as a dependency
+//! deps = ["md"]
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::published::{IndexLine, Tier};
+
+/// Version of the lock file format.
+pub const LOCK_V: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    pub v: u32,
+    #[serde(default, rename = "plugin")]
+    pub plugins: Vec<Locked>,
+}
+
+impl Default for Lock {
+    fn default() -> Lock {
+        Lock {
+            v: LOCK_V,
+            plugins: Vec::new(),
+        }
+    }
+}
+
+/// One installed plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Locked {
+    /// Canonical name; also the folder name under the plugins folder.
+    pub name: String,
+    pub vers: String,
+    /// The registry it came from (its base URL).
+    pub registry: String,
+    pub sha256: String,
+    pub size: u64,
+    pub dl: String,
+    pub tier: Tier,
+    /// The requirement the user asked for; absent for a dependency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    /// Canonical names of the plugins it depends on.
+    #[serde(default)]
+    pub deps: Vec<String>,
+}
+
+impl Locked {
+    pub fn of(line: &IndexLine, registry: &str, requested: Option<String>) -> Locked {
+        Locked {
+            name: crate::manifest::name::canonical(&line.name),
+            vers: line.vers.clone(),
+            registry: registry.to_owned(),
+            sha256: line.sha256.clone(),
+            size: line.size,
+            dl: line.dl.clone(),
+            tier: line.tier,
+            requested,
+            deps: line
+                .deps
+                .iter()
+                .filter(|d| !d.optional)
+                .map(|d| crate::manifest::name::canonical(&d.name))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LockError {
+    #[error("the lock file is not valid: {0}")]
+    Syntax(String),
+    #[error("the lock file has format version {0}; this plugdex reads version {LOCK_V} only")]
+    NewerFormat(u32),
+    #[error("{plugin} is needed by {by}; remove {by} too, or keep {plugin}")]
+    StillNeeded { plugin: String, by: String },
+    #[error("{0} is not installed")]
+    NotInstalled(String),
+}
+
+impl Lock {
+    /// The pure twin of reading the lock file.
+    pub fn parse(text: &str) -> Result<Lock, LockError> {
+        #[derive(Deserialize)]
+        struct Head {
+            v: u32,
+        }
+        let head: Head = toml::from_str(text).map_err(|e| LockError::Syntax(e.to_string()))?;
+        if head.v != LOCK_V {
+            return Err(LockError::NewerFormat(head.v));
+        }
+        let mut lock: Lock = toml::from_str(text).map_err(|e| LockError::Syntax(e.to_string()))?;
+        lock.plugins.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(lock)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.plugins.sort_by(|a, b| a.name.cmp(&b.name));
+        format!(
+            "# Written by plugdex: the exact plugins installed beside this file. Do not edit.\n{}",
+            toml::to_string(&sorted).expect("the lock file serialises")
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Locked> {
+        self.plugins.iter().find(|p| p.name == name)
+    }
+
+    /// Versions installed now, by name (for the resolver's preference).
+    pub fn versions(&self) -> BTreeMap<String, semver::Version> {
+        self.plugins
+            .iter()
+            .filter_map(|p| Some((p.name.clone(), semver::Version::parse(&p.vers).ok()?)))
+            .collect()
+    }
+
+    /// The lock after removing `names` and the dependencies nothing else
+    /// needs any more. Refuses to remove a plugin another one still needs.
+    pub fn without(&self, names: &[String]) -> Result<Lock, LockError> {
+        for n in names {
+            if self.get(n).is_none() {
+                return Err(LockError::NotInstalled(n.clone()));
+            }
+        }
+        let gone: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        for p in self
+            .plugins
+            .iter()
+            .filter(|p| !gone.contains(p.name.as_str()))
+        {
+            if let Some(d) = p.deps.iter().find(|d| gone.contains(d.as_str())) {
+                return Err(LockError::StillNeeded {
+                    plugin: d.clone(),
+                    by: p.name.clone(),
+                });
+            }
+        }
+        // Keep what the user asked for and, transitively, what it needs.
+        let mut keep: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<&str> = self
+            .plugins
+            .iter()
+            .filter(|p| p.requested.is_some() && !gone.contains(p.name.as_str()))
+            .map(|p| p.name.as_str())
+            .collect();
+        while let Some(n) = todo.pop() {
+            if keep.insert(n)
+                && let Some(p) = self.get(n)
+            {
+                todo.extend(p.deps.iter().map(String::as_str));
+            }
+        }
+        Ok(Lock {
+            v: LOCK_V,
+            plugins: self
+                .plugins
+                .iter()
+                .filter(|p| keep.contains(p.name.as_str()))
+                .cloned()
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked(name: &str, requested: bool, deps: &[&str]) -> Locked {
+        Locked {
+            name: name.into(),
+            vers: "1.0.0".into(),
+            registry: "http://r.example/".into(),
+            sha256: "a".repeat(64),
+            size: 10,
+            dl: "http://r.example/a.tar.gz".into(),
+            tier: Tier::Community,
+            requested: requested.then(|| "*".to_owned()),
+            deps: deps.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_text_sorted_by_name() {
+        let lock = Lock {
+            v: LOCK_V,
+            plugins: vec![locked("toc", true, &["md"]), locked("md", false, &[])],
+        };
+        let text = lock.to_text();
+        assert!(text.starts_with("# Written by plugdex"), "{text}");
+        assert!(text.contains("v = 1\n"), "{text}");
+        let back = Lock::parse(&text).expect("parses");
+        assert_eq!(back.plugins[0].name, "md");
+        assert_eq!(back.plugins[1].requested.as_deref(), Some("*"));
+        assert_eq!(back.versions()["toc"], semver::Version::new(1, 0, 0));
+    }
+
+    #[test]
+    fn refuses_future_formats_and_garbage() {
+        assert_eq!(Lock::parse("v = 2\n"), Err(LockError::NewerFormat(2)));
+        assert!(matches!(Lock::parse("v = "), Err(LockError::Syntax(_))));
+        assert!(matches!(
+            Lock::parse("v = 1\n[[plugin]]\nname = 3\n"),
+            Err(LockError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn removing_drops_orphaned_dependencies_and_refuses_needed_ones() {
+        let lock = Lock {
+            v: LOCK_V,
+            plugins: vec![
+                locked("toc", true, &["md"]),
+                locked("md", false, &[]),
+                locked("git", true, &[]),
+            ],
+        };
+        let after = lock.without(&["toc".into()]).expect("removable");
+        let names: Vec<&str> = after.plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["git"]);
+        assert_eq!(
+            lock.without(&["md".into()]),
+            Err(LockError::StillNeeded {
+                plugin: "md".into(),
+                by: "toc".into()
+            })
+        );
+        assert_eq!(
+            lock.without(&["nope".into()]),
+            Err(LockError::NotInstalled("nope".into()))
+        );
+    }
+}
