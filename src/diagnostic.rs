@@ -243,6 +243,7 @@ codes! {
     PublishedChanged = "published-changed": "a published version's manifest changed beyond `yanked`, `deprecated` and `signature`",
     VersionDeleted = "version-deleted": "a published version was deleted (yank it instead)",
     PluginDeleted = "plugin-deleted": "a plugin was deleted or renamed",
+    ArtifactUnreachable = "artifact-unreachable": "`check --fetch` could not download a new release's external artifact",
 }
 
 #[cfg(test)]

@@ -310,10 +310,8 @@ fn check_change(
         base,
         head,
         author: author.as_deref(),
+        fetch: fetch.then(change::fetch::Limits::default),
     };
-    if fetch {
-        return Err("`--fetch` is not implemented yet".into());
-    }
     let verdict = change::check_change(&req).map_err(|e| {
         let hint = e.hint();
         hinted(e, hint)

@@ -30,6 +30,7 @@ use plugdex::diagnostic::{Code, Severity};
 const NOT_COMMITTABLE: &[&str] = &["symlink", "file-too-large", "io"];
 /// Codes only a change has (`check --base`); tests/pr.rs has one git case each.
 const CHANGE_ONLY: &[&str] = &[
+    "artifact-unreachable",
     "not-an-owner",
     "owners-unauthorised",
     "published-changed",

@@ -710,3 +710,79 @@ fn a_new_release_with_its_own_self_hosted_artifact_auto_mergeable() {
         "{v:#}"
     );
 }
+
+/// `--fetch` against a real HTTP server on loopback. (The manifest rules
+/// allow only `https` artifact URLs; the download and checks are the same.)
+#[test]
+fn fetch_verifies_external_artifacts_size_and_sha256() {
+    use plugdex::check::change::fetch::{self, Artifact, Limits};
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let body = b"an external artifact\n".repeat(20);
+    let served = body.clone();
+    std::thread::spawn(move || {
+        for req in server.incoming_requests() {
+            let url = req.url().to_owned();
+            let _ = match url.as_str() {
+                "/good.tar.gz" | "/tampered.tar.gz" => {
+                    req.respond(tiny_http::Response::from_data(served.clone()))
+                }
+                "/slow.tar.gz" => {
+                    std::thread::sleep(std::time::Duration::from_secs(4));
+                    req.respond(tiny_http::Response::from_data(served.clone()))
+                }
+                _ => req.respond(tiny_http::Response::empty(404)),
+            };
+        }
+    });
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    };
+    let art = |name: &str, size: usize, sha256: String| Artifact {
+        file: format!("plugins/x/{name}.toml"),
+        url: format!("http://127.0.0.1:{port}/{name}.tar.gz"),
+        size: size as u64,
+        sha256,
+    };
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let check = |a: Artifact| fetch::verify(&[a], limits);
+
+    assert!(check(art("good", body.len(), sha(&body))).is_empty());
+    let tampered = check(art("tampered", body.len(), sha(b"something else")));
+    assert_eq!(tampered.len(), 1);
+    assert_eq!(tampered[0].code.as_str(), "artifact-mismatch");
+    assert!(
+        tampered[0].message.contains("SHA-256"),
+        "{}",
+        tampered[0].message
+    );
+    // Declared smaller than served: the download stops at the cap.
+    let larger = check(art("good", 10, sha(&body)));
+    assert!(
+        larger[0]
+            .message
+            .contains("larger than the declared size of 10 bytes"),
+        "{}",
+        larger[0].message
+    );
+    let shorter = check(art("good", body.len() + 5, sha(&body)));
+    assert!(
+        shorter[0]
+            .message
+            .contains(&format!("is {} bytes", body.len())),
+        "{}",
+        shorter[0].message
+    );
+    let missing = check(art("missing", 5, sha(b"x")));
+    assert_eq!(missing[0].code.as_str(), "artifact-unreachable");
+    assert!(missing[0].message.contains("404"), "{}", missing[0].message);
+    let slow = check(art("slow", body.len(), sha(&body)));
+    assert_eq!(slow[0].code.as_str(), "artifact-unreachable");
+    assert!(slow[0].message.contains("in time"), "{}", slow[0].message);
+}

@@ -256,7 +256,8 @@ pub struct RevocationList {
     pub removed: Vec<RemovedPlugin>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemovedPlugin {
     /// The removed plugin's name.

@@ -9,6 +9,8 @@
 //! to `registry.toml`, `reviewed.toml` or `revocations.toml`, which can affect
 //! every plugin, checks the whole head tree.
 
+#[cfg(feature = "client")]
+pub mod fetch;
 mod rules;
 pub mod summary;
 
@@ -94,6 +96,9 @@ pub struct Request<'a> {
     pub head: &'a str,
     /// The GitHub login of who made the change.
     pub author: Option<&'a str>,
+    /// Download new releases' external artifacts and verify them (`--fetch`).
+    #[cfg(feature = "client")]
+    pub fetch: Option<fetch::Limits>,
 }
 
 /// The index files whose change can affect every plugin.
@@ -149,6 +154,13 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     // The rules only a change has, plugin by plugin.
     let judged = judge_plugins(req, &paths, &checked, &base_src);
     let mut rule_diags = judged.diagnostics;
+    #[cfg(feature = "client")]
+    if let Some(limits) = req.fetch {
+        rule_diags.extend(fetch::verify(
+            &paths.new_external_artifacts(&checked.loaded),
+            limits,
+        ));
+    }
     resolve_positions(&head_src, &mut rule_diags);
     diags.extend(rule_diags);
     diagnostic::sort(&mut diags);
@@ -250,6 +262,27 @@ impl Paths {
             .iter()
             .filter(|(f, _)| inside(f, dir))
             .map(|(f, k)| (f.as_str(), *k))
+            .collect()
+    }
+
+    /// The external artifacts of the releases the change adds.
+    #[cfg(feature = "client")]
+    fn new_external_artifacts(&self, loaded: &[Loaded]) -> Vec<fetch::Artifact> {
+        loaded
+            .iter()
+            .filter(|l| self.touched.contains_key(&l.dir))
+            .flat_map(|l| &l.releases)
+            .filter(|r| self.files.get(&r.file) == Some(&ChangeKind::Added))
+            .filter(|r| !r.parsed.manifest.artifact.is_self_hosted())
+            .map(|r| {
+                let a = &r.parsed.manifest.artifact;
+                fetch::Artifact {
+                    file: r.file.clone(),
+                    url: a.url.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                }
+            })
             .collect()
     }
 
