@@ -59,6 +59,9 @@ pub struct Revocations {
     pub v: u32,
     pub keys: Vec<RevokedKey>,
     pub releases: Vec<crate::manifest::types::RevokedRelease>,
+    /// Plugins a maintainer removed from the index; their names stay taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<crate::manifest::types::RemovedPlugin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

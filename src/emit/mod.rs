@@ -231,6 +231,7 @@ pub fn registry(reg: &Registry, cx: &Context) -> Vec<OutFile> {
                 })
                 .collect(),
             releases: reg.revocations.releases.clone(),
+            removed: reg.revocations.removed.clone(),
         },
     ));
     names::emit(reg, &mut files);
