@@ -53,7 +53,7 @@ sed "s/^version = .*/version = \"99.0.0\"/" "$repo/$plugin_dir/versions/$last" >
 git_ add -A && git_ commit -q -m "new version"
 
 git_ checkout -q -B pr-plugin main
-new="plugins/zz/zq/zzqbench"
+new="plugins/zz/qb/zzqbench"
 mkdir -p "$repo/$new/versions"
 sed 's/^name = .*/name = "zzqbench"/' "$repo/$plugin_dir/plugin.toml" >"$repo/$new/plugin.toml"
 cp "$repo/$plugin_dir/versions/$last" "$repo/$new/versions/$last"

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, Oid, Repository};
+use std::collections::BTreeSet;
+
+use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::tree::TreeSource;
 
@@ -60,6 +62,9 @@ pub enum ChangeKind {
 pub struct Change {
     pub path: String,
     pub kind: ChangeKind,
+    /// The blob before and after (`None` when added or deleted).
+    pub old: Option<Oid>,
+    pub new: Option<Oid>,
 }
 
 /// A commit resolved for checking.
@@ -146,25 +151,15 @@ impl GitRepo {
         })
     }
 
-    /// Every path that differs between the two trees, sorted.
+    /// Every file that differs between the two trees, sorted. Descends only
+    /// into folders whose tree ids differ, so a one-plugin change costs a few
+    /// tree reads however large the index is. (libgit2's tree-to-tree diff
+    /// reads every tree on both sides: seconds at 100,000 plugins.)
     pub fn changes(&self, base: &Rev, head: &Rev) -> Result<Vec<Change>, GitError> {
         let old = self.repo.find_tree(base.tree)?;
         let new = self.repo.find_tree(head.tree)?;
-        let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
         let mut out = Vec::new();
-        for delta in diff.deltas() {
-            let (file, kind) = match delta.status() {
-                Delta::Added | Delta::Copied => (delta.new_file(), ChangeKind::Added),
-                Delta::Deleted => (delta.old_file(), ChangeKind::Deleted),
-                _ => (delta.new_file(), ChangeKind::Modified),
-            };
-            if let Some(path) = file.path() {
-                out.push(Change {
-                    path: path.to_string_lossy().replace('\\', "/"),
-                    kind,
-                });
-            }
-        }
+        diff_trees(&self.repo, Some(&old), Some(&new), "", &mut out)?;
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
@@ -173,4 +168,74 @@ impl GitRepo {
     pub fn index_at(&self, rev: &Rev) -> Result<TreeSource, GitError> {
         TreeSource::open(&self.path, rev, &self.prefix)
     }
+}
+
+/// Appends the files that differ between `old` and `new` (either may be
+/// absent: a folder added or deleted) below `path`, a `/`-terminated prefix.
+pub(crate) fn diff_trees(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+    path: &str,
+    out: &mut Vec<Change>,
+) -> Result<(), git2::Error> {
+    let entries = |t: Option<&Tree<'_>>| -> Vec<(Vec<u8>, Oid, bool)> {
+        t.map(|t| {
+            t.iter()
+                .map(|e| {
+                    (
+                        e.name_bytes().to_vec(),
+                        e.id(),
+                        e.kind() == Some(ObjectType::Tree),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (a, b) = (entries(old), entries(new));
+    let names: BTreeSet<&[u8]> = a.iter().chain(&b).map(|(n, _, _)| n.as_slice()).collect();
+    let find = |list: &'_ [(Vec<u8>, Oid, bool)], name: &[u8]| {
+        list.iter()
+            .find(|(n, _, _)| n.as_slice() == name)
+            .map(|(_, id, dir)| (*id, *dir))
+    };
+    for name in names {
+        let child = format!("{path}{}", String::from_utf8_lossy(name));
+        let (before, after) = (find(&a, name), find(&b, name));
+        if before.map(|(id, _)| id) == after.map(|(id, _)| id) {
+            continue;
+        }
+        let tree = |side: Option<(Oid, bool)>| -> Result<Option<Tree<'_>>, git2::Error> {
+            match side {
+                Some((id, true)) => repo.find_tree(id).map(Some),
+                _ => Ok(None),
+            }
+        };
+        let (old_tree, new_tree) = (tree(before)?, tree(after)?);
+        if old_tree.is_some() || new_tree.is_some() {
+            diff_trees(
+                repo,
+                old_tree.as_ref(),
+                new_tree.as_ref(),
+                &format!("{child}/"),
+                out,
+            )?;
+        }
+        let blob = |side: Option<(Oid, bool)>| side.filter(|(_, dir)| !dir).map(|(id, _)| id);
+        let (old_blob, new_blob) = (blob(before), blob(after));
+        let kind = match (old_blob, new_blob) {
+            (Some(_), Some(_)) => ChangeKind::Modified,
+            (None, Some(_)) => ChangeKind::Added,
+            (Some(_), None) => ChangeKind::Deleted,
+            (None, None) => continue,
+        };
+        out.push(Change {
+            path: child,
+            kind,
+            old: old_blob,
+            new: new_blob,
+        });
+    }
+    Ok(())
 }

@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, Repository, Sort};
+use git2::{Repository, Sort};
+
+use super::git::ChangeKind;
 
 /// Where the publication times came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,36 +229,40 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
     revs.push_head()?;
     revs.simplify_first_parent()?;
     revs.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    let pathspec = format!("{prefix}plugins/");
+    let plugins_dir = format!("{prefix}plugins");
+    // The `plugins/` tree of a commit; equal ids mean nothing changed below it.
+    let plugins_tree = |tree: &git2::Tree<'_>| -> Option<git2::Oid> {
+        tree.get_path(Path::new(&plugins_dir))
+            .ok()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .map(|e| e.id())
+    };
     let mut walk = Walk::default();
+    let mut before: Option<git2::Oid> = None;
     for oid in revs {
         let commit = repo.find_commit(oid?)?;
-        let tree = commit.tree()?;
-        let parent_tree = match commit.parent(0) {
-            Ok(p) => Some(p.tree()?),
-            Err(_) => None,
-        };
-        let mut opts = DiffOptions::new();
-        opts.pathspec(&pathspec);
-        let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))?;
+        let after = plugins_tree(&commit.tree()?);
+        if after == before {
+            continue;
+        }
+        let (old, new) = (
+            before.map(|id| repo.find_tree(id)).transpose()?,
+            after.map(|id| repo.find_tree(id)).transpose()?,
+        );
+        before = after;
+        let mut changed = Vec::new();
+        super::git::diff_trees(
+            repo,
+            old.as_ref(),
+            new.as_ref(),
+            &format!("{plugins_dir}/"),
+            &mut changed,
+        )?;
         let time = commit.time().seconds();
         let index = walk.commits.len() as u32;
         let mut touched = false;
-        for delta in diff.deltas() {
-            let added = matches!(
-                delta.status(),
-                Delta::Added | Delta::Copied | Delta::Renamed
-            );
-            let file = if delta.status() == Delta::Deleted {
-                delta.old_file()
-            } else {
-                delta.new_file()
-            };
-            let Some(rel) = file
-                .path()
-                .and_then(Path::to_str)
-                .and_then(|p| p.strip_prefix(prefix))
-            else {
+        for change in changed {
+            let Some(rel) = change.path.strip_prefix(prefix) else {
                 continue;
             };
             if !rel.ends_with(".toml") {
@@ -282,25 +288,25 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
                         detail,
                     });
                 };
-            match (added, delta.status(), is_version) {
-                (true, _, true) => {
+            match (change.kind, is_version) {
+                (ChangeKind::Added, true) => {
                     touched = true;
                     walk.added.entry(rel.to_owned()).or_insert(Added {
                         time,
                         commit: index,
                     });
                 }
-                (true, _, false) if rel.ends_with("/plugin.toml") => record("register", None, None),
-                (_, Delta::Deleted, true) => record("delete", Some(stem.to_owned()), None),
-                (_, Delta::Modified, _) => {
-                    let table = |id| -> Option<toml::Table> {
-                        repo.find_blob(id)
+                (ChangeKind::Added, false) if rel.ends_with("/plugin.toml") => {
+                    record("register", None, None)
+                }
+                (ChangeKind::Deleted, true) => record("delete", Some(stem.to_owned()), None),
+                (ChangeKind::Modified, _) => {
+                    let table = |id: Option<git2::Oid>| -> Option<toml::Table> {
+                        repo.find_blob(id?)
                             .ok()
                             .and_then(|b| std::str::from_utf8(b.content()).ok()?.parse().ok())
                     };
-                    let (Some(old), Some(new)) =
-                        (table(delta.old_file().id()), table(delta.new_file().id()))
-                    else {
+                    let (Some(old), Some(new)) = (table(change.old), table(change.new)) else {
                         continue;
                     };
                     for (action, version, detail) in changes(&old, &new, is_version.then_some(stem))
