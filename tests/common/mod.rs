@@ -252,3 +252,22 @@ pub fn start_nginx(tmp: &Path, root: &Path, port: u16, log: &str) -> (Nginx, Str
     }
     (nginx, addr)
 }
+
+/// Runs `git` in `repo` with `envs`, isolated from the user's and system's
+/// configuration; panics with git's message on failure; returns stdout.
+pub fn git(repo: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .envs(envs.iter().copied())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", repo)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
