@@ -123,6 +123,9 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             .map(|r| (r.file.as_str(), r.version().to_string(), r.pubtime));
         plugin.audit = history.audit(&plugin.dir, releases);
     }
+    // The walk's maps are not needed past this point; free them before emitting.
+    let origin = history.origin.clone();
+    drop(history);
     if let Some(key) = &opts.signing_key {
         let Some(keys) = &registry.keys else {
             return Err(BuildError::NoSigningTable);
@@ -165,7 +168,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         checked,
         built: Some(Built {
             summary,
-            origin: history.origin,
+            origin,
             dated_from_git,
             signed: signed.signed,
             cached_signatures,

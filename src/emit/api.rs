@@ -75,8 +75,8 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
                     action: e.action.to_owned(),
                     version: e.version.clone(),
                     detail: e.detail.clone(),
-                    commit: e.commit.clone(),
-                    author: e.author.clone(),
+                    commit: e.commit.as_deref().map(str::to_owned),
+                    author: e.author.as_deref().map(str::to_owned),
                 })
                 .collect(),
         },

@@ -12,6 +12,7 @@
 //! commit and when.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 
 use git2::{Repository, Sort};
@@ -44,8 +45,10 @@ struct Added {
 
 #[derive(Debug)]
 struct CommitInfo {
-    id: String,
-    author: String,
+    // Shared by every entry of the commit: a million releases added in one
+    // commit hold one copy.
+    id: Arc<str>,
+    author: Arc<str>,
 }
 
 #[derive(Debug)]
@@ -63,9 +66,9 @@ pub struct AuditEntry {
     /// Seconds since the epoch.
     pub time: i64,
     /// `None` when the change is not in a commit (the fallback rule).
-    pub commit: Option<String>,
+    pub commit: Option<Arc<str>>,
     /// The commit's author name.
-    pub author: Option<String>,
+    pub author: Option<Arc<str>>,
     /// `register`, `publish`, `yank`, `unyank`, `deprecate`, `undeprecate`,
     /// `sign`, `resign`, `delete`, `owners`, `deprecate-plugin`, `undeprecate-plugin`.
     pub action: &'static str,
@@ -320,8 +323,8 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
         if touched {
             let author = commit.author();
             walk.commits.push(CommitInfo {
-                id: commit.id().to_string(),
-                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                id: commit.id().to_string().into(),
+                author: String::from_utf8_lossy(author.name_bytes()).into(),
             });
         }
     }
