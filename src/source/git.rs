@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
@@ -159,7 +159,7 @@ impl GitRepo {
         let old = self.repo.find_tree(base.tree)?;
         let new = self.repo.find_tree(head.tree)?;
         let mut out = Vec::new();
-        diff_trees(&self.repo, Some(&old), Some(&new), "", &mut out)?;
+        diff_trees(&self.repo, Some(&old), Some(&new), "", &mut |c| out.push(c))?;
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
@@ -170,23 +170,24 @@ impl GitRepo {
     }
 }
 
-/// Appends the files that differ between `old` and `new` (either may be
-/// absent: a folder added or deleted) below `path`, a `/`-terminated prefix.
+/// Hands `out` each file that differs between `old` and `new` (either may be
+/// absent: a folder added or deleted) below `path`, a `/`-terminated prefix,
+/// one at a time: the first commit of a large index adds a million files.
 pub(crate) fn diff_trees(
     repo: &Repository,
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
     path: &str,
-    out: &mut Vec<Change>,
+    out: &mut dyn FnMut(Change),
 ) -> Result<(), git2::Error> {
-    let entries = |t: Option<&Tree<'_>>| -> Vec<(Vec<u8>, Oid, bool)> {
+    // name → (id, is a folder)
+    let entries = |t: Option<&Tree<'_>>| -> BTreeMap<Vec<u8>, (Oid, bool)> {
         t.map(|t| {
             t.iter()
                 .map(|e| {
                     (
                         e.name_bytes().to_vec(),
-                        e.id(),
-                        e.kind() == Some(ObjectType::Tree),
+                        (e.id(), e.kind() == Some(ObjectType::Tree)),
                     )
                 })
                 .collect()
@@ -194,18 +195,13 @@ pub(crate) fn diff_trees(
         .unwrap_or_default()
     };
     let (a, b) = (entries(old), entries(new));
-    let names: BTreeSet<&[u8]> = a.iter().chain(&b).map(|(n, _, _)| n.as_slice()).collect();
-    let find = |list: &'_ [(Vec<u8>, Oid, bool)], name: &[u8]| {
-        list.iter()
-            .find(|(n, _, _)| n.as_slice() == name)
-            .map(|(_, id, dir)| (*id, *dir))
-    };
+    let names: BTreeSet<&Vec<u8>> = a.keys().chain(b.keys()).collect();
     for name in names {
-        let child = format!("{path}{}", String::from_utf8_lossy(name));
-        let (before, after) = (find(&a, name), find(&b, name));
+        let (before, after) = (a.get(name).copied(), b.get(name).copied());
         if before.map(|(id, _)| id) == after.map(|(id, _)| id) {
             continue;
         }
+        let child = format!("{path}{}", String::from_utf8_lossy(name));
         let tree = |side: Option<(Oid, bool)>| -> Result<Option<Tree<'_>>, git2::Error> {
             match side {
                 Some((id, true)) => repo.find_tree(id).map(Some),
@@ -230,7 +226,7 @@ pub(crate) fn diff_trees(
             (Some(_), None) => ChangeKind::Deleted,
             (None, None) => continue,
         };
-        out.push(Change {
+        out(Change {
             path: child,
             kind,
             old: old_blob,

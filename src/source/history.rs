@@ -12,8 +12,8 @@
 //! commit and when.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{Repository, Sort};
 
@@ -253,26 +253,18 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
             after.map(|id| repo.find_tree(id)).transpose()?,
         );
         before = after;
-        let mut changed = Vec::new();
-        super::git::diff_trees(
-            repo,
-            old.as_ref(),
-            new.as_ref(),
-            &format!("{plugins_dir}/"),
-            &mut changed,
-        )?;
         let time = commit.time().seconds();
         let index = walk.commits.len() as u32;
         let mut touched = false;
-        for change in changed {
+        let mut on_change = |change: super::git::Change| {
             let Some(rel) = change.path.strip_prefix(prefix) else {
-                continue;
+                return;
             };
             if !rel.ends_with(".toml") {
-                continue;
+                return;
             }
             let Some(dir) = super::plugin_dir_of(rel) else {
-                continue;
+                return;
             };
             let stem = rel
                 .rsplit('/')
@@ -310,7 +302,7 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
                             .and_then(|b| std::str::from_utf8(b.content()).ok()?.parse().ok())
                     };
                     let (Some(old), Some(new)) = (table(change.old), table(change.new)) else {
-                        continue;
+                        return;
                     };
                     for (action, version, detail) in changes(&old, &new, is_version.then_some(stem))
                     {
@@ -319,7 +311,14 @@ fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
                 }
                 _ => {}
             }
-        }
+        };
+        super::git::diff_trees(
+            repo,
+            old.as_ref(),
+            new.as_ref(),
+            &format!("{plugins_dir}/"),
+            &mut on_change,
+        )?;
         if touched {
             let author = commit.author();
             walk.commits.push(CommitInfo {
