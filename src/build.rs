@@ -100,6 +100,9 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
         _ => VerifiedCache::default(),
     };
+    // History first: libgit2's pack maps and object cache are gone before
+    // the registry model is built, so the two never add up in memory.
+    let history = History::read(&opts.index)?;
     let mut checked = check::check_index_with(&opts.index, &cache)?;
     let cached_signatures = cache.hits();
     cache.save();
@@ -109,7 +112,6 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             built: None,
         });
     };
-    let history = History::read(&opts.index)?;
     let mut dated_from_git = 0;
     for plugin in &mut registry.plugins {
         for release in &mut plugin.releases {
