@@ -11,7 +11,7 @@ use crate::source::{ArtifactError, Source};
 
 pub(super) fn verify<S: Source>(
     source: &S,
-    loaded: &[Loaded],
+    loaded: &[&Loaded],
     reg: &RegistryConfig,
 ) -> Vec<Diagnostic> {
     loaded

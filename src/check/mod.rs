@@ -131,6 +131,9 @@ pub(crate) fn run<S: Source>(
     let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
     let mut known: HashSet<String> = dirs.iter().map(|d| canonical(&d.name)).collect();
+    // Artifacts are read only for the plugins asked for, not for those
+    // pulled in as dependencies (whose artifacts did not change).
+    let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
     let mut loaded: Vec<Loaded> = Vec::with_capacity(dirs.len());
     let mut todo = dirs;
     while !todo.is_empty() {
@@ -158,7 +161,8 @@ pub(crate) fn run<S: Source>(
     cross::check(&loaded, reg, &mut diags);
     removed_names(&loaded, &lists, &mut diags);
     signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
-    diags.extend(artifacts::verify(source, &loaded, reg));
+    let asked: Vec<&Loaded> = loaded.iter().filter(|l| seeds.contains(&l.dir)).collect();
+    diags.extend(artifacts::verify(source, &asked, reg));
     resolve_positions(source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
     Run {
