@@ -152,6 +152,60 @@ pub struct Owner {
     pub retired_keys: Vec<String>,
 }
 
+/// How a plugin's owners changed: logins added and removed (GitHub logins
+/// ignore case), and logins whose keys or retired keys changed. Displays as
+/// `added: …; removed: …; keys changed: …`, `none` for an empty list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerChanges {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub rekeyed: Vec<String>,
+}
+
+impl OwnerChanges {
+    pub fn between(base: &[Owner], head: &[Owner]) -> OwnerChanges {
+        let find = |list: &'_ [Owner], o: &Owner| {
+            list.iter()
+                .find(|x| x.github.eq_ignore_ascii_case(&o.github))
+                .cloned()
+        };
+        let logins = |list: &[Owner], keep: &dyn Fn(&Owner) -> bool| {
+            list.iter()
+                .filter(|o| keep(o))
+                .map(|o| o.github.clone())
+                .collect()
+        };
+        OwnerChanges {
+            added: logins(head, &|o| find(base, o).is_none()),
+            removed: logins(base, &|o| find(head, o).is_none()),
+            rekeyed: logins(head, &|o| {
+                find(base, o).is_some_and(|b| b.keys != o.keys || b.retired_keys != o.retired_keys)
+            }),
+        }
+    }
+}
+
+/// The items joined with `, `, or `none`.
+pub fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl std::fmt::Display for OwnerChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "added: {}; removed: {}; keys changed: {}",
+            list_or_none(&self.added),
+            list_or_none(&self.removed),
+            list_or_none(&self.rekeyed)
+        )
+    }
+}
+
 /// A deprecation: a message, or a table with a message and a replacement plugin.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use git2::{Repository, Sort};
 
 use super::git::ChangeKind;
+use crate::manifest::types::{Owner, OwnerChanges, list_or_none};
 
 /// Where the publication times came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,53 +348,19 @@ fn changes(
     let mut out = Vec::new();
     let Some(v) = version else {
         if differs("owners") {
-            let owners = |t: &toml::Table| -> Vec<(String, Option<toml::Value>)> {
+            // Typed owners; a table an older format cannot read counts as none.
+            let owners = |t: &toml::Table| -> Vec<Owner> {
                 t.get("owners")
-                    .and_then(|o| o.as_array())
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|o| {
-                                Some((
-                                    o.get("github")?.as_str()?.to_owned(),
-                                    o.get("keys").cloned(),
-                                ))
-                            })
-                            .collect()
-                    })
+                    .cloned()
+                    .and_then(|v| v.try_into().ok())
                     .unwrap_or_default()
             };
             let (before, after) = (owners(old), owners(new));
-            let find = |list: &[(String, Option<toml::Value>)], login: &str| {
-                list.iter().find(|(l, _)| l == login).cloned()
-            };
-            let list = |v: Vec<String>| {
-                if v.is_empty() {
-                    "none".to_owned()
-                } else {
-                    v.join(", ")
-                }
-            };
-            let added = after
-                .iter()
-                .filter(|(l, _)| find(&before, l).is_none())
-                .map(|(l, _)| l.clone())
-                .collect();
-            let removed = before
-                .iter()
-                .filter(|(l, _)| find(&after, l).is_none())
-                .map(|(l, _)| l.clone())
-                .collect();
-            let rekeyed = after
-                .iter()
-                .filter(|(l, k)| find(&before, l).is_some_and(|(_, old)| old != *k))
-                .map(|(l, _)| l.clone())
-                .collect();
+            let now: Vec<String> = after.iter().map(|o| o.github.clone()).collect();
             let detail = format!(
-                "added: {}; removed: {}; keys changed: {}; now: {}",
-                list(added),
-                list(removed),
-                list(rekeyed),
-                list(after.iter().map(|(l, _)| l.clone()).collect())
+                "{}; now: {}",
+                OwnerChanges::between(&before, &after),
+                list_or_none(&now)
             );
             out.push(("owners", None, Some(detail)));
         }

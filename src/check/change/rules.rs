@@ -7,7 +7,7 @@ use crate::check::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::manifest::ParsedVersion;
 use crate::manifest::name::{canonical, skeleton};
-use crate::manifest::types::{Owner, PluginManifest, RemovedPlugin, Yanked};
+use crate::manifest::types::{Owner, OwnerChanges, PluginManifest, RemovedPlugin, Yanked};
 use crate::model::Release;
 use crate::source::PluginDir;
 use crate::source::git::ChangeKind;
@@ -271,7 +271,7 @@ fn plugin_toml(
         });
         let what = format!(
             "changes the owners ({})",
-            owner_diff(&base.owners, &head.owners)
+            OwnerChanges::between(&base.owners, &head.owners)
         );
         out.events.push(what.clone());
         match (is_owner, signer) {
@@ -298,46 +298,6 @@ fn plugin_toml(
             out.diagnostics
                 .push(stranger(file, "changes `plugin.toml`"));
         }
-    }
-}
-
-/// Logins added, removed, and whose keys changed.
-fn owner_diff(base: &[Owner], head: &[Owner]) -> String {
-    let find = |list: &'_ [Owner], o: &Owner| {
-        list.iter()
-            .find(|x| x.github.eq_ignore_ascii_case(&o.github))
-            .cloned()
-    };
-    let added: Vec<String> = head
-        .iter()
-        .filter(|o| find(base, o).is_none())
-        .map(|o| o.github.clone())
-        .collect();
-    let removed: Vec<String> = base
-        .iter()
-        .filter(|o| find(head, o).is_none())
-        .map(|o| o.github.clone())
-        .collect();
-    let rekeyed: Vec<String> = head
-        .iter()
-        .filter(|o| {
-            find(base, o).is_some_and(|b| b.keys != o.keys || b.retired_keys != o.retired_keys)
-        })
-        .map(|o| o.github.clone())
-        .collect();
-    format!(
-        "added: {}; removed: {}; keys changed: {}",
-        or_none(&added),
-        or_none(&removed),
-        or_none(&rekeyed)
-    )
-}
-
-fn or_none(v: &[String]) -> String {
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.join(", ")
     }
 }
 
