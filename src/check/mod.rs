@@ -116,15 +116,7 @@ pub(crate) fn run<S: Source>(
     cache: &VerifiedCache,
     mut diags: Vec<Diagnostic>,
 ) -> Run {
-    let config = source.read_registry(&mut diags).and_then(|text| {
-        manifest::parse_registry(
-            SourceFile {
-                path: &text.rel,
-                text: &text.text,
-            },
-            &mut diags,
-        )
-    });
+    let config = read_config(source, &mut diags);
     let lists = read_trust_lists(source, &mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
     // still run against the defaults, so authors see all their problems.
@@ -191,6 +183,23 @@ fn removed_names(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic
             );
         }
     }
+}
+
+/// Reads and validates `registry.toml`; `None` (with diagnostics) when it is
+/// missing or invalid.
+pub(crate) fn read_config<S: Source>(
+    source: &S,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<RegistryConfig> {
+    source.read_registry(diags).and_then(|text| {
+        manifest::parse_registry(
+            SourceFile {
+                path: &text.rel,
+                text: &text.text,
+            },
+            diags,
+        )
+    })
 }
 
 /// The registry settings the per-plugin rules use when `registry.toml` is

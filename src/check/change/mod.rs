@@ -17,11 +17,9 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{Loaded, fallback_config, load_plugin, resolve_positions, run};
+use super::{Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
 use crate::diagnostic::{self, Code, Diagnostic};
-use crate::manifest::document::SourceFile;
-use crate::manifest::types::RegistryConfig;
-use crate::manifest::{self};
+use crate::model::Release;
 use crate::source::git::{Change, ChangeKind, GitError, GitRepo, Rev};
 use crate::source::plugin_dir_of;
 use crate::source::tree::TreeSource;
@@ -128,7 +126,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
             .collect()
     };
     let cache = VerifiedCache::default();
-    let checked = run(
+    let mut checked = run(
         &head_src,
         seeds,
         &|n| head_src.find_plugin(n),
@@ -137,16 +135,14 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     );
     let mut diags = std::mem::take(&mut paths.diagnostics);
     diags.extend(
-        checked
-            .diagnostics
-            .iter()
+        std::mem::take(&mut checked.diagnostics)
+            .into_iter()
             .filter(|d| {
                 // Name clashes of new plugins are judged against the base below;
                 // any other finding counts when it is about what the change touched.
                 !matches!(d.code, Code::DuplicateName | Code::ConfusableName)
                     && paths.contains(&d.file)
-            })
-            .cloned(),
+            }),
     );
     let mut reviews = std::mem::take(&mut paths.reviews);
     reviews.extend(paths.stray_files(&checked.loaded));
@@ -265,13 +261,18 @@ impl Paths {
             .collect()
     }
 
-    /// The external artifacts of the releases the change adds.
-    #[cfg(feature = "client")]
-    fn new_external_artifacts(&self, loaded: &[Loaded]) -> Vec<fetch::Artifact> {
+    /// The head's releases of the plugins the change touches.
+    fn releases<'l>(&self, loaded: &'l [Loaded]) -> impl Iterator<Item = &'l Release> {
         loaded
             .iter()
             .filter(|l| self.touched.contains_key(&l.dir))
             .flat_map(|l| &l.releases)
+    }
+
+    /// The external artifacts of the releases the change adds.
+    #[cfg(feature = "client")]
+    fn new_external_artifacts(&self, loaded: &[Loaded]) -> Vec<fetch::Artifact> {
+        self.releases(loaded)
             .filter(|r| self.files.get(&r.file) == Some(&ChangeKind::Added))
             .filter(|r| !r.parsed.manifest.artifact.is_self_hosted())
             .map(|r| {
@@ -288,10 +289,8 @@ impl Paths {
 
     /// Added files outside `plugins/` that no touched release uses as its artifact.
     fn stray_files(&self, loaded: &[Loaded]) -> Vec<Review> {
-        let artifacts: BTreeSet<&str> = loaded
-            .iter()
-            .filter(|l| self.touched.contains_key(&l.dir))
-            .flat_map(|l| &l.releases)
+        let artifacts: BTreeSet<&str> = self
+            .releases(loaded)
             .map(|r| &r.parsed.manifest.artifact)
             .filter(|a| a.is_self_hosted())
             .map(|a| a.url.as_str())
@@ -328,7 +327,9 @@ fn judge_plugins(
     checked: &super::Run,
     base_src: &TreeSource,
 ) -> Judged {
-    let base_reg = read_config(base_src);
+    // The base is only read for what plugins were, never judged: its
+    // problems are ignored, and defaults stand in for a broken registry.toml.
+    let base_reg = read_config(base_src, &mut Vec::new()).unwrap_or_else(fallback_config);
     let registry_id = checked
         .config
         .as_ref()
@@ -386,21 +387,4 @@ fn label(rev: &Rev) -> String {
 fn dedup_reviews(reviews: &mut Vec<Review>) {
     let mut seen = BTreeSet::new();
     reviews.retain(|r| seen.insert((r.file.clone(), r.reason.clone())));
-}
-
-/// The base's `registry.toml`, or defaults when it does not parse: the base
-/// is only read for what plugins were, never judged.
-fn read_config(src: &TreeSource) -> RegistryConfig {
-    let mut ignored = Vec::new();
-    src.read_registry(&mut ignored)
-        .and_then(|t| {
-            manifest::parse_registry(
-                SourceFile {
-                    path: &t.rel,
-                    text: &t.text,
-                },
-                &mut ignored,
-            )
-        })
-        .unwrap_or_else(fallback_config)
 }
