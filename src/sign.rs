@@ -49,6 +49,27 @@ pub fn read_registry(index: &Path) -> Result<RegistryConfig, SignError> {
         .ok_or(SignError::Invalid(path, diags))
 }
 
+/// Reads and validates the `plugin.toml` at `path` of plugin `name`.
+fn read_plugin_toml(
+    path: &Path,
+    name: &str,
+    config: &RegistryConfig,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ParsedPlugin> {
+    let rel = path.display().to_string();
+    source::read_text(path, &rel, MAX_TOML_BYTES, diags).and_then(|t| {
+        manifest::parse_plugin(
+            SourceFile {
+                path: &t.rel,
+                text: &t.text,
+            },
+            name,
+            config,
+            diags,
+        )
+    })
+}
+
 /// One release, read from its manifest.
 pub struct ReleaseFile {
     pub path: PathBuf,
@@ -93,20 +114,12 @@ impl ReleaseFile {
                     &mut diags,
                 )
             });
-        let info_path = plugin_dir.join("plugin.toml");
-        let info_rel = info_path.display().to_string();
-        let info = source::read_text(&info_path, &info_rel, MAX_TOML_BYTES, &mut Vec::new())
-            .and_then(|t| {
-                manifest::parse_plugin(
-                    SourceFile {
-                        path: &t.rel,
-                        text: &t.text,
-                    },
-                    &plugin,
-                    &config,
-                    &mut Vec::new(),
-                )
-            });
+        let info = read_plugin_toml(
+            &plugin_dir.join("plugin.toml"),
+            &plugin,
+            &config,
+            &mut Vec::new(),
+        );
         match parsed {
             Some(parsed) if !diags.iter().any(Diagnostic::is_error) => Ok(ReleaseFile {
                 path: manifest_path.to_owned(),
@@ -255,18 +268,7 @@ impl OwnersFile {
             .ok_or_else(|| SignError::NotAVersion(path.to_owned()))?
             .to_owned();
         let mut diags = Vec::new();
-        let rel = path.display().to_string();
-        let plugin = source::read_text(path, &rel, MAX_TOML_BYTES, &mut diags).and_then(|t| {
-            manifest::parse_plugin(
-                SourceFile {
-                    path: &t.rel,
-                    text: &t.text,
-                },
-                &name,
-                &config,
-                &mut diags,
-            )
-        });
+        let plugin = read_plugin_toml(path, &name, &config, &mut diags);
         match plugin {
             Some(plugin) if !diags.iter().any(Diagnostic::is_error) => Ok(OwnersFile {
                 path: path.to_owned(),
