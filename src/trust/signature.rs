@@ -294,18 +294,13 @@ fn parse_minisign(text: &str) -> Result<AuthorSignature, SigError> {
             }
         )));
     }
-    let sig_line = b64(lines[1].trim()).map_err(|e| {
-        SigError::Malformed(format!(
-            "line 2 of the minisign signature is not valid base64 ({e})"
-        ))
-    })?;
-    if sig_line.len() != 74 {
-        return Err(SigError::Malformed(format!(
-            "line 2 of a minisign signature decodes to 74 bytes (algorithm, 8-byte key id, \
-             64-byte signature); this one decodes to {}",
-            sig_line.len()
-        )));
-    }
+    let sig_line = minisign_line(
+        lines[1],
+        "line 2",
+        "",
+        74,
+        " (algorithm, 8-byte key id, 64-byte signature)",
+    )?;
     match &sig_line[..2] {
         b"ED" => {}
         b"Ed" => return Err(SigError::LegacyMinisign),
@@ -321,18 +316,7 @@ fn parse_minisign(text: &str) -> Result<AuthorSignature, SigError> {
             "line 3 of a minisign signature must start with `{TRUSTED_PREFIX}`"
         )));
     };
-    let global = b64(lines[3].trim()).map_err(|e| {
-        SigError::Malformed(format!(
-            "line 4 of the minisign signature (the global signature) is not valid base64 ({e})"
-        ))
-    })?;
-    if global.len() != 64 {
-        return Err(SigError::Malformed(format!(
-            "line 4 of a minisign signature (the global signature) decodes to 64 bytes; \
-             this one decodes to {}",
-            global.len()
-        )));
-    }
+    let global = minisign_line(lines[3], "line 4", " (the global signature)", 64, "")?;
     Ok(AuthorSignature::Minisign {
         key_id: to_array(&sig_line[2..10]),
         sig: to_array(&sig_line[10..74]),
@@ -407,6 +391,29 @@ fn parse_sshsig(text: &str) -> Result<AuthorSignature, SigError> {
         hash,
         sig: to_array(sig),
     })
+}
+
+/// Decodes one base64 line of a minisign signature, which must decode to
+/// `len` bytes. `label` follows "signature" in messages, `layout` follows the length.
+fn minisign_line(
+    line: &str,
+    which: &str,
+    label: &str,
+    len: usize,
+    layout: &str,
+) -> Result<Vec<u8>, SigError> {
+    let bytes = b64(line.trim()).map_err(|e| {
+        SigError::Malformed(format!(
+            "{which} of the minisign signature{label} is not valid base64 ({e})"
+        ))
+    })?;
+    if bytes.len() != len {
+        return Err(SigError::Malformed(format!(
+            "{which} of a minisign signature{label} decodes to {len} bytes{layout}; this one decodes to {}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
