@@ -12,19 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source benches/common.sh
 SIZES=${SIZES:-"10000 100000"}
-VERSIONS=${VERSIONS:-10}
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/plugdex-bench}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "benches/build.sh needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
-
-cargo build --release --quiet --bin plugdex --example gen-index
-BIN=target/release/plugdex
-GEN=target/release/examples/gen-index
-mkdir -p "$BENCH_DIR"
+need_gnu_time
+build_bench_tools
 export SOURCE_DATE_EPOCH=1767225600 CI=true
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+print_machine
 printf '%-10s %-10s %-22s %-9s %-9s %-9s %-10s %-10s\n' plugins versions run wall_s user_s sys_s peak_MiB written
 run() { # label, then the command
   local label=$1; shift
@@ -36,13 +30,7 @@ run() { # label, then the command
   rm -f "$log"
 }
 for n in $SIZES; do
-  dir="$BENCH_DIR/idx-$n-$VERSIONS"
-  if [ ! -f "$dir/registry.toml" ]; then
-    # Generate aside and rename, so an interrupted run never leaves a half tree.
-    rm -rf "$dir" "$dir.partial"
-    "$GEN" --plugins "$n" --versions "$VERSIONS" --out "$dir.partial" --seed 1 >/dev/null 2>&1
-    mv "$dir.partial" "$dir"
-  fi
+  dir=$(bench_tree "$n")
   out="$BENCH_DIR/out-$n"
   rm -rf "$out" "$BENCH_DIR/.out-$n.plugdex"
   "$BIN" check --index "$dir" >/dev/null 2>&1 || { echo "the tree $dir does not check; delete it to regenerate" >&2; exit 1; }

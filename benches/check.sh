@@ -11,26 +11,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source benches/common.sh
 SIZES=${SIZES:-"1 10000 100000"}
-VERSIONS=${VERSIONS:-10}
 RUNS=${RUNS:-3}
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/plugdex-bench}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "benches/check.sh needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
-
-cargo build --release --quiet --bin plugdex --example gen-index
-BIN=target/release/plugdex
-GEN=target/release/examples/gen-index
-mkdir -p "$BENCH_DIR"
-
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+need_gnu_time
+build_bench_tools
+print_machine
 printf '%-10s %-10s %-10s %-10s %-10s %-12s\n' plugins versions wall_s user_s sys_s peak_MiB
 for n in $SIZES; do
-  dir="$BENCH_DIR/idx-$n-$VERSIONS"
-  if [ ! -f "$dir/registry.toml" ]; then
-    rm -rf "$dir"
-    "$GEN" --plugins "$n" --versions "$VERSIONS" --out "$dir" --seed 1 >/dev/null 2>&1
-  fi
+  dir=$(bench_tree "$n")
   "$BIN" check --index "$dir" >/dev/null 2>&1 # warm-up: fills the page cache
   for _ in $(seq "$RUNS"); do
     out=$("$TIME" -f '%e %U %S %M' "$BIN" check --index "$dir" 2>&1 >/dev/null | tail -n 1)

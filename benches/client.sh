@@ -12,29 +12,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source benches/common.sh
 SIZES=${SIZES:-"10000 100000"}
 VERSIONS=10
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/plugdex-bench}
 WORK=${WORK:-${TMPDIR:-/tmp}/plugdex-client-bench}
 PORT=${PORT:-8731}
 KEYS=tests/fixtures/demo-keys
 
-cargo build --release --quiet --bin plugdex --example gen-index
+build_bench_tools
 cargo bench --quiet --bench client --no-run 2>/dev/null
-BIN=${CARGO_TARGET_DIR:-target}/release/plugdex
-GEN=${CARGO_TARGET_DIR:-target}/release/examples/gen-index
 root_pub=$("$BIN" keygen --show "$KEYS/root.pem")
 online_pub=$("$BIN" keygen --show "$KEYS/online.pem")
 mkdir -p "$BENCH_DIR" "$WORK"
 export CI=true
 
 for n in $SIZES; do
-  src="$BENCH_DIR/idx-$n-$VERSIONS"
-  if [ ! -f "$src/registry.toml" ]; then
-    rm -rf "$src.partial"
-    "$GEN" --plugins "$n" --versions "$VERSIONS" --out "$src.partial" --seed 1 >/dev/null 2>&1
-    mv "$src.partial" "$src"
-  fi
+  src=$(bench_tree "$n")
   idx="$WORK/idx-$n"
   out="$WORK/out-$n"
   if [ ! -f "$idx/registry.toml" ]; then

@@ -14,23 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source benches/common.sh
 SIZE=${SIZE:-100000}
-VERSIONS=${VERSIONS:-10}
 RUNS=${RUNS:-5}
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/plugdex-bench}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "benches/pr.sh needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
-
-cargo build --release --quiet --bin plugdex --example gen-index
-BIN=$PWD/target/release/plugdex
-GEN=$PWD/target/release/examples/gen-index
-tree="$BENCH_DIR/idx-$SIZE-$VERSIONS"
+need_gnu_time
+build_bench_tools
+tree=$(bench_tree "$SIZE")
 repo="$BENCH_DIR/pr-$SIZE-$VERSIONS"
-mkdir -p "$BENCH_DIR"
-if [ ! -f "$tree/registry.toml" ]; then
-  rm -rf "$tree"
-  "$GEN" --plugins "$SIZE" --versions "$VERSIONS" --out "$tree" --seed 1 >/dev/null 2>&1
-fi
 # No background gc: the script packs the repository itself, once.
 git_() { git -C "$repo" -c user.name=bench -c user.email=bench@example.org -c gc.auto=0 -c maintenance.auto=false "$@"; }
 if ! git -C "$repo" rev-parse -q --verify main >/dev/null 2>&1; then
@@ -60,7 +50,7 @@ cp "$repo/$plugin_dir/versions/$last" "$repo/$new/versions/$last"
 git_ add -A && git_ commit -q -m "new plugin"
 git_ checkout -q main
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+print_machine
 echo "index: $SIZE plugins x $VERSIONS versions in git; PR touches $plugin_dir (owner $owner)"
 printf '%-14s %-16s %-8s %-8s %-8s %-9s\n' pull_request classification wall_s user_s sys_s peak_MiB
 for pr in pr-version pr-plugin; do
