@@ -347,10 +347,15 @@ fn judge_plugins(
         reviews: Vec::new(),
         plugins: Vec::new(),
     };
+    // The touched plugins the base does not have, looked up once.
+    let new_dirs: Vec<&PluginDir> = paths
+        .touched
+        .values()
+        .filter(|d| !base_src.exists(&d.rel))
+        .collect();
     for dir in paths.touched.values() {
-        let base_plugin = base_src
-            .exists(&dir.rel)
-            .then(|| load_plugin(base_src, dir, &base_reg).0);
+        let is_new = new_dirs.iter().any(|d| d.rel == dir.rel);
+        let base_plugin = (!is_new).then(|| load_plugin(base_src, dir, &base_reg).0);
         let outcome = match (
             base_plugin.as_ref(),
             head_loaded.get(dir.rel.as_str()).copied(),
@@ -358,10 +363,10 @@ fn judge_plugins(
             (None, Some(h)) => {
                 // Only a new plugin needs every name of the base.
                 let names = base_names.get_or_insert_with(|| base_src.plugin_dirs());
-                let also_new: Vec<&PluginDir> = paths
-                    .touched
-                    .values()
-                    .filter(|d| d.rel != dir.rel && !base_src.exists(&d.rel))
+                let also_new: Vec<&PluginDir> = new_dirs
+                    .iter()
+                    .copied()
+                    .filter(|d| d.rel != dir.rel)
                     .collect();
                 rules::new_plugin(&ctx, h, names, &also_new)
             }
