@@ -15,6 +15,7 @@ use crate::model::{Registry, Release};
 use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, Source, SourceError};
+use crate::timings;
 use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
@@ -103,6 +104,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // History first: libgit2's pack maps and object cache are gone before
     // the registry model is built, so the two never add up in memory.
     let history = History::read(&opts.index)?;
+    timings::mark("history");
     let mut checked = check::check_index_with(&opts.index, &cache)?;
     let cached_signatures = cache.hits();
     cache.save();
@@ -128,6 +130,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
     drop(history);
+    timings::mark("dates and audit");
     if let Some(key) = &opts.signing_key {
         let Some(keys) = &registry.keys else {
             return Err(BuildError::NoSigningTable);
@@ -143,16 +146,24 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         base_url: base_url.unwrap_or_else(|| registry.config.base_url.clone()),
     };
     let writer = Writer::open(&opts.out)?;
+    // Per plugin: its index file and by-hash copy, three API documents and one per version.
+    writer.reserve(registry.version_count() + registry.plugins.len() * 5 + 64);
     let source = IndexSource::open(&opts.index)?;
     progress.set_length(registry.plugins.len() as u64);
     let covered = write_all(&registry, &cx, &source, &writer, progress)?;
+    timings::mark("emit and write");
+    // Everything below works on paths and digests: free the model first,
+    // so it and the writer's manifests are never in memory together.
+    let registry_id = registry.config.id.clone();
+    drop(registry);
     let signing = metadata::SigningInput {
-        registry: &registry.config.id,
+        registry: &registry_id,
         key: opts.signing_key.as_ref(),
         now: build_time(),
         expiry_secs: opts.expiry_secs,
     };
     let signed = metadata::sign(&covered, &signing);
+    drop(covered);
     for (path, bytes) in &signed.files {
         writer.put(path, bytes)?;
     }
@@ -164,7 +175,9 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             writer.keep(&path)?;
         }
     }
+    timings::mark("sign snapshot");
     let summary = writer.commit()?;
+    timings::mark("commit");
     progress.finish_and_clear();
     Ok(Report {
         checked,

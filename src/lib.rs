@@ -45,6 +45,8 @@ pub mod serve;
 pub mod sign;
 #[cfg(feature = "generator")]
 pub mod source;
+#[cfg(feature = "generator")]
+pub mod timings;
 pub mod trust;
 #[cfg(feature = "generator")]
 pub mod write;

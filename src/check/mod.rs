@@ -146,17 +146,21 @@ pub(crate) fn run<S: Source>(
             .collect();
     }
     loaded.sort_by(|a, b| a.dir.cmp(&b.dir));
+    crate::timings::mark("read and parse");
     let before = diags.len();
     let keys = config
         .as_ref()
         .and_then(|c| signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags));
     cross::check(&loaded, reg, &mut diags);
     removed_names(&loaded, &lists, &mut diags);
+    crate::timings::mark("cross-plugin rules");
     signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
+    crate::timings::mark("signatures");
     let asked: Vec<&Loaded> = loaded.iter().filter(|l| seeds.contains(&l.dir)).collect();
     diags.extend(artifacts::verify(source, &asked, reg));
     resolve_positions(source, &mut diags[before..]);
     diagnostic::sort(&mut diags);
+    crate::timings::mark("artifacts and sort");
     Run {
         config,
         lists,
