@@ -150,12 +150,12 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     writer.reserve(registry.version_count() + registry.plugins.len() * 5 + 64);
     let source = IndexSource::open(&opts.index)?;
     progress.set_length(registry.plugins.len() as u64);
-    let covered = write_all(&registry, &cx, &source, &writer, progress)?;
-    timings::mark("emit and write");
-    // Everything below works on paths and digests: free the model first,
-    // so it and the writer's manifests are never in memory together.
+    // Everything after emitting works on paths and digests: the model is
+    // consumed plugin by plugin as it is emitted, so it and the writer's
+    // list of files never add up in memory.
     let registry_id = registry.config.id.clone();
-    drop(registry);
+    let covered = write_all(registry, &cx, &source, &writer, progress)?;
+    timings::mark("emit and write");
     let signing = metadata::SigningInput {
         registry: &registry_id,
         key: opts.signing_key.as_ref(),
@@ -193,10 +193,10 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     })
 }
 
-/// Emits and writes every file; returns the hash and size of each file the
-/// snapshot covers, having written its `by-hash/` copy.
+/// Emits and writes every file, consuming the registry; returns the hash and
+/// size of each file the snapshot covers, having written its `by-hash/` copy.
 fn write_all(
-    registry: &Registry,
+    registry: Registry,
     cx: &Context,
     source: &IndexSource,
     writer: &Writer,
@@ -218,26 +218,26 @@ fn write_all(
         }
         Ok(())
     };
-    for file in emit::registry(registry, cx) {
+    for file in emit::registry(&registry, cx) {
         put(&file)?;
     }
-    registry.plugins.par_iter().try_for_each(|plugin| {
-        for file in emit::plugin(plugin, cx) {
-            put(&file)?;
-        }
-        progress.inc(1);
-        Ok::<(), BuildError>(())
-    })?;
     // Two releases may share one artifact: copy each content-addressed file once.
-    let artifacts: BTreeMap<String, &Release> = registry
+    let artifacts: BTreeMap<String, SelfHosted> = registry
         .plugins
         .iter()
         .flat_map(|p| &p.releases)
         .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
-        .map(|r| (emit::artifact_path(r), r))
+        .map(|r| (emit::artifact_path(r), SelfHosted::of(r)))
         .collect();
-    artifacts.par_iter().try_for_each(|(path, release)| {
-        let art = &release.parsed.manifest.artifact;
+    registry.plugins.into_par_iter().try_for_each(|plugin| {
+        for file in emit::plugin(&plugin, cx) {
+            put(&file)?;
+        }
+        drop(plugin);
+        progress.inc(1);
+        Ok::<(), BuildError>(())
+    })?;
+    artifacts.par_iter().try_for_each(|(path, art)| {
         let bytes = source
             .read_artifact(&art.url, art.size)
             .map_err(|e: ArtifactError| BuildError::Artifact {
@@ -256,6 +256,24 @@ fn write_all(
         Ok(())
     })?;
     Ok(covered.into_inner().expect("no panics while held"))
+}
+
+/// What copying a self-hosted artifact needs, taken from its release.
+struct SelfHosted {
+    url: String,
+    size: u64,
+    sha256: String,
+}
+
+impl SelfHosted {
+    fn of(release: &Release) -> SelfHosted {
+        let art = &release.parsed.manifest.artifact;
+        SelfHosted {
+            url: art.url.clone(),
+            size: art.size,
+            sha256: art.sha256.clone(),
+        }
+    }
 }
 
 /// The build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
