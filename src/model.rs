@@ -59,7 +59,9 @@ pub struct Release {
 pub struct ReleaseTrust {
     pub tier: Tier,
     /// The owner key the signature verifies under.
-    pub signer: Option<PublicKey>,
+    /// Boxed: most releases of a large registry are unsigned or share few
+    /// keys, and an inline key would add 200 bytes to every release.
+    pub signer: Option<Box<PublicKey>>,
     /// Why the release must not be installed.
     pub revoked: Option<String>,
 }

@@ -93,7 +93,7 @@ pub struct Writer {
     /// What `out` holds; `None` when there is no previous output.
     live: Option<Manifest>,
     /// What the standby tree held when the build started.
-    standby_had: Manifest,
+    standby_had: StandbyHad,
     entries: Mutex<Vec<(String, Sha256Digest)>>,
     dirs: Mutex<HashSet<PathBuf>>,
     written: AtomicUsize,
@@ -136,7 +136,7 @@ impl Writer {
                 Some(manifest) => Some(manifest),
                 // An empty folder is as good as none; anything else may be
                 // someone's data and is never replaced.
-                None if is_empty_dir(out) => Some(Manifest::new()),
+                None if is_empty_dir(out) => Some(Vec::new()),
                 None => return Err(WriteError::NotOurs(out.to_owned())),
             },
         };
@@ -144,26 +144,28 @@ impl Writer {
         let standby_had = match fs::symlink_metadata(&standby) {
             Ok(m) if m.is_dir() => {
                 let path = manifest_path(&state, &m);
-                match read_manifest(&path) {
-                    Some(manifest) => {
+                let served = live.as_deref().unwrap_or_default();
+                match read_manifest(&path).map(|had| StandbyHad::between(served, had)) {
+                    Some(had) => {
                         // From here on the standby is being changed: forget its
                         // manifest, so a build killed midway never trusts it.
                         fs::remove_file(&path).map_err(io_err(&path))?;
-                        manifest
+                        had
                     }
                     None => {
                         // Left by a killed build: its content is unknown.
                         fs::remove_dir_all(&standby).map_err(io_err(&standby))?;
-                        Manifest::new()
+                        StandbyHad::default()
                     }
                 }
             }
             Ok(_) => {
                 fs::remove_file(&standby).map_err(io_err(&standby))?;
-                Manifest::new()
+                StandbyHad::default()
             }
-            Err(_) => Manifest::new(),
+            Err(_) => StandbyHad::default(),
         };
+        let live: Option<Manifest> = live.map(|sorted| sorted.into_iter().collect());
         fs::create_dir_all(&standby).map_err(io_err(&standby))?;
 
         Ok(Writer {
@@ -187,6 +189,12 @@ impl Writer {
             .lock()
             .expect("no panics while held")
             .reserve(files);
+    }
+
+    /// The digest of `path` in the standby tree as the build found it.
+    fn standby_digest(&self, path: &str) -> Option<&Sha256Digest> {
+        self.standby_had
+            .digest(path, || self.live.as_ref().and_then(|m| m.get(path)))
     }
 
     /// Files the previous output held, for progress estimates.
@@ -218,7 +226,7 @@ impl Writer {
             .expect("no panics while held")
             .push((path.to_owned(), digest));
         let in_live = self.live.as_ref().and_then(|m| m.get(path)) == Some(&digest);
-        if in_live && self.standby_had.get(path) == Some(&digest) {
+        if in_live && self.standby_digest(path) == Some(&digest) {
             // Already the same inode as the served file (see the invariant).
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -268,7 +276,7 @@ impl Writer {
         let Some(digest) = self.live.as_ref().and_then(|m| m.get(path)).copied() else {
             return Ok(false);
         };
-        if self.standby_had.get(path) == Some(&digest) {
+        if self.standby_digest(path) == Some(&digest) {
             self.entries
                 .lock()
                 .expect("no panics while held")
@@ -315,9 +323,11 @@ impl Writer {
         for (path, digest) in entries {
             new.insert(path, digest);
         }
+        let empty = Manifest::new();
+        let live = self.live.as_ref().unwrap_or(&empty);
         let mut stale: Vec<&String> = self
             .standby_had
-            .keys()
+            .paths(live)
             .filter(|p| !new.contains_key(*p))
             .collect();
         stale.sort_unstable_by(|a, b| b.cmp(a));
@@ -329,8 +339,6 @@ impl Writer {
             }
         }
 
-        let empty = Manifest::new();
-        let live = self.live.as_ref().unwrap_or(&empty);
         let mut changed: Vec<String> = new
             .iter()
             .filter(|(p, d)| live.get(*p) != Some(*d))
@@ -410,19 +418,89 @@ fn manifest_path(state: &Path, meta: &fs::Metadata) -> PathBuf {
     ))
 }
 
-fn read_manifest(path: &Path) -> Option<Manifest> {
+/// A manifest's entries, sorted by path.
+fn read_manifest(path: &Path) -> Option<Vec<(String, Sha256Digest)>> {
     let file = fs::File::open(path).ok()?;
     let mut lines = io::BufReader::new(file).lines();
     if lines.next()?.ok()? != MANIFEST_HEADER {
         return None;
     }
-    let mut manifest = Manifest::new();
+    let mut entries = Vec::new();
     for line in lines {
         let line = line.ok()?;
         let (hex, path) = line.split_once(' ')?;
-        manifest.insert(path.to_owned(), digest::parse_sha256_hex(hex)?);
+        entries.push((path.to_owned(), digest::parse_sha256_hex(hex)?));
     }
-    Some(manifest)
+    // Written sorted; sorting again is a linear pass then, and keeps the
+    // merge in [`StandbyHad::between`] right for any file.
+    entries.sort_unstable();
+    entries.dedup_by(|a, b| a.0 == b.0);
+    Some(entries)
+}
+
+/// What the standby tree holds, kept as its difference from the served
+/// tree: after a build the two differ only by that build's changes, so a
+/// million-file output is not held in memory twice.
+#[derive(Debug, Default)]
+struct StandbyHad {
+    /// Paths whose standby digest differs from the served one; `None`
+    /// where the standby lacks the file.
+    differs: HashMap<String, Option<Sha256Digest>>,
+    /// The standby held something (else it is new or was discarded).
+    known: bool,
+}
+
+impl StandbyHad {
+    /// Merges the two sorted manifests.
+    fn between(served: &[(String, Sha256Digest)], standby: Vec<(String, Sha256Digest)>) -> Self {
+        let mut differs = HashMap::new();
+        let mut served = served.iter().peekable();
+        for (path, digest) in standby {
+            while let Some((p, _)) = served.next_if(|(p, _)| *p < path) {
+                differs.insert(p.clone(), None);
+            }
+            match served.next_if(|(p, _)| *p == path) {
+                Some((_, d)) if *d == digest => {}
+                _ => {
+                    differs.insert(path, Some(digest));
+                }
+            }
+        }
+        for (p, _) in served {
+            differs.insert(p.clone(), None);
+        }
+        StandbyHad {
+            differs,
+            known: true,
+        }
+    }
+
+    /// The standby's digest of `path`, given the served tree's (`served`).
+    fn digest<'a>(
+        &'a self,
+        path: &str,
+        served: impl FnOnce() -> Option<&'a Sha256Digest>,
+    ) -> Option<&'a Sha256Digest> {
+        if !self.known {
+            return None;
+        }
+        match self.differs.get(path) {
+            Some(d) => d.as_ref(),
+            None => served(),
+        }
+    }
+
+    /// Every path the standby holds.
+    fn paths<'a>(&'a self, served: &'a Manifest) -> impl Iterator<Item = &'a String> {
+        let shared = served
+            .keys()
+            .filter(|p| self.known && !self.differs.contains_key(*p));
+        let own = self
+            .differs
+            .iter()
+            .filter_map(|(p, d)| d.is_some().then_some(p));
+        shared.chain(own)
+    }
 }
 
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), WriteError> {
@@ -531,6 +609,31 @@ mod tests {
         assert_eq!(s.written, 1);
         assert_ne!(mtime_ino(&out.join("f")).1, b.1);
         assert_eq!(fs::read_to_string(out.join("f")).unwrap(), "A");
+    }
+
+    #[test]
+    fn the_standby_is_known_by_its_difference_from_the_served_tree() {
+        let d = |b: u8| [b; 32];
+        let e = |p: &str, b: u8| (p.to_owned(), d(b));
+        let served = vec![e("a", 1), e("b", 2), e("c", 3), e("e", 5)];
+        // The standby: `a` the same, `b` changed, `c` missing, `d` its own, `e` the same.
+        let had = StandbyHad::between(&served, vec![e("a", 1), e("b", 9), e("d", 4), e("e", 5)]);
+        assert_eq!(had.differs.len(), 3, "{:?}", had.differs);
+        let map: Manifest = served.into_iter().collect();
+        let look = |p: &str| had.digest(p, || map.get(p)).copied();
+        assert_eq!(look("a"), Some(d(1)));
+        assert_eq!(look("b"), Some(d(9)));
+        assert_eq!(look("c"), None);
+        assert_eq!(look("d"), Some(d(4)));
+        assert_eq!(look("e"), Some(d(5)));
+        assert_eq!(look("z"), None);
+        let mut paths: Vec<&String> = had.paths(&map).collect();
+        paths.sort();
+        assert_eq!(paths, ["a", "b", "d", "e"]);
+        // A standby that is new or was discarded holds nothing.
+        let none = StandbyHad::default();
+        assert_eq!(none.digest("a", || map.get("a")), None);
+        assert_eq!(none.paths(&map).count(), 0);
     }
 
     #[test]

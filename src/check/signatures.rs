@@ -221,7 +221,7 @@ fn verify_plugin(
         } else {
             Tier::Community
         };
-        trust.signer = Some(signer.clone());
+        trust.signer = Some(Box::new(signer.clone()));
         release.trust = trust;
     }
     out

@@ -194,7 +194,7 @@ pub(super) fn existing_plugin(
                 let Some(r) = release(head, file) else {
                     continue;
                 };
-                let signed = by_owner_key(r.trust.signer.as_ref());
+                let signed = by_owner_key(r.trust.signer.as_deref());
                 let how = match &r.trust.signer {
                     Some(k) if signed => format!("signed by owner key {}", k.fingerprint()),
                     Some(k) => format!(
@@ -229,7 +229,7 @@ pub(super) fn existing_plugin(
                     b,
                     h,
                     is_owner,
-                    by_owner_key(h.trust.signer.as_ref()),
+                    by_owner_key(h.trust.signer.as_deref()),
                     &stranger,
                 );
             }
