@@ -11,7 +11,8 @@ use rayon::prelude::*;
 
 use crate::check::{self, Checked};
 use crate::emit::{self, Context, OutFile};
-use crate::model::{Registry, Release};
+use crate::manifest::types::Artifact;
+use crate::model::Registry;
 use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, Source, SourceError};
@@ -222,12 +223,12 @@ fn write_all(
         put(&file)?;
     }
     // Two releases may share one artifact: copy each content-addressed file once.
-    let artifacts: BTreeMap<String, SelfHosted> = registry
+    let artifacts: BTreeMap<String, Artifact> = registry
         .plugins
         .iter()
         .flat_map(|p| &p.releases)
         .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
-        .map(|r| (emit::artifact_path(r), SelfHosted::of(r)))
+        .map(|r| (emit::artifact_path(r), r.parsed.manifest.artifact.clone()))
         .collect();
     registry.plugins.into_par_iter().try_for_each(|plugin| {
         for file in emit::plugin(&plugin, cx) {
@@ -256,24 +257,6 @@ fn write_all(
         Ok(())
     })?;
     Ok(covered.into_inner().expect("no panics while held"))
-}
-
-/// What copying a self-hosted artifact needs, taken from its release.
-struct SelfHosted {
-    url: String,
-    size: u64,
-    sha256: String,
-}
-
-impl SelfHosted {
-    fn of(release: &Release) -> SelfHosted {
-        let art = &release.parsed.manifest.artifact;
-        SelfHosted {
-            url: art.url.clone(),
-            size: art.size,
-            sha256: art.sha256.clone(),
-        }
-    }
 }
 
 /// The build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.

@@ -12,7 +12,7 @@
 //!
 //! Invariant: a file present with the same digest in both manifests is one
 //! inode shared by both trees. Files are never written in place (a shared
-//! inode would change in both trees); they are replaced by rename.
+//! inode would change in both trees); they are unlinked and made anew.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
