@@ -677,17 +677,25 @@ pub(crate) fn read_capped(
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    // `None` when the file is over `cap`: it is refused without copying it out.
     let read = BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         buf.reserve(READ_CHUNK);
-        let read = file.take(cap + 1).read_to_end(buf).map(|_| buf.to_vec());
+        let read = file
+            .take(cap + 1)
+            .read_to_end(buf)
+            .map(|n| (n as u64 <= cap).then(|| buf.to_vec()));
         if buf.capacity() > READ_CHUNK * 16 {
             *buf = Vec::new(); // one large file must not pin its size per thread
         }
         read
     });
     let bytes = match read {
-        Ok(bytes) => bytes,
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            out.push(too_large(rel, cap));
+            return None;
+        }
         Err(e) => {
             out.push(Diagnostic::error(
                 rel,
@@ -697,10 +705,6 @@ pub(crate) fn read_capped(
             return None;
         }
     };
-    if bytes.len() as u64 > cap {
-        out.push(too_large(rel, cap));
-        return None;
-    }
     match String::from_utf8(bytes) {
         Ok(text) => Some(Text {
             rel: rel.to_owned(),
