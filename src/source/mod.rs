@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub mod git;
 pub mod history;
+pub mod touched;
 pub mod tree;
 
 use rayon::prelude::*;

@@ -86,6 +86,15 @@ pub struct Summary {
     pub changed: Vec<String>,
     /// Paths of the previous output that are gone.
     pub removed: usize,
+    /// The key of the tree now served (see [`served_key`]).
+    pub served: String,
+}
+
+/// The key of the tree served at `out`: it changes with every build that
+/// changed something, and when the folder is replaced by anything else.
+/// A cache of what a build wrote is valid only for this tree.
+pub fn served_key(out: &Path) -> Option<String> {
+    fs::symlink_metadata(out).ok().map(|m| tree_key(&m))
 }
 
 pub struct Writer {
@@ -286,6 +295,34 @@ impl Writer {
         }
     }
 
+    /// Carries files of the previous output over without their bytes. The
+    /// caller knows the served tree holds each with this digest: it recorded
+    /// them when it wrote that tree, whose [`served_key`] it checked.
+    pub fn carry(&self, files: &[(String, Sha256Digest)]) -> Result<(), WriteError> {
+        for (path, digest) in files {
+            if !is_safe_relative(path) || path.len() > MAX_PATH {
+                return Err(WriteError::UnsafePath(path.clone()));
+            }
+            // The standby holds the served file unless its delta says otherwise.
+            let standby_has = match &self.standby_had {
+                Some(had) => had.get(path).is_none_or(|d| d == Some(digest)),
+                None => false,
+            };
+            if !standby_has {
+                let target = self.standby.join(path);
+                self.ensure_parent(&target)?;
+                self.replace(&target, |t| fs::hard_link(self.out.join(path), t))
+                    .map_err(io_err(&target))?;
+            }
+        }
+        self.entries
+            .lock()
+            .expect("no panics while held")
+            .extend(files.iter().cloned());
+        self.unchanged.fetch_add(files.len(), Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Carries a file of the previous output over unchanged (hard-linked, or
     /// copied where links fail). `false` when the previous output lacks it.
     pub fn keep(&self, path: &str) -> Result<bool, WriteError> {
@@ -401,12 +438,14 @@ impl Writer {
             }
         }
         self.forget_stale_records();
+        let served = served_key(&self.out).unwrap_or_default();
         let changed = changed.into_iter().map(str::to_owned).collect();
         Ok(Summary {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
             changed,
             removed: removed_count,
+            served,
         })
     }
 
