@@ -220,3 +220,132 @@ impl<'a> Deps<'a> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::check::{TrustLists, cross_checks, fallback_config, run};
+    use crate::diagnostic::{Code, Diagnostic};
+    use crate::source::IndexSource;
+    use crate::trust::cache::VerifiedCache;
+
+    /// `tests/fixtures/base` copied to `to`, with `files` written over it.
+    fn index(to: &Path, files: &[(&str, &str)]) {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
+        for entry in walkdir::WalkDir::new(&base) {
+            let entry = entry.unwrap();
+            let dest = to.join(entry.path().strip_prefix(&base).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(dest).unwrap();
+            } else {
+                std::fs::copy(entry.path(), dest).unwrap();
+            }
+        }
+        for (rel, text) in files {
+            let dest = to.join(rel);
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::write(dest, text).unwrap();
+        }
+    }
+
+    const HELLO: &str = "name = \"hello\"\ndescription = \"x\"\nlicense = \"MIT\"\n\n[[owners]]\ngithub = \"dave\"\n";
+    const HE11O: &str = "name = \"he11o\"\ndescription = \"x\"\nlicense = \"MIT\"\n\n[[owners]]\ngithub = \"dave\"\n";
+
+    /// Every kind of cross-plugin finding the base fixture can be bent into.
+    fn broken_index(to: &Path) {
+        let alpha = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/base/plugins/al/ph/alpha/versions/1.1.0.toml"),
+        )
+        .unwrap();
+        let beta = |version: &str, extra: &str| {
+            format!(
+                "version = \"{version}\"\nengine = \"^1.0\"\nentry = \"lib/beta.js\"\nruntime = \"script\"\n{extra}\n[artifact]\nurl = \"https://downloads.example.org/b.tar.gz\"\nsha256 = \"3123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\nsize = 520\n"
+            )
+        };
+        index(
+            to,
+            &[
+                // alpha 1.1.0 needs beta-tool ^1.2, whose only match is yanked;
+                // beta-tool 1.0.0 needs alpha back: a cycle.
+                (
+                    "plugins/al/ph/alpha/versions/1.1.0.toml",
+                    &alpha.replace("beta-tool = \"^1.0\"", "beta-tool = \"^1.2\""),
+                ),
+                (
+                    "plugins/be/ta/beta-tool/versions/1.0.0.toml",
+                    &beta(
+                        "1.0.0",
+                        "[deprecated]\nmessage = \"m\"\nreplacement = \"gone\"\n\n[dependencies]\nalpha = \"^1.0\"\nbeta-tol = \"^1\"\n",
+                    ),
+                ),
+                (
+                    "plugins/be/ta/beta-tool/versions/1.2.0.toml",
+                    &beta("1.2.0", "yanked = \"broken\"\n"),
+                ),
+                ("plugins/he/ll/hello/plugin.toml", HELLO),
+                ("plugins/he/11/he11o/plugin.toml", HE11O),
+                (
+                    "revocations.toml",
+                    "[[removed]]\nname = \"Hello\"\nreason = \"r\"\n\n[[releases]]\nplugin = \"alpha\"\nversion = \"3.0.0\"\nreason = \"x\"\n",
+                ),
+                ("reviewed.toml", "[plugins]\ngm = [\"0.1.0\", \"9.9.9\"]\n"),
+            ],
+        );
+    }
+
+    fn checks(views: &[PluginView<'_>], lists: &TrustLists) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        cross_checks(views, &fallback_config(), lists, &mut out);
+        out
+    }
+
+    #[test]
+    fn facts_give_the_same_findings_as_loaded_plugins() {
+        let tmp = tempfile::tempdir().unwrap();
+        broken_index(tmp.path());
+        let source = IndexSource::open(tmp.path()).unwrap();
+        let mut diags = Vec::new();
+        let dirs = source.plugin_dirs(&mut diags);
+        let checked = run(&source, dirs, &|_| None, &VerifiedCache::default(), diags);
+        let loaded = &checked.loaded;
+
+        let of_loaded: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();
+        let expected = checks(&of_loaded, &checked.lists);
+        let codes: Vec<Code> = expected.iter().map(|d| d.code).collect();
+        for code in [
+            Code::UnsatisfiableDependency,
+            Code::DependencyCycle,
+            Code::ConfusableName,
+            Code::UnknownDependency,
+            Code::UnknownReplacement,
+            Code::NameRemoved,
+            Code::UnknownRelease,
+        ] {
+            assert!(codes.contains(&code), "{code:?} missing from {expected:#?}");
+        }
+
+        // Through serde too, as a cache would hold them.
+        let facts: Vec<PluginFacts> = loaded.iter().map(PluginFacts::of).collect();
+        let json = serde_json::to_string(&facts).unwrap();
+        let facts: Vec<PluginFacts> = serde_json::from_str(&json).unwrap();
+        let of_facts: Vec<PluginView<'_>> = facts.iter().map(PluginView::of_facts).collect();
+        assert_eq!(checks(&of_facts, &checked.lists), expected);
+
+        // Mixed: every other plugin from its facts.
+        let mixed: Vec<PluginView<'_>> = loaded
+            .iter()
+            .zip(&facts)
+            .enumerate()
+            .map(|(i, (l, f))| {
+                if i % 2 == 0 {
+                    PluginView::of_loaded(l)
+                } else {
+                    PluginView::of_facts(f)
+                }
+            })
+            .collect();
+        assert_eq!(checks(&mixed, &checked.lists), expected);
+    }
+}
