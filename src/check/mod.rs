@@ -18,7 +18,7 @@ use crate::manifest::document::{Document, SourceFile};
 use crate::manifest::name::{PluginName, canonical};
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
-use crate::model::{Plugin, Registry, RegistryKeys, Release, ReleaseTrust};
+use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::tree::TreeSource;
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
@@ -389,9 +389,11 @@ fn into_registry(
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry {
-        config,
+        meta: RegistryMeta {
+            config,
+            keys,
+            revocations,
+        },
         plugins,
-        keys,
-        revocations,
     }
 }
