@@ -11,9 +11,16 @@ use crate::trust::keys::PublicKey;
 
 #[derive(Debug)]
 pub struct Registry {
-    pub config: RegistryConfig,
+    pub meta: RegistryMeta,
     /// Sorted by canonical name.
     pub plugins: Vec<Plugin>,
+}
+
+/// The registry's own files, apart from its plugins: what the registry-wide
+/// outputs need besides each plugin's listing.
+#[derive(Debug)]
+pub struct RegistryMeta {
+    pub config: RegistryConfig,
     /// The verified `[signing]` keys; `None` for an unsigned registry.
     pub keys: Option<RegistryKeys>,
     /// `revocations.toml`, published with the rest.

@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::check::{self, Checked};
-use crate::emit::{self, Context, OutFile};
+use crate::emit::{self, Context, Listing, OutFile};
 use crate::manifest::types::Artifact;
 use crate::model::Registry;
 use crate::source::history::rfc3339;
@@ -133,7 +133,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     drop(history);
     timings::mark("dates and audit");
     if let Some(key) = &opts.signing_key {
-        let Some(keys) = &registry.keys else {
+        let Some(keys) = &registry.meta.keys else {
             return Err(BuildError::NoSigningTable);
         };
         if key.public().bytes() != keys.online.bytes() {
@@ -144,7 +144,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
     }
     let cx = Context {
-        base_url: base_url.unwrap_or_else(|| registry.config.base_url.clone()),
+        base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
     };
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
@@ -154,7 +154,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // Everything after emitting works on paths and digests: the model is
     // consumed plugin by plugin as it is emitted, so it and the writer's
     // list of files never add up in memory.
-    let registry_id = registry.config.id.clone();
+    let registry_id = registry.meta.config.id.clone();
     let covered = write_all(registry, &cx, &source, &writer, progress)?;
     timings::mark("emit and write");
     let signing = metadata::SigningInput {
@@ -219,9 +219,17 @@ fn write_all(
         }
         Ok(())
     };
-    for file in emit::registry(&registry, cx) {
+    // Listings before the plugins are consumed below; they are small and
+    // gone once the registry-wide files are out.
+    let listings: Vec<Listing> = registry
+        .plugins
+        .par_iter()
+        .map(|p| Listing::of(p, cx))
+        .collect();
+    for file in emit::registry(&registry.meta, &listings, cx) {
         put(&file)?;
     }
+    drop(listings);
     // Two releases may share one artifact: copy each content-addressed file once.
     let artifacts: BTreeMap<String, Artifact> = registry
         .plugins

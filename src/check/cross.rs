@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
-use super::Loaded;
+use super::facts::PluginView;
 use crate::diagnostic::{Code, Diagnostic, Step};
+use crate::manifest::name::{PluginName, canonical, skeleton};
 use crate::manifest::structure::suggest;
 use crate::manifest::types::RegistryConfig;
 
-pub(crate) fn check(plugins: &[Loaded], reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+/// `plugins` sorted by folder: of two clashing names, the later one is reported.
+pub(crate) fn check(plugins: &[PluginView<'_>], reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     let by_canonical = names(plugins, out);
     let mut suggestions = HashMap::new();
     for p in plugins {
@@ -20,11 +22,11 @@ pub(crate) fn check(plugins: &[Loaded], reg: &RegistryConfig, out: &mut Vec<Diag
     cycles(plugins, &by_canonical, out);
 }
 
-fn plugin_toml(p: &Loaded) -> String {
+fn plugin_toml(p: &PluginView<'_>) -> String {
     format!("{}/plugin.toml", p.dir)
 }
 
-fn name_site(p: &Loaded, code: Code, message: String) -> Diagnostic {
+fn name_site(p: &PluginView<'_>, code: Code, message: String) -> Diagnostic {
     Diagnostic::error(plugin_toml(p), code, message).at_field(field(&["name"]))
 }
 
@@ -45,12 +47,12 @@ fn dep_req_field(name: &str) -> Vec<Step> {
 }
 
 /// Canonical-name uniqueness and confusable skeletons. Returns canonical name → plugin index.
-fn names(plugins: &[Loaded], out: &mut Vec<Diagnostic>) -> HashMap<String, usize> {
+fn names(plugins: &[PluginView<'_>], out: &mut Vec<Diagnostic>) -> HashMap<String, usize> {
     let mut by_canonical: HashMap<String, usize> = HashMap::with_capacity(plugins.len());
     let mut by_skeleton: HashMap<String, usize> = HashMap::with_capacity(plugins.len());
     // Folders are sorted by path, so the first of a group is deterministic.
     for (i, p) in plugins.iter().enumerate() {
-        let canonical = p.name.canonical();
+        let canonical = canonical(p.name);
         if let Some(&first) = by_canonical.get(&canonical) {
             out.push(
                 name_site(p, Code::DuplicateName, format!("`{}` is the same name as `{}` (names ignore case and treat `-` and `_` alike)", p.name, plugins[first].name))
@@ -59,7 +61,7 @@ fn names(plugins: &[Loaded], out: &mut Vec<Diagnostic>) -> HashMap<String, usize
             continue;
         }
         by_canonical.insert(canonical, i);
-        let skeleton = p.name.skeleton();
+        let skeleton = skeleton(p.name);
         match by_skeleton.get(&skeleton) {
             Some(&first) => out.push(
                 name_site(p, Code::ConfusableName, format!("`{}` looks like the existing plugin `{}`", p.name, plugins[first].name))
@@ -73,29 +75,26 @@ fn names(plugins: &[Loaded], out: &mut Vec<Diagnostic>) -> HashMap<String, usize
     by_canonical
 }
 
-fn versions(p: &Loaded, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
+fn versions(p: &PluginView<'_>, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
     let max = reg.policy.max_versions as usize;
-    if p.releases.len() > max {
+    let count = p.release_count();
+    if count > max {
         out.push(
             Diagnostic::error(
                 format!("{}/versions", p.dir),
                 Code::TooManyVersions,
-                format!(
-                    "`{}` has {} versions; the policy allows {max}",
-                    p.name,
-                    p.releases.len()
-                ),
+                format!("`{}` has {count} versions; the policy allows {max}", p.name),
             )
             .hint("ask the registry's maintainers to raise `policy.max_versions`"),
         );
     }
     // Releases are sorted, so versions equal but for build metadata are adjacent.
-    for pair in p.releases.windows(2) {
-        let (a, b) = (&pair[0].parsed.version, &pair[1].parsed.version);
+    for (prev, next) in p.releases().zip(p.releases().skip(1)) {
+        let (a, b) = (prev.version, next.version);
         if a.cmp_precedence(b).is_eq() {
             out.push(
                 Diagnostic::error(
-                    &pair[1].file,
+                    next.file,
                     Code::DuplicateVersion,
                     format!("version `{b}` differs from `{a}` only in build metadata"),
                 )
@@ -107,20 +106,18 @@ fn versions(p: &Loaded, reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {
 }
 
 fn dependencies(
-    p: &Loaded,
-    plugins: &[Loaded],
+    p: &PluginView<'_>,
+    plugins: &[PluginView<'_>],
     by_canonical: &HashMap<String, usize>,
     suggestions: &mut HashMap<String, Option<String>>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for r in &p.releases {
-        for dep in &r.parsed.deps {
-            let canonical = crate::manifest::name::canonical(&dep.name);
+    for r in p.releases() {
+        for dep in r.deps.iter() {
+            let canonical = canonical(dep.name);
             let Some(&target) = by_canonical.get(&canonical) else {
                 // Self-dependencies and bad names are reported per file.
-                if canonical == p.name.canonical()
-                    || crate::manifest::name::PluginName::parse(&dep.name).is_err()
-                {
+                if canonical == self::canonical(p.name) || PluginName::parse(dep.name).is_err() {
                     continue;
                 }
                 // Memoised, and only names of similar length are compared: a
@@ -130,9 +127,9 @@ fn dependencies(
                     let len = dep.name.len();
                     let near = plugins
                         .iter()
-                        .map(|q| q.name.as_str())
+                        .map(|q| q.name)
                         .filter(|n| n.len().abs_diff(len) <= (len.max(3) / 3).max(1));
-                    suggest(&dep.name, near).map(str::to_owned)
+                    suggest(dep.name, near).map(str::to_owned)
                 });
                 let hint = match best {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -140,11 +137,11 @@ fn dependencies(
                 };
                 out.push(
                     Diagnostic::error(
-                        &r.file,
+                        r.file,
                         Code::UnknownDependency,
                         format!("dependency `{}` is not a plugin in this registry", dep.name),
                     )
-                    .at_field(dep_field(&dep.name))
+                    .at_field(dep_field(dep.name))
                     .hint(hint),
                 );
                 continue;
@@ -153,32 +150,30 @@ fn dependencies(
             if t.name == p.name {
                 continue; // reported per file as `self-dependency`
             }
-            if t.name.as_str() != dep.name {
+            if t.name != dep.name {
                 out.push(
                     Diagnostic::warning(
-                        &r.file,
+                        r.file,
                         Code::UnknownDependency,
                         format!(
                             "dependency `{}` is spelled `{}` by its plugin",
                             dep.name, t.name
                         ),
                     )
-                    .at_field(dep_field(&dep.name))
+                    .at_field(dep_field(dep.name))
                     .hint(format!("write `{}`", t.name)),
                 );
             }
             let satisfied = t
-                .releases
-                .iter()
-                .any(|c| !c.is_yanked() && dep.req.matches(&c.parsed.version));
-            if !satisfied && !t.releases.is_empty() {
+                .releases()
+                .any(|c| !c.yanked && dep.req.matches(c.version));
+            if !satisfied && t.release_count() != 0 {
                 let available: Vec<String> = t
-                    .releases
-                    .iter()
-                    .filter(|c| !c.is_yanked())
+                    .releases()
+                    .filter(|c| !c.yanked)
                     .rev()
                     .take(5)
-                    .map(|c| c.parsed.version.to_string())
+                    .map(|c| c.version.to_string())
                     .collect();
                 let hint = if available.is_empty() {
                     format!("every version of `{}` is yanked", t.name)
@@ -187,14 +182,14 @@ fn dependencies(
                 };
                 out.push(
                     Diagnostic::error(
-                        &r.file,
+                        r.file,
                         Code::UnsatisfiableDependency,
                         format!(
                             "no non-yanked version of `{}` matches `{}`",
                             t.name, dep.req
                         ),
                     )
-                    .at_field(dep_req_field(&dep.name))
+                    .at_field(dep_req_field(dep.name))
                     .hint(hint),
                 );
             }
@@ -202,8 +197,12 @@ fn dependencies(
     }
 }
 
-fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
-    let exists = |name: &str| by_canonical.contains_key(&crate::manifest::name::canonical(name));
+fn replacements(
+    p: &PluginView<'_>,
+    by_canonical: &HashMap<String, usize>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let exists = |name: &str| by_canonical.contains_key(&canonical(name));
     let mut report = |file: String, name: &str| {
         out.push(
             Diagnostic::error(
@@ -215,23 +214,12 @@ fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec
             .hint("name a published plugin, or drop `replacement`"),
         );
     };
-    let plugin_level = p
-        .info
-        .as_ref()
-        .and_then(|i| i.manifest.deprecated.as_ref())
-        .map(|d| (plugin_toml(p), d));
-    let version_level = p.releases.iter().filter_map(|r| {
-        r.parsed
-            .manifest
-            .deprecated
-            .as_ref()
-            .map(|d| (r.file.clone(), d))
-    });
-    for (file, deprecation) in plugin_level.into_iter().chain(version_level) {
-        if let Some(r) = deprecation.replacement()
-            && crate::manifest::name::PluginName::parse(r).is_ok()
-            && !exists(r)
-        {
+    let plugin_level = p.replacement.map(|r| (plugin_toml(p), r));
+    let version_level = p
+        .releases()
+        .filter_map(|v| v.replacement.map(|r| (v.file.to_owned(), r)));
+    for (file, r) in plugin_level.into_iter().chain(version_level) {
+        if PluginName::parse(r).is_ok() && !exists(r) {
             report(file, r);
         }
     }
@@ -240,26 +228,23 @@ fn replacements(p: &Loaded, by_canonical: &HashMap<String, usize>, out: &mut Vec
 /// Finds dependency cycles between plugins (an edge for any dependency of any
 /// non-yanked version) with Tarjan's algorithm, iteratively so that deep
 /// chains cannot overflow the stack. Reports each cycle once.
-fn cycles(plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut Vec<Diagnostic>) {
+fn cycles(
+    plugins: &[PluginView<'_>],
+    by_canonical: &HashMap<String, usize>,
+    out: &mut Vec<Diagnostic>,
+) {
     let n = plugins.len();
     let edges: Vec<Vec<(usize, usize, usize)>> = plugins
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let mut e: Vec<(usize, usize, usize)> = p
-                .releases
-                .iter()
+                .releases()
                 .enumerate()
-                .filter(|(_, r)| !r.is_yanked())
-                .flat_map(|(ri, r)| {
-                    r.parsed
-                        .deps
-                        .iter()
-                        .enumerate()
-                        .map(move |(di, d)| (ri, di, d))
-                })
+                .filter(|(_, r)| !r.yanked)
+                .flat_map(|(ri, r)| r.deps.iter().enumerate().map(move |(di, d)| (ri, di, d)))
                 .filter_map(|(ri, di, d)| {
-                    let t = *by_canonical.get(&crate::manifest::name::canonical(&d.name))?;
+                    let t = *by_canonical.get(&canonical(d.name))?;
                     (t != i).then_some((t, ri, di))
                 })
                 .collect();
@@ -320,7 +305,7 @@ fn cycles(plugins: &[Loaded], by_canonical: &HashMap<String, usize>, out: &mut V
 }
 
 fn report_cycle(
-    plugins: &[Loaded],
+    plugins: &[PluginView<'_>],
     edges: &[Vec<(usize, usize, usize)>],
     mut component: Vec<usize>,
     out: &mut Vec<Diagnostic>,
@@ -353,24 +338,27 @@ fn report_cycle(
     }
     path[1..].reverse();
     path.push(first);
-    let shown: Vec<&str> = path.iter().map(|&i| plugins[i].name.as_str()).collect();
+    let shown: Vec<&str> = path.iter().map(|&i| plugins[i].name).collect();
     let target = path.get(1).copied().unwrap_or(first);
     let (_, ri, di) = edges[first]
         .iter()
         .find(|(t, _, _)| *t == target)
         .copied()
         .unwrap_or((target, 0, 0));
-    let release = &plugins[first].releases[ri];
+    // `ri` indexes a release the edges were made from.
+    let Some(release) = plugins[first].release(ri) else {
+        return;
+    };
     let mut d = Diagnostic::error(
-        &release.file,
+        release.file,
         Code::DependencyCycle,
         format!("dependency cycle: {}", shown.join(" → ")),
     )
     .hint(
         "plugins cannot depend on each other in a circle; move the shared part into its own plugin",
     );
-    if let Some(dep) = release.parsed.deps.get(di) {
-        d = d.at_field(dep_field(&dep.name));
+    if let Some(dep) = release.deps.get(di) {
+        d = d.at_field(dep_field(dep.name));
     }
     out.push(d);
 }

@@ -5,6 +5,7 @@
 mod artifacts;
 pub mod change;
 mod cross;
+pub(crate) mod facts;
 mod signatures;
 
 use std::collections::HashSet;
@@ -17,10 +18,11 @@ use crate::manifest::document::{Document, SourceFile};
 use crate::manifest::name::{PluginName, canonical};
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
-use crate::model::{Plugin, Registry, RegistryKeys, Release, ReleaseTrust};
+use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::tree::TreeSource;
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
+use facts::PluginView;
 use signatures::TrustLists;
 
 /// The outcome of checking an index.
@@ -151,8 +153,9 @@ pub(crate) fn run<S: Source>(
     let keys = config
         .as_ref()
         .and_then(|c| signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags));
-    cross::check(&loaded, reg, &mut diags);
-    removed_names(&loaded, &lists, &mut diags);
+    let views: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();
+    cross_checks(&views, reg, &lists, &mut diags);
+    drop(views);
     crate::timings::mark("cross-plugin rules");
     signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
     crate::timings::mark("signatures");
@@ -170,10 +173,25 @@ pub(crate) fn run<S: Source>(
     }
 }
 
+/// Every rule that spans plugins, over `views` sorted by folder (`dir`) as
+/// `run` sorts what it loads: of two clashing names the later folder is the
+/// one reported. Views of loaded plugins and of cached [`facts::PluginFacts`]
+/// may be mixed. Positions are left for [`resolve_positions`].
+pub(crate) fn cross_checks(
+    views: &[PluginView<'_>],
+    reg: &RegistryConfig,
+    lists: &TrustLists,
+    out: &mut Vec<Diagnostic>,
+) {
+    cross::check(views, reg, out);
+    removed_names(views, lists, out);
+    signatures::check_lists(views, lists, out);
+}
+
 /// A removed plugin's name stays taken: nobody may register it again.
-fn removed_names(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
-    for l in loaded {
-        let c = l.name.canonical();
+fn removed_names(views: &[PluginView<'_>], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
+    for l in views {
+        let c = canonical(l.name);
         if let Some(r) = lists
             .revocations
             .removed
@@ -371,9 +389,11 @@ fn into_registry(
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry {
-        config,
+        meta: RegistryMeta {
+            config,
+            keys,
+            revocations,
+        },
         plugins,
-        keys,
-        revocations,
     }
 }

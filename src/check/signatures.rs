@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use super::Loaded;
+use super::facts::PluginView;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::document::{FileRef, Key};
 use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
@@ -34,6 +35,7 @@ pub(crate) struct TrustLists {
 type RevokedKeys = HashMap<[u8; 32], String>;
 
 /// Verifies every plugin's keys and releases, filling in each release's trust.
+/// Whether the trust lists name real releases is [`check_lists`]' job.
 pub(crate) fn verify(
     loaded: &mut [Loaded],
     reg: &RegistryConfig,
@@ -66,7 +68,6 @@ pub(crate) fn verify(
         .map(|plugin| verify_plugin(plugin, reg, lists, &revoked_keys, cache))
         .collect();
     out.extend(results.into_iter().flatten());
-    check_lists(loaded, lists, out);
 }
 
 fn verify_plugin(
@@ -228,17 +229,15 @@ fn verify_plugin(
 }
 
 /// `reviewed.toml` and `revocations.toml` must name releases that exist.
-fn check_lists(loaded: &[Loaded], lists: &TrustLists, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_lists(
+    plugins: &[PluginView<'_>],
+    lists: &TrustLists,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut versions: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for l in loaded {
-        if let Some(info) = &l.info {
-            versions.insert(
-                &info.manifest.name,
-                l.releases
-                    .iter()
-                    .map(|r| r.parsed.manifest.version.as_str())
-                    .collect(),
-            );
+    for p in plugins {
+        if let Some(name) = p.info_name {
+            versions.insert(name, p.releases().map(|r| r.version_text).collect());
         }
     }
     let reviewed = FileRef {

@@ -1,8 +1,9 @@
 //! The static JSON API under `api/v1/`.
 
-use super::{OutFile, index_file, latest, latest_any};
+use super::{Listing, OutFile, index_file, latest};
+use crate::manifest::name::canonical;
 use crate::manifest::types::Channel;
-use crate::model::{Plugin, Registry};
+use crate::model::Plugin;
 use crate::published::{
     self, API_DIR, AuditDoc, AuditEvent, Deprecated, IndexLine, Latest, PluginDoc, PluginItem,
     PluginLinks, PluginsPage, VersionDoc, VersionSummary, VersionsDoc,
@@ -12,13 +13,14 @@ use crate::source::history::rfc3339;
 /// Plugins per page of `api/v1/plugins.json`.
 pub const PER_PAGE: usize = 100;
 
-pub fn plugin_doc_path(plugin: &Plugin) -> String {
-    format!("{API_DIR}plugins/{}.json", plugin.name.canonical())
+/// Path of the plugin named `name`'s detail document.
+pub fn plugin_doc_path(name: &str) -> String {
+    format!("{API_DIR}plugins/{}.json", canonical(name))
 }
 
-/// The path static hosts redirect to the latest stable artifact.
-pub fn download_path(plugin: &Plugin) -> String {
-    format!("{API_DIR}plugins/{}/download", plugin.name.canonical())
+/// The path static hosts redirect to the latest stable artifact of the plugin named `name`.
+pub fn download_path(name: &str) -> String {
+    format!("{API_DIR}plugins/{}/download", canonical(name))
 }
 
 pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<OutFile>) {
@@ -58,7 +60,7 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
         links: PluginLinks {
             index: index_file(plugin),
             versions: format!("{base}/versions.json"),
-            download: stable.map(|_| download_path(plugin)),
+            download: stable.map(|_| download_path(plugin.name.as_str())),
             audit: format!("{base}/audit.json"),
         },
     };
@@ -81,7 +83,7 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
                 .collect(),
         },
     ));
-    files.push(OutFile::json(plugin_doc_path(plugin), &doc));
+    files.push(OutFile::json(plugin_doc_path(plugin.name.as_str()), &doc));
     let versions: Vec<VersionDoc> = lines;
     for v in &versions {
         files.push(OutFile::json(format!("{base}/versions/{}.json", v.vers), v));
@@ -106,11 +108,11 @@ pub fn page_path(n: usize) -> String {
     }
 }
 
-pub(super) fn plugin_list(reg: &Registry, files: &mut Vec<OutFile>) {
-    let total = reg.plugins.len();
+pub(super) fn plugin_list(listings: &[Listing], files: &mut Vec<OutFile>) {
+    let total = listings.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     for n in 1..=pages {
-        let chunk = reg.plugins.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
+        let chunk = listings.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
         let page = PluginsPage {
             v: published::API_V,
             total,
@@ -120,15 +122,15 @@ pub(super) fn plugin_list(reg: &Registry, files: &mut Vec<OutFile>) {
             prev: (n > 1).then(|| page_path(n - 1)),
             next: (n < pages).then(|| page_path(n + 1)),
             items: chunk
-                .map(|p| PluginItem {
-                    name: p.name.to_string(),
-                    description: p.info.manifest.description.clone(),
-                    latest: latest_any(p).map(|r| r.version().to_string()),
-                    license: p.info.manifest.license.clone(),
-                    tags: p.info.manifest.tags.clone(),
-                    deprecated: p.info.manifest.deprecated.is_some(),
-                    updated: p.releases.iter().map(|r| r.pubtime).max().map(rfc3339),
-                    url: plugin_doc_path(p),
+                .map(|l| PluginItem {
+                    name: l.name.clone(),
+                    description: l.description.clone(),
+                    latest: l.latest.clone(),
+                    license: l.license.clone(),
+                    tags: l.tags.clone(),
+                    deprecated: l.deprecated,
+                    updated: l.updated.map(rfc3339),
+                    url: plugin_doc_path(&l.name),
                 })
                 .collect(),
         };

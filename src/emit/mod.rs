@@ -1,14 +1,18 @@
-//! Emitters: pure functions from the validated [`Registry`] to output files.
-//! Nothing here touches the disk; `build` hands the files to the writer.
+//! Emitters: pure functions from the validated
+//! [`Registry`](crate::model::Registry) to output files. Nothing here
+//! touches the disk; `build` hands the files to the writer.
 //! Per-plugin files come from [`plugin`] (run in parallel); files that span
-//! the registry from [`registry`].
+//! the registry from [`registry`], which reads each plugin's [`Listing`] only.
 
 mod api;
 pub mod host;
+mod listing;
 mod names;
 
+pub use listing::Listing;
+
 use crate::manifest::types::Channel;
-use crate::model::{Plugin, Registry, Release};
+use crate::model::{Plugin, RegistryMeta, Release};
 use crate::published::{self, Deprecated, IndexLine, ReleaseFacts};
 use crate::source::history::rfc3339;
 use crate::trust::metadata;
@@ -173,9 +177,11 @@ pub fn plugin(plugin: &Plugin, cx: &Context) -> Vec<OutFile> {
     files
 }
 
-/// Files that span the registry: `config.json`, the names list, the plugin
-/// list pages and the host configuration.
-pub fn registry(reg: &Registry, cx: &Context) -> Vec<OutFile> {
+/// Files that span the registry: `config.json`, `root.json`,
+/// `revocations.json`, the names list, the plugin list pages and the host
+/// configuration. `listings` are sorted by canonical name, as
+/// [`crate::model::Registry::plugins`] is.
+pub fn registry(reg: &RegistryMeta, listings: &[Listing], cx: &Context) -> Vec<OutFile> {
     let mut files = vec![OutFile::json(
         published::CONFIG_PATH.to_owned(),
         &published::Config {
@@ -234,8 +240,8 @@ pub fn registry(reg: &Registry, cx: &Context) -> Vec<OutFile> {
             removed: reg.revocations.removed.clone(),
         },
     ));
-    names::emit(reg, &mut files);
-    api::plugin_list(reg, &mut files);
-    host::emit(reg, cx, &mut files);
+    names::emit(listings, &mut files);
+    api::plugin_list(listings, &mut files);
+    host::emit(listings, &mut files);
     files
 }

@@ -1,29 +1,29 @@
 //! The names list: every plugin with its latest version and description, in
 //! name order, split into pages so autocompletion fetches only what it needs.
 
-use super::{OutFile, latest_any};
-use crate::model::Registry;
+use super::{Listing, OutFile};
+use crate::manifest::name::canonical;
 use crate::published::{self, NameEntry, NamesIndex, NamesPage, NamesPageRef};
 
 /// Names per page: about 1 MB of JSON at the longest descriptions.
 pub const PER_PAGE: usize = 5000;
 
-pub(super) fn emit(reg: &Registry, files: &mut Vec<OutFile>) {
+pub(super) fn emit(listings: &[Listing], files: &mut Vec<OutFile>) {
     let mut refs = Vec::new();
-    for (i, chunk) in reg.plugins.chunks(PER_PAGE).enumerate() {
+    for (i, chunk) in listings.chunks(PER_PAGE).enumerate() {
         let path = format!("names/{}.json", i + 1);
         let names: Vec<NameEntry> = chunk
             .iter()
-            .map(|p| NameEntry {
-                name: p.name.to_string(),
-                latest: latest_any(p).map(|r| r.version().to_string()),
-                description: p.info.manifest.description.clone(),
+            .map(|l| NameEntry {
+                name: l.name.clone(),
+                latest: l.latest.clone(),
+                description: l.description.clone(),
             })
             .collect();
         refs.push(NamesPageRef {
             path: path.clone(),
-            first: chunk[0].name.canonical(),
-            last: chunk[chunk.len() - 1].name.canonical(),
+            first: canonical(&chunk[0].name),
+            last: canonical(&chunk[chunk.len() - 1].name),
             count: chunk.len(),
         });
         files.push(OutFile::json(
@@ -38,7 +38,7 @@ pub(super) fn emit(reg: &Registry, files: &mut Vec<OutFile>) {
         published::NAMES_PATH.to_owned(),
         &NamesIndex {
             v: published::API_V,
-            total: reg.plugins.len(),
+            total: listings.len(),
             pages: refs,
         },
     ));
