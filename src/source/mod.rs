@@ -767,6 +767,11 @@ pub(crate) fn read_capped(
             return None;
         }
     };
+    text_of(bytes, rel, out)
+}
+
+/// Checks that `bytes`, the whole of the file at `rel`, are UTF-8.
+pub(crate) fn text_of(bytes: Vec<u8>, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Text> {
     match String::from_utf8(bytes) {
         Ok(text) => Some(Text {
             rel: rel.to_owned(),

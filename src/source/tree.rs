@@ -14,7 +14,7 @@ use git2::{ObjectType, Odb, Oid, Repository, Tree};
 use super::git::{GitError, Rev};
 use super::{
     ArtifactError, Entry, Folder, Kind, Layout, PLUGINS_DIR, PluginDir, PluginFiles, Source, Text,
-    read_capped, read_plugin_files, scan_plugins, symlink_diag, too_large,
+    read_plugin_files, scan_plugins, symlink_diag, text_of, too_large,
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::name::{canonical, shard};
@@ -318,7 +318,12 @@ fn read_blob_text(
             None
         }
         Node::File(id, _) => match h.odb.read(id) {
-            Ok(blob) => read_capped(blob.data(), rel, cap, out),
+            // Copied once, straight from the inflated object: no read buffer.
+            Ok(blob) if blob.data().len() as u64 > cap => {
+                out.push(too_large(rel, cap));
+                None
+            }
+            Ok(blob) => text_of(blob.data().to_vec(), rel, out),
             Err(e) => {
                 out.push(Diagnostic::error(
                     rel,
