@@ -36,6 +36,10 @@ pub enum Command {
         /// How to print diagnostics: `human` (stderr), `json` or `github` annotations (stdout).
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Check the index as committed in this revision (e.g. `HEAD`) instead
+        /// of the folder: uncommitted edits are ignored.
+        #[arg(long, value_name = "REV", conflicts_with = "base")]
+        rev: Option<String>,
         /// Check the change from this revision (the pull request's base) to `--head`.
         #[arg(long)]
         base: Option<String>,
@@ -83,6 +87,11 @@ pub enum Command {
         /// How to print diagnostics: `human` (stderr), `json` or `github` annotations (stdout).
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Build the index as committed in this revision (e.g. `HEAD`) instead
+        /// of the folder: uncommitted edits are ignored and every publication
+        /// time comes from git. What CI should publish.
+        #[arg(long, value_name = "REV")]
+        rev: Option<String>,
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.

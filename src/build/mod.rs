@@ -13,6 +13,7 @@ use crate::check::{self, Checked};
 use crate::emit::{self, Context, Listing, OutFile};
 use crate::manifest::types::Artifact;
 use crate::model::Registry;
+use crate::source::git::{GitError, index_at_rev};
 use crate::source::history::rfc3339;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::{ArtifactError, IndexSource, Source, SourceError};
@@ -33,6 +34,10 @@ pub struct Options {
     pub signing_key: Option<SecretKey>,
     /// Seconds from the build time to the timestamp's expiry.
     pub expiry_secs: i64,
+    /// Read the whole index from this commit instead of the folder
+    /// (`--rev`): uncommitted edits are not built, and every publication
+    /// time comes from git.
+    pub rev: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,8 @@ pub enum BuildError {
     Source(#[from] SourceError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("`--base-url` must be an absolute `http` or `https` URL: `{0}`")]
@@ -60,6 +67,7 @@ impl BuildError {
         match self {
             BuildError::NoSigningTable => Some("add `[signing]` with `root_keys`, `online_key` and `online_key_signatures` (README, \"Registry signing\"), or build without a key".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
+            BuildError::Git(e) => e.hint(),
             _ => None,
         }
     }
@@ -95,6 +103,33 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         .as_deref()
         .map(normalise_base_url)
         .transpose()?;
+    // History first: libgit2's pack maps and object cache are gone before
+    // the registry model is built, so the two never add up in memory.
+    match &opts.rev {
+        None => {
+            let history = History::read(&opts.index)?;
+            timings::mark("history");
+            let source = IndexSource::open(&opts.index)?;
+            build_from(opts, &source, history, base_url, started, progress)
+        }
+        Some(rev) => {
+            let source = index_at_rev(&opts.index, rev)?;
+            let history = History::read_at(&opts.index, source.commit())?;
+            timings::mark("history");
+            build_from(opts, &source, history, base_url, started, progress)
+        }
+    }
+}
+
+/// The build proper, with manifests and artifacts read from one `source`.
+fn build_from<S: Source>(
+    opts: &Options,
+    source: &S,
+    history: History,
+    base_url: Option<String>,
+    started: Instant,
+    progress: &ProgressBar,
+) -> Result<Report, BuildError> {
     // Signatures verified by earlier builds into this output are not verified again.
     let cache = match crate::write::state_dir(&opts.out) {
         Some(state) if std::fs::create_dir_all(&state).is_ok() => {
@@ -102,11 +137,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
         _ => VerifiedCache::default(),
     };
-    // History first: libgit2's pack maps and object cache are gone before
-    // the registry model is built, so the two never add up in memory.
-    let history = History::read(&opts.index)?;
-    timings::mark("history");
-    let mut checked = check::check_index_with(&opts.index, &cache)?;
+    let mut checked = check::check_source(source, &cache);
     let cached_signatures = cache.hits();
     cache.save();
     let Some(mut registry) = checked.registry.take() else {
@@ -149,13 +180,12 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     writer.reserve(registry.version_count() + registry.plugins.len() * 5 + 64);
-    let source = IndexSource::open(&opts.index)?;
     progress.set_length(registry.plugins.len() as u64);
     // Everything after emitting works on paths and digests: the model is
     // consumed plugin by plugin as it is emitted, so it and the writer's
     // list of files never add up in memory.
     let registry_id = registry.meta.config.id.clone();
-    let covered = write_all(registry, &cx, &source, &writer, progress)?;
+    let covered = write_all(registry, &cx, source, &writer, progress)?;
     timings::mark("emit and write");
     let signing = metadata::SigningInput {
         registry: &registry_id,
@@ -196,10 +226,10 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
 
 /// Emits and writes every file, consuming the registry; returns the hash and
 /// size of each file the snapshot covers, having written its `by-hash/` copy.
-fn write_all(
+fn write_all<S: Source>(
     registry: Registry,
     cx: &Context,
-    source: &IndexSource,
+    source: &S,
     writer: &Writer,
     progress: &ProgressBar,
 ) -> Result<BTreeMap<String, FileMeta>, BuildError> {

@@ -19,6 +19,7 @@ use crate::manifest::name::{PluginName, canonical};
 use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
+use crate::source::git::{GitError, index_at_rev};
 use crate::source::tree::TreeSource;
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
@@ -64,15 +65,28 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 /// [`check_index`], taking signatures verified on an earlier run from `cache`
 /// and recording the ones verified now.
 pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
-    let source = IndexSource::open(root)?;
-    let mut diags = Vec::new();
-    let dirs = source.plugin_dirs(&mut diags);
-    Ok(run(&source, dirs, &|_| None, cache, diags).finish())
+    Ok(check_source(&IndexSource::open(root)?, cache))
+}
+
+/// Checks the index folder `index` as committed in `rev` (`check --rev`).
+/// Fails only on git problems (not a repository, unknown revision, no index
+/// folder in that commit); everything else is a diagnostic.
+pub fn check_rev(index: &Path, rev: &str) -> Result<Checked, GitError> {
+    let source = index_at_rev(index, rev)?;
+    Ok(check_source(&source, &VerifiedCache::default()))
 }
 
 /// Checks every plugin of an index read from a git commit.
 pub fn check_tree(source: &TreeSource, cache: &VerifiedCache) -> Checked {
-    run(source, source.plugin_dirs(), &|_| None, cache, Vec::new()).finish()
+    check_source(source, cache)
+}
+
+/// Checks every plugin of an index, from a folder or a commit: the same
+/// rules and the same diagnostics, with paths relative to the index root.
+pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache) -> Checked {
+    let mut diags = Vec::new();
+    let dirs = source.all_plugin_dirs(&mut diags);
+    run(source, dirs, &|_| None, cache, diags).finish()
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].

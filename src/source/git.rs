@@ -22,6 +22,8 @@ pub enum GitError {
         head: String,
         shallow: bool,
     },
+    #[error("the index folder `{index}` is not in `{rev}`")]
+    NotInCommit { index: String, rev: String },
     #[error("git: {0}")]
     Git(#[from] git2::Error),
 }
@@ -30,8 +32,11 @@ impl GitError {
     pub fn hint(&self) -> Option<String> {
         match self {
             GitError::NotARepo(_) => Some(
-                "`check --base` compares commits; run it in a clone of the index repo".into(),
+                "`--base` and `--rev` read commits; run plugdex in a clone of the index repo, or drop `--rev` to read the folder as it is".into(),
             ),
+            GitError::NotInCommit { rev, .. } => Some(format!(
+                "`--index` is looked up at the same path inside `{rev}`; pick a revision that has the index, or point `--index` at it"
+            )),
             GitError::UnknownRev { rev, shallow: true } => Some(format!(
                 "this is a shallow clone without `{rev}`; fetch it (`git fetch --depth=1 origin {rev}`), or clone with enough history (`actions/checkout` with `fetch-depth: 0`)"
             )),
@@ -92,7 +97,7 @@ pub struct GitRepo {
 impl GitRepo {
     /// Opens the repository that holds the index folder `index`.
     pub fn open(index: &Path) -> Result<GitRepo, GitError> {
-        let repo = Repository::discover(index).map_err(|e| match e.code() {
+        let repo = super::history::discover(index).map_err(|e| match e.code() {
             git2::ErrorCode::NotFound => GitError::NotARepo(index.to_owned()),
             _ => GitError::Git(e),
         })?;
@@ -168,6 +173,33 @@ impl GitRepo {
     pub fn index_at(&self, rev: &Rev) -> Result<TreeSource, GitError> {
         TreeSource::open(&self.path, rev, &self.prefix)
     }
+
+    /// [`GitRepo::index_at`], failing when `rev` has no index folder at
+    /// the index's path (a pull request's base may lack it; `--rev` may not).
+    pub fn index_folder_at(&self, rev: &Rev) -> Result<TreeSource, GitError> {
+        let folder = self.prefix.trim_end_matches('/');
+        if !folder.is_empty() {
+            let tree = self.repo.find_tree(rev.tree)?;
+            let is_dir = tree
+                .get_path(Path::new(folder))
+                .is_ok_and(|e| e.kind() == Some(ObjectType::Tree));
+            if !is_dir {
+                return Err(GitError::NotInCommit {
+                    index: folder.to_owned(),
+                    rev: rev.name.clone(),
+                });
+            }
+        }
+        self.index_at(rev)
+    }
+}
+
+/// The index folder `index` as committed in `rev` (`--rev`): the repository
+/// that holds `index`, the revision resolved, the folder found in its tree.
+pub fn index_at_rev(index: &Path, rev: &str) -> Result<TreeSource, GitError> {
+    let repo = GitRepo::open(index)?;
+    let rev = repo.resolve(rev)?;
+    repo.index_folder_at(&rev)
 }
 
 /// Hands `out` each file that differs between `old` and `new` (either may be

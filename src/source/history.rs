@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{Repository, Sort};
+use git2::{Oid, Repository, Sort};
 
 use super::git::ChangeKind;
 use crate::manifest::types::{Owner, OwnerChanges, list_or_none};
@@ -82,6 +82,9 @@ pub struct History {
     pub origin: Origin,
     walk: Walk,
     fallback_epoch: Option<i64>,
+    /// The time of the commit read with [`History::read_at`]: the fallback
+    /// then, since the work tree's files are not what is built.
+    commit_time: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +95,21 @@ pub struct HistoryError {
 }
 
 impl History {
-    /// Reads first-parent history for every `*.toml` added under `<index>/plugins/`.
+    /// Reads first-parent history from `HEAD` for every `*.toml` added
+    /// under `<index>/plugins/`. Outside a git work tree, every version
+    /// takes the fallback time.
     pub fn read(index_root: &Path) -> Result<History, HistoryError> {
+        Self::read_from(index_root, None)
+    }
+
+    /// [`History::read`] from `commit` instead of `HEAD`, for an index read
+    /// from that commit (`--rev`): every manifest there was added by a commit
+    /// of its history, so every time comes from git.
+    pub fn read_at(index_root: &Path, commit: Oid) -> Result<History, HistoryError> {
+        Self::read_from(index_root, Some(commit))
+    }
+
+    fn read_from(index_root: &Path, start: Option<Oid>) -> Result<History, HistoryError> {
         let fallback_epoch = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok());
@@ -101,36 +117,50 @@ impl History {
             path: index_root.to_owned(),
             source,
         };
-        let repo = match Repository::discover(index_root) {
+        let folder = History {
+            origin: Origin::Folder,
+            walk: Walk::default(),
+            fallback_epoch,
+            commit_time: None,
+        };
+        let repo = match discover(index_root) {
             Ok(r) => r,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => {
-                return Ok(History {
-                    origin: Origin::Folder,
-                    walk: Walk::default(),
-                    fallback_epoch,
-                });
+            Err(e) if e.code() == git2::ErrorCode::NotFound && start.is_none() => {
+                return Ok(folder);
             }
             Err(e) => return Err(err(e)),
         };
-        let Some(workdir) = repo.workdir().map(Path::to_owned) else {
-            return Ok(History {
-                origin: Origin::Folder,
-                walk: Walk::default(),
-                fallback_epoch,
-            });
+        // A bare repository has no work tree; only a commit can be read from it.
+        let workdir = match (repo.workdir(), start) {
+            (Some(wd), _) => wd.to_owned(),
+            (None, Some(_)) => repo.path().to_owned(),
+            (None, None) => return Ok(folder),
         };
-        let prefix = relative_prefix(&workdir, index_root);
+        let prefix = match repo.workdir() {
+            Some(wd) => relative_prefix(wd, index_root),
+            None => String::new(),
+        };
         let shallow = repo.is_shallow();
-        let walk = match repo.head() {
-            // A repository with no commit yet: nothing was published from git.
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Walk::default(),
-            Err(e) => return Err(err(e)),
-            Ok(_) => walk(&repo, &prefix).map_err(err)?,
+        let (walk, commit_time) = match start {
+            Some(oid) => {
+                let time = repo.find_commit(oid).map_err(err)?.time().seconds();
+                (walk(&repo, &prefix, oid).map_err(err)?, Some(time))
+            }
+            None => match repo.head() {
+                // A repository with no commit yet: nothing was published from git.
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => (Walk::default(), None),
+                Err(e) => return Err(err(e)),
+                Ok(head) => {
+                    let oid = head.peel_to_commit().map_err(err)?.id();
+                    (walk(&repo, &prefix, oid).map_err(err)?, None)
+                }
+            },
         };
         Ok(History {
             origin: Origin::Git { workdir, shallow },
             walk,
             fallback_epoch,
+            commit_time,
         })
     }
 
@@ -198,7 +228,7 @@ impl History {
     }
 
     fn fallback(&self, rel: &str, index_root: &Path) -> i64 {
-        if let Some(t) = self.fallback_epoch {
+        if let Some(t) = self.commit_time.or(self.fallback_epoch) {
             return t;
         }
         std::fs::symlink_metadata(index_root.join(rel))
@@ -209,11 +239,51 @@ impl History {
     }
 }
 
+/// The repository that holds the index folder, found from its nearest
+/// existing folder: with `--rev` the index may exist only in the commit.
+pub(crate) fn discover(index_root: &Path) -> Result<Repository, git2::Error> {
+    let start = index_root
+        .ancestors()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .find(|p| p.is_dir())
+        .unwrap_or(index_root);
+    Repository::discover(start)
+}
+
+/// `path` with its nearest existing ancestor resolved (symlinks and all) and
+/// the rest appended as given.
+fn canonical_lenient(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        let here = if at.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            at
+        };
+        if let Ok(canon) = std::fs::canonicalize(here) {
+            return rest.iter().rev().fold(canon, |p, name| p.join(name));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                at = parent;
+            }
+            _ => return path.to_owned(),
+        }
+    }
+}
+
 /// The index root's path inside the work tree, `/`-separated, with a trailing
 /// `/` unless it is the work tree itself.
 pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-    let (wd, ix) = (canon(workdir), canon(index_root));
+    let (wd, ix) = (canonical_lenient(workdir), canonical_lenient(index_root));
     let rel = ix.strip_prefix(&wd).unwrap_or(Path::new(""));
     let mut s: String = rel
         .components()
@@ -228,9 +298,9 @@ pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
 
 /// Walks the mainline oldest first: when each manifest first appeared, and
 /// the audit events of each plugin.
-fn walk(repo: &Repository, prefix: &str) -> Result<Walk, git2::Error> {
+fn walk(repo: &Repository, prefix: &str, start: Oid) -> Result<Walk, git2::Error> {
     let mut revs = repo.revwalk()?;
-    revs.push_head()?;
+    revs.push(start)?;
     revs.simplify_first_parent()?;
     revs.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     let plugins_dir = format!("{prefix}plugins");
@@ -426,5 +496,10 @@ mod tests {
             "a/index/"
         );
         assert_eq!(relative_prefix(d.path(), d.path()), "");
+        // With `--rev` the index folder may exist only in the commit.
+        assert_eq!(
+            relative_prefix(d.path(), &d.path().join("a/gone/index")),
+            "a/gone/index/"
+        );
     }
 }

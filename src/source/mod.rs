@@ -72,6 +72,9 @@ pub trait Source: Sync {
     fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles;
     /// Reads a self-hosted artifact at `rel`, at most `cap` bytes.
     fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError>;
+    /// Every plugin folder under `plugins/`, sorted by path, reporting
+    /// anything that does not belong in the shard layout.
+    fn all_plugin_dirs(&self, out: &mut Vec<Diagnostic>) -> Vec<PluginDir>;
 
     /// Reads `registry.toml`; reports `not-an-index` when it is absent.
     fn read_registry(&self, out: &mut Vec<Diagnostic>) -> Option<Text> {
@@ -122,6 +125,10 @@ impl Source for IndexSource {
     fn read_artifact(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {
         self.read_artifact_file(rel, cap)
     }
+
+    fn all_plugin_dirs(&self, out: &mut Vec<Diagnostic>) -> Vec<PluginDir> {
+        self.plugin_dirs(out)
+    }
 }
 
 impl IndexSource {
@@ -151,24 +158,73 @@ impl IndexSource {
             }
             Ok(_) => {}
         }
-        let top = list_dir(&base, PLUGINS_DIR, out);
-        let results: Vec<(Vec<PluginDir>, Vec<Diagnostic>)> = top
-            .into_par_iter()
-            .map(|entry| {
-                let mut found = Vec::new();
-                let mut diags = Vec::new();
-                scan_shard(&base, entry, &mut found, &mut diags);
-                (found, diags)
-            })
-            .collect();
-        let mut dirs = Vec::new();
-        for (found, diags) in results {
-            dirs.extend(found);
-            out.extend(diags);
-        }
-        dirs.sort_by(|a, b| a.rel.cmp(&b.rel));
-        dirs
+        scan_plugins(self, &base, out)
+            .into_iter()
+            .map(|(dir, _)| dir)
+            .collect()
     }
+}
+
+/// The disk as a [`Layout`]: a folder is where its path is.
+impl Layout for IndexSource {
+    type At = PathBuf;
+
+    fn entries(&self, at: &PathBuf, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<(Entry, PathBuf)> {
+        list_dir(at, rel, out)
+            .into_iter()
+            .map(|e| {
+                let path = at.join(&e.name);
+                (e, path)
+            })
+            .collect()
+    }
+
+    fn has_plugin_toml(&self, at: &PathBuf) -> bool {
+        at.join("plugin.toml").exists()
+    }
+}
+
+/// A tree of folders the shard layout is walked in: on disk or in git.
+pub(crate) trait Layout: Sync {
+    /// Where a folder is: its path on disk, its tree id in git.
+    type At: Send;
+    /// The entries of the folder at `at` (`rel` names it), sorted by name,
+    /// each with where it is; symlinks and non-UTF-8 names are reported and skipped.
+    fn entries(
+        &self,
+        at: &Self::At,
+        rel: &str,
+        out: &mut Vec<Diagnostic>,
+    ) -> Vec<(Entry, Self::At)>;
+    /// Whether the folder at `at` holds a `plugin.toml`.
+    fn has_plugin_toml(&self, at: &Self::At) -> bool;
+}
+
+/// Every plugin folder below `plugins/` (the folder at `at`), sorted by
+/// path, with where it is; reports anything that does not belong in the
+/// shard layout. The top-level shards are walked in parallel.
+pub(crate) fn scan_plugins<L: Layout>(
+    layout: &L,
+    at: &L::At,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<(PluginDir, L::At)> {
+    let top = layout.entries(at, PLUGINS_DIR, out);
+    let results: Vec<_> = top
+        .into_par_iter()
+        .map(|(entry, at)| {
+            let mut found = Vec::new();
+            let mut diags = Vec::new();
+            scan_shard(layout, entry, at, &mut found, &mut diags);
+            (found, diags)
+        })
+        .collect();
+    let mut dirs = Vec::new();
+    for (found, diags) in results {
+        dirs.extend(found);
+        out.extend(diags);
+    }
+    dirs.sort_by(|a, b| a.0.rel.cmp(&b.0.rel));
+    dirs
 }
 
 /// What a plugin folder may hold, read from any [`Folder`]: the layout rules
@@ -459,7 +515,13 @@ pub(crate) fn symlink_diag(rel: &str) -> Diagnostic {
 
 /// Walks one top-level shard entry. Plugin folders sit exactly at the shard
 /// path of their own name; anything else must be a shard folder on the way.
-fn scan_shard(base: &Path, entry: Entry, found: &mut Vec<PluginDir>, out: &mut Vec<Diagnostic>) {
+fn scan_shard<L: Layout>(
+    layout: &L,
+    entry: Entry,
+    at: L::At,
+    found: &mut Vec<(PluginDir, L::At)>,
+    out: &mut Vec<Diagnostic>,
+) {
     let under = entry
         .rel
         .strip_prefix("plugins/")
@@ -479,19 +541,19 @@ fn scan_shard(base: &Path, entry: Entry, found: &mut Vec<PluginDir>, out: &mut V
     if let Ok(name) = PluginName::parse(&entry.name)
         && name.folder() == under
     {
-        found.push(PluginDir {
+        let dir = PluginDir {
             rel: entry.rel,
             name: entry.name,
-        });
+        };
+        found.push((dir, at));
         return;
     }
     // A plugin folder in the wrong place (`plugins/ok` instead of `plugins/2/ok`)
     // can look like a shard folder; its `plugin.toml` gives it away.
-    let misplaced =
-        PluginName::parse(&entry.name).is_ok() && base.join(&under).join("plugin.toml").exists();
+    let misplaced = PluginName::parse(&entry.name).is_ok() && layout.has_plugin_toml(&at);
     if is_shard_prefix(&under) && !misplaced {
-        for child in list_dir(&base.join(&under), &entry.rel, out) {
-            scan_shard(base, child, found, out);
+        for (child, child_at) in layout.entries(&at, &entry.rel, out) {
+            scan_shard(layout, child, child_at, found, out);
         }
         return;
     }
@@ -706,6 +768,11 @@ pub(crate) fn read_capped(
             return None;
         }
     };
+    text_of(bytes, rel, out)
+}
+
+/// Checks that `bytes`, the whole of the file at `rel`, are UTF-8.
+pub(crate) fn text_of(bytes: Vec<u8>, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Text> {
     match String::from_utf8(bytes) {
         Ok(text) => Some(Text {
             rel: rel.to_owned(),

@@ -2,28 +2,66 @@
 //! rules, the same caps, blobs read straight from git's object database.
 //!
 //! A `git2::Repository` is not `Sync`, and `check` reads plugins in
-//! parallel; the handle sits behind a mutex. A pull request touches a few
-//! plugins, so the lock is never contended for long.
+//! parallel: each rayon worker gets a handle of its own (opened on its first
+//! read), so the locks around them are never contended.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Odb, Oid, Repository, Tree};
 
 use super::git::{GitError, Rev};
 use super::{
-    ArtifactError, Entry, Folder, Kind, PLUGINS_DIR, PluginDir, PluginFiles, Source, Text,
-    read_capped, read_plugin_files, symlink_diag, too_large,
+    ArtifactError, Entry, Folder, Kind, Layout, PLUGINS_DIR, PluginDir, PluginFiles, Source, Text,
+    read_plugin_files, scan_plugins, symlink_diag, text_of, too_large,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::manifest::name::{PluginName, canonical, shard};
+use crate::manifest::name::{canonical, shard};
 
 pub struct TreeSource {
-    repo: Mutex<Repository>,
+    /// The handle of threads outside the rayon pool, and of workers whose
+    /// own handle could not be opened.
+    first: Mutex<Handle>,
+    /// One per rayon worker, by thread index, opened on first use.
+    workers: Vec<Mutex<Option<Handle>>>,
+    /// The repository's git folder, to open more handles.
+    path: PathBuf,
+    commit: Oid,
     tree: Oid,
     /// The index root inside the repository, `/`-terminated unless it is the root.
     prefix: String,
     label: String,
+    /// Plugin folders' tree ids from a walk of `plugins/`, so that reading a
+    /// plugin costs no lookup from the root: the `plugins/` tree of a large
+    /// index is too big for libgit2's object cache and would be inflated
+    /// again for every plugin.
+    known: OnceLock<HashMap<String, Oid>>,
+}
+
+/// One repository handle and its object database.
+struct Handle {
+    repo: Repository,
+    /// Taken once: blob sizes and contents are read from it directly.
+    odb: Odb<'static>,
+}
+
+impl Handle {
+    fn open(path: &Path) -> Result<Handle, git2::Error> {
+        let repo = Repository::open(path)?;
+        // An object database of our own over the repository's objects,
+        // shared with the handle, so that it can live beside it.
+        let odb = Odb::new()?;
+        let objects = repo.commondir().join("objects");
+        odb.add_disk_alternate(&objects.to_string_lossy())?;
+        repo.set_odb(&odb)?;
+        Ok(Handle { repo, odb })
+    }
+}
+
+/// A lock that a panic elsewhere cannot poison: the handles are read-only.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// What a path in the tree is.
@@ -38,16 +76,15 @@ enum Node {
 }
 
 impl Node {
-    fn of(repo: &Repository, entry: &git2::TreeEntry<'_>) -> Node {
+    fn of(odb: &Odb<'_>, entry: &git2::TreeEntry<'_>) -> Node {
         match (entry.kind(), entry.filemode()) {
             (Some(ObjectType::Tree), _) => Node::Dir(entry.id()),
             (Some(ObjectType::Blob), 0o120000) => Node::Symlink,
             (Some(ObjectType::Blob), _) => {
                 // The header gives the size without inflating the blob, so
                 // the caps hold before anything large is read.
-                let size = repo
-                    .odb()
-                    .and_then(|odb| odb.read_header(entry.id()))
+                let size = odb
+                    .read_header(entry.id())
                     .map_or(0, |(size, _)| size as u64);
                 Node::File(entry.id(), size)
             }
@@ -58,34 +95,51 @@ impl Node {
 
 impl TreeSource {
     pub(crate) fn open(repo_path: &Path, rev: &Rev, prefix: &str) -> Result<TreeSource, GitError> {
+        let workers = (0..rayon::current_num_threads())
+            .map(|_| Mutex::new(None))
+            .collect();
         Ok(TreeSource {
-            repo: Mutex::new(Repository::open(repo_path)?),
+            first: Mutex::new(Handle::open(repo_path)?),
+            workers,
+            path: repo_path.to_owned(),
+            commit: rev.commit,
             tree: rev.tree,
             prefix: prefix.to_owned(),
             label: format!("the index at {} ({})", rev.name, rev.short()),
+            known: OnceLock::new(),
         })
     }
 
-    fn with_repo<R>(&self, f: impl FnOnce(&Repository) -> R) -> R {
-        // A panic elsewhere cannot leave a read-only handle inconsistent.
-        let repo = self.repo.lock().unwrap_or_else(|p| p.into_inner());
-        f(&repo)
+    /// The commit this index was read from.
+    pub fn commit(&self) -> Oid {
+        self.commit
     }
 
-    /// What is at `rel` (relative to the index root).
-    fn node(repo: &Repository, tree: Oid, path: &str) -> Node {
-        let Ok(root) = repo.find_tree(tree) else {
-            return Node::Missing;
-        };
-        let entry = if path.is_empty() {
-            return Node::Dir(root.id());
-        } else {
-            match root.get_path(Path::new(path)) {
-                Ok(e) => e,
-                Err(_) => return Node::Missing,
+    /// Runs `f` with this thread's handle.
+    fn with<R>(&self, f: impl FnOnce(&Handle) -> R) -> R {
+        if let Some(slot) = rayon::current_thread_index().and_then(|i| self.workers.get(i)) {
+            let mut handle = lock(slot);
+            if handle.is_none() {
+                *handle = Handle::open(&self.path).ok();
             }
-        };
-        Node::of(repo, &entry)
+            if let Some(h) = handle.as_ref() {
+                return f(h);
+            }
+        }
+        f(&lock(&self.first))
+    }
+
+    /// The tree entry at `full` (a path inside the repository), or the root tree.
+    fn entry(h: &Handle, tree: Oid, full: &str) -> Option<git2::TreeEntry<'static>> {
+        h.repo.find_tree(tree).ok()?.get_path(Path::new(full)).ok()
+    }
+
+    /// What is at `full` (a path inside the repository).
+    fn node(h: &Handle, tree: Oid, full: &str) -> Node {
+        if full.is_empty() {
+            return Node::Dir(tree);
+        }
+        Self::entry(h, tree, full).map_or(Node::Missing, |e| Node::of(&h.odb, &e))
     }
 
     fn full(&self, rel: &str) -> String {
@@ -94,19 +148,58 @@ impl TreeSource {
             .to_owned()
     }
 
-    /// Every plugin folder of the tree, sorted by path. Walks only the shard
-    /// folders, never a plugin's own files.
+    /// The git id of what is at `rel` (relative to the index root; `""` is
+    /// the index root itself): a blob's for a file, a tree's for a folder.
+    /// Equal ids mean equal content, whatever the commit.
+    pub fn tree_id_of(&self, rel: &str) -> Option<Oid> {
+        let full = self.full(rel);
+        if full.is_empty() {
+            return Some(self.tree);
+        }
+        self.with(|h| Self::entry(h, self.tree, &full).map(|e| e.id()))
+    }
+
+    /// Every plugin folder of the tree, sorted by path.
     pub fn plugin_dirs(&self) -> Vec<PluginDir> {
-        self.with_repo(|repo| {
-            let mut found = Vec::new();
-            if let Node::Dir(id) = Self::node(repo, self.tree, &self.full(PLUGINS_DIR))
-                && let Ok(tree) = repo.find_tree(id)
-            {
-                walk_shards(repo, &tree, PLUGINS_DIR, 0, &mut found);
+        self.plugin_dirs_with_ids()
+            .into_iter()
+            .map(|(dir, _)| dir)
+            .collect()
+    }
+
+    /// [`TreeSource::plugin_dirs`], each with the git tree id of the plugin
+    /// folder: a plugin whose files did not change between two commits keeps
+    /// its id.
+    pub fn plugin_dirs_with_ids(&self) -> Vec<(PluginDir, Oid)> {
+        self.scan(&mut Vec::new())
+    }
+
+    /// Walks the shard folders (never a plugin's own files), reporting what
+    /// does not belong in the layout as the folder walk does.
+    fn scan(&self, out: &mut Vec<Diagnostic>) -> Vec<(PluginDir, Oid)> {
+        let found = match self.with(|h| Self::node(h, self.tree, &self.full(PLUGINS_DIR))) {
+            Node::Missing => Vec::new(),
+            Node::Dir(id) => scan_plugins(self, &id, out),
+            Node::Symlink => {
+                out.push(symlink_diag(PLUGINS_DIR));
+                Vec::new()
             }
-            found.sort_by(|a, b| a.rel.cmp(&b.rel));
+            Node::File(..) | Node::Other => {
+                out.push(Diagnostic::error(
+                    PLUGINS_DIR,
+                    Code::UnexpectedFile,
+                    format!("`{PLUGINS_DIR}` is not a folder"),
+                ));
+                Vec::new()
+            }
+        };
+        let _ = self.known.set(
             found
-        })
+                .iter()
+                .map(|(dir, id)| (dir.rel.clone(), *id))
+                .collect(),
+        );
+        found
     }
 
     /// The folder of the plugin with this name (any spelling of it), if the
@@ -114,11 +207,11 @@ impl TreeSource {
     pub fn find_plugin(&self, name: &str) -> Option<PluginDir> {
         let want = canonical(name);
         let shard_rel = format!("{PLUGINS_DIR}/{}", shard(&want));
-        self.with_repo(|repo| {
-            let Node::Dir(id) = Self::node(repo, self.tree, &self.full(&shard_rel)) else {
+        self.with(|h| {
+            let Node::Dir(id) = Self::node(h, self.tree, &self.full(&shard_rel)) else {
                 return None;
             };
-            let tree = repo.find_tree(id).ok()?;
+            let tree = h.repo.find_tree(id).ok()?;
             tree.iter().find_map(|e| {
                 let entry = e.name().ok()?;
                 (e.kind() == Some(ObjectType::Tree) && canonical(entry) == want).then(|| {
@@ -132,33 +225,30 @@ impl TreeSource {
     }
 }
 
-/// Collects plugin folders below `plugins/`: a folder whose name is a plugin
-/// name sitting at its own shard path; anything else that is a folder is
-/// walked as a shard, at most two levels down.
-fn walk_shards(
-    repo: &Repository,
-    tree: &Tree<'_>,
-    rel: &str,
-    depth: usize,
-    found: &mut Vec<PluginDir>,
-) {
-    for entry in tree.iter() {
-        let (Some(name), Some(ObjectType::Tree)) = (entry.name().ok(), entry.kind()) else {
-            continue;
-        };
-        let child = format!("{rel}/{name}");
-        if let Ok(parsed) = PluginName::parse(name)
-            && format!("{PLUGINS_DIR}/{}", parsed.folder()) == child
-        {
-            found.push(PluginDir {
-                rel: child,
-                name: name.to_owned(),
-            });
-        } else if depth < 2
-            && let Ok(sub) = repo.find_tree(entry.id())
-        {
-            walk_shards(repo, &sub, &child, depth + 1, found);
-        }
+/// The commit as a [`Layout`]: a folder is where its tree id is.
+impl Layout for TreeSource {
+    type At = Oid;
+
+    fn entries(&self, at: &Oid, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<(Entry, Oid)> {
+        self.with(|h| match h.repo.find_tree(*at) {
+            Ok(tree) => list_tree(&tree, rel, out),
+            Err(e) => {
+                out.push(Diagnostic::error(
+                    rel,
+                    Code::Io,
+                    format!("cannot read folder `{rel}` from git: {}", e.message()),
+                ));
+                Vec::new()
+            }
+        })
+    }
+
+    fn has_plugin_toml(&self, at: &Oid) -> bool {
+        self.with(|h| {
+            h.repo
+                .find_tree(*at)
+                .is_ok_and(|t| t.get_name("plugin.toml").is_some())
+        })
     }
 }
 
@@ -168,33 +258,27 @@ impl Source for TreeSource {
     }
 
     fn exists(&self, rel: &str) -> bool {
-        self.with_repo(|repo| {
-            !matches!(Self::node(repo, self.tree, &self.full(rel)), Node::Missing)
-        })
+        self.with(|h| !matches!(Self::node(h, self.tree, &self.full(rel)), Node::Missing))
     }
 
     fn read_text(&self, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
-        self.with_repo(|repo| {
-            read_blob_text(
-                repo,
-                Self::node(repo, self.tree, &self.full(rel)),
-                rel,
-                cap,
-                out,
-            )
-        })
+        self.with(|h| read_blob_text(h, Self::node(h, self.tree, &self.full(rel)), rel, cap, out))
     }
 
     fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles {
-        self.with_repo(|repo| {
-            let folder = match Self::node(repo, self.tree, &self.full(&dir.rel)) {
-                Node::Dir(id) => repo.find_tree(id).ok().map(|tree| TreeFolder {
-                    repo,
+        let known = self.known.get().and_then(|k| k.get(&dir.rel)).copied();
+        self.with(|h| {
+            let id = known.or_else(|| match Self::node(h, self.tree, &self.full(&dir.rel)) {
+                Node::Dir(id) => Some(id),
+                _ => None,
+            });
+            let folder = id
+                .and_then(|id| h.repo.find_tree(id).ok())
+                .map(|tree| TreeFolder {
+                    handle: h,
                     tree,
                     rel: dir.rel.clone(),
-                }),
-                _ => None,
-            };
+                });
             read_plugin_files(folder, dir, out)
         })
     }
@@ -203,21 +287,26 @@ impl Source for TreeSource {
         if !super::is_safe_relative(rel) {
             return Err(ArtifactError::Unsafe);
         }
-        self.with_repo(|repo| match Self::node(repo, self.tree, &self.full(rel)) {
+        self.with(|h| match Self::node(h, self.tree, &self.full(rel)) {
             Node::Missing => Err(ArtifactError::Missing),
             Node::Symlink => Err(ArtifactError::Symlink),
             Node::Dir(_) | Node::Other => Err(ArtifactError::NotAFile),
             Node::File(_, size) if size > cap => Err(ArtifactError::TooLarge(cap)),
-            Node::File(id, _) => repo
-                .find_blob(id)
-                .map(|b| b.content().to_vec())
+            Node::File(id, _) => h
+                .odb
+                .read(id)
+                .map(|b| b.data().to_vec())
                 .map_err(|e| ArtifactError::Io(std::io::Error::other(e.message().to_owned()))),
         })
+    }
+
+    fn all_plugin_dirs(&self, out: &mut Vec<Diagnostic>) -> Vec<PluginDir> {
+        self.scan(out).into_iter().map(|(dir, _)| dir).collect()
     }
 }
 
 fn read_blob_text(
-    repo: &Repository,
+    h: &Handle,
     node: Node,
     rel: &str,
     cap: u64,
@@ -228,8 +317,13 @@ fn read_blob_text(
             out.push(too_large(rel, cap));
             None
         }
-        Node::File(id, _) => match repo.find_blob(id) {
-            Ok(blob) => read_capped(blob.content(), rel, cap, out),
+        Node::File(id, _) => match h.odb.read(id) {
+            // Copied once, straight from the inflated object: no read buffer.
+            Ok(blob) if blob.data().len() as u64 > cap => {
+                out.push(too_large(rel, cap));
+                None
+            }
+            Ok(blob) => text_of(blob.data().to_vec(), rel, out),
             Err(e) => {
                 out.push(Diagnostic::error(
                     rel,
@@ -262,9 +356,46 @@ fn read_blob_text(
     }
 }
 
+/// A tree's entries sorted by name, with their ids; symlinks and non-UTF-8
+/// names are reported and skipped, as on disk.
+fn list_tree(tree: &Tree<'_>, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<(Entry, Oid)> {
+    let mut entries = Vec::new();
+    for e in tree.iter() {
+        let Some(name) = e.name().ok().map(str::to_owned) else {
+            out.push(
+                Diagnostic::error(
+                    rel,
+                    Code::UnexpectedFile,
+                    format!("a file name in `{rel}` is not UTF-8"),
+                )
+                .hint("rename or remove it"),
+            );
+            continue;
+        };
+        let child = format!("{rel}/{name}");
+        let kind = match (e.kind(), e.filemode()) {
+            (Some(ObjectType::Tree), _) => Kind::Dir,
+            (Some(ObjectType::Blob), 0o120000) => {
+                out.push(symlink_diag(&child));
+                continue;
+            }
+            (Some(ObjectType::Blob), _) => Kind::File,
+            _ => Kind::Other,
+        };
+        let entry = Entry {
+            name,
+            rel: child,
+            kind,
+        };
+        entries.push((entry, e.id()));
+    }
+    entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    entries
+}
+
 /// A folder of the tree, for the layout rules.
 struct TreeFolder<'r> {
-    repo: &'r Repository,
+    handle: &'r Handle,
     tree: Tree<'r>,
     rel: String,
 }
@@ -275,51 +406,28 @@ impl Folder for TreeFolder<'_> {
     }
 
     fn list(&self, out: &mut Vec<Diagnostic>) -> Vec<Entry> {
-        let mut entries = Vec::new();
-        for e in self.tree.iter() {
-            let Some(name) = e.name().ok().map(str::to_owned) else {
-                out.push(
-                    Diagnostic::error(
-                        &self.rel,
-                        Code::UnexpectedFile,
-                        format!("a file name in `{}` is not UTF-8", self.rel),
-                    )
-                    .hint("rename or remove it"),
-                );
-                continue;
-            };
-            let rel = format!("{}/{name}", self.rel);
-            let kind = match (e.kind(), e.filemode()) {
-                (Some(ObjectType::Tree), _) => Kind::Dir,
-                (Some(ObjectType::Blob), 0o120000) => {
-                    out.push(symlink_diag(&rel));
-                    continue;
-                }
-                (Some(ObjectType::Blob), _) => Kind::File,
-                _ => Kind::Other,
-            };
-            entries.push(Entry { name, rel, kind });
-        }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        entries
+        list_tree(&self.tree, &self.rel, out)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect()
     }
 
     fn read(&self, name: &str, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text> {
         let node = self
             .tree
             .get_name(name)
-            .map_or(Node::Missing, |e| Node::of(self.repo, &e));
-        read_blob_text(self.repo, node, rel, cap, out)
+            .map_or(Node::Missing, |e| Node::of(&self.handle.odb, &e));
+        read_blob_text(self.handle, node, rel, cap, out)
     }
 
     fn open_dir(&self, name: &str, rel: &str, out: &mut Vec<Diagnostic>) -> Option<Self> {
         match self
             .tree
             .get_name(name)
-            .and_then(|e| self.repo.find_tree(e.id()).ok())
+            .and_then(|e| self.handle.repo.find_tree(e.id()).ok())
         {
             Some(tree) => Some(TreeFolder {
-                repo: self.repo,
+                handle: self.handle,
                 tree,
                 rel: rel.to_owned(),
             }),
@@ -332,5 +440,95 @@ impl Folder for TreeFolder<'_> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::GitRepo;
+
+    /// Writes `files` (path, text) into the work tree of `repo`, commits
+    /// everything, and returns the commit.
+    fn commit(repo: &Repository, files: &[(&str, &str)], message: &str) -> Oid {
+        let root = repo.workdir().expect("a work tree");
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("test", "test@example.org", &git2::Time::new(0, 0)).unwrap();
+        let parents: Vec<git2::Commit<'_>> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+    }
+
+    #[test]
+    fn plugin_folder_ids_change_exactly_with_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let index = dir.path().join("reg");
+        let alpha = "reg/plugins/al/ph/alpha";
+        let beta = "reg/plugins/be/ta/beta";
+        commit(
+            &repo,
+            &[
+                ("reg/registry.toml", "id = 'x'\n"),
+                (&format!("{alpha}/plugin.toml"), "name = 'alpha'\n"),
+                (&format!("{alpha}/versions/1.0.0.toml"), "v1\n"),
+                (&format!("{beta}/plugin.toml"), "name = 'beta'\n"),
+                (&format!("{beta}/versions/1.0.0.toml"), "v1\n"),
+            ],
+            "first",
+        );
+        let git = GitRepo::open(&index).unwrap();
+        let ids_at = |rev: &str| {
+            let src = git.index_at(&git.resolve(rev).unwrap()).unwrap();
+            let ids = src.plugin_dirs_with_ids();
+            let dirs: Vec<String> = src.plugin_dirs().into_iter().map(|d| d.rel).collect();
+            let rels: Vec<String> = ids.iter().map(|(d, _)| d.rel.clone()).collect();
+            assert_eq!(rels, dirs, "the same folders, in the same order");
+            let registry = src.tree_id_of("registry.toml").unwrap();
+            (ids, registry, src.commit())
+        };
+        let (before, registry_before, first) = ids_at("HEAD");
+        assert_eq!(before.len(), 2);
+        assert_eq!(before[0].0.rel, "plugins/al/ph/alpha");
+        assert_eq!(before[0].0.name, "alpha");
+
+        commit(
+            &repo,
+            &[(&format!("{beta}/versions/1.1.0.toml"), "v2\n")],
+            "beta 1.1.0",
+        );
+        let (after, registry_after, second) = ids_at("HEAD");
+        assert_ne!(first, second);
+        assert_eq!(before[0].1, after[0].1, "alpha did not change");
+        assert_ne!(before[1].1, after[1].1, "beta did");
+        assert_eq!(registry_before, registry_after);
+
+        // The ids are git's: the tree of the folder at that path.
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let beta_tree = head.get_path(Path::new(beta)).unwrap().id();
+        assert_eq!(after[1].1, beta_tree);
+        let src = git.index_at(&git.resolve("HEAD").unwrap()).unwrap();
+        assert_eq!(src.tree_id_of("plugins/be/ta/beta"), Some(beta_tree));
+        assert_eq!(
+            src.tree_id_of(""),
+            Some(head.get_path(Path::new("reg")).unwrap().id())
+        );
+        assert_eq!(src.tree_id_of("reviewed.toml"), None);
     }
 }
