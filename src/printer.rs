@@ -250,6 +250,15 @@ pub fn build_summary(
         s.removed,
         s.changed.len(),
     );
+    if built.reused > 0 {
+        let _ = writeln!(
+            text,
+            "{} plugins unchanged since the last build were carried over from its cache, not read again",
+            built.reused
+        );
+    } else if let Some(why) = built.fresh_because {
+        let _ = writeln!(text, "note: every plugin was read: {why}");
+    }
     match &built.origin {
         Origin::Git { shallow: true, .. } => text.push_str(
             "warning: the git history is shallow: versions published before its first commit are dated by that commit\n  hint: fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)\n",

@@ -276,3 +276,183 @@ fn rev_cannot_be_combined_with_base() {
         stderr(&out)
     );
 }
+
+/// Sets `yanked` in the manifests `rels` (relative to the index root).
+fn set_yanked(repo: &Repo, rels: &[&str], value: &str) {
+    for rel in rels {
+        let path = repo.index().join(rel);
+        let text = fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("yanked = "))
+            .expect("a yanked line")
+            .to_owned();
+        fs::write(&path, text.replace(&line, &format!("yanked = {value}"))).unwrap();
+    }
+}
+
+/// Builds HEAD into the kept output `inc` (carrying over what its cache
+/// allows) and into a fresh folder, and checks the two are byte-identical.
+/// Returns `inc`'s stderr.
+fn rebuild_matches_fresh(repo: &Repo, round: usize) -> String {
+    let inc = repo.build("inc", Some("HEAD"));
+    assert_eq!(code(&inc), 0, "round {round}: {}", stderr(&inc));
+    let fresh = format!("fresh-{round}");
+    let out = repo.build(&fresh, Some("HEAD"));
+    assert_eq!(code(&out), 0, "round {round}: {}", stderr(&out));
+    // The kept output also holds the previous build's snapshot copies (kept
+    // one generation for clients holding the old timestamp); nothing else differs.
+    let (mut kept, fresh) = (files(&repo.out("inc")), files(&repo.out(&fresh)));
+    kept.retain(|p, _| !p.starts_with("by-hash/") || fresh.contains_key(p));
+    let differ: Vec<&String> = kept
+        .keys()
+        .chain(fresh.keys())
+        .filter(|p| kept.get(*p) != fresh.get(*p))
+        .collect();
+    assert!(differ.is_empty(), "round {round}: {differ:?}");
+    stderr(&inc)
+}
+
+/// The error diagnostics of a failed build, as `(file, code)`, sorted.
+fn errors(out: &Output) -> Vec<(String, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON diagnostics");
+    let mut found: Vec<(String, String)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn rebuilds_carry_unchanged_plugins_over_and_match_a_fresh_build() {
+    let repo = Repo::new();
+    let first = rebuild_matches_fresh(&repo, 0);
+    assert!(
+        first.contains("every plugin was read: no build cache"),
+        "{first}"
+    );
+
+    // Nothing changed: every plugin is carried over.
+    let again = rebuild_matches_fresh(&repo, 1);
+    let total = read_tree(&repo.out("inc"))
+        .keys()
+        .filter(|p| p.starts_with("api/v1/plugins/") && p.ends_with("/versions.json"))
+        .count();
+    assert!(
+        again.contains(&format!(
+            "{total} plugins unchanged since the last build were carried over"
+        )),
+        "{again}"
+    );
+
+    // One plugin changed: the rest are carried over.
+    set_yanked(&repo, &[GIT_1_0], "\"broken on Windows\"");
+    repo.commit("yank git 1.0.0");
+    let one = rebuild_matches_fresh(&repo, 2);
+    assert!(
+        one.contains(&format!("{} plugins unchanged", total - 1)),
+        "{one}"
+    );
+
+    // Changed and changed back between two builds: its audit trail grew,
+    // so it is redone although its folder is as it was.
+    let citations = "plugins/ci/ta/citations/versions/1.0.0.toml";
+    set_yanked(&repo, &[citations], "\"oops\"");
+    repo.commit("yank citations 1.0.0");
+    set_yanked(&repo, &[citations], "false");
+    repo.commit("unyank citations 1.0.0");
+    let back = rebuild_matches_fresh(&repo, 3);
+    assert!(
+        back.contains(&format!("{} plugins unchanged", total - 1)),
+        "{back}"
+    );
+
+    // A change to a carried plugin's dependency breaks the carried plugin:
+    // its error is reported as a fresh check reports it, and nothing is built.
+    let all: Vec<String> = ["1.0.0", "1.1.0", "1.2.0", "2.0.0-beta.1"]
+        .iter()
+        .map(|v| format!("plugins/ci/ta/citations/versions/{v}.toml"))
+        .collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    set_yanked(&repo, &all, "\"withdrawn\"");
+    repo.commit("yank every citations version");
+    let broken = repo.run(&[
+        "build",
+        "--format",
+        "json",
+        "--rev",
+        "HEAD",
+        "--out",
+        repo.out("inc").to_str().unwrap(),
+    ]);
+    let fresh = repo.run(&[
+        "build",
+        "--format",
+        "json",
+        "--rev",
+        "HEAD",
+        "--out",
+        repo.out("fresh-broken").to_str().unwrap(),
+    ]);
+    assert_eq!((code(&broken), code(&fresh)), (1, 1), "{}", stderr(&broken));
+    let found = errors(&broken);
+    assert_eq!(found, errors(&fresh));
+    assert!(
+        found.iter().any(
+            |(file, code)| file.contains("plugins/pa/nd/pandoc-export/versions/")
+                && code == "unsatisfiable-dependency"
+        ),
+        "{found:?}"
+    );
+    set_yanked(&repo, &all, "false");
+    repo.commit("unyank citations");
+    rebuild_matches_fresh(&repo, 4);
+
+    // A plugin removed, another added (unsigned: the copied signatures
+    // would name the old plugin).
+    repo.git(&["rm", "-r", "-q", "index/plugins/wo/rd/word-count"]);
+    let citex = repo.index().join("plugins/ci/te/citex");
+    common::copy_tree(&repo.index().join("plugins/ci/ta/citations"), &citex);
+    let toml = citex.join("plugin.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        text.replace("name = \"citations\"", "name = \"citex\""),
+    )
+    .unwrap();
+    for entry in fs::read_dir(citex.join("versions")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("signature = "))
+            .collect();
+        fs::write(&path, kept.join("\n") + "\n").unwrap();
+    }
+    repo.commit("remove word-count, add citex");
+    rebuild_matches_fresh(&repo, 5);
+
+    // A registry-wide input changed: nothing is carried over.
+    let registry = repo.index().join("registry.toml");
+    let text = fs::read_to_string(&registry).unwrap();
+    fs::write(&registry, text.replacen("title = \"", "title = \"The ", 1)).unwrap();
+    repo.commit("retitle");
+    let retitled = rebuild_matches_fresh(&repo, 6);
+    assert!(
+        retitled.contains("every plugin was read: registry-wide inputs changed"),
+        "{retitled}"
+    );
+
+    // Going back to an earlier commit of the same line works too.
+    repo.git(&["checkout", "-q", "HEAD~1"]);
+    rebuild_matches_fresh(&repo, 7);
+}

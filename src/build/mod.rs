@@ -2,15 +2,21 @@
 //! hand them to the atomic writer. Emitting fans out over plugins with rayon;
 //! the model is immutable from there on.
 
-use std::collections::BTreeMap;
+mod cache;
+mod reuse;
+
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use crate::check::facts::{PluginFacts, PluginView};
 use crate::check::{self, Checked};
+use crate::digest::Sha256Digest;
 use crate::emit::{self, Context, Listing, OutFile};
+use crate::manifest::name::canonical;
 use crate::manifest::types::Artifact;
 use crate::model::Registry;
 use crate::source::git::{GitError, index_at_rev};
@@ -22,6 +28,8 @@ use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};
+use cache::{Cache, CachedPlugin, Header};
+use reuse::Plan;
 use std::sync::Mutex;
 
 #[derive(Debug)]
@@ -91,6 +99,10 @@ pub struct Built {
     pub signed: bool,
     /// Author signatures taken from the cache of earlier builds (not verified again).
     pub cached_signatures: usize,
+    /// Plugins carried over from the build cache: not read, checked or emitted again.
+    pub reused: usize,
+    /// Why a build from a commit carried nothing over.
+    pub fresh_because: Option<&'static str>,
     /// The timestamp's expiry, RFC 3339.
     pub expires: String,
     pub elapsed: Duration,
@@ -110,13 +122,24 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             let history = History::read(&opts.index)?;
             timings::mark("history");
             let source = IndexSource::open(&opts.index)?;
-            build_from(opts, &source, history, base_url, started, progress)
+            let mut diags = Vec::new();
+            let dirs = source.all_plugin_dirs(&mut diags);
+            let plan = Plan::everything(dirs, diags);
+            build_from(opts, &source, plan, history, base_url, started, progress)
         }
         Some(rev) => {
             let source = index_at_rev(&opts.index, rev)?;
-            let history = History::read_at(&opts.index, source.commit())?;
+            let plan = reuse::plan(&source, &opts.out, base_url.as_deref());
+            timings::mark("plan");
+            // Carrying plugins over, only the ones read are dated: the walk
+            // looks at their folders alone.
+            let history = if plan.carried.is_empty() {
+                History::read_at(&opts.index, source.commit())?
+            } else {
+                History::read_at_for(&opts.index, source.commit(), &plan.load_set())?
+            };
             timings::mark("history");
-            build_from(opts, &source, history, base_url, started, progress)
+            build_from(opts, &source, plan, history, base_url, started, progress)
         }
     }
 }
@@ -125,6 +148,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
 fn build_from<S: Source>(
     opts: &Options,
     source: &S,
+    plan: Plan,
     history: History,
     base_url: Option<String>,
     started: Instant,
@@ -137,7 +161,29 @@ fn build_from<S: Source>(
         }
         _ => VerifiedCache::default(),
     };
-    let mut checked = check::check_source(source, &cache);
+    let Plan {
+        load,
+        load_trees,
+        diagnostics,
+        carried,
+        save,
+        fresh_because,
+    } = plan;
+    // Each folder read → its git tree id, for its cache entry.
+    let tree_of: HashMap<String, String> = load
+        .iter()
+        .zip(load_trees)
+        .map(|(d, t)| (d.rel.clone(), t))
+        .collect();
+    let others: Vec<PluginView<'_>> = carried
+        .iter()
+        .map(|c| PluginView::of_facts(&c.facts))
+        .collect();
+    let mut checked = check::check_some(source, load, &others, &cache, diagnostics);
+    drop(others);
+    let carried_versions: usize = carried.iter().map(|c| c.facts.releases.len()).sum();
+    checked.plugins += carried.len();
+    checked.versions += carried_versions;
     let cached_signatures = cache.hits();
     cache.save();
     let Some(mut registry) = checked.registry.take() else {
@@ -146,7 +192,7 @@ fn build_from<S: Source>(
             built: None,
         });
     };
-    let mut dated_from_git = 0;
+    let mut dated_from_git = carried_versions;
     for plugin in &mut registry.plugins {
         for release in &mut plugin.releases {
             let (time, from_git) = history.pubtime(&release.file, &opts.index);
@@ -179,13 +225,28 @@ fn build_from<S: Source>(
     };
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
-    writer.reserve(registry.version_count() + registry.plugins.len() * 5 + 64);
+    let carried_files: usize = carried.iter().map(|c| c.files.len()).sum();
+    writer.reserve(registry.version_count() + registry.plugins.len() * 5 + carried_files + 64);
+    carried
+        .par_iter()
+        .try_for_each(|c| writer.carry(&c.files))?;
+    timings::mark("carry over");
     progress.set_length(registry.plugins.len() as u64);
     // Everything after emitting works on paths and digests: the model is
     // consumed plugin by plugin as it is emitted, so it and the writer's
     // list of files never add up in memory.
     let registry_id = registry.meta.config.id.clone();
-    let covered = write_all(registry, &cx, source, &writer, progress)?;
+    let emitted = write_all(
+        registry,
+        &carried,
+        &tree_of,
+        save.is_some(),
+        &cx,
+        source,
+        &writer,
+        progress,
+    )?;
+    drop(tree_of);
     timings::mark("emit and write");
     let signing = metadata::SigningInput {
         registry: &registry_id,
@@ -193,8 +254,7 @@ fn build_from<S: Source>(
         now: build_time(),
         expiry_secs: opts.expiry_secs,
     };
-    let signed = metadata::sign(&covered, &signing);
-    drop(covered);
+    let signed = metadata::sign(&emitted.covered, &signing);
     for (path, bytes) in &signed.files {
         writer.put(path, bytes)?;
     }
@@ -209,6 +269,21 @@ fn build_from<S: Source>(
     timings::mark("sign snapshot");
     let summary = writer.commit()?;
     timings::mark("commit");
+    let reused = carried.len();
+    if let Some(save) = save {
+        let mut plugins = carried;
+        plugins.extend(emitted.plugins);
+        plugins.sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
+        let kept = Cache {
+            header: Header::new(save.context, save.commit, summary.served.clone()),
+            plugins,
+        };
+        // Without it the next build is a full one, which is all a failure costs.
+        if kept.save(&save.path).is_err() {
+            let _ = std::fs::remove_file(&save.path);
+        }
+        timings::mark("save build cache");
+    }
     progress.finish_and_clear();
     Ok(Report {
         checked,
@@ -218,30 +293,63 @@ fn build_from<S: Source>(
             dated_from_git,
             signed: signed.signed,
             cached_signatures,
+            reused,
+            fresh_because,
             expires: rfc3339(signing.now + signing.expiry_secs),
             elapsed: started.elapsed(),
         }),
     })
 }
 
-/// Emits and writes every file, consuming the registry; returns the hash and
-/// size of each file the snapshot covers, having written its `by-hash/` copy.
+/// What emitting produced besides the files.
+struct Emitted {
+    /// The hash and size of each file the snapshot covers.
+    covered: BTreeMap<String, FileMeta>,
+    /// Cache entries of the plugins emitted (when the build keeps a cache).
+    plugins: Vec<CachedPlugin>,
+}
+
+/// Emits and writes every file, consuming the registry, with the carried
+/// plugins' listings and covered files standing in for theirs.
+#[allow(clippy::too_many_arguments)]
 fn write_all<S: Source>(
     registry: Registry,
+    carried: &[CachedPlugin],
+    tree_of: &HashMap<String, String>,
+    keep: bool,
     cx: &Context,
     source: &S,
     writer: &Writer,
     progress: &ProgressBar,
-) -> Result<BTreeMap<String, FileMeta>, BuildError> {
+) -> Result<Emitted, BuildError> {
     let covered = Mutex::new(BTreeMap::new());
-    let put = |file: &OutFile| -> Result<(), BuildError> {
+    for c in carried {
+        covered
+            .lock()
+            .expect("no panics while held")
+            .extend(c.covered.iter().cloned());
+    }
+    // Puts one file (and its `by-hash/` copy when the snapshot covers it),
+    // recording both in `files` and the covered one in `own_covered`.
+    let put = |file: &OutFile,
+               files: &mut Vec<(String, Sha256Digest)>,
+               own_covered: &mut Vec<(String, FileMeta)>|
+     -> Result<(), BuildError> {
         let digest = writer.put(&file.path, &file.bytes)?;
+        if keep {
+            files.push((file.path.clone(), digest));
+        }
         if emit::is_covered(&file.path) {
             let meta = FileMeta {
                 sha256: crate::digest::hex(&digest),
                 size: file.bytes.len() as u64,
             };
-            writer.put_hashed(&metadata::by_hash_path(&meta.sha256), &file.bytes, digest)?;
+            let copy = metadata::by_hash_path(&meta.sha256);
+            writer.put_hashed(&copy, &file.bytes, digest)?;
+            if keep {
+                files.push((copy, digest));
+                own_covered.push((file.path.clone(), meta.clone()));
+            }
             covered
                 .lock()
                 .expect("no panics while held")
@@ -251,13 +359,16 @@ fn write_all<S: Source>(
     };
     // Listings before the plugins are consumed below; they are small and
     // gone once the registry-wide files are out.
-    let listings: Vec<Listing> = registry
+    let own: Vec<Listing> = registry
         .plugins
         .par_iter()
         .map(|p| Listing::of(p, cx))
         .collect();
+    let mut listings: Vec<Listing> = carried.iter().map(|c| c.listing.clone()).collect();
+    listings.extend(own.iter().cloned());
+    listings.sort_by_cached_key(|l| canonical(&l.name));
     for file in emit::registry(&registry.meta, &listings, cx) {
-        put(&file)?;
+        put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
     // Two releases may share one artifact: copy each content-addressed file once.
@@ -268,14 +379,38 @@ fn write_all<S: Source>(
         .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
         .map(|r| (emit::artifact_path(r), r.parsed.manifest.artifact.clone()))
         .collect();
-    registry.plugins.into_par_iter().try_for_each(|plugin| {
-        for file in emit::plugin(&plugin, cx) {
-            put(&file)?;
-        }
-        drop(plugin);
-        progress.inc(1);
-        Ok::<(), BuildError>(())
-    })?;
+    let plugins: Vec<Option<CachedPlugin>> = registry
+        .plugins
+        .into_par_iter()
+        .zip(own)
+        .map(|(plugin, listing)| {
+            let (mut files, mut own_covered) = (Vec::new(), Vec::new());
+            for file in emit::plugin(&plugin, cx) {
+                put(&file, &mut files, &mut own_covered)?;
+            }
+            progress.inc(1);
+            if !keep {
+                return Ok(None);
+            }
+            for r in &plugin.releases {
+                let art = &r.parsed.manifest.artifact;
+                if let (true, Some(digest)) = (
+                    art.is_self_hosted(),
+                    crate::digest::parse_sha256_hex(&art.sha256),
+                ) {
+                    files.push((emit::artifact_path(r), digest));
+                }
+            }
+            Ok(Some(CachedPlugin {
+                tree: tree_of.get(&plugin.dir).cloned().unwrap_or_default(),
+                facts: PluginFacts::of_plugin(&plugin),
+                dir: plugin.dir,
+                listing,
+                files,
+                covered: own_covered,
+            }))
+        })
+        .collect::<Result<_, BuildError>>()?;
     artifacts.par_iter().try_for_each(|(path, art)| {
         let bytes = source
             .read_artifact(&art.url, art.size)
@@ -294,7 +429,10 @@ fn write_all<S: Source>(
         writer.put_hashed(path, &bytes, digest)?;
         Ok(())
     })?;
-    Ok(covered.into_inner().expect("no panics while held"))
+    Ok(Emitted {
+        covered: covered.into_inner().expect("no panics while held"),
+        plugins: plugins.into_iter().flatten().collect(),
+    })
 }
 
 /// The build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.

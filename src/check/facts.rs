@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Loaded;
 use crate::manifest::Dep;
 use crate::manifest::types::Deprecation;
-use crate::model::Release;
+use crate::model::{Plugin, Release};
 
 /// One plugin's part in the cross-plugin rules (`cross`, removed names,
 /// `reviewed.toml` and `revocations.toml`), and nothing more.
@@ -49,10 +49,17 @@ pub struct DepFacts {
 }
 
 impl PluginFacts {
-    // The rebuild cache stores these; within this crate only tests make them yet.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn of(l: &Loaded) -> PluginFacts {
-        let view = PluginView::of_loaded(l);
+        Self::of_view(PluginView::of_loaded(l))
+    }
+
+    /// The facts of a validated plugin, for the build cache.
+    pub(crate) fn of_plugin(p: &Plugin) -> PluginFacts {
+        Self::of_view(PluginView::of_plugin(p))
+    }
+
+    fn of_view(view: PluginView<'_>) -> PluginFacts {
         PluginFacts {
             name: view.name.to_owned(),
             dir: view.dir.to_owned(),
@@ -123,6 +130,20 @@ pub(crate) struct DepView<'a> {
 }
 
 impl<'a> PluginView<'a> {
+    pub(crate) fn of_plugin(p: &'a Plugin) -> PluginView<'a> {
+        let manifest = &p.info.manifest;
+        PluginView {
+            name: p.name.as_str(),
+            dir: &p.dir,
+            info_name: Some(manifest.name.as_str()),
+            replacement: manifest
+                .deprecated
+                .as_ref()
+                .and_then(Deprecation::replacement),
+            releases: Releases::Loaded(&p.releases),
+        }
+    }
+
     pub(crate) fn of_loaded(l: &'a Loaded) -> PluginView<'a> {
         let manifest = l.info.as_ref().map(|i| &i.manifest);
         PluginView {
@@ -136,8 +157,6 @@ impl<'a> PluginView<'a> {
         }
     }
 
-    // The rebuild cache mixes these with views of loaded plugins.
-    #[allow(dead_code)]
     pub(crate) fn of_facts(f: &'a PluginFacts) -> PluginView<'a> {
         PluginView {
             name: &f.name,
@@ -308,7 +327,14 @@ mod tests {
         let source = IndexSource::open(tmp.path()).unwrap();
         let mut diags = Vec::new();
         let dirs = source.plugin_dirs(&mut diags);
-        let checked = run(&source, dirs, &|_| None, &VerifiedCache::default(), diags);
+        let checked = run(
+            &source,
+            dirs,
+            &|_| None,
+            &[],
+            &VerifiedCache::default(),
+            diags,
+        );
         let loaded = &checked.loaded;
 
         let of_loaded: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();

@@ -86,7 +86,20 @@ pub fn check_tree(source: &TreeSource, cache: &VerifiedCache) -> Checked {
 pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache) -> Checked {
     let mut diags = Vec::new();
     let dirs = source.all_plugin_dirs(&mut diags);
-    run(source, dirs, &|_| None, cache, diags).finish()
+    run(source, dirs, &|_| None, &[], cache, diags).finish()
+}
+
+/// Checks the plugins in `dirs` of `source` together with `known`: plugins
+/// not read again (a build's cache holds their facts), sorted by folder.
+/// The rules that span plugins see both; the registry holds only `dirs`'.
+pub(crate) fn check_some<S: Source>(
+    source: &S,
+    dirs: Vec<PluginDir>,
+    known: &[PluginView<'_>],
+    cache: &VerifiedCache,
+    diags: Vec<Diagnostic>,
+) -> Checked {
+    run(source, dirs, &|_| None, known, cache, diags).finish()
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
@@ -129,6 +142,7 @@ pub(crate) fn run<S: Source>(
     source: &S,
     dirs: Vec<PluginDir>,
     find: &(dyn Fn(&str) -> Option<PluginDir> + Sync),
+    others: &[PluginView<'_>],
     cache: &VerifiedCache,
     mut diags: Vec<Diagnostic>,
 ) -> Run {
@@ -167,7 +181,11 @@ pub(crate) fn run<S: Source>(
     let keys = config
         .as_ref()
         .and_then(|c| signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags));
-    let views: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();
+    let mut views: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();
+    if !others.is_empty() {
+        views.extend_from_slice(others);
+        views.sort_by(|a, b| a.dir.cmp(b.dir));
+    }
     cross_checks(&views, reg, &lists, &mut diags);
     drop(views);
     crate::timings::mark("cross-plugin rules");

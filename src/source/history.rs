@@ -11,7 +11,7 @@
 //! yanked, deprecated or re-signed a version, or changed its owners, in which
 //! commit and when.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -99,17 +99,32 @@ impl History {
     /// under `<index>/plugins/`. Outside a git work tree, every version
     /// takes the fallback time.
     pub fn read(index_root: &Path) -> Result<History, HistoryError> {
-        Self::read_from(index_root, None)
+        Self::read_from(index_root, None, None)
     }
 
     /// [`History::read`] from `commit` instead of `HEAD`, for an index read
     /// from that commit (`--rev`): every manifest there was added by a commit
     /// of its history, so every time comes from git.
     pub fn read_at(index_root: &Path, commit: Oid) -> Result<History, HistoryError> {
-        Self::read_from(index_root, Some(commit))
+        Self::read_from(index_root, Some(commit), None)
     }
 
-    fn read_from(index_root: &Path, start: Option<Oid>) -> Result<History, HistoryError> {
+    /// [`History::read_at`] for the plugin folders `only` (relative to the
+    /// index root): the walk looks at nothing else, so a build that redoes
+    /// one plugin does not diff every commit's whole tree.
+    pub fn read_at_for(
+        index_root: &Path,
+        commit: Oid,
+        only: &BTreeSet<String>,
+    ) -> Result<History, HistoryError> {
+        Self::read_from(index_root, Some(commit), Some(only))
+    }
+
+    fn read_from(
+        index_root: &Path,
+        start: Option<Oid>,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<History, HistoryError> {
         let fallback_epoch = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok());
@@ -144,7 +159,7 @@ impl History {
         let (walk, commit_time) = match start {
             Some(oid) => {
                 let time = repo.find_commit(oid).map_err(err)?.time().seconds();
-                (walk(&repo, &prefix, oid).map_err(err)?, Some(time))
+                (walk(&repo, &prefix, oid, only).map_err(err)?, Some(time))
             }
             None => match repo.head() {
                 // A repository with no commit yet: nothing was published from git.
@@ -152,7 +167,7 @@ impl History {
                 Err(e) => return Err(err(e)),
                 Ok(head) => {
                     let oid = head.peel_to_commit().map_err(err)?.id();
-                    (walk(&repo, &prefix, oid).map_err(err)?, None)
+                    (walk(&repo, &prefix, oid, only).map_err(err)?, None)
                 }
             },
         };
@@ -298,7 +313,12 @@ pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
 
 /// Walks the mainline oldest first: when each manifest first appeared, and
 /// the audit events of each plugin.
-fn walk(repo: &Repository, prefix: &str, start: Oid) -> Result<Walk, git2::Error> {
+fn walk(
+    repo: &Repository,
+    prefix: &str,
+    start: Oid,
+    only: Option<&BTreeSet<String>>,
+) -> Result<Walk, git2::Error> {
     let mut revs = repo.revwalk()?;
     revs.push(start)?;
     revs.simplify_first_parent()?;
@@ -383,13 +403,37 @@ fn walk(repo: &Repository, prefix: &str, start: Oid) -> Result<Walk, git2::Error
                 _ => {}
             }
         };
-        super::git::diff_trees(
-            repo,
-            old.as_ref(),
-            new.as_ref(),
-            &format!("{plugins_dir}/"),
-            &mut on_change,
-        )?;
+        match only {
+            None => super::git::diff_trees(
+                repo,
+                old.as_ref(),
+                new.as_ref(),
+                &format!("{plugins_dir}/"),
+                &mut on_change,
+            )?,
+            Some(dirs) => {
+                // Each folder's subtree, looked up in both commits; equal ids
+                // (most commits, for most folders) are skipped unread.
+                let sub = |tree: Option<&git2::Tree<'_>>, rel: &str| -> Option<git2::Tree<'_>> {
+                    let below = rel.strip_prefix("plugins/")?;
+                    let entry = tree?.get_path(Path::new(below)).ok()?;
+                    repo.find_tree(entry.id()).ok()
+                };
+                for dir in dirs {
+                    let (a, b) = (sub(old.as_ref(), dir), sub(new.as_ref(), dir));
+                    if a.as_ref().map(git2::Tree::id) != b.as_ref().map(git2::Tree::id) {
+                        let path = format!("{prefix}{dir}/");
+                        super::git::diff_trees(
+                            repo,
+                            a.as_ref(),
+                            b.as_ref(),
+                            &path,
+                            &mut on_change,
+                        )?;
+                    }
+                }
+            }
+        }
         if touched {
             let author = commit.author();
             walk.commits.push(CommitInfo {

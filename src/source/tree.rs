@@ -5,7 +5,7 @@
 //! parallel: each rayon worker gets a handle of its own (opened on its first
 //! read), so the locks around them are never contended.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -161,7 +161,7 @@ impl TreeSource {
 
     /// Every plugin folder of the tree, sorted by path.
     pub fn plugin_dirs(&self) -> Vec<PluginDir> {
-        self.plugin_dirs_with_ids()
+        self.plugin_dirs_with_ids(&mut Vec::new())
             .into_iter()
             .map(|(dir, _)| dir)
             .collect()
@@ -169,9 +169,22 @@ impl TreeSource {
 
     /// [`TreeSource::plugin_dirs`], each with the git tree id of the plugin
     /// folder: a plugin whose files did not change between two commits keeps
-    /// its id.
-    pub fn plugin_dirs_with_ids(&self) -> Vec<(PluginDir, Oid)> {
-        self.scan(&mut Vec::new())
+    /// its id. What does not belong in the layout is reported to `out`.
+    pub fn plugin_dirs_with_ids(&self, out: &mut Vec<Diagnostic>) -> Vec<(PluginDir, Oid)> {
+        self.scan(out)
+    }
+
+    /// The plugin folders that commits between `commit` and this source's
+    /// commit touched (see [`super::touched::touched_between`]).
+    pub fn touched_since(&self, commit: Oid, limit: usize) -> Option<BTreeSet<String>> {
+        self.with(|h| {
+            super::touched::touched_between(&h.repo, &self.prefix, commit, self.commit, limit)
+        })
+    }
+
+    /// Whether the repository's history is cut (a shallow clone).
+    pub fn is_shallow(&self) -> bool {
+        self.with(|h| h.repo.is_shallow())
     }
 
     /// Walks the shard folders (never a plugin's own files), reporting what
@@ -496,7 +509,7 @@ mod tests {
         let git = GitRepo::open(&index).unwrap();
         let ids_at = |rev: &str| {
             let src = git.index_at(&git.resolve(rev).unwrap()).unwrap();
-            let ids = src.plugin_dirs_with_ids();
+            let ids = src.plugin_dirs_with_ids(&mut Vec::new());
             let dirs: Vec<String> = src.plugin_dirs().into_iter().map(|d| d.rel).collect();
             let rels: Vec<String> = ids.iter().map(|(d, _)| d.rel.clone()).collect();
             assert_eq!(rels, dirs, "the same folders, in the same order");

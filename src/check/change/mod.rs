@@ -130,6 +130,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         &head_src,
         seeds,
         &|n| head_src.find_plugin(n),
+        &[],
         &cache,
         Vec::new(),
     );

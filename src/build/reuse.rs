@@ -1,0 +1,154 @@
+//! Which plugins a build reads and which it carries over from the last
+//! build's cache. Only a build from a commit (`--rev`) reuses anything: git
+//! tree ids say, without reading a file, which plugin folders are unchanged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::cache::{Cache, CachedPlugin};
+use crate::diagnostic::Diagnostic;
+use crate::source::PluginDir;
+use crate::source::tree::TreeSource;
+
+/// How far apart (in mainline commits) the cached and the new commit may be
+/// for the commits between them to be walked; further apart, a full build.
+const MAX_SPAN: usize = 10_000;
+
+/// The cache file in the output's state folder.
+pub const CACHE_FILE: &str = "build-cache";
+
+/// What a build reads, and what it takes from the cache.
+pub struct Plan {
+    /// The plugin folders to read, check and emit, sorted by path.
+    pub load: Vec<PluginDir>,
+    /// The git tree id of each folder of `load` (hex), by position; empty
+    /// for a folder build.
+    pub load_trees: Vec<String>,
+    /// What the walk of the plugin folders reported.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Plugins whose cached results stand, sorted by folder.
+    pub carried: Vec<CachedPlugin>,
+    /// Where to keep this build's results for the next one, and under which
+    /// context and commit; `None` for a folder build.
+    pub save: Option<Save>,
+    /// Why nothing was carried over, when the cache was not used.
+    pub fresh_because: Option<&'static str>,
+}
+
+pub struct Save {
+    pub path: PathBuf,
+    pub context: String,
+    pub commit: String,
+}
+
+impl Plan {
+    /// Every plugin read; nothing kept (a build of a folder).
+    pub fn everything(load: Vec<PluginDir>, diagnostics: Vec<Diagnostic>) -> Plan {
+        Plan {
+            load,
+            load_trees: Vec::new(),
+            diagnostics,
+            carried: Vec::new(),
+            save: None,
+            fresh_because: None,
+        }
+    }
+
+    /// The plugin folders to read, as a set.
+    pub fn load_set(&self) -> BTreeSet<String> {
+        self.load.iter().map(|d| d.rel.clone()).collect()
+    }
+}
+
+/// Plans a build of `source` into `out`: a plugin is carried over when the
+/// cache is valid (same registry-wide inputs, the output it describes is the
+/// one served, the commits are on one line of history), its folder has the
+/// same tree id, and no commit in between touched it.
+pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
+    let mut diagnostics = Vec::new();
+    let dirs = source.plugin_dirs_with_ids(&mut diagnostics);
+    let context = context(source, base_url);
+    let commit = source.commit().to_string();
+    let path = crate::write::state_dir(out).map(|s| s.join(CACHE_FILE));
+    let cached = match path.as_deref().map(Cache::load) {
+        None | Some(None) => Err("no build cache"),
+        Some(Some(c)) if c.header.context != context => Err(
+            "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
+        ),
+        Some(Some(c))
+            if crate::write::served_key(out).as_deref() != Some(c.header.served.as_str()) =>
+        {
+            Err("the output folder is not the one the cache describes")
+        }
+        Some(Some(c)) => match c
+            .header
+            .commit
+            .parse()
+            .ok()
+            .and_then(|from| source.touched_since(from, MAX_SPAN))
+        {
+            Some(touched) => Ok((c, touched)),
+            None => Err("the cached commit is not on this commit's line of history"),
+        },
+    };
+    let save = path.map(|path| Save {
+        path,
+        context,
+        commit,
+    });
+    let (cache, touched) = match cached {
+        Ok(c) => c,
+        Err(why) => {
+            let (load, trees) = dirs.into_iter().map(|(d, id)| (d, id.to_string())).unzip();
+            return Plan {
+                load,
+                load_trees: trees,
+                diagnostics,
+                carried: Vec::new(),
+                save,
+                fresh_because: Some(why),
+            };
+        }
+    };
+    // Both lists are sorted by folder: one merge.
+    let mut cached = cache.plugins.into_iter().peekable();
+    let (mut load, mut load_trees, mut carried) = (Vec::new(), Vec::new(), Vec::new());
+    for (dir, id) in dirs {
+        while cached.next_if(|c| c.dir < dir.rel).is_some() {}
+        let tree = id.to_string();
+        match cached.next_if(|c| c.dir == dir.rel) {
+            Some(c) if c.tree == tree && !touched.contains(&dir.rel) => carried.push(c),
+            _ => {
+                load.push(dir);
+                load_trees.push(tree);
+            }
+        }
+    }
+    Plan {
+        load,
+        load_trees,
+        diagnostics,
+        carried,
+        save,
+        fresh_because: None,
+    }
+}
+
+/// A digest of everything each cached result depends on beyond its plugin
+/// folder: the registry's own files, the base URL and whether history is cut.
+fn context(source: &TreeSource, base_url: Option<&str>) -> String {
+    let id = |rel: &str| {
+        source
+            .tree_id_of(rel)
+            .map_or_else(|| "none".to_owned(), |id| id.to_string())
+    };
+    let text = format!(
+        "registry={}\nreviewed={}\nrevocations={}\nbase_url={}\nshallow={}\n",
+        id(crate::source::REGISTRY_FILE),
+        id(crate::source::REVIEWED_FILE),
+        id(crate::source::REVOCATIONS_FILE),
+        base_url.unwrap_or("-"),
+        source.is_shallow(),
+    );
+    crate::digest::hex(&crate::digest::sha256(text.as_bytes()))
+}
