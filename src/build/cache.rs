@@ -12,8 +12,11 @@
 //! publication times stay put) and the served output tree the files are in.
 //! Any mismatch and the cache is not used: the build is a full one.
 //!
-//! On disk: a header, then chunks of plugins serialised with postcard, so
-//! loading and saving a hundred thousand plugins runs on every core.
+//! On disk, a folder: a small `header` and the plugins spread over
+//! [`BUCKETS`] chunk files by a hash of their folder, each serialised with
+//! postcard and named by its content's digest. A build rewrites only the
+//! chunks holding a plugin it read or removed, and the header; loading
+//! reads the chunks on every core.
 
 use std::path::Path;
 
@@ -27,10 +30,11 @@ use crate::trust::metadata::FileMeta;
 
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
-const FORMAT: u32 = 1;
-/// Plugins per chunk: small enough to spread over cores, large enough that
-/// the per-chunk overhead does not show.
-const CHUNK: usize = 2000;
+const FORMAT: u32 = 2;
+/// Chunks: enough that one plugin's change rewrites a small file, few
+/// enough that loading is not dominated by opening them.
+pub const BUCKETS: usize = 256;
+const HEADER_FILE: &str = "header";
 
 /// What every cached entry depends on beyond its plugin's folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,60 +83,115 @@ pub struct Cache {
     pub header: Header,
     /// Sorted by folder.
     pub plugins: Vec<CachedPlugin>,
+    /// The chunk file of each bucket, by bucket.
+    pub chunks: Vec<String>,
+}
+
+/// The bucket of a plugin folder: stable across runs and machines.
+pub fn bucket(dir: &str) -> usize {
+    let d = crate::digest::sha256(dir.as_bytes());
+    usize::from(u16::from_le_bytes([d[0], d[1]])) % BUCKETS
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    header: Header,
+    chunks: Vec<String>,
 }
 
 impl Cache {
-    /// Reads the cache at `path`; `None` when there is none, it is
+    /// Reads the cache in folder `dir`; `None` when there is none, it is
     /// unreadable, or it was written by another format or plugdex version.
-    pub fn load(path: &Path) -> Option<Cache> {
-        let bytes = std::fs::read(path).ok()?;
-        let mut rest = bytes.strip_prefix(MAGIC)?;
-        let header: Header = postcard::from_bytes(take_chunk(&mut rest)?).ok()?;
-        if header.format != FORMAT || header.plugdex != env!("CARGO_PKG_VERSION") {
+    pub fn load(dir: &Path) -> Option<Cache> {
+        let bytes = std::fs::read(dir.join(HEADER_FILE)).ok()?;
+        let stored: Stored = postcard::from_bytes(bytes.strip_prefix(MAGIC)?).ok()?;
+        let header = stored.header;
+        if header.format != FORMAT
+            || header.plugdex != env!("CARGO_PKG_VERSION")
+            || stored.chunks.len() != BUCKETS
+        {
             return None;
         }
-        let mut chunks = Vec::new();
-        while !rest.is_empty() {
-            chunks.push(take_chunk(&mut rest)?);
-        }
-        let parts: Option<Vec<Vec<CachedPlugin>>> = chunks
+        let parts: Option<Vec<Vec<CachedPlugin>>> = stored
+            .chunks
             .par_iter()
-            .map(|c| postcard::from_bytes(c).ok())
+            .map(|name| {
+                let bytes = std::fs::read(dir.join(name)).ok()?;
+                postcard::from_bytes(&bytes).ok()
+            })
             .collect();
-        let plugins: Vec<CachedPlugin> = parts?.into_iter().flatten().collect();
-        if !plugins.windows(2).all(|w| w[0].dir < w[1].dir) {
+        let mut plugins: Vec<CachedPlugin> = parts?.into_iter().flatten().collect();
+        plugins.sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
+        if plugins.windows(2).any(|w| w[0].dir == w[1].dir) {
             return None;
         }
-        Some(Cache { header, plugins })
+        Some(Cache {
+            header,
+            plugins,
+            chunks: stored.chunks,
+        })
     }
 
-    /// Writes the cache at `path`, replacing it in one step.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let header = postcard::to_stdvec(&self.header).map_err(std::io::Error::other)?;
-        let chunks: Result<Vec<Vec<u8>>, _> = self
-            .plugins
-            .par_chunks(CHUNK)
-            .map(postcard::to_stdvec)
-            .collect();
-        let chunks = chunks.map_err(std::io::Error::other)?;
-        let total: usize = chunks.iter().map(|c| c.len() + 8).sum();
-        let mut out = Vec::with_capacity(MAGIC.len() + header.len() + 8 + total);
-        out.extend_from_slice(MAGIC);
-        for c in std::iter::once(&header).chain(&chunks) {
-            out.extend_from_slice(&(c.len() as u64).to_le_bytes());
-            out.extend_from_slice(c);
+    /// Writes `plugins` (any order) into folder `dir`: the chunks of the
+    /// buckets in `dirty`, or all of them when there are no `previous`
+    /// chunks to keep, then the header, replacing the old one in one step;
+    /// chunks no longer named are removed.
+    pub fn save(
+        dir: &Path,
+        header: Header,
+        plugins: &[CachedPlugin],
+        previous: Option<&[String]>,
+        dirty: &std::collections::BTreeSet<usize>,
+    ) -> std::io::Result<()> {
+        if dir.is_file() {
+            std::fs::remove_file(dir)?;
         }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, out)?;
-        std::fs::rename(&tmp, path)
+        std::fs::create_dir_all(dir)?;
+        let mut by_bucket: Vec<Vec<&CachedPlugin>> = vec![Vec::new(); BUCKETS];
+        for p in plugins {
+            by_bucket[bucket(&p.dir)].push(p);
+        }
+        let chunks: std::io::Result<Vec<String>> = by_bucket
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, list)| {
+                if let Some(name) = previous
+                    .and_then(|p| p.get(i))
+                    .filter(|_| !dirty.contains(&i))
+                {
+                    return Ok(name.clone());
+                }
+                list.sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
+                let bytes = postcard::to_stdvec(list).map_err(std::io::Error::other)?;
+                let name = format!(
+                    "chunk-{}",
+                    crate::digest::hex(&crate::digest::sha256(&bytes))
+                );
+                let path = dir.join(&name);
+                if !path.exists() {
+                    write_replacing(&path, &bytes)?;
+                }
+                Ok(name)
+            })
+            .collect();
+        let chunks = chunks?;
+        let stored = Stored { header, chunks };
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(postcard::to_stdvec(&stored).map_err(std::io::Error::other)?);
+        write_replacing(&dir.join(HEADER_FILE), &bytes)?;
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name != HEADER_FILE && !stored.chunks.contains(&name) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
     }
 }
 
-fn take_chunk<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let (len, tail) = rest.split_first_chunk::<8>()?;
-    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-    let chunk = tail.get(..len)?;
-    *rest = &tail[len..];
-    Some(chunk)
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }

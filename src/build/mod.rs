@@ -5,7 +5,7 @@
 mod cache;
 mod reuse;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -168,6 +168,8 @@ fn build_from<S: Source>(
         carried,
         save,
         fresh_because,
+        removed,
+        chunks,
     } = plan;
     // Each folder read → its git tree id, for its cache entry.
     let tree_of: HashMap<String, String> = load
@@ -271,16 +273,20 @@ fn build_from<S: Source>(
     timings::mark("commit");
     let reused = carried.len();
     if let Some(save) = save {
+        // Only the chunks holding a plugin read or removed are rewritten.
+        let dirty: BTreeSet<usize> = emitted
+            .plugins
+            .iter()
+            .map(|p| p.dir.as_str())
+            .chain(removed.iter().map(String::as_str))
+            .map(cache::bucket)
+            .collect();
         let mut plugins = carried;
         plugins.extend(emitted.plugins);
-        plugins.sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
-        let kept = Cache {
-            header: Header::new(save.context, save.commit, summary.served.clone()),
-            plugins,
-        };
+        let header = Header::new(save.context, save.commit, summary.served.clone());
         // Without it the next build is a full one, which is all a failure costs.
-        if kept.save(&save.path).is_err() {
-            let _ = std::fs::remove_file(&save.path);
+        if Cache::save(&save.path, header, &plugins, chunks.as_deref(), &dirty).is_err() {
+            let _ = std::fs::remove_dir_all(&save.path);
         }
         timings::mark("save build cache");
     }

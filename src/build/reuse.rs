@@ -14,8 +14,8 @@ use crate::source::tree::TreeSource;
 /// for the commits between them to be walked; further apart, a full build.
 const MAX_SPAN: usize = 10_000;
 
-/// The cache file in the output's state folder.
-pub const CACHE_FILE: &str = "build-cache";
+/// The cache folder in the output's state folder.
+pub const CACHE_DIR: &str = "build-cache";
 
 /// What a build reads, and what it takes from the cache.
 pub struct Plan {
@@ -33,6 +33,11 @@ pub struct Plan {
     pub save: Option<Save>,
     /// Why nothing was carried over, when the cache was not used.
     pub fresh_because: Option<&'static str>,
+    /// Cached plugins whose folder is gone.
+    pub removed: Vec<String>,
+    /// The cache's chunk files, when it was used: the ones no plugin read
+    /// or removed falls in are kept as they are.
+    pub chunks: Option<Vec<String>>,
 }
 
 pub struct Save {
@@ -51,6 +56,8 @@ impl Plan {
             carried: Vec::new(),
             save: None,
             fresh_because: None,
+            removed: Vec::new(),
+            chunks: None,
         }
     }
 
@@ -69,7 +76,7 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
     let dirs = source.plugin_dirs_with_ids(&mut diagnostics);
     let context = context(source, base_url);
     let commit = source.commit().to_string();
-    let path = crate::write::state_dir(out).map(|s| s.join(CACHE_FILE));
+    let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
     let cached = match path.as_deref().map(Cache::load) {
         None | Some(None) => Err("no build cache"),
         Some(Some(c)) if c.header.context != context => Err(
@@ -107,14 +114,19 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
                 carried: Vec::new(),
                 save,
                 fresh_because: Some(why),
+                removed: Vec::new(),
+                chunks: None,
             };
         }
     };
     // Both lists are sorted by folder: one merge.
     let mut cached = cache.plugins.into_iter().peekable();
     let (mut load, mut load_trees, mut carried) = (Vec::new(), Vec::new(), Vec::new());
+    let mut removed = Vec::new();
     for (dir, id) in dirs {
-        while cached.next_if(|c| c.dir < dir.rel).is_some() {}
+        while let Some(gone) = cached.next_if(|c| c.dir < dir.rel) {
+            removed.push(gone.dir);
+        }
         let tree = id.to_string();
         match cached.next_if(|c| c.dir == dir.rel) {
             Some(c) if c.tree == tree && !touched.contains(&dir.rel) => carried.push(c),
@@ -124,6 +136,7 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
             }
         }
     }
+    removed.extend(cached.map(|c| c.dir));
     Plan {
         load,
         load_trees,
@@ -131,6 +144,8 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
         carried,
         save,
         fresh_because: None,
+        removed,
+        chunks: Some(cache.chunks),
     }
 }
 
