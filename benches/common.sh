@@ -35,3 +35,43 @@ bench_tree() {
   fi
   echo "$dir"
 }
+
+# The tree of $1 plugins committed to a git repository (made once, packed as
+# a clone is) at $BENCH_DIR/pr-$1-$VERSIONS, with two branches off `main`:
+# `pr-version` (a new version of one plugin) and `pr-plugin` (a new plugin).
+# Sets BENCH_PLUGIN_DIR (that plugin's folder) and BENCH_OWNER (its owner).
+bench_repo() {
+  local tree repo="$BENCH_DIR/pr-$1-$VERSIONS"
+  tree=$(bench_tree "$1")
+  # No background gc: the script packs the repository itself, once.
+  git_() { git -C "$repo" -c user.name=bench -c user.email=bench@example.org -c gc.auto=0 -c maintenance.auto=false "$@"; }
+  if ! git -C "$repo" rev-parse -q --verify main >/dev/null 2>&1; then
+    rm -rf "$repo"
+    cp -al "$tree" "$repo" # hard links: the tree is only read
+    git_ init -q -b main
+    echo "committing $1 plugins to $repo (once)..." >&2
+    git_ add -A
+    git_ commit -q -m "generated index"
+    git_ repack -adq # packed, as a clone is
+  fi
+
+  # The first plugin folder of the tree, and its owner.
+  plugin_dir=$(cd "$repo" && find plugins -mindepth 3 -maxdepth 3 -name plugin.toml -print -quit | xargs dirname)
+  owner=$(sed -n 's/^github = "\(.*\)"/\1/p' "$repo/$plugin_dir/plugin.toml" | head -n 1)
+  last=$(ls "$repo/$plugin_dir/versions" | sort -V | tail -n 1)
+
+  git_ checkout -q -B pr-version main
+  sed "s/^version = .*/version = \"99.0.0\"/" "$repo/$plugin_dir/versions/$last" >"$repo/$plugin_dir/versions/99.0.0.toml"
+  git_ add -A && git_ commit -q -m "new version"
+
+  git_ checkout -q -B pr-plugin main
+  new="plugins/zz/qb/zzqbench"
+  mkdir -p "$repo/$new/versions"
+  sed 's/^name = .*/name = "zzqbench"/' "$repo/$plugin_dir/plugin.toml" >"$repo/$new/plugin.toml"
+  cp "$repo/$plugin_dir/versions/$last" "$repo/$new/versions/$last"
+  git_ add -A && git_ commit -q -m "new plugin"
+  git_ checkout -q main
+
+  BENCH_PLUGIN_DIR=$plugin_dir
+  BENCH_OWNER=$owner
+}

@@ -19,36 +19,10 @@ SIZE=${SIZE:-100000}
 RUNS=${RUNS:-5}
 need_gnu_time
 build_bench_tools
-tree=$(bench_tree "$SIZE")
+bench_repo "$SIZE"
 repo="$BENCH_DIR/pr-$SIZE-$VERSIONS"
-# No background gc: the script packs the repository itself, once.
-git_() { git -C "$repo" -c user.name=bench -c user.email=bench@example.org -c gc.auto=0 -c maintenance.auto=false "$@"; }
-if ! git -C "$repo" rev-parse -q --verify main >/dev/null 2>&1; then
-  rm -rf "$repo"
-  cp -al "$tree" "$repo" # hard links: the tree is only read
-  git_ init -q -b main
-  echo "committing $SIZE plugins to $repo (once)..." >&2
-  git_ add -A
-  git_ commit -q -m "generated index"
-  git_ repack -adq # packed, as a clone is
-fi
-
-# The first plugin folder of the tree, and its owner.
-plugin_dir=$(cd "$repo" && find plugins -mindepth 3 -maxdepth 3 -name plugin.toml -print -quit | xargs dirname)
-owner=$(sed -n 's/^github = "\(.*\)"/\1/p' "$repo/$plugin_dir/plugin.toml" | head -n 1)
-last=$(ls "$repo/$plugin_dir/versions" | sort -V | tail -n 1)
-
-git_ checkout -q -B pr-version main
-sed "s/^version = .*/version = \"99.0.0\"/" "$repo/$plugin_dir/versions/$last" >"$repo/$plugin_dir/versions/99.0.0.toml"
-git_ add -A && git_ commit -q -m "new version"
-
-git_ checkout -q -B pr-plugin main
-new="plugins/zz/qb/zzqbench"
-mkdir -p "$repo/$new/versions"
-sed 's/^name = .*/name = "zzqbench"/' "$repo/$plugin_dir/plugin.toml" >"$repo/$new/plugin.toml"
-cp "$repo/$plugin_dir/versions/$last" "$repo/$new/versions/$last"
-git_ add -A && git_ commit -q -m "new plugin"
-git_ checkout -q main
+plugin_dir=$BENCH_PLUGIN_DIR
+owner=$BENCH_OWNER
 
 print_machine
 echo "index: $SIZE plugins x $VERSIONS versions in git; PR touches $plugin_dir (owner $owner)"

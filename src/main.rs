@@ -31,12 +31,15 @@ fn main() -> ExitCode {
     // SHA-256 and releases by signature anyway).
     git2::opts::enable_caching(false);
     git2::opts::strict_hash_verification(false);
-    // Pack files are mapped in windows; by default up to 8 GiB stay mapped,
-    // and every page read counts in resident memory until the process
-    // ends. A few hundred MiB keep reads sequential and the whole pack of
-    // a million-version index (365 MiB) out of the peak.
-    // SAFETY: called before any other thread exists, as the function requires.
-    let _ = unsafe { git2::opts::set_mwindow_mapped_limit(128 << 20) };
+    // Pack files are mapped in windows of 1 GiB, up to 8 GiB in all, and
+    // every page read counts in resident memory until unmapped. Small
+    // windows under a small limit keep the pack of a million-version index
+    // (365 MiB) from adding up with the model it is parsed into.
+    // SAFETY: called before any other thread exists, as the functions require.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(16 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(96 << 20);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
