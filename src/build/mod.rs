@@ -177,6 +177,19 @@ fn build_from<S: Source>(
         .zip(load_trees)
         .map(|(d, t)| (d.rel.clone(), t))
         .collect();
+    // The cache chunks this build rewrites: those of the plugins read or
+    // removed (all of them without a cache to keep). What the plugins of
+    // the other chunks hold is moved, not copied, where it is used below.
+    let dirty: BTreeSet<usize> = match &chunks {
+        Some(_) => load
+            .iter()
+            .map(|d| d.rel.as_str())
+            .chain(removed.iter().map(String::as_str))
+            .map(cache::bucket)
+            .collect(),
+        None => (0..cache::BUCKETS).collect(),
+    };
+    let mut carried = carried;
     let others: Vec<PluginView<'_>> = carried
         .iter()
         .map(|c| PluginView::of_facts(&c.facts))
@@ -229,9 +242,13 @@ fn build_from<S: Source>(
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     let carried_files: usize = carried.iter().map(|c| c.files.len()).sum();
     writer.reserve(registry.version_count() + registry.plugins.len() * 5 + carried_files + 64);
-    carried
-        .par_iter()
-        .try_for_each(|c| writer.carry(&c.files))?;
+    carried.par_iter_mut().try_for_each(|c| {
+        if dirty.contains(&cache::bucket(&c.dir)) {
+            writer.carry(c.files.clone())
+        } else {
+            writer.carry(std::mem::take(&mut c.files))
+        }
+    })?;
     timings::mark("carry over");
     progress.set_length(registry.plugins.len() as u64);
     // Everything after emitting works on paths and digests: the model is
@@ -240,7 +257,8 @@ fn build_from<S: Source>(
     let registry_id = registry.meta.config.id.clone();
     let emitted = write_all(
         registry,
-        &carried,
+        &mut carried,
+        &dirty,
         &tree_of,
         save.is_some(),
         &cx,
@@ -274,13 +292,6 @@ fn build_from<S: Source>(
     let reused = carried.len();
     if let Some(save) = save {
         // Only the chunks holding a plugin read or removed are rewritten.
-        let dirty: BTreeSet<usize> = emitted
-            .plugins
-            .iter()
-            .map(|p| p.dir.as_str())
-            .chain(removed.iter().map(String::as_str))
-            .map(cache::bucket)
-            .collect();
         let mut plugins = carried;
         plugins.extend(emitted.plugins);
         let header = Header::new(save.context, save.commit, summary.served.clone());
@@ -320,7 +331,8 @@ struct Emitted {
 #[allow(clippy::too_many_arguments)]
 fn write_all<S: Source>(
     registry: Registry,
-    carried: &[CachedPlugin],
+    carried: &mut [CachedPlugin],
+    dirty: &BTreeSet<usize>,
     tree_of: &HashMap<String, String>,
     keep: bool,
     cx: &Context,
@@ -329,11 +341,15 @@ fn write_all<S: Source>(
     progress: &ProgressBar,
 ) -> Result<Emitted, BuildError> {
     let covered = Mutex::new(BTreeMap::new());
-    for c in carried {
-        covered
-            .lock()
-            .expect("no panics while held")
-            .extend(c.covered.iter().cloned());
+    // Moved out of the carried plugins whose cache chunk is not rewritten.
+    let keeps = |c: &CachedPlugin| dirty.contains(&cache::bucket(&c.dir));
+    for c in carried.iter_mut() {
+        let mine = if keeps(c) {
+            c.covered.clone()
+        } else {
+            std::mem::take(&mut c.covered)
+        };
+        covered.lock().expect("no panics while held").extend(mine);
     }
     // Puts one file (and its `by-hash/` copy when the snapshot covers it),
     // recording both in `files` and the covered one in `own_covered`.
@@ -370,7 +386,16 @@ fn write_all<S: Source>(
         .par_iter()
         .map(|p| Listing::of(p, cx))
         .collect();
-    let mut listings: Vec<Listing> = carried.iter().map(|c| c.listing.clone()).collect();
+    let mut listings: Vec<Listing> = carried
+        .iter_mut()
+        .map(|c| {
+            if keeps(c) {
+                c.listing.clone()
+            } else {
+                std::mem::take(&mut c.listing)
+            }
+        })
+        .collect();
     listings.extend(own.iter().cloned());
     listings.sort_by_cached_key(|l| canonical(&l.name));
     for file in emit::registry(&registry.meta, &listings, cx) {

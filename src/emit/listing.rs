@@ -8,7 +8,7 @@ use super::{Context, latest, latest_any};
 use crate::manifest::types::Channel;
 use crate::model::Plugin;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
     /// As the folder spells it; paths use its canonical form.
     pub name: String,

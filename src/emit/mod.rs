@@ -240,8 +240,30 @@ pub fn registry(reg: &RegistryMeta, listings: &[Listing], cx: &Context) -> Vec<O
             removed: reg.revocations.removed.clone(),
         },
     ));
-    names::emit(listings, &mut files);
-    api::plugin_list(listings, &mut files);
-    host::emit(listings, &mut files);
+    // The three lists of every plugin are independent: one per core.
+    let ((names, list), host) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let mut f = Vec::new();
+                    names::emit(listings, &mut f);
+                    f
+                },
+                || {
+                    let mut f = Vec::new();
+                    api::plugin_list(listings, &mut f);
+                    f
+                },
+            )
+        },
+        || {
+            let mut f = Vec::new();
+            host::emit(listings, &mut f);
+            f
+        },
+    );
+    files.extend(names);
+    files.extend(list);
+    files.extend(host);
     files
 }

@@ -15,6 +15,8 @@ use std::fs;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
+use rayon::slice::ParallelSliceMut;
+
 use super::{WriteError, io_err, tmp_path};
 use crate::digest::{self, Sha256Digest};
 
@@ -24,37 +26,77 @@ const DELTA_HEADER: &[u8] = b"plugdex-standby-delta 1\n";
 
 pub(super) type Entry = (String, Sha256Digest);
 
-/// A tree's files, sorted by path, without duplicates.
-#[derive(Debug, Default)]
-pub(super) struct Manifest {
-    entries: Vec<Entry>,
+/// A tree's files, sorted by path, without duplicates: as built (owned
+/// paths), or as read from disk (one buffer, entries found by offset, so a
+/// million paths cost no million allocations).
+#[derive(Debug)]
+pub(super) enum Manifest {
+    Owned(Vec<Entry>),
+    /// A format 2 body and the offset of each entry in it.
+    Encoded {
+        body: Vec<u8>,
+        at: Vec<u32>,
+    },
+}
+
+impl Default for Manifest {
+    fn default() -> Manifest {
+        Manifest::Owned(Vec::new())
+    }
 }
 
 impl Manifest {
     /// Sorts and de-duplicates (the first of equal paths wins).
     pub fn from_unsorted(mut entries: Vec<Entry>) -> Manifest {
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|a, b| a.0 == b.0);
-        Manifest { entries }
+        Manifest::Owned(entries)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Manifest::Owned(e) => e.len(),
+            Manifest::Encoded { at, .. } => at.len(),
+        }
+    }
+
+    /// Entry `i` in path order.
+    fn entry(&self, i: usize) -> (&str, &Sha256Digest) {
+        match self {
+            Manifest::Owned(e) => (e[i].0.as_str(), &e[i].1),
+            Manifest::Encoded { body, at } => {
+                let o = at[i] as usize;
+                let len = usize::from(u16::from_le_bytes([body[o], body[o + 1]]));
+                let path = &body[o + 2..o + 2 + len];
+                let digest: &Sha256Digest = body[o + 2 + len..o + 34 + len]
+                    .try_into()
+                    .expect("offsets were checked when read");
+                // Checked as UTF-8 when read.
+                (std::str::from_utf8(path).unwrap_or_default(), digest)
+            }
+        }
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Sha256Digest)> {
+        (0..self.len()).map(|i| self.entry(i))
     }
 
     pub fn get(&self, path: &str) -> Option<&Sha256Digest> {
-        self.entries
-            .binary_search_by(|(p, _)| p.as_str().cmp(path))
-            .ok()
-            .map(|i| &self.entries[i].1)
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (p, d) = self.entry(mid);
+            match p.cmp(path) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(d),
+            }
+        }
+        None
     }
 
     pub fn contains(&self, path: &str) -> bool {
         self.get(path).is_some()
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
     }
 
     /// Reads either format; `None` when missing or malformed (the tree's
@@ -62,58 +104,71 @@ impl Manifest {
     pub fn read(path: &Path) -> Option<Manifest> {
         let mut bytes = Vec::new();
         fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
-        let entries = match bytes.strip_prefix(HEADER_V2) {
-            Some(body) => decode(body)?,
-            None => read_v1(&bytes)?,
+        let manifest = if bytes.starts_with(HEADER_V2) {
+            bytes.drain(..HEADER_V2.len());
+            let at = index(&bytes)?;
+            Manifest::Encoded { body: bytes, at }
+        } else {
+            Manifest::Owned(read_v1(&bytes)?)
         };
         // Written sorted; checking keeps lookups right for any file.
-        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            Some(Manifest { entries })
+        let sorted = (1..manifest.len()).all(|i| manifest.entry(i - 1).0 < manifest.entry(i).0);
+        if sorted {
+            Some(manifest)
         } else {
-            Some(Manifest::from_unsorted(entries))
+            let owned = manifest
+                .entries()
+                .map(|(p, d)| (p.to_owned(), *d))
+                .collect();
+            Some(Manifest::from_unsorted(owned))
         }
     }
 
     pub fn write(&self, path: &Path) -> Result<(), WriteError> {
-        let mut out = Vec::with_capacity(HEADER_V2.len() + self.entries.len() * 96);
+        let mut out = Vec::with_capacity(HEADER_V2.len() + self.len() * 96);
         out.extend_from_slice(HEADER_V2);
-        encode(&self.entries, &mut out);
+        match self {
+            Manifest::Encoded { body, .. } => out.extend_from_slice(body),
+            Manifest::Owned(entries) => {
+                for (p, d) in entries {
+                    encode_one(p, d, &mut out);
+                }
+            }
+        }
         write_replacing(path, &out)
     }
+}
+
+/// The offset of each entry of a format 2 body, checking every length and
+/// path; `None` when malformed.
+fn index(body: &[u8]) -> Option<Vec<u32>> {
+    let mut at = Vec::with_capacity(body.len() / 90);
+    let mut o = 0;
+    while o < body.len() {
+        let len = usize::from(u16::from_le_bytes(body.get(o..o + 2)?.try_into().ok()?));
+        let end = o + 2 + len + 32;
+        if end > body.len() {
+            return None;
+        }
+        std::str::from_utf8(&body[o + 2..o + 2 + len]).ok()?;
+        at.push(u32::try_from(o).ok()?);
+        o = end;
+    }
+    Some(at)
+}
+
+fn encode_one(path: &str, digest: &Sha256Digest, out: &mut Vec<u8>) {
+    // Paths are at most `MAX_PATH` long (the writer refuses longer ones).
+    let len = u16::try_from(path.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&path.as_bytes()[..usize::from(len).min(path.len())]);
+    out.extend_from_slice(digest);
 }
 
 fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let tmp = tmp_path(path);
     fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))
-}
-
-fn encode<'a>(entries: impl IntoIterator<Item = &'a Entry>, out: &mut Vec<u8>) {
-    for (p, d) in entries {
-        // Output paths are short (the writer refuses nothing longer than a
-        // file name allows); a longer one would not round-trip, so it is cut
-        // off at a length the reader then rejects as malformed.
-        let len = u16::try_from(p.len()).unwrap_or(u16::MAX);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&p.as_bytes()[..usize::from(len).min(p.len())]);
-        out.extend_from_slice(d);
-    }
-}
-
-fn decode(mut body: &[u8]) -> Option<Vec<Entry>> {
-    let mut entries = Vec::with_capacity(body.len() / 90);
-    while !body.is_empty() {
-        let (len, rest) = body.split_first_chunk::<2>()?;
-        let len = usize::from(u16::from_le_bytes(*len));
-        if rest.len() < len + 32 {
-            return None;
-        }
-        let path = std::str::from_utf8(&rest[..len]).ok()?.to_owned();
-        let digest: Sha256Digest = rest[len..len + 32].try_into().ok()?;
-        entries.push((path, digest));
-        body = &rest[len + 32..];
-    }
-    Some(entries)
 }
 
 fn read_v1(bytes: &[u8]) -> Option<Vec<Entry>> {
@@ -141,17 +196,17 @@ impl Delta {
     /// The difference of `standby` from `served`, by one merge.
     pub fn between(served: &Manifest, standby: &Manifest) -> Delta {
         let mut differs = Vec::new();
-        let mut served = served.entries.iter().peekable();
-        for (path, digest) in &standby.entries {
-            while let Some((p, _)) = served.next_if(|(p, _)| p < path) {
-                differs.push((p.clone(), None));
+        let mut served = served.entries().peekable();
+        for (path, digest) in standby.entries() {
+            while let Some((p, _)) = served.next_if(|(p, _)| *p < path) {
+                differs.push((p.to_owned(), None));
             }
-            match served.next_if(|(p, _)| p == path) {
+            match served.next_if(|(p, _)| *p == path) {
                 Some((_, d)) if d == digest => {}
-                _ => differs.push((path.clone(), Some(*digest))),
+                _ => differs.push((path.to_owned(), Some(*digest))),
             }
         }
-        differs.extend(served.map(|(p, _)| (p.clone(), None)));
+        differs.extend(served.map(|(p, _)| (p.to_owned(), None)));
         differs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Delta { differs }
     }
@@ -209,7 +264,7 @@ impl Delta {
             match d {
                 Some(d) => {
                     out.push(1);
-                    encode([&(p.clone(), *d)], &mut out);
+                    encode_one(p, d, &mut out);
                 }
                 None => {
                     out.push(0);
@@ -246,11 +301,14 @@ mod tests {
     fn manifests_round_trip_and_old_text_ones_are_read() {
         let d = tempfile::tempdir().unwrap();
         let m = Manifest::from_unsorted(vec![e("b/c.json", 2), e("a", 1), e("a", 9)]);
-        assert_eq!(m.entries(), &[e("a", 1), e("b/c.json", 2)]);
+        let listed =
+            |m: &Manifest| -> Vec<Entry> { m.entries().map(|(p, d)| (p.to_owned(), *d)).collect() };
+        assert_eq!(listed(&m), [e("a", 1), e("b/c.json", 2)]);
         let path = d.path().join("m");
         m.write(&path).unwrap();
         let back = Manifest::read(&path).unwrap();
-        assert_eq!(back.entries(), m.entries());
+        assert!(matches!(back, Manifest::Encoded { .. }));
+        assert_eq!(listed(&back), listed(&m));
         assert_eq!(back.get("b/c.json"), Some(&[2; 32]));
         assert_eq!(back.get("b"), None);
 
@@ -261,7 +319,7 @@ mod tests {
         );
         fs::write(&path, v1).unwrap();
         let old = Manifest::read(&path).unwrap();
-        assert_eq!(old.entries(), &[e("y/x", 0xcd), e("z", 0xab)]);
+        assert_eq!(listed(&old), [e("y/x", 0xcd), e("z", 0xab)]);
 
         for bad in [
             &b"plugdex-output-manifest 2\n\x05\x00ab"[..],

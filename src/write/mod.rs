@@ -298,8 +298,8 @@ impl Writer {
     /// Carries files of the previous output over without their bytes. The
     /// caller knows the served tree holds each with this digest: it recorded
     /// them when it wrote that tree, whose [`served_key`] it checked.
-    pub fn carry(&self, files: &[(String, Sha256Digest)]) -> Result<(), WriteError> {
-        for (path, digest) in files {
+    pub fn carry(&self, files: Vec<(String, Sha256Digest)>) -> Result<(), WriteError> {
+        for (path, digest) in &files {
             if !is_safe_relative(path) || path.len() > MAX_PATH {
                 return Err(WriteError::UnsafePath(path.clone()));
             }
@@ -315,11 +315,11 @@ impl Writer {
                     .map_err(io_err(&target))?;
             }
         }
+        self.unchanged.fetch_add(files.len(), Ordering::Relaxed);
         self.entries
             .lock()
             .expect("no panics while held")
-            .extend(files.iter().cloned());
-        self.unchanged.fetch_add(files.len(), Ordering::Relaxed);
+            .extend(files);
         Ok(())
     }
 
@@ -474,17 +474,17 @@ impl Writer {
 /// that `new` lacks: one merge of the two sorted manifests.
 fn compare<'a>(old: &'a Manifest, new: &'a Manifest) -> (Vec<&'a str>, Vec<&'a str>) {
     let (mut changed, mut removed) = (Vec::new(), Vec::new());
-    let mut old = old.entries().iter().peekable();
+    let mut old = old.entries().peekable();
     for (path, digest) in new.entries() {
-        while let Some((p, _)) = old.next_if(|(p, _)| p < path) {
-            removed.push(p.as_str());
+        while let Some((p, _)) = old.next_if(|(p, _)| *p < path) {
+            removed.push(p);
         }
-        match old.next_if(|(p, _)| p == path) {
+        match old.next_if(|(p, _)| *p == path) {
             Some((_, d)) if d == digest => {}
-            _ => changed.push(path.as_str()),
+            _ => changed.push(path),
         }
     }
-    removed.extend(old.map(|(p, _)| p.as_str()));
+    removed.extend(old.map(|(p, _)| p));
     (changed, removed)
 }
 
