@@ -2,14 +2,15 @@
 //! its git tree id and everything later stages need of it (the facts the
 //! cross-plugin rules read, its listing in the registry-wide files, the
 //! files it emitted and the ones the snapshot covers). A plugin whose tree
-//! id is unchanged is not read, parsed, verified or emitted again; its files
-//! are carried over.
+//! id is unchanged, and that no commit in between touched, is not read,
+//! parsed, verified or emitted again; its files are carried over.
 //!
 //! Every entry depends on more than its own folder; what it depends on is
 //! the [`Header`]: the cache format and plugdex version, a digest of the
 //! registry-wide inputs (`registry.toml`, the trust lists, the base URL, a
-//! shallow history), the commit (a later build must descend from it, so
-//! publication times stay put) and the served output tree the files are in.
+//! shallow history), the commit (a later build must be on the same line of
+//! history, so publication times stay put) and the served output tree the
+//! files are in.
 //! Any mismatch and the cache is not used: the build is a full one.
 //!
 //! On disk, a folder: a small `header` and the plugins spread over
@@ -169,7 +170,9 @@ impl Cache {
                 );
                 let path = dir.join(&name);
                 if !path.exists() {
-                    write_replacing(&path, &bytes)?;
+                    // Equal chunks (empty ones, in a small registry) share a
+                    // name: each bucket writes through its own temporary file.
+                    write_replacing(&path, &bytes, &format!("{i}"))?;
                 }
                 Ok(name)
             })
@@ -178,7 +181,7 @@ impl Cache {
         let stored = Stored { header, chunks };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(&stored).map_err(std::io::Error::other)?);
-        write_replacing(&dir.join(HEADER_FILE), &bytes)?;
+        write_replacing(&dir.join(HEADER_FILE), &bytes, "header")?;
         for entry in std::fs::read_dir(dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name != HEADER_FILE && !stored.chunks.contains(&name) {
@@ -189,9 +192,69 @@ impl Cache {
     }
 }
 
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_replacing(path: &Path, bytes: &[u8], tag: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(".tmp-{tag}"));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn plugin(dir: &str, file: &str) -> CachedPlugin {
+        CachedPlugin {
+            dir: dir.to_owned(),
+            tree: "0".repeat(40),
+            facts: PluginFacts {
+                name: dir.rsplit('/').next().unwrap().to_owned(),
+                dir: dir.to_owned(),
+                info_name: None,
+                replacement: None,
+                releases: Vec::new(),
+            },
+            listing: Listing::default(),
+            files: vec![(file.to_owned(), [7; 32])],
+            covered: Vec::new(),
+        }
+    }
+
+    fn chunk_files(dir: &Path) -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("chunk-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_save_rewrites_only_dirty_chunks_and_loads_back_sorted() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build-cache");
+        let header = Header::new("ctx".into(), "c1".into(), "served".into());
+        let mut plugins: Vec<CachedPlugin> = (0..50)
+            .map(|i| plugin(&format!("plugins/p{i:02}"), &format!("f{i}")))
+            .collect();
+        Cache::save(&dir, header.clone(), &plugins, None, &BTreeSet::new()).unwrap();
+        let first = Cache::load(&dir).unwrap();
+        assert_eq!(first.header, header);
+        assert_eq!(first.plugins, plugins, "every plugin, sorted by folder");
+        let before = chunk_files(&dir);
+
+        // One plugin changes: only its chunk is written anew.
+        plugins[7].files[0].1 = [8; 32];
+        let dirty = BTreeSet::from([bucket(&plugins[7].dir)]);
+        Cache::save(&dir, header.clone(), &plugins, Some(&first.chunks), &dirty).unwrap();
+        let after = chunk_files(&dir);
+        assert_eq!(before.difference(&after).count(), 1, "one chunk replaced");
+        assert_eq!(after.difference(&before).count(), 1);
+        assert_eq!(Cache::load(&dir).unwrap().plugins, plugins);
+
+        // Another format or a damaged chunk: not used.
+        let name = after.iter().next().unwrap();
+        std::fs::write(dir.join(name), b"garbage").unwrap();
+        assert!(Cache::load(&dir).is_none());
+    }
 }
