@@ -25,6 +25,8 @@ pub mod digest;
 #[cfg(feature = "generator")]
 pub mod emit;
 #[cfg(feature = "generator")]
+mod free;
+#[cfg(feature = "generator")]
 pub mod manifest;
 /// The manifest types the published formats reuse (the client-only build).
 #[cfg(not(feature = "generator"))]

@@ -299,6 +299,7 @@ fn build_from<S: Source>(
         if Cache::save(&save.path, header, &plugins, chunks.as_deref(), &dirty).is_err() {
             let _ = std::fs::remove_dir_all(&save.path);
         }
+        crate::free::in_background(plugins);
         timings::mark("save build cache");
     }
     progress.finish_and_clear();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::facts::PluginView;
 use crate::diagnostic::{Code, Diagnostic, Step};
-use crate::manifest::name::{PluginName, canonical, skeleton};
+use crate::manifest::name::{PluginName, canonical, canonical_cow, skeleton};
 use crate::manifest::structure::suggest;
 use crate::manifest::types::RegistryConfig;
 
@@ -114,8 +114,8 @@ fn dependencies(
 ) {
     for r in p.releases() {
         for dep in r.deps.iter() {
-            let canonical = canonical(dep.name);
-            let Some(&target) = by_canonical.get(&canonical) else {
+            let canonical = canonical_cow(dep.name);
+            let Some(&target) = by_canonical.get(canonical.as_ref()) else {
                 // Self-dependencies and bad names are reported per file.
                 if canonical == self::canonical(p.name) || PluginName::parse(dep.name).is_err() {
                     continue;
@@ -123,14 +123,16 @@ fn dependencies(
                 // Memoised, and only names of similar length are compared: a
                 // removed plugin that thousands depend on must not cost
                 // thousands of scans of every name.
-                let best = suggestions.entry(canonical.clone()).or_insert_with(|| {
-                    let len = dep.name.len();
-                    let near = plugins
-                        .iter()
-                        .map(|q| q.name)
-                        .filter(|n| n.len().abs_diff(len) <= (len.max(3) / 3).max(1));
-                    suggest(dep.name, near).map(str::to_owned)
-                });
+                let best = suggestions
+                    .entry(canonical.into_owned())
+                    .or_insert_with(|| {
+                        let len = dep.name.len();
+                        let near = plugins
+                            .iter()
+                            .map(|q| q.name)
+                            .filter(|n| n.len().abs_diff(len) <= (len.max(3) / 3).max(1));
+                        suggest(dep.name, near).map(str::to_owned)
+                    });
                 let hint = match best {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => "check the spelling, or publish that plugin first".to_owned(),
@@ -202,7 +204,7 @@ fn replacements(
     by_canonical: &HashMap<String, usize>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let exists = |name: &str| by_canonical.contains_key(&canonical(name));
+    let exists = |name: &str| by_canonical.contains_key(canonical_cow(name).as_ref());
     let mut report = |file: String, name: &str| {
         out.push(
             Diagnostic::error(
@@ -244,7 +246,7 @@ fn cycles(
                 .filter(|(_, r)| !r.yanked)
                 .flat_map(|(ri, r)| r.deps.iter().enumerate().map(move |(di, d)| (ri, di, d)))
                 .filter_map(|(ri, di, d)| {
-                    let t = *by_canonical.get(&canonical(d.name))?;
+                    let t = *by_canonical.get(canonical_cow(d.name).as_ref())?;
                     (t != i).then_some((t, ri, di))
                 })
                 .collect();

@@ -144,6 +144,16 @@ impl fmt::Display for PluginName {
 }
 
 /// Lowercase, `_` as `-`.
+/// [`canonical`] without an allocation when `name` already is canonical,
+/// as nearly every name is: lookups by a million dependency names stay cheap.
+pub fn canonical_cow(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b == b'_' || b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(canonical(name))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 pub fn canonical(name: &str) -> String {
     name.chars()
         .map(|c| {

@@ -12,7 +12,7 @@
 //! a build the two differ only by that build's changes.
 
 use std::fs;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
 use rayon::slice::ParallelSliceMut;
@@ -124,18 +124,29 @@ impl Manifest {
         }
     }
 
+    /// Writes the manifest through a small buffer: a million-entry one is
+    /// never assembled in memory.
     pub fn write(&self, path: &Path) -> Result<(), WriteError> {
-        let mut out = Vec::with_capacity(HEADER_V2.len() + self.len() * 96);
-        out.extend_from_slice(HEADER_V2);
-        match self {
-            Manifest::Encoded { body, .. } => out.extend_from_slice(body),
-            Manifest::Owned(entries) => {
-                for (p, d) in entries {
-                    encode_one(p, d, &mut out);
+        let tmp = tmp_path(path);
+        let write = || -> io::Result<()> {
+            let mut out = io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
+            out.write_all(HEADER_V2)?;
+            match self {
+                Manifest::Encoded { body, .. } => out.write_all(body)?,
+                Manifest::Owned(entries) => {
+                    let mut one = Vec::with_capacity(128);
+                    for (p, d) in entries {
+                        one.clear();
+                        encode_one(p, d, &mut one);
+                        out.write_all(&one)?;
+                    }
                 }
             }
-        }
-        write_replacing(path, &out)
+            out.into_inner().map_err(io::IntoInnerError::into_error)?;
+            Ok(())
+        };
+        write().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
     }
 }
 

@@ -440,6 +440,7 @@ impl Writer {
         self.forget_stale_records();
         let served = served_key(&self.out).unwrap_or_default();
         let changed = changed.into_iter().map(str::to_owned).collect();
+        crate::free::in_background(new);
         Ok(Summary {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
