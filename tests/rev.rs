@@ -110,6 +110,14 @@ fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
+/// A usage error: exit 2, a message containing `needle`, and a hint.
+fn assert_usage_error(out: &Output, needle: &str, what: &str) {
+    let text = stderr(out);
+    assert_eq!(code(out), 2, "{what}: {text}");
+    assert!(text.contains(needle), "{what}: {text}");
+    assert!(text.contains("hint:"), "{what}: {text}");
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -212,13 +220,11 @@ fn an_unknown_revision_is_a_usage_error() {
     let repo = Repo::new();
     for cmd in ["check", "build"] {
         let out = repo.run(&[cmd, "--rev", "no-such-branch"]);
-        assert_eq!(code(&out), 2, "{cmd}: {}", stderr(&out));
-        let text = stderr(&out);
-        assert!(
-            text.contains("error: `no-such-branch` is not a commit in this repository"),
-            "{cmd}: {text}"
+        assert_usage_error(
+            &out,
+            "error: `no-such-branch` is not a commit in this repository",
+            cmd,
         );
-        assert!(text.contains("hint:"), "{cmd}: {text}");
     }
 }
 
@@ -254,13 +260,7 @@ fn rev_outside_a_git_repository_is_a_usage_error() {
             .arg(&index)
             .output()
             .unwrap();
-        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        let text = stderr(&out);
-        assert!(
-            text.contains("is not inside a git repository"),
-            "{args:?}: {text}"
-        );
-        assert!(text.contains("hint:"), "{args:?}: {text}");
+        assert_usage_error(&out, "is not inside a git repository", &format!("{args:?}"));
         assert!(!out_dir.exists());
     }
 }
