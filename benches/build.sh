@@ -25,14 +25,14 @@ build_bench_tools
 export SOURCE_DATE_EPOCH=1767225600 CI=true
 
 print_machine
-printf '%-10s %-10s %-22s %-9s %-9s %-9s %-10s %-10s\n' plugins versions run wall_s user_s sys_s peak_MiB written
+printf '%-10s %-10s %-26s %-9s %-9s %-9s %-10s %-10s\n' plugins versions run wall_s user_s sys_s peak_MiB written
 run() { # label, then the command
   local label=$1; shift
   local log; log=$(mktemp)
   "$TIME" -f '%e %U %S %M' "$@" 2>"$log" >/dev/null || { cat "$log" >&2; exit 1; }
   local written; written=$(grep -o '[0-9]* files written' "$log" | cut -d' ' -f1)
   read -r wall user sys kb < <(tail -n 1 "$log")
-  printf '%-10s %-10s %-22s %-9s %-9s %-9s %-10s %-10s\n' "$n" "$((n * VERSIONS))" "$label" "$wall" "$user" "$sys" "$((kb / 1024))" "$written"
+  printf '%-10s %-10s %-26s %-9s %-9s %-9s %-10s %-10s\n' "$n" "$((n * VERSIONS))" "$label" "$wall" "$user" "$sys" "$((kb / 1024))" "$written"
   rm -f "$log"
 }
 # Builds into a fresh output folder $1: the old one is deleted first, and
