@@ -28,6 +28,7 @@ use crate::check::facts::PluginFacts;
 use crate::digest::Sha256Digest;
 use crate::emit::Listing;
 use crate::trust::metadata::FileMeta;
+use crate::write::replace_file;
 
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
@@ -172,7 +173,7 @@ impl Cache {
                 if !path.exists() {
                     // Equal chunks (empty ones, in a small registry) share a
                     // name: each bucket writes through its own temporary file.
-                    write_replacing(&path, &bytes, &format!("{i}"))?;
+                    replace_file(&path, &bytes, &format!("{i}"))?;
                 }
                 Ok(name)
             })
@@ -181,7 +182,7 @@ impl Cache {
         let stored = Stored { header, chunks };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(&stored).map_err(std::io::Error::other)?);
-        write_replacing(&dir.join(HEADER_FILE), &bytes, "header")?;
+        replace_file(&dir.join(HEADER_FILE), &bytes, "")?;
         for entry in std::fs::read_dir(dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name != HEADER_FILE && !stored.chunks.contains(&name) {
@@ -190,13 +191,6 @@ impl Cache {
         }
         Ok(())
     }
-}
-
-fn write_replacing(path: &Path, bytes: &[u8], tag: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{tag}"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rayon::slice::ParallelSliceMut;
 
-use super::{WriteError, io_err, tmp_path};
+use super::{WriteError, io_err, replace_file, tmp_path};
 use crate::digest::{self, Sha256Digest};
 
 const HEADER_V1: &str = "plugdex-output-manifest 1";
@@ -127,7 +127,7 @@ impl Manifest {
     /// Writes the manifest through a small buffer: a million-entry one is
     /// never assembled in memory.
     pub fn write(&self, path: &Path) -> Result<(), WriteError> {
-        let tmp = tmp_path(path);
+        let tmp = tmp_path(path, "");
         let write = || -> io::Result<()> {
             let mut out = io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
             out.write_all(HEADER_V2)?;
@@ -174,12 +174,6 @@ fn encode_one(path: &str, digest: &Sha256Digest, out: &mut Vec<u8>) {
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&path.as_bytes()[..usize::from(len).min(path.len())]);
     out.extend_from_slice(digest);
-}
-
-fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let tmp = tmp_path(path);
-    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
 }
 
 fn read_v1(bytes: &[u8]) -> Option<Vec<Entry>> {
@@ -285,7 +279,7 @@ impl Delta {
                 }
             }
         }
-        write_replacing(path, &out)
+        replace_file(path, &out, "").map_err(io_err(path))
     }
 }
 

@@ -517,10 +517,20 @@ fn tree_key(meta: &fs::Metadata) -> String {
     format!("{:x}-{:x}-{born:x}", meta.dev(), meta.ino())
 }
 
-fn tmp_path(target: &Path) -> PathBuf {
+/// The temporary file beside `target` that replaces it; `tag` tells apart
+/// writers that may replace one name at the same time.
+fn tmp_path(target: &Path, tag: &str) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_owned();
-    name.push(".plugdex-tmp");
+    name.push(format!(".plugdex-tmp{tag}"));
     target.with_file_name(name)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename: a reader,
+/// or a build killed midway, sees the old file or the new one.
+pub(crate) fn replace_file(path: &Path, bytes: &[u8], tag: &str) -> io::Result<()> {
+    let tmp = tmp_path(path, tag);
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
 }
 
 fn is_empty_dir(path: &Path) -> bool {
