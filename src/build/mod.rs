@@ -163,7 +163,7 @@ fn build_from<S: Source>(
     };
     let Plan {
         load,
-        load_trees,
+        trees: tree_of,
         diagnostics,
         carried,
         save,
@@ -171,12 +171,6 @@ fn build_from<S: Source>(
         removed,
         chunks,
     } = plan;
-    // Each folder read → its git tree id, for its cache entry.
-    let tree_of: HashMap<String, String> = load
-        .iter()
-        .zip(load_trees)
-        .map(|(d, t)| (d.rel.clone(), t))
-        .collect();
     // The cache chunks this build rewrites: those of the plugins read or
     // removed (all of them without a cache to keep). What the plugins of
     // the other chunks hold is moved, not copied, where it is used below.
@@ -190,6 +184,12 @@ fn build_from<S: Source>(
         None => (0..cache::BUCKETS).collect(),
     };
     let mut carried = carried;
+    // Per carried plugin: whether its chunk is rewritten (its data is still
+    // needed after use, so it is copied rather than moved).
+    let rewritten: Vec<bool> = carried
+        .iter()
+        .map(|c| dirty.contains(&cache::bucket(&c.dir)))
+        .collect();
     let others: Vec<PluginView<'_>> = carried
         .iter()
         .map(|c| PluginView::of_facts(&c.facts))
@@ -242,13 +242,10 @@ fn build_from<S: Source>(
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     let carried_files: usize = carried.iter().map(|c| c.files.len()).sum();
     writer.reserve(registry.version_count() + registry.plugins.len() * 5 + carried_files + 64);
-    carried.par_iter_mut().try_for_each(|c| {
-        if dirty.contains(&cache::bucket(&c.dir)) {
-            writer.carry(c.files.clone())
-        } else {
-            writer.carry(std::mem::take(&mut c.files))
-        }
-    })?;
+    carried
+        .par_iter_mut()
+        .zip(&rewritten)
+        .try_for_each(|(c, &kept)| writer.carry(take_or_clone(&mut c.files, kept)))?;
     timings::mark("carry over");
     progress.set_length(registry.plugins.len() as u64);
     // Everything after emitting works on paths and digests: the model is
@@ -258,7 +255,7 @@ fn build_from<S: Source>(
     let emitted = write_all(
         registry,
         &mut carried,
-        &dirty,
+        &rewritten,
         &tree_of,
         save.is_some(),
         &cx,
@@ -319,6 +316,15 @@ fn build_from<S: Source>(
     })
 }
 
+/// `value`, copied when it is still needed (`keep`), else moved out.
+fn take_or_clone<T: Clone + Default>(value: &mut T, keep: bool) -> T {
+    if keep {
+        value.clone()
+    } else {
+        std::mem::take(value)
+    }
+}
+
 /// What emitting produced besides the files.
 struct Emitted {
     /// The hash and size of each file the snapshot covers.
@@ -333,7 +339,7 @@ struct Emitted {
 fn write_all<S: Source>(
     registry: Registry,
     carried: &mut [CachedPlugin],
-    dirty: &BTreeSet<usize>,
+    rewritten: &[bool],
     tree_of: &HashMap<String, String>,
     keep: bool,
     cx: &Context,
@@ -342,14 +348,8 @@ fn write_all<S: Source>(
     progress: &ProgressBar,
 ) -> Result<Emitted, BuildError> {
     let covered = Mutex::new(BTreeMap::new());
-    // Moved out of the carried plugins whose cache chunk is not rewritten.
-    let keeps = |c: &CachedPlugin| dirty.contains(&cache::bucket(&c.dir));
-    for c in carried.iter_mut() {
-        let mine = if keeps(c) {
-            c.covered.clone()
-        } else {
-            std::mem::take(&mut c.covered)
-        };
+    for (c, &kept) in carried.iter_mut().zip(rewritten) {
+        let mine = take_or_clone(&mut c.covered, kept);
         covered.lock().expect("no panics while held").extend(mine);
     }
     // Puts one file (and its `by-hash/` copy when the snapshot covers it),
@@ -389,13 +389,8 @@ fn write_all<S: Source>(
         .collect();
     let mut listings: Vec<Listing> = carried
         .iter_mut()
-        .map(|c| {
-            if keeps(c) {
-                c.listing.clone()
-            } else {
-                std::mem::take(&mut c.listing)
-            }
-        })
+        .zip(rewritten)
+        .map(|(c, &kept)| take_or_clone(&mut c.listing, kept))
         .collect();
     listings.extend(own.iter().cloned());
     listings.sort_by_cached_key(|l| canonical(&l.name));

@@ -2,7 +2,7 @@
 //! build's cache. Only a build from a commit (`--rev`) reuses anything: git
 //! tree ids say, without reading a file, which plugin folders are unchanged.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::cache::{Cache, CachedPlugin};
@@ -21,9 +21,9 @@ pub const CACHE_DIR: &str = "build-cache";
 pub struct Plan {
     /// The plugin folders to read, check and emit, sorted by path.
     pub load: Vec<PluginDir>,
-    /// The git tree id of each folder of `load` (hex), by position; empty
-    /// for a folder build.
-    pub load_trees: Vec<String>,
+    /// The git tree id (hex) of each folder of `load`, by folder; empty for
+    /// a folder build.
+    pub trees: HashMap<String, String>,
     /// What the walk of the plugin folders reported.
     pub diagnostics: Vec<Diagnostic>,
     /// Plugins whose cached results stand, sorted by folder.
@@ -51,7 +51,7 @@ impl Plan {
     pub fn everything(load: Vec<PluginDir>, diagnostics: Vec<Diagnostic>) -> Plan {
         Plan {
             load,
-            load_trees: Vec::new(),
+            trees: HashMap::new(),
             diagnostics,
             carried: Vec::new(),
             save: None,
@@ -106,10 +106,13 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
     let (cache, touched) = match cached {
         Ok(c) => c,
         Err(why) => {
-            let (load, trees) = dirs.into_iter().map(|(d, id)| (d, id.to_string())).unzip();
+            let trees = dirs
+                .iter()
+                .map(|(d, id)| (d.rel.clone(), id.to_string()))
+                .collect();
             return Plan {
-                load,
-                load_trees: trees,
+                load: dirs.into_iter().map(|(d, _)| d).collect(),
+                trees,
                 diagnostics,
                 carried: Vec::new(),
                 save,
@@ -121,7 +124,7 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
     };
     // Both lists are sorted by folder: one merge.
     let mut cached = cache.plugins.into_iter().peekable();
-    let (mut load, mut load_trees, mut carried) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut load, mut trees, mut carried) = (Vec::new(), HashMap::new(), Vec::new());
     let mut removed = Vec::new();
     for (dir, id) in dirs {
         while let Some(gone) = cached.next_if(|c| c.dir < dir.rel) {
@@ -131,15 +134,15 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
         match cached.next_if(|c| c.dir == dir.rel) {
             Some(c) if c.tree == tree && !touched.contains(&dir.rel) => carried.push(c),
             _ => {
+                trees.insert(dir.rel.clone(), tree);
                 load.push(dir);
-                load_trees.push(tree);
             }
         }
     }
     removed.extend(cached.map(|c| c.dir));
     Plan {
         load,
-        load_trees,
+        trees,
         diagnostics,
         carried,
         save,
