@@ -207,9 +207,11 @@ impl fmt::Display for PublicKey {
     }
 }
 
-/// How minisign prints key ids: the 8 bytes as a little-endian u64, uppercase hex.
+/// How minisign prints key ids: the 8 bytes as a little-endian u64, uppercase
+/// hex without zero padding (`%" PRIX64`), so an id whose top nibble is 0 has
+/// 15 digits. A padded id would not match the `.pub` file minisign wrote.
 pub fn minisign_id_display(id: &[u8; 8]) -> String {
-    format!("{:016X}", u64::from_le_bytes(*id))
+    format!("{:X}", u64::from_le_bytes(*id))
 }
 
 fn strict(
@@ -569,6 +571,20 @@ pub(super) mod tests {
         let k = PublicKey::parse(file).unwrap();
         let id = k.minisign_id().unwrap();
         assert_eq!(minisign_id_display(&id), "AFE7229C3AA1235E");
+        assert_eq!(k.to_minisign(), file);
+    }
+
+    #[test]
+    fn minisign_id_with_a_leading_zero_nibble_is_not_padded() {
+        // Written by `minisign -G` (a CI run drew this key): minisign prints
+        // the id with `%" PRIX64`, so 15 digits here, not 16.
+        let file = "untrusted comment: minisign public key 40BEF253AD73E53\n\
+                    RWRTPtc6Je8LBFgJqAa89lpBiGfhbxYAIAqQAsXLkTPKx0CNiFgxpzdf\n";
+        let k = PublicKey::parse(file).unwrap();
+        assert_eq!(
+            minisign_id_display(&k.minisign_id().unwrap()),
+            "40BEF253AD73E53"
+        );
         assert_eq!(k.to_minisign(), file);
     }
 
