@@ -160,10 +160,7 @@ pub(crate) fn run<S: Source>(
     let mut todo = dirs;
     while !todo.is_empty() {
         let first_new = loaded.len();
-        let results: Vec<(Loaded, Vec<Diagnostic>)> = todo
-            .par_iter()
-            .map(|d| load_plugin(source, d, reg))
-            .collect();
+        let results = load_all(source, &todo, reg);
         for (l, d) in results {
             loaded.push(l);
             diags.extend(d);
@@ -348,6 +345,39 @@ pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic])
     }
 }
 
+/// Loads the plugins in `dirs`, in parallel. A source that reads best from
+/// one thread (git: its pack lookups take locks that two readers fight over)
+/// is read by one thread while the rayon workers parse what it has read.
+fn load_all<S: Source>(
+    source: &S,
+    dirs: &[PluginDir],
+    reg: &RegistryConfig,
+) -> Vec<(Loaded, Vec<Diagnostic>)> {
+    if !source.reads_best_serially() {
+        return dirs
+            .par_iter()
+            .map(|d| load_plugin(source, d, reg))
+            .collect();
+    }
+    std::thread::scope(|s| {
+        // Bounded, so the reader stays at most this far ahead of the parsers.
+        let (tx, rx) = std::sync::mpsc::sync_channel(256);
+        s.spawn(move || {
+            for d in dirs {
+                let mut out = Vec::new();
+                let files = source.read_plugin(d, &mut out);
+                if tx.send((d, files, out)).is_err() {
+                    break;
+                }
+            }
+        });
+        rx.into_iter()
+            .par_bridge()
+            .map(|(d, files, out)| parse_plugin_files(d, files, reg, out))
+            .collect()
+    })
+}
+
 pub(crate) fn load_plugin<S: Source>(
     source: &S,
     dir: &PluginDir,
@@ -355,6 +385,16 @@ pub(crate) fn load_plugin<S: Source>(
 ) -> (Loaded, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
+    parse_plugin_files(dir, files, reg, out)
+}
+
+/// Parses and checks the files of one plugin folder, as read.
+fn parse_plugin_files(
+    dir: &PluginDir,
+    files: crate::source::PluginFiles,
+    reg: &RegistryConfig,
+    mut out: Vec<Diagnostic>,
+) -> (Loaded, Vec<Diagnostic>) {
     let info = files.plugin_toml.as_ref().and_then(|t| {
         manifest::parse_plugin(
             SourceFile {

@@ -68,6 +68,11 @@ pub trait Source: Sync {
     fn exists(&self, rel: &str) -> bool;
     /// Reads a text file at `rel`: refuses symlinks, caps the size, checks UTF-8.
     fn read_text(&self, rel: &str, cap: u64, out: &mut Vec<Diagnostic>) -> Option<Text>;
+    /// Whether one thread reading while others parse beats every worker
+    /// reading for itself.
+    fn reads_best_serially(&self) -> bool {
+        false
+    }
     /// Reads the files of one plugin folder.
     fn read_plugin(&self, dir: &PluginDir, out: &mut Vec<Diagnostic>) -> PluginFiles;
     /// Reads a self-hosted artifact at `rel`, at most `cap` bytes.
