@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use plugdex::check::Keep;
 use plugdex::cli::{Cli, Command};
 use plugdex::manifest::schema::FileKind;
 use plugdex::printer::{self, Format};
@@ -84,11 +85,13 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             ..
         } => {
             let checked = match rev {
-                Some(rev) => plugdex::check::check_rev(&index, &rev).map_err(|e| {
-                    let hint = e.hint();
-                    hinted(e, hint)
-                })?,
-                None => plugdex::check::check_index(&index)?,
+                Some(rev) => {
+                    plugdex::check::check_rev(&index, &rev, Keep::Diagnostics).map_err(|e| {
+                        let hint = e.hint();
+                        hinted(e, hint)
+                    })?
+                }
+                None => plugdex::check::check_index_keeping(&index, Keep::Diagnostics)?,
             };
             let outcome = report_checked(&checked, format, &index)?;
             plugdex::timings::mark("report");

@@ -21,6 +21,8 @@
 mod common;
 
 use std::fs;
+
+use plugdex::check::Keep;
 use std::path::Path;
 
 use plugdex::diagnostic::{Code, Severity};
@@ -263,6 +265,20 @@ fn run_case(case: &str) {
     let checked = plugdex::check::check_index(index.path()).expect("the index folder exists");
     let root = index.path().display().to_string();
     let actual = common::render(&checked.diagnostics).replace(&root, "<index>");
+    // `plugdex check` keeps only the facts of each plugin it read: it must
+    // find exactly what a check that keeps everything (a build's) finds.
+    let lean = plugdex::check::check_index_keeping(index.path(), Keep::Diagnostics)
+        .expect("the index folder exists");
+    assert_eq!(
+        common::render(&lean.diagnostics).replace(&root, "<index>"),
+        actual,
+        "`{case}`: keeping only facts changed the diagnostics"
+    );
+    assert_eq!(
+        (lean.plugins, lean.versions),
+        (checked.plugins, checked.versions)
+    );
+    assert!(lean.registry.is_none());
 
     let found = checked
         .diagnostics

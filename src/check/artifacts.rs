@@ -1,22 +1,21 @@
 //! Self-hosted artifacts live in the index repo: each one must exist and match
 //! the size and SHA-256 its manifest declares, or clients would fail to install it.
 
-use rayon::prelude::*;
-
 use super::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::digest;
 use crate::manifest::types::RegistryConfig;
 use crate::source::{ArtifactError, Source};
 
+/// Verifies the self-hosted artifacts of one plugin's releases.
 pub(super) fn verify<S: Source>(
     source: &S,
-    loaded: &[&Loaded],
+    plugin: &Loaded,
     reg: &RegistryConfig,
 ) -> Vec<Diagnostic> {
-    loaded
-        .par_iter()
-        .flat_map_iter(|l| l.releases.iter())
+    plugin
+        .releases
+        .iter()
         .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
         .filter_map(|r| {
             let art = &r.parsed.manifest.artifact;

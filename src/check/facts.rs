@@ -49,7 +49,7 @@ pub struct DepFacts {
 }
 
 impl PluginFacts {
-    #[cfg(test)]
+    /// The facts of a plugin as loaded, valid or not.
     pub(crate) fn of(l: &Loaded) -> PluginFacts {
         Self::of_view(PluginView::of_loaded(l))
     }
@@ -244,7 +244,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::check::{TrustLists, cross_checks, fallback_config, run};
+    use crate::check::{Keep, TrustLists, cross_checks, fallback_config, run};
     use crate::diagnostic::{Code, Diagnostic};
     use crate::source::IndexSource;
     use crate::trust::cache::VerifiedCache;
@@ -333,6 +333,7 @@ mod tests {
             &|_| None,
             &[],
             &VerifiedCache::default(),
+            Keep::Registry,
             diags,
         );
         let loaded = &checked.loaded;

@@ -23,7 +23,7 @@ use crate::source::git::{GitError, index_at_rev};
 use crate::source::tree::TreeSource;
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
-use facts::PluginView;
+use facts::{PluginFacts, PluginView};
 use signatures::TrustLists;
 
 /// The outcome of checking an index.
@@ -56,37 +56,62 @@ pub(crate) struct Loaded {
     pub releases: Vec<Release>,
 }
 
+/// What a check keeps of the plugins it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every parsed plugin, to build from: [`Checked::registry`] when valid.
+    Registry,
+    /// Only what the rules that span plugins need. Each plugin's parse is
+    /// freed as soon as its own rules ran, so a check of a large index holds
+    /// a small part of the memory (and a fresh page costs time to fault in).
+    /// [`Checked::registry`] is `None`.
+    Diagnostics,
+}
+
 /// Checks the index at `root`. Fails only when `root` is not a readable folder;
 /// everything else is a diagnostic.
 pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
-    check_index_with(root, &VerifiedCache::default())
+    check_index_keeping(root, Keep::Registry)
+}
+
+/// [`check_index`], keeping what `keep` says.
+pub fn check_index_keeping(root: &Path, keep: Keep) -> Result<Checked, SourceError> {
+    Ok(check_source(
+        &IndexSource::open(root)?,
+        &VerifiedCache::default(),
+        keep,
+    ))
 }
 
 /// [`check_index`], taking signatures verified on an earlier run from `cache`
 /// and recording the ones verified now.
 pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
-    Ok(check_source(&IndexSource::open(root)?, cache))
+    Ok(check_source(
+        &IndexSource::open(root)?,
+        cache,
+        Keep::Registry,
+    ))
 }
 
 /// Checks the index folder `index` as committed in `rev` (`check --rev`).
 /// Fails only on git problems (not a repository, unknown revision, no index
 /// folder in that commit); everything else is a diagnostic.
-pub fn check_rev(index: &Path, rev: &str) -> Result<Checked, GitError> {
+pub fn check_rev(index: &Path, rev: &str, keep: Keep) -> Result<Checked, GitError> {
     let source = index_at_rev(index, rev)?;
-    Ok(check_source(&source, &VerifiedCache::default()))
+    Ok(check_source(&source, &VerifiedCache::default(), keep))
 }
 
 /// Checks every plugin of an index read from a git commit.
 pub fn check_tree(source: &TreeSource, cache: &VerifiedCache) -> Checked {
-    check_source(source, cache)
+    check_source(source, cache, Keep::Registry)
 }
 
 /// Checks every plugin of an index, from a folder or a commit: the same
 /// rules and the same diagnostics, with paths relative to the index root.
-pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache) -> Checked {
+pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache, keep: Keep) -> Checked {
     let mut diags = Vec::new();
     let dirs = source.all_plugin_dirs(&mut diags);
-    run(source, dirs, &|_| None, &[], cache, diags).finish()
+    run(source, dirs, &|_| None, &[], cache, keep, diags).finish()
 }
 
 /// Checks the plugins in `dirs` of `source` together with `known`: plugins
@@ -99,26 +124,30 @@ pub(crate) fn check_some<S: Source>(
     cache: &VerifiedCache,
     diags: Vec<Diagnostic>,
 ) -> Checked {
-    run(source, dirs, &|_| None, known, cache, diags).finish()
+    run(source, dirs, &|_| None, known, cache, Keep::Registry, diags).finish()
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
 pub(crate) struct Run {
     pub config: Option<RegistryConfig>,
     pub lists: TrustLists,
-    /// The plugins read, sorted by folder.
+    /// The plugins read, sorted by folder (with [`Keep::Registry`]).
     pub loaded: Vec<Loaded>,
+    /// The facts of the plugins read, sorted by folder (with [`Keep::Diagnostics`]).
+    pub facts: Vec<PluginFacts>,
+    pub keep: Keep,
     pub keys: Option<RegistryKeys>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Run {
     fn finish(self) -> Checked {
-        let plugins = self.loaded.len();
-        let versions = self.loaded.iter().map(|l| l.releases.len()).sum();
+        let plugins = self.loaded.len() + self.facts.len();
+        let versions = self.loaded.iter().map(|l| l.releases.len()).sum::<usize>()
+            + self.facts.iter().map(|f| f.releases.len()).sum::<usize>();
         let has_errors = self.diagnostics.iter().any(Diagnostic::is_error);
         let registry = match self.config {
-            Some(config) if !has_errors => Some(into_registry(
+            Some(config) if !has_errors && self.keep == Keep::Registry => Some(into_registry(
                 config,
                 self.loaded,
                 self.keys,
@@ -144,6 +173,7 @@ pub(crate) fn run<S: Source>(
     find: &(dyn Fn(&str) -> Option<PluginDir> + Sync),
     others: &[PluginView<'_>],
     cache: &VerifiedCache,
+    keep: Keep,
     mut diags: Vec<Diagnostic>,
 ) -> Run {
     let config = read_config(source, &mut diags);
@@ -152,33 +182,61 @@ pub(crate) fn run<S: Source>(
     // still run against the defaults, so authors see all their problems.
     let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
+    let revoked_keys = signatures::revoked_keys(&lists, &mut diags);
     let mut known: HashSet<String> = dirs.iter().map(|d| canonical(&d.name)).collect();
     // Artifacts are read only for the plugins asked for, not for those
     // pulled in as dependencies (whose artifacts did not change).
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
-    let mut loaded: Vec<Loaded> = Vec::with_capacity(dirs.len());
+    // Each plugin's own rules, signatures and artifacts, right after it is
+    // parsed, so that with `Keep::Diagnostics` only its facts outlive it.
+    let examine = |(mut l, mut out): (Loaded, Vec<Diagnostic>)| {
+        out.extend(signatures::verify_plugin(
+            &mut l,
+            reg,
+            &lists,
+            &revoked_keys,
+            cache,
+        ));
+        if seeds.contains(&l.dir) {
+            out.extend(artifacts::verify(source, &l, reg));
+        }
+        let refs = referenced_names(&l);
+        let kept = match keep {
+            Keep::Registry => Kept::Loaded(l),
+            Keep::Diagnostics => Kept::Facts(PluginFacts::of(&l)),
+        };
+        (kept, refs, out)
+    };
+    let mut loaded: Vec<Loaded> = Vec::new();
+    let mut facts: Vec<PluginFacts> = Vec::new();
     let mut todo = dirs;
     while !todo.is_empty() {
-        let first_new = loaded.len();
-        let results = load_all(source, &todo, reg);
-        for (l, d) in results {
-            loaded.push(l);
+        let mut refs = Vec::new();
+        for (kept, r, d) in load_all(source, &todo, reg, &examine) {
+            match kept {
+                Kept::Loaded(l) => loaded.push(l),
+                Kept::Facts(f) => facts.push(f),
+            }
+            refs.extend(r);
             diags.extend(d);
         }
-        todo = loaded[first_new..]
-            .iter()
-            .flat_map(referenced_names)
+        todo = refs
+            .into_iter()
             .filter(|n| known.insert(canonical(n)))
             .filter_map(|n| find(&n))
             .collect();
     }
     loaded.sort_by(|a, b| a.dir.cmp(&b.dir));
+    facts.sort_by(|a, b| a.dir.cmp(&b.dir));
     crate::timings::mark("read and parse");
-    let before = diags.len();
     let keys = config
         .as_ref()
         .and_then(|c| signatures::verify_signing(&c.id, c.signing.as_ref()?, &mut diags));
-    let mut views: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();
+    let mut views: Vec<PluginView<'_>> = loaded
+        .iter()
+        .map(PluginView::of_loaded)
+        .chain(facts.iter().map(PluginView::of_facts))
+        .collect();
     if !others.is_empty() {
         views.extend_from_slice(others);
         views.sort_by(|a, b| a.dir.cmp(b.dir));
@@ -186,20 +244,28 @@ pub(crate) fn run<S: Source>(
     cross_checks(&views, reg, &lists, &mut diags);
     drop(views);
     crate::timings::mark("cross-plugin rules");
-    signatures::verify(&mut loaded, reg, &lists, cache, &mut diags);
-    crate::timings::mark("signatures");
-    let asked: Vec<&Loaded> = loaded.iter().filter(|l| seeds.contains(&l.dir)).collect();
-    diags.extend(artifacts::verify(source, &asked, reg));
-    resolve_positions(source, &mut diags[before..]);
+    // Findings of signatures, artifacts and cross-plugin rules name a field;
+    // the per-file rules placed theirs already.
+    resolve_positions(source, &mut diags);
     diagnostic::sort(&mut diags);
-    crate::timings::mark("artifacts and sort");
+    crate::timings::mark("sort");
     Run {
         config,
         lists,
         loaded,
+        facts,
+        keep,
         keys,
         diagnostics: diags,
     }
+}
+
+/// What [`run`] keeps of one plugin.
+// One per plugin, moved once into its list: boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
+enum Kept {
+    Loaded(Loaded),
+    Facts(PluginFacts),
 }
 
 /// Every rule that spans plugins, over `views` sorted by folder (`dir`) as
@@ -345,18 +411,20 @@ pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic])
     }
 }
 
-/// Loads the plugins in `dirs`, in parallel. A source that reads best from
-/// one thread (git: its pack lookups take locks that two readers fight over)
-/// is read by one thread while the rayon workers parse what it has read.
-fn load_all<S: Source>(
+/// Loads the plugins in `dirs` in parallel and hands each to `then`. A
+/// source that reads best from one thread (git: its pack lookups take locks
+/// that two readers fight over) is read by one thread while the rayon
+/// workers parse what it has read.
+fn load_all<S: Source, T: Send>(
     source: &S,
     dirs: &[PluginDir],
     reg: &RegistryConfig,
-) -> Vec<(Loaded, Vec<Diagnostic>)> {
+    then: &(impl Fn((Loaded, Vec<Diagnostic>)) -> T + Sync),
+) -> Vec<T> {
     if !source.reads_best_serially() {
         return dirs
             .par_iter()
-            .map(|d| load_plugin(source, d, reg))
+            .map(|d| then(load_plugin(source, d, reg)))
             .collect();
     }
     std::thread::scope(|s| {
@@ -373,7 +441,7 @@ fn load_all<S: Source>(
         });
         rx.into_iter()
             .par_bridge()
-            .map(|(d, files, out)| parse_plugin_files(d, files, reg, out))
+            .map(|(d, files, out)| then(parse_plugin_files(d, files, reg, out)))
             .collect()
     })
 }

@@ -5,8 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rayon::prelude::*;
-
 use super::Loaded;
 use super::facts::PluginView;
 use crate::diagnostic::{Code, Diagnostic};
@@ -32,17 +30,11 @@ pub(crate) struct TrustLists {
 }
 
 /// Revoked keys by their bytes, with the reason.
-type RevokedKeys = HashMap<[u8; 32], String>;
+pub(crate) type RevokedKeys = HashMap<[u8; 32], String>;
 
-/// Verifies every plugin's keys and releases, filling in each release's trust.
-/// Whether the trust lists name real releases is [`check_lists`]' job.
-pub(crate) fn verify(
-    loaded: &mut [Loaded],
-    reg: &RegistryConfig,
-    lists: &TrustLists,
-    cache: &VerifiedCache,
-    out: &mut Vec<Diagnostic>,
-) {
+/// The revoked keys of `revocations.toml` by their bytes, reporting any
+/// that does not parse. [`verify_plugin`] takes them.
+pub(crate) fn revoked_keys(lists: &TrustLists, out: &mut Vec<Diagnostic>) -> RevokedKeys {
     let revocations = FileRef {
         path: REVOCATIONS_FILE,
     };
@@ -63,14 +55,12 @@ pub(crate) fn verify(
             ),
         }
     }
-    let results: Vec<Vec<Diagnostic>> = loaded
-        .par_iter_mut()
-        .map(|plugin| verify_plugin(plugin, reg, lists, &revoked_keys, cache))
-        .collect();
-    out.extend(results.into_iter().flatten());
+    revoked_keys
 }
 
-fn verify_plugin(
+/// Verifies one plugin's keys and releases, filling in each release's trust.
+/// Whether the trust lists name real releases is [`check_lists`]' job.
+pub(crate) fn verify_plugin(
     plugin: &mut Loaded,
     reg: &RegistryConfig,
     lists: &TrustLists,

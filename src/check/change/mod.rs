@@ -17,7 +17,7 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
+use super::{Keep, Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::Release;
 use crate::source::git::{Change, ChangeKind, GitError, GitRepo, Rev};
@@ -132,6 +132,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         &|n| head_src.find_plugin(n),
         &[],
         &cache,
+        Keep::Registry,
         Vec::new(),
     );
     let mut diags = std::mem::take(&mut paths.diagnostics);
