@@ -380,24 +380,13 @@ fn write_all<S: Source>(
         }
         Ok(())
     };
-    // Listings before the plugins are consumed below; they are small and
-    // gone once the registry-wide files are out.
+    // Listings before the plugins are consumed below; the registry-wide
+    // files are made from them after, when the model's memory is free again.
     let own: Vec<Listing> = registry
         .plugins
         .par_iter()
         .map(|p| Listing::of(p, cx))
         .collect();
-    let mut listings: Vec<Listing> = carried
-        .iter_mut()
-        .zip(rewritten)
-        .map(|(c, &kept)| take_or_clone(&mut c.listing, kept))
-        .collect();
-    listings.extend(own.iter().cloned());
-    listings.sort_by_cached_key(|l| canonical(&l.name));
-    for file in emit::registry(&registry.meta, &listings, cx) {
-        put(&file, &mut Vec::new(), &mut Vec::new())?;
-    }
-    drop(listings);
     // Two releases may share one artifact: copy each content-addressed file once.
     let artifacts: BTreeMap<String, Artifact> = registry
         .plugins
@@ -409,7 +398,7 @@ fn write_all<S: Source>(
     let plugins: Vec<Option<CachedPlugin>> = registry
         .plugins
         .into_par_iter()
-        .zip(own)
+        .zip(&own)
         .map(|(plugin, listing)| {
             let (mut files, mut own_covered) = (Vec::new(), Vec::new());
             for file in emit::plugin(&plugin, cx) {
@@ -432,12 +421,18 @@ fn write_all<S: Source>(
                 tree: tree_of.get(&plugin.dir).cloned().unwrap_or_default(),
                 facts: PluginFacts::of_plugin(&plugin),
                 dir: plugin.dir,
-                listing,
+                listing: listing.clone(),
                 files,
                 covered: own_covered,
             }))
         })
         .collect::<Result<_, BuildError>>()?;
+    let mut listings: Vec<&Listing> = carried.iter().map(|c| &c.listing).chain(&own).collect();
+    listings.sort_by_cached_key(|l| canonical(&l.name));
+    for file in emit::registry(&registry.meta, &listings, cx) {
+        put(&file, &mut Vec::new(), &mut Vec::new())?;
+    }
+    drop(listings);
     artifacts.par_iter().try_for_each(|(path, art)| {
         let bytes = source
             .read_artifact(&art.url, art.size)

@@ -108,7 +108,7 @@ pub fn page_path(n: usize) -> String {
     }
 }
 
-pub(super) fn plugin_list(listings: &[Listing], files: &mut Vec<OutFile>) {
+pub(super) fn plugin_list(listings: &[&Listing], files: &mut Vec<OutFile>) {
     let total = listings.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     for n in 1..=pages {

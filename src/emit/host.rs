@@ -51,7 +51,7 @@ const RULES: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// `(from, to)` of every redirect: each plugin's download path to its latest stable artifact.
-fn redirects(listings: &[Listing]) -> Vec<(String, String)> {
+fn redirects(listings: &[&Listing]) -> Vec<(String, String)> {
     listings
         .iter()
         .filter_map(|l| {
@@ -61,7 +61,7 @@ fn redirects(listings: &[Listing]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) fn emit(listings: &[Listing], files: &mut Vec<OutFile>) {
+pub(super) fn emit(listings: &[&Listing], files: &mut Vec<OutFile>) {
     let redirects = redirects(listings);
 
     let mut headers = String::from(

@@ -181,7 +181,7 @@ pub fn plugin(plugin: &Plugin, cx: &Context) -> Vec<OutFile> {
 /// `revocations.json`, the names list, the plugin list pages and the host
 /// configuration. `listings` are sorted by canonical name, as
 /// [`crate::model::Registry::plugins`] is.
-pub fn registry(reg: &RegistryMeta, listings: &[Listing], cx: &Context) -> Vec<OutFile> {
+pub fn registry(reg: &RegistryMeta, listings: &[&Listing], cx: &Context) -> Vec<OutFile> {
     let mut files = vec![OutFile::json(
         published::CONFIG_PATH.to_owned(),
         &published::Config {

@@ -8,7 +8,7 @@ use crate::published::{self, NameEntry, NamesIndex, NamesPage, NamesPageRef};
 /// Names per page: about 1 MB of JSON at the longest descriptions.
 pub const PER_PAGE: usize = 5000;
 
-pub(super) fn emit(listings: &[Listing], files: &mut Vec<OutFile>) {
+pub(super) fn emit(listings: &[&Listing], files: &mut Vec<OutFile>) {
     let mut refs = Vec::new();
     for (i, chunk) in listings.chunks(PER_PAGE).enumerate() {
         let path = format!("names/{}.json", i + 1);
