@@ -398,8 +398,7 @@ fn write_all<S: Source>(
     let plugins: Vec<Option<CachedPlugin>> = registry
         .plugins
         .into_par_iter()
-        .zip(&own)
-        .map(|(plugin, listing)| {
+        .map(|plugin| {
             let (mut files, mut own_covered) = (Vec::new(), Vec::new());
             for file in emit::plugin(&plugin, cx) {
                 put(&file, &mut files, &mut own_covered)?;
@@ -421,7 +420,8 @@ fn write_all<S: Source>(
                 tree: tree_of.get(&plugin.dir).cloned().unwrap_or_default(),
                 facts: PluginFacts::of_plugin(&plugin),
                 dir: plugin.dir,
-                listing: listing.clone(),
+                // Moved in from `own` once the registry-wide files are out.
+                listing: Listing::default(),
                 files,
                 covered: own_covered,
             }))
@@ -433,6 +433,19 @@ fn write_all<S: Source>(
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
+    // Listings are kept only where the cache is written: this build's
+    // plugins, and carried ones whose chunk is rewritten.
+    for (c, &kept) in carried.iter_mut().zip(rewritten) {
+        if !kept {
+            c.listing = Listing::default();
+        }
+    }
+    let mut plugins = plugins;
+    for (p, listing) in plugins.iter_mut().zip(own) {
+        if let Some(p) = p {
+            p.listing = listing;
+        }
+    }
     artifacts.par_iter().try_for_each(|(path, art)| {
         let bytes = source
             .read_artifact(&art.url, art.size)
