@@ -1,6 +1,7 @@
 //! `check`: loads every file of an index (in parallel, one plugin folder per
 //! task), applies the per-file rules, then the rules that span plugins, and
-//! yields the validated [`Registry`] when nothing is wrong.
+//! yields the validated [`Registry`] when nothing is wrong and it was asked
+//! to keep it ([`Keep`]).
 
 mod artifacts;
 pub mod change;
@@ -31,7 +32,8 @@ use signatures::TrustLists;
 pub struct Checked {
     /// Every problem found, sorted by file, line and column.
     pub diagnostics: Vec<Diagnostic>,
-    /// The validated registry; `None` when there is any error.
+    /// The validated registry; `None` when there is any error, or when the
+    /// check kept only diagnostics ([`Keep::Diagnostics`]).
     pub registry: Option<Registry>,
     pub plugins: usize,
     pub versions: usize,
@@ -76,21 +78,17 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 
 /// [`check_index`], keeping what `keep` says.
 pub fn check_index_keeping(root: &Path, keep: Keep) -> Result<Checked, SourceError> {
-    Ok(check_source(
-        &IndexSource::open(root)?,
-        &VerifiedCache::default(),
-        keep,
-    ))
+    check_folder(root, &VerifiedCache::default(), keep)
 }
 
 /// [`check_index`], taking signatures verified on an earlier run from `cache`
 /// and recording the ones verified now.
 pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
-    Ok(check_source(
-        &IndexSource::open(root)?,
-        cache,
-        Keep::Registry,
-    ))
+    check_folder(root, cache, Keep::Registry)
+}
+
+fn check_folder(root: &Path, cache: &VerifiedCache, keep: Keep) -> Result<Checked, SourceError> {
+    Ok(check_source(&IndexSource::open(root)?, cache, keep))
 }
 
 /// Checks the index folder `index` as committed in `rev` (`check --rev`).
