@@ -21,10 +21,9 @@
 mod common;
 
 use std::fs;
-
-use plugdex::check::Keep;
 use std::path::Path;
 
+use plugdex::check::Keep;
 use plugdex::diagnostic::{Code, Severity};
 
 /// Codes that need a symlink, a huge file, an unreadable file or names that
