@@ -28,7 +28,11 @@ for n in $SIZES; do
   for mode in $MODES; do
     case $mode in
       folder) args=(--index "$(bench_tree "$n")") ;;
-      git) bench_repo "$n" && args=(--index "$BENCH_DIR/pr-$n-$VERSIONS" --rev main) ;;
+      git)
+        # On a line of its own: `set -e` does not hold inside `f && ...`.
+        bench_repo "$n"
+        args=(--index "$BENCH_DIR/pr-$n-$VERSIONS" --rev main)
+        ;;
       *) echo "unknown mode \`$mode\` (folder, git)" >&2 && exit 2 ;;
     esac
     "$BIN" check "${args[@]}" >/dev/null 2>&1 # warm-up: fills the page cache
