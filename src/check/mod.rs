@@ -21,7 +21,6 @@ use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::git::{GitError, index_at_rev};
-use crate::source::tree::TreeSource;
 use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
 use crate::trust::cache::VerifiedCache;
 use facts::{PluginFacts, PluginView};
@@ -78,17 +77,11 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 
 /// [`check_index`], keeping what `keep` says.
 pub fn check_index_keeping(root: &Path, keep: Keep) -> Result<Checked, SourceError> {
-    check_folder(root, &VerifiedCache::default(), keep)
-}
-
-/// [`check_index`], taking signatures verified on an earlier run from `cache`
-/// and recording the ones verified now.
-pub fn check_index_with(root: &Path, cache: &VerifiedCache) -> Result<Checked, SourceError> {
-    check_folder(root, cache, Keep::Registry)
-}
-
-fn check_folder(root: &Path, cache: &VerifiedCache, keep: Keep) -> Result<Checked, SourceError> {
-    Ok(check_source(&IndexSource::open(root)?, cache, keep))
+    Ok(check_source(
+        &IndexSource::open(root)?,
+        &VerifiedCache::default(),
+        keep,
+    ))
 }
 
 /// Checks the index folder `index` as committed in `rev` (`check --rev`).
@@ -97,11 +90,6 @@ fn check_folder(root: &Path, cache: &VerifiedCache, keep: Keep) -> Result<Checke
 pub fn check_rev(index: &Path, rev: &str, keep: Keep) -> Result<Checked, GitError> {
     let source = index_at_rev(index, rev)?;
     Ok(check_source(&source, &VerifiedCache::default(), keep))
-}
-
-/// Checks every plugin of an index read from a git commit.
-pub fn check_tree(source: &TreeSource, cache: &VerifiedCache) -> Checked {
-    check_source(source, cache, Keep::Registry)
 }
 
 /// Checks every plugin of an index, from a folder or a commit: the same
