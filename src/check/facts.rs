@@ -330,7 +330,7 @@ mod tests {
         let checked = run(
             &source,
             dirs,
-            &|_| None,
+            None,
             &[],
             &VerifiedCache::default(),
             Keep::Registry,

@@ -97,7 +97,7 @@ pub fn check_rev(index: &Path, rev: &str, keep: Keep) -> Result<Checked, GitErro
 pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache, keep: Keep) -> Checked {
     let mut diags = Vec::new();
     let dirs = source.all_plugin_dirs(&mut diags);
-    run(source, dirs, &|_| None, &[], cache, keep, diags).finish()
+    run(source, dirs, None, &[], cache, keep, diags).finish()
 }
 
 /// Checks the plugins in `dirs` of `source` together with `known`: plugins
@@ -110,7 +110,7 @@ pub(crate) fn check_some<S: Source>(
     cache: &VerifiedCache,
     diags: Vec<Diagnostic>,
 ) -> Checked {
-    run(source, dirs, &|_| None, known, cache, Keep::Registry, diags).finish()
+    run(source, dirs, None, known, cache, Keep::Registry, diags).finish()
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
@@ -150,13 +150,18 @@ impl Run {
     }
 }
 
-/// Reads and checks the plugins in `dirs` and, through `find`, every plugin
-/// they name (dependencies, replacements), transitively: a pull request's
-/// check reads what it touches and what that depends on, not the registry.
+/// Looks a plugin up by name, for the plugins a change's plugins name.
+pub(crate) type FindPlugin<'a> = dyn Fn(&str) -> Option<PluginDir> + Sync + 'a;
+
+/// Reads and checks the plugins in `dirs` and, through `find` when given,
+/// every plugin they name (dependencies, replacements), transitively: a
+/// pull request's check reads what it touches and what that depends on, not
+/// the registry. A whole-index check has no `find`: it reads every plugin
+/// already, and collecting the names they reference would be wasted work.
 pub(crate) fn run<S: Source>(
     source: &S,
     dirs: Vec<PluginDir>,
-    find: &(dyn Fn(&str) -> Option<PluginDir> + Sync),
+    find: Option<&FindPlugin<'_>>,
     others: &[PluginView<'_>],
     cache: &VerifiedCache,
     keep: Keep,
@@ -169,7 +174,10 @@ pub(crate) fn run<S: Source>(
     let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
     let revoked_keys = signatures::revoked_keys(&lists, &mut diags);
-    let mut known: HashSet<String> = dirs.iter().map(|d| canonical(&d.name)).collect();
+    let mut known: HashSet<String> = match find {
+        Some(_) => dirs.iter().map(|d| canonical(&d.name)).collect(),
+        None => HashSet::new(),
+    };
     // Artifacts are read only for the plugins asked for, not for those
     // pulled in as dependencies (whose artifacts did not change).
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
@@ -186,7 +194,10 @@ pub(crate) fn run<S: Source>(
         if seeds.contains(&l.dir) {
             out.extend(artifacts::verify(source, &l, reg));
         }
-        let refs = referenced_names(&l);
+        let refs = match find {
+            Some(_) => referenced_names(&l),
+            None => Vec::new(),
+        };
         let kept = match keep {
             Keep::Registry => Kept::Loaded(l),
             Keep::Diagnostics => Kept::Facts(PluginFacts::of(&l)),
@@ -206,6 +217,7 @@ pub(crate) fn run<S: Source>(
             refs.extend(r);
             diags.extend(d);
         }
+        let Some(find) = find else { break };
         todo = refs
             .into_iter()
             .filter(|n| known.insert(canonical(n)))

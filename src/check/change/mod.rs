@@ -129,7 +129,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     let mut checked = run(
         &head_src,
         seeds,
-        &|n| head_src.find_plugin(n),
+        Some(&|n| head_src.find_plugin(n)),
         &[],
         &cache,
         Keep::Registry,
