@@ -404,7 +404,7 @@ fn write_all<S: Source>(
         .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
         .map(|r| (emit::artifact_path(r), r.parsed.manifest.artifact.clone()))
         .collect();
-    let plugins: Vec<Option<CachedPlugin>> = registry
+    let mut plugins: Vec<Option<CachedPlugin>> = registry
         .plugins
         .into_par_iter()
         .map(|plugin| {
@@ -449,7 +449,6 @@ fn write_all<S: Source>(
             c.listing = Listing::default();
         }
     }
-    let mut plugins = plugins;
     for (p, listing) in plugins.iter_mut().zip(own) {
         if let Some(p) = p {
             p.listing = listing;
