@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The README's test command: installs the programs the tests start when they
+# are missing, then runs the whole test suite. `.ci/run` calls this same
+# script, so a fresh machine and CI take the same path.
+#
+#   scripts/test.sh                 # every test
+#   scripts/test.sh --test client   # any `cargo test` arguments pass through
+#
+# What the tests start, and why:
+#   nginx                     tests/serve.rs, tests/client.rs serve real builds
+#   git                       tests/pr.rs, tests/rev.rs, tests/build.rs make real repositories
+#   minisign, ssh-keygen,     tests/trust*.rs sign and verify with the real tools
+#   openssl
+# PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command → Debian package
+declare -A packages=(
+  [nginx]=nginx
+  [git]=git
+  [minisign]=minisign
+  [ssh-keygen]=openssh-client
+  [openssl]=openssl
+)
+
+have() {
+  # nginx lives in /usr/sbin, which a non-root PATH often lacks.
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+}
+
+missing=()
+for cmd in "${!packages[@]}"; do
+  have "$cmd" || missing+=("${packages[$cmd]}")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "--- installing what the tests need: ${missing[*]}"
+  if [ "${PLUGDEX_NO_INSTALL:-}" = 1 ]; then
+    echo "error: missing ${missing[*]} (PLUGDEX_NO_INSTALL=1 is set, so nothing was installed)" >&2
+    exit 2
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: the tests need ${missing[*]}, and this machine has no apt-get." >&2
+    echo "hint: install them with your package manager (macOS: brew install nginx minisign openssh openssl git), then run this again" >&2
+    exit 2
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo="sudo"
+    else
+      echo "error: the tests need ${missing[*]}; installing them needs root." >&2
+      echo "hint: run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+      exit 2
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "--- cargo test"
+exec cargo test --locked "$@"
