@@ -537,21 +537,58 @@ fn fifos_are_never_opened() {
     assert!(!codes(&checked).contains(&"not-an-index"));
 }
 
+/// Root reads any folder, and CI runs as root: the check then runs as the
+/// unprivileged `nobody` (uid 65534) in a child process, so the folder's
+/// permissions are enforced either way.
 #[test]
 fn an_unreadable_folder_is_an_io_problem() {
     use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
     let dir = common::base_copy();
     let root = dir.path();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if as_root {
+        // The binary may sit under a folder `nobody` cannot enter: run a copy.
+        let bin_dir = tempfile::tempdir().unwrap();
+        let bin = bin_dir.path().join("plugdex");
+        fs::copy(env!("CARGO_BIN_EXE_plugdex"), &bin).unwrap();
+        for p in [bin_dir.path(), root] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.uid(65534).gid(65534);
+        // Kept alive until the command ran.
+        std::mem::forget(bin_dir);
+        cmd
+    } else {
+        common::plugdex_cmd()
+    };
     let versions = root.join(GM).join("versions");
     fs::set_permissions(&versions, fs::Permissions::from_mode(0o000)).unwrap();
-    let readable = fs::read_dir(&versions).is_ok();
-    let checked = if readable { None } else { Some(check(root)) };
+    let output = cmd
+        .args(["check", "--format", "json", "--index"])
+        .arg(root)
+        .output()
+        .expect("run plugdex check");
     fs::set_permissions(&versions, fs::Permissions::from_mode(0o755)).unwrap();
-    let Some(checked) = checked else {
-        eprintln!("skipped: permissions are not enforced (running as root?)");
-        return;
-    };
-    find(&checked, &format!("{GM}/versions"), Code::Io);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an unreadable folder is an error (as root: {as_root}):\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON diagnostics");
+    let io_on_versions = json["diagnostics"].as_array().unwrap().iter().any(|d| {
+        // The command prints paths as given: under `--index`.
+        d["file"] == root.join(GM).join("versions").to_str().unwrap()
+            && d["code"] == Code::Io.as_str()
+    });
+    assert!(
+        io_on_versions,
+        "expected [io] on `{GM}/versions`:\n{stdout}"
+    );
 }
 
 #[test]
