@@ -93,7 +93,7 @@ fn golden_output_of_the_example_index() {
 }
 
 /// The sparse index line as documented, with nothing unknown allowed: a key
-/// added or renamed without updating README and this test fails here.
+/// added or renamed without updating docs/output-format.md and this test fails here.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
