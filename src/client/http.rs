@@ -4,6 +4,13 @@
 //! matches is used without asking the server at all. Counters of requests,
 //! statuses and bytes feed the figures (`Stats`).
 //!
+//! A cached copy is only as good as the disk it sits on: when a check of a
+//! file fails and the file came from the cache (a `304` or an offline
+//! copy), `recovering` drops those copies and runs the check once more with
+//! unconditional requests; an immutable file whose cached copy has the wrong
+//! hash is downloaded again without validators. A check that fails on fresh
+//! downloads is final (no retry loop against a hostile server).
+//!
 //! The registry's token goes only to URLs under the registry's base URL,
 //! never to artifact hosts elsewhere, and never into a message.
 
@@ -73,14 +80,25 @@ pub struct Stats {
     pub cache_hits: u64,
 }
 
+/// The URLs one check read from the cache unchecked (see `Fetcher::recovering`).
+#[derive(Debug, Default)]
+pub struct Trace(Mutex<Vec<String>>);
+
+impl Trace {
+    fn record(&self, url: &str) {
+        self.0.lock().expect("trace lock").push(url.to_owned());
+    }
+}
+
 pub struct Fetcher {
     agent: ureq::Agent,
     base: String,
     token: Option<Token>,
     cache: Option<Cache>,
     offline: bool,
-    /// Bodies already fetched in this run, by URL.
-    memo: Mutex<HashMap<String, Vec<u8>>>,
+    /// Bodies already fetched in this run, by URL, and whether each came
+    /// from the cache unchecked (a `304`, or offline).
+    memo: Mutex<HashMap<String, (Vec<u8>, bool)>>,
     stats: Mutex<Stats>,
 }
 
@@ -131,49 +149,114 @@ impl Fetcher {
     /// with the cache (or, for `by-hash/{sha256}`, taken from it when the
     /// hash matches).
     pub fn get(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+        self.get_traced(path, &Trace::default())
+    }
+
+    /// [`Fetcher::get`], recording in `trace` a body taken from the cache unchecked.
+    pub fn get_traced(&self, path: &str, trace: &Trace) -> Result<Vec<u8>, FetchError> {
         let url = format!("{}{path}", self.base);
         let immutable = path
             .strip_prefix(crate::trust::metadata::BY_HASH_DIR)
             .filter(|h| h.len() == 64);
-        self.fetch(&url, MAX_METADATA, immutable)
+        self.fetch(&url, MAX_METADATA, immutable, trace)
     }
 
     /// An artifact by its absolute URL, capped at the size the index names.
     pub fn download(&self, url: &str, size: u64, sha256: &str) -> Result<Vec<u8>, FetchError> {
-        self.fetch(url, size, Some(sha256))
+        self.fetch(url, size, Some(sha256), &Trace::default())
     }
 
-    fn fetch(&self, url: &str, cap: u64, sha256: Option<&str>) -> Result<Vec<u8>, FetchError> {
-        if let Some(body) = self.memo.lock().expect("memo lock").get(url) {
+    /// Runs `check`, which fetches files through the trace it is given and
+    /// verifies them. When it fails (`is_check_failure`) after reading files
+    /// from the cache unchecked, those cached copies are dropped and `check`
+    /// runs once more, fetching them unconditionally. Offline, or when every
+    /// file was fresh, the failure stands.
+    pub fn recovering<T, E>(
+        &self,
+        check: impl Fn(&Trace) -> Result<T, E>,
+        is_check_failure: impl Fn(&E) -> bool,
+    ) -> Result<T, E> {
+        let trace = Trace::default();
+        match check(&trace) {
+            Err(e) if !self.offline && is_check_failure(&e) && self.forget(trace) => {
+                check(&Trace::default())
+            }
+            done => done,
+        }
+    }
+
+    /// Drops the copies `trace` read from this run's memo and the cache;
+    /// whether there were any.
+    fn forget(&self, trace: Trace) -> bool {
+        let urls = trace.0.into_inner().expect("trace lock");
+        let mut memo = self.memo.lock().expect("memo lock");
+        for url in &urls {
+            memo.remove(url);
+            if let Some(cache) = &self.cache {
+                cache.remove(url);
+            }
+        }
+        !urls.is_empty()
+    }
+
+    fn fetch(
+        &self,
+        url: &str,
+        cap: u64,
+        sha256: Option<&str>,
+        trace: &Trace,
+    ) -> Result<Vec<u8>, FetchError> {
+        if let Some((body, unchecked)) = self.memo.lock().expect("memo lock").get(url) {
+            if *unchecked {
+                trace.record(url);
+            }
             return Ok(body.clone());
         }
-        let cached = self.cache.as_ref().and_then(|c| c.load(url));
-        let fresh_copy = cached.as_ref().filter(|(body, _)| {
+        let mut cached = self.cache.as_ref().and_then(|c| c.load(url));
+        let hash_ok = |body: &[u8]| {
             sha256.is_some_and(|h| crate::digest::hex(&crate::digest::sha256(body)) == h)
-        });
-        let body = if let Some((body, _)) = fresh_copy {
-            self.stats.lock().expect("stats lock").cache_hits += 1;
-            body.clone()
-        } else if self.offline {
-            cached.map(|(b, _)| b).ok_or_else(|| FetchError::Offline {
-                url: url.to_owned(),
-            })?
-        } else {
-            self.request(url, cap, cached)?
         };
-        self.memo
-            .lock()
-            .expect("memo lock")
-            .insert(url.to_owned(), body.clone());
+        if let Some((body, _)) = cached.as_ref().filter(|(body, _)| hash_ok(body)) {
+            self.stats.lock().expect("stats lock").cache_hits += 1;
+            let body = body.clone();
+            self.remember(url, &body, false);
+            return Ok(body);
+        }
+        if self.offline {
+            let body = cached.map(|(b, _)| b).ok_or_else(|| FetchError::Offline {
+                url: url.to_owned(),
+            })?;
+            trace.record(url);
+            self.remember(url, &body, true);
+            return Ok(body);
+        }
+        if sha256.is_some() {
+            // An immutable file whose cached copy has the wrong hash: the
+            // copy is damaged, and its validators would only bring it back.
+            cached = None;
+        }
+        let (body, unchecked) = self.request(url, cap, cached)?;
+        if unchecked {
+            trace.record(url);
+        }
+        self.remember(url, &body, unchecked);
         Ok(body)
     }
 
+    fn remember(&self, url: &str, body: &[u8], unchecked: bool) {
+        self.memo
+            .lock()
+            .expect("memo lock")
+            .insert(url.to_owned(), (body.to_vec(), unchecked));
+    }
+
+    /// The body, and whether it is the cached copy (a `304`).
     fn request(
         &self,
         url: &str,
         cap: u64,
         cached: Option<(Vec<u8>, Validators)>,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<(Vec<u8>, bool), FetchError> {
         let mut req = self.agent.get(url);
         if let Some(token) = &self.token
             && url.starts_with(&self.base)
@@ -189,10 +272,11 @@ impl Fetcher {
         match status {
             304 => {
                 self.stats.lock().expect("stats lock").not_modified += 1;
-                cached.map(|(b, _)| b).ok_or_else(|| FetchError::Truncated {
+                let body = cached.map(|(b, _)| b).ok_or_else(|| FetchError::Truncated {
                     url: url.to_owned(),
                     why: "`304 Not Modified` for a file not in the cache".into(),
-                })
+                })?;
+                Ok((body, true))
             }
             200 => {
                 let header = |name: &str| {
@@ -230,7 +314,7 @@ impl Fetcher {
                     // A cache that cannot be written costs speed, not correctness.
                     let _ = cache.store(&body, &validators);
                 }
-                Ok(body)
+                Ok((body, false))
             }
             404 | 410 => Err(FetchError::NotFound {
                 url: url.to_owned(),
