@@ -20,7 +20,9 @@ use plugdex::manifest::types::Channel;
 type BoxError = Box<dyn std::error::Error>;
 
 pub fn run(command: ClientCommand) -> Result<bool, BoxError> {
-    match execute(command) {
+    let outcome = execute(command);
+    plugdex::timings::mark("client command");
+    match outcome {
         Ok(()) => Ok(true),
         Err(Failure::Client(e)) => {
             eprintln!("error: {}", message(&e.to_string()));

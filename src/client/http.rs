@@ -26,6 +26,9 @@ use crate::client::config::Token;
 /// Cap on one metadata file (index file, names page, snapshot node, …).
 pub const MAX_METADATA: u64 = 16 * 1024 * 1024;
 
+/// Most redirects followed for one file.
+pub const MAX_REDIRECTS: u32 = 10;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot reach `{url}`: {why}")]
@@ -42,6 +45,12 @@ pub enum FetchError {
     Truncated { url: String, why: String },
     #[error("`{url}` is not in the cache, and `--offline` forbids fetching it")]
     Offline { url: String },
+    #[error(
+        "`{url}` redirects to `{location}`; plugdex follows redirects to http:// and https:// URLs only"
+    )]
+    BadRedirect { url: String, location: String },
+    #[error("`{url}` redirects more than {MAX_REDIRECTS} times")]
+    TooManyRedirects { url: String },
 }
 
 impl FetchError {
@@ -60,6 +69,9 @@ impl FetchError {
                 "a private registry needs a token: set `PLUGDEX_TOKEN_<NAME>` or `token` in the config file",
             ),
             FetchError::Offline { .. } => Some("run once without `--offline` to fill the cache"),
+            FetchError::BadRedirect { .. } => Some(
+                "the server (or something between it and you) points outside the web; nothing was read from your disk",
+            ),
             _ => None,
         }
     }
@@ -125,6 +137,7 @@ impl Fetcher {
             .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
             .timeout_global(Some(timeout))
             .user_agent(format!("plugdex/{}", env!("CARGO_PKG_VERSION")))
+            .max_redirects(0)
             .build();
         Fetcher {
             agent: ureq::Agent::new_with_config(config),
@@ -257,17 +270,45 @@ impl Fetcher {
         cap: u64,
         cached: Option<(Vec<u8>, Validators)>,
     ) -> Result<(Vec<u8>, bool), FetchError> {
-        let mut req = self.agent.get(url);
-        if let Some(token) = &self.token
-            && url.starts_with(&self.base)
-        {
-            req = req.header("Authorization", token.header_value());
-        }
-        if let Some((name, value)) = cached.as_ref().and_then(|(_, v)| v.conditional()) {
-            req = req.header(name, value);
-        }
-        self.stats.lock().expect("stats lock").requests += 1;
-        let mut resp = req.call().map_err(|e| network_error(url, cap, e))?;
+        // Redirects are followed here, not by ureq, so that each hop is
+        // checked: http(s) only, and the token only under the base URL.
+        let (mut hop, mut hops) = (url.to_owned(), 0);
+        let mut resp = loop {
+            let mut req = self.agent.get(&hop);
+            if let Some(token) = &self.token
+                && hop.starts_with(&self.base)
+            {
+                req = req.header("Authorization", token.header_value());
+            }
+            if let Some((name, value)) = cached.as_ref().and_then(|(_, v)| v.conditional()) {
+                req = req.header(name, value);
+            }
+            self.stats.lock().expect("stats lock").requests += 1;
+            let resp = req.call().map_err(|e| network_error(url, cap, e))?;
+            let status = resp.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                break resp;
+            }
+            let location = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| FetchError::Status {
+                    url: url.to_owned(),
+                    status,
+                })?;
+            let next = redirect_target(&hop, location).ok_or_else(|| FetchError::BadRedirect {
+                url: url.to_owned(),
+                location: crate::client::untrusted::shown(location),
+            })?;
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(FetchError::TooManyRedirects {
+                    url: url.to_owned(),
+                });
+            }
+            hop = next;
+        };
         let status = resp.status().as_u16();
         match status {
             304 => {
@@ -327,6 +368,34 @@ impl Fetcher {
     }
 }
 
+/// Where a `Location` header sent from `from` points, when it is an
+/// http(s) URL: absolute, scheme-relative (`//host/…`), absolute-path or
+/// relative to `from`'s folder.
+fn redirect_target(from: &str, location: &str) -> Option<String> {
+    let scheme_end = from.find("://")? + 3;
+    let authority_end = from[scheme_end..]
+        .find('/')
+        .map_or(from.len(), |i| scheme_end + i);
+    let target = if let Some((scheme, _)) = location.split_once("://") {
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        location.to_owned()
+    } else if location.starts_with("//") {
+        format!("{}{location}", &from[..scheme_end - 2])
+    } else if location.starts_with('/') {
+        format!("{}{location}", &from[..authority_end])
+    } else if location.split('/').next().is_some_and(|p| p.contains(':')) {
+        return None; // another scheme (`file:…`, `data:…`)
+    } else {
+        let path = &from[authority_end..];
+        let folder = path.rfind('/').map_or("/", |i| &path[..=i]);
+        format!("{}{folder}{location}", &from[..authority_end])
+    };
+    Some(target)
+}
+
 fn network_error(url: &str, cap: u64, e: ureq::Error) -> FetchError {
     let url = url.to_owned();
     match e {
@@ -366,5 +435,33 @@ fn network_error(url: &str, cap: u64, e: ureq::Error) -> FetchError {
             url,
             why: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_target;
+
+    #[test]
+    fn redirects_resolve_against_the_url_and_only_to_http() {
+        let from = "http://r.example/a/b.json";
+        for (location, to) in [
+            ("https://cdn.example/x", Some("https://cdn.example/x")),
+            ("HTTP://cdn.example/x", Some("HTTP://cdn.example/x")),
+            ("//cdn.example/x", Some("http://cdn.example/x")),
+            ("/c/d", Some("http://r.example/c/d")),
+            ("e.json", Some("http://r.example/a/e.json")),
+            ("file:///etc/passwd", None),
+            ("FILE:///etc/passwd", None),
+            ("file:/etc/passwd", None),
+            ("data:text/plain,x", None),
+            ("gopher://x/", None),
+        ] {
+            assert_eq!(redirect_target(from, location).as_deref(), to, "{location}");
+        }
+        assert_eq!(
+            redirect_target("http://r.example", "x").as_deref(),
+            Some("http://r.example/x")
+        );
     }
 }

@@ -5,7 +5,6 @@
 //! cursor, overwrite a line ("tier: verified") or reorder what is shown; a
 //! very long text is cut, so a hostile name cannot flood the terminal.
 
-use crate::diagnostic::is_unprintable;
 
 /// Most characters of one untrusted text shown (descriptions, messages).
 pub const MAX_TEXT: usize = 2000;
@@ -47,6 +46,13 @@ fn escaped(s: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// Control characters and the bidirectional embedding, override and
+/// isolate marks (the same set `check` refuses in manifests).
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[cfg(test)]
