@@ -289,19 +289,19 @@ fn lock_entry(name: &str, registry: &str, requested: bool) -> String {
     )
 }
 
-/// A plugins folder with `other-plugin` installed, a sibling folder
-/// `victim` beside it, and a lock file that also lists `../victim` as a
-/// dependency nothing needs any more (so a removal would delete it).
-fn home_with_victim(registry: &str) -> tempfile::TempDir {
+/// A plugins folder with `plugin` installed, a sibling folder `victim`
+/// beside it, and a lock file that also lists `../victim` as a dependency
+/// nothing needs any more (so a removal, or any plan, would delete it).
+fn home_with_victim(registry: &str, plugin: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("plugins/other-plugin")).unwrap();
-    fs::write(home.path().join("plugins/other-plugin/x"), "x").unwrap();
+    fs::create_dir_all(home.path().join("plugins").join(plugin)).unwrap();
+    fs::write(home.path().join("plugins").join(plugin).join("x"), "x").unwrap();
     fs::create_dir_all(home.path().join("victim")).unwrap();
     fs::write(home.path().join("victim/precious.txt"), "keep me").unwrap();
     let lock = format!(
         "v = 1\n\n{}{}",
         lock_entry("../victim", registry, false),
-        lock_entry("other-plugin", registry, true)
+        lock_entry(plugin, registry, true)
     );
     fs::write(home.path().join("plugins.lock"), lock).unwrap();
     home
@@ -317,7 +317,7 @@ fn victim_intact(home: &Path) {
 
 #[test]
 fn a_lock_entry_leaving_the_plugins_folder_makes_remove_refuse() {
-    let home = home_with_victim("http://127.0.0.1:9/");
+    let home = home_with_victim("http://127.0.0.1:9/", "other-plugin");
     let lock_before = fs::read(home.path().join("plugins.lock")).unwrap();
     let run = run_cli(home.path(), &["remove", "other-plugin"], &[]);
     victim_intact(home.path());
@@ -341,14 +341,19 @@ fn a_lock_entry_leaving_the_plugins_folder_makes_remove_refuse() {
 fn a_lock_entry_leaving_the_plugins_folder_makes_install_and_update_refuse() {
     let served = serve(|_| {});
     for update in [false, true] {
-        let home = home_with_victim(&served.url);
+        // `git` is locked at a version the registry does not have, so
+        // either command plans to replace it, and to drop `../victim`.
+        let home = home_with_victim(&served.url, "git");
         let client = served.client(home.path());
-        let err = match update {
-            true => client.plan_update(&[]).map(drop),
-            false => install(&client, "git"),
-        }
-        .expect_err("refused");
+        let result = match update {
+            true => client
+                .plan_update(&[])
+                .and_then(|plan| client.apply(plan))
+                .map(drop),
+            false => install(&client, "citations"),
+        };
         victim_intact(home.path());
+        let err = result.expect_err("refused");
         assert!(
             matches!(err, ClientError::Lock { .. })
                 && err.to_string().contains(
@@ -356,7 +361,8 @@ fn a_lock_entry_leaving_the_plugins_folder_makes_install_and_update_refuse() {
                 ),
             "update {update}: {err}"
         );
-        assert!(!home.path().join("plugins/git").exists());
+        assert!(home.path().join("plugins/git/x").exists(), "left as it was");
+        assert!(!home.path().join("plugins/citations").exists());
     }
 }
 
