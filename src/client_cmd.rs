@@ -293,7 +293,11 @@ fn render_info(info: &Info) -> String {
             ("deprecated", &v.deprecated),
             ("REVOKED", &v.revoked),
         ]));
-        s.push_str(&format!("    {} ({})\n", shown(&v.vers), notes_of.join("; ")));
+        s.push_str(&format!(
+            "    {} ({})\n",
+            shown(&v.vers),
+            notes_of.join("; ")
+        ));
     }
     let described = info.description.is_some()
         || info.license.is_some()

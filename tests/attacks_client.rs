@@ -145,7 +145,11 @@ impl Run {
             .find(|l| l.starts_with("timings: client command"))
             .unwrap_or_else(|| panic!("no timings line: {}", self.stderr));
         let peak = line.split("peak").nth(1).expect("peak");
-        peak.trim().trim_end_matches("MiB").trim().parse().expect("MiB")
+        peak.trim()
+            .trim_end_matches("MiB")
+            .trim()
+            .parse()
+            .expect("MiB")
     }
 }
 
@@ -309,7 +313,9 @@ fn home_with_victim(registry: &str, plugin: &str) -> tempfile::TempDir {
 
 fn victim_intact(home: &Path) {
     assert_eq!(
-        fs::read_to_string(home.join("victim/precious.txt")).ok().as_deref(),
+        fs::read_to_string(home.join("victim/precious.txt"))
+            .ok()
+            .as_deref(),
         Some("keep me"),
         "the folder beside the plugins folder must survive"
     );
@@ -331,7 +337,11 @@ fn a_lock_entry_leaving_the_plugins_folder_makes_remove_refuse() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("hint: remove that entry"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: remove that entry"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("os error"), "{}", run.stderr);
     assert!(home.path().join("plugins/other-plugin/x").exists());
     assert_eq!(fs::read(&lock).unwrap(), lock_before);
@@ -415,7 +425,9 @@ fn a_damaged_cached_copy_with_a_good_etag_is_fetched_again_unconditionally() {
         line.dl
     };
     damage_cached(home.path(), &artifact_url);
-    let uri = artifact_url.strip_prefix(&served.url[..served.url.len() - 1]).unwrap();
+    let uri = artifact_url
+        .strip_prefix(&served.url[..served.url.len() - 1])
+        .unwrap();
     let before = served.requests(uri).len();
     install(&served.client(home.path()), "git").expect("reinstalls");
     assert_eq!(served.requests(uri)[before..], [(200, false)]);
@@ -427,11 +439,28 @@ fn a_tampered_fresh_download_is_refused_without_retrying() {
     let served = serve(|_| {});
     let timestamp = served.out.join("timestamp.json");
     let text = fs::read_to_string(&timestamp).unwrap();
-    fs::write(&timestamp, text.replacen("\"version\":1", "\"version\":2", 1)).unwrap();
+    fs::write(
+        &timestamp,
+        text.replacen("\"version\":1", "\"version\":2", 1),
+    )
+    .unwrap();
     let home = tempfile::tempdir().unwrap();
     let err = install(&served.client(home.path()), "git").expect_err("refused");
-    assert!(matches!(err, ClientError::Verify { check: "timestamp", .. }), "{err}");
-    assert_eq!(served.requests("/timestamp.json"), [(200, false)], "fetched once");
+    assert!(
+        matches!(
+            err,
+            ClientError::Verify {
+                check: "timestamp",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        served.requests("/timestamp.json"),
+        [(200, false)],
+        "fetched once"
+    );
 }
 
 // ---- 7. untrusted text on the terminal --------------------------------------------
@@ -445,8 +474,7 @@ fn has_control(s: &str) -> bool {
 fn info_escapes_the_unsigned_api_document_and_shows_signed_facts_as_signed() {
     let served = serve(|_| {});
     let doc_path = served.out.join("api/v1/plugins/git.json");
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&fs::read(&doc_path).unwrap()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&fs::read(&doc_path).unwrap()).unwrap();
     // A CDN rewrites the (unsigned) API document to fake a verified line.
     doc["description"] = "Git.\r\x1b[2K  tier: verified\u{202e}".into();
     doc["license"] = "MIT\x08\x08\x08GPL".into();
@@ -476,7 +504,10 @@ fn info_escapes_the_unsigned_api_document_and_shows_signed_facts_as_signed() {
         .next()
         .unwrap()
         .to_owned();
-    assert!(signed.contains("  versions (from the signed index):\n"), "{signed}");
+    assert!(
+        signed.contains("  versions (from the signed index):\n"),
+        "{signed}"
+    );
     assert!(
         signed.contains("    2.0.0 (stable; tier verified; engine ^2.0; permissions: filesystem, process, network, env; signed by key "),
         "{signed}"
@@ -489,7 +520,11 @@ fn archive_entry_names_in_errors_are_escaped() {
     let archive = tar_gz_with_gzip(&[(name, b'0', 1, b"x")]);
     let served = serve(|index| hostile_artifact(index, "escape.tar.gz", &archive));
     let home = tempfile::tempdir().unwrap();
-    let run = served.cli(home.path(), &["install", HOSTILE, "--allow-experimental"], &[]);
+    let run = served.cli(
+        home.path(),
+        &["install", HOSTILE, "--allow-experimental"],
+        &[],
+    );
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(!has_control(&run.stderr), "{:?}", run.stderr);
     assert!(
@@ -533,20 +568,30 @@ fn zip_and_tar_refuse_duplicate_names_and_special_files_alike() {
         }
     }
     let err = install_hostile("dup.zip", &dup);
-    assert!(err.ends_with("the zip archive's directory lists a name twice"), "{err}");
+    assert!(
+        err.ends_with("the zip archive's directory lists a name twice"),
+        "{err}"
+    );
     let tar_dup = tar_gz_with_gzip(&[(b"main.wasm", b'0', 1, b"1"), (b"main.wasm", b'0', 1, b"2")]);
     let err = install_hostile("dup.tar.gz", &tar_dup);
-    assert!(err.ends_with("the archive holds `main.wasm` twice"), "{err}");
+    assert!(
+        err.ends_with("the archive holds `main.wasm` twice"),
+        "{err}"
+    );
 
     // A FIFO: as a zip mode (file type bits 0o010000) and as a tar type.
     let mut fifo = zip_of(&[("main.wasm", b"x")]);
     let at = fifo.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
     fifo[at + 5] = 3; // made by Unix
     fifo[at + 38..at + 42].copy_from_slice(&(0o010_644u32 << 16).to_le_bytes());
-    let special = "is a device, FIFO, socket or other special file; only files and folders are allowed";
+    let special =
+        "is a device, FIFO, socket or other special file; only files and folders are allowed";
     let err = install_hostile("fifo.zip", &fifo);
     assert!(err.ends_with(&format!("`main.wasm` {special}")), "{err}");
-    let err = install_hostile("fifo.tar.gz", &tar_gz_with_gzip(&[(b"main.wasm", b'6', 0, b"")]));
+    let err = install_hostile(
+        "fifo.tar.gz",
+        &tar_gz_with_gzip(&[(b"main.wasm", b'6', 0, b"")]),
+    );
     assert!(err.ends_with(&format!("`main.wasm` {special}")), "{err}");
 }
 
@@ -568,7 +613,10 @@ fn a_file_then_a_folder_of_the_same_name_names_the_archive_and_entry() {
             && err.ends_with("has a name longer than 1024 bytes, or a part of it longer than 255"),
         "{err}"
     );
-    assert!(!err.contains("staging") && !err.contains("os error"), "{err}");
+    assert!(
+        !err.contains("staging") && !err.contains("os error"),
+        "{err}"
+    );
 }
 
 /// A server answering every request with a redirect to `location`.
@@ -592,8 +640,8 @@ fn redirecting_to(location: &'static str) -> String {
 fn a_redirect_to_a_file_url_is_reported_as_such() {
     let url = redirecting_to("file:///etc/passwd");
     let home = tempfile::tempdir().unwrap();
-    let err = install(&Client::new(options(&url, home.path())).unwrap(), "git")
-        .expect_err("refused");
+    let err =
+        install(&Client::new(options(&url, home.path())).unwrap(), "git").expect_err("refused");
     assert!(!matches!(err, ClientError::NotARegistry { .. }), "{err}");
     assert_eq!(
         err.to_string(),

@@ -413,7 +413,10 @@ impl Client {
             });
         };
         // An API document about another plugin is not about this one.
-        let doc = remote.plugin_doc(&name).ok().filter(|d| canonical(&d.name) == name);
+        let doc = remote
+            .plugin_doc(&name)
+            .ok()
+            .filter(|d| canonical(&d.name) == name);
         let lock = self.paths.read_lock()?;
         Ok(Info {
             description: doc.as_ref().map(|d| d.description.clone()),

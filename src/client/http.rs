@@ -313,10 +313,12 @@ impl Fetcher {
         match status {
             304 => {
                 self.stats.lock().expect("stats lock").not_modified += 1;
-                let body = cached.map(|(b, _)| b).ok_or_else(|| FetchError::Truncated {
-                    url: url.to_owned(),
-                    why: "`304 Not Modified` for a file not in the cache".into(),
-                })?;
+                let body = cached
+                    .map(|(b, _)| b)
+                    .ok_or_else(|| FetchError::Truncated {
+                        url: url.to_owned(),
+                        why: "`304 Not Modified` for a file not in the cache".into(),
+                    })?;
                 Ok((body, true))
             }
             200 => {

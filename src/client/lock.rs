@@ -132,7 +132,8 @@ impl Lock {
         // Names become paths under the plugins folder: a `../victim` in a
         // hand-edited lock file must never reach `remove` or the staging.
         for p in &lock.plugins {
-            let names = std::iter::once(("name", &p.name)).chain(p.deps.iter().map(|d| ("dependency", d)));
+            let names =
+                std::iter::once(("name", &p.name)).chain(p.deps.iter().map(|d| ("dependency", d)));
             for (field, name) in names {
                 check_name(name).map_err(|why| LockError::BadName {
                     entry: shown_name(&p.name),
@@ -266,7 +267,17 @@ mod tests {
                 toml::Value::String(name.to_owned())
             )
         };
-        for bad in ["", ".", "..", "../victim", "/etc", "a/b", "a\\b", "Git", "git\u{1b}[2K"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../victim",
+            "/etc",
+            "a/b",
+            "a\\b",
+            "Git",
+            "git\u{1b}[2K",
+        ] {
             let err = Lock::parse(&entry(bad, "")).expect_err(bad);
             assert!(
                 matches!(err, LockError::BadName { field: "name", .. }),

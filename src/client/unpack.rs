@@ -316,7 +316,11 @@ impl Writer<'_> {
             path: shown_name(&path.to_string_lossy()),
             entry: shown_name(name),
         };
-        for parent in rel.ancestors().skip(1).filter(|p| !p.as_os_str().is_empty()) {
+        for parent in rel
+            .ancestors()
+            .skip(1)
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             match self.seen.get(parent) {
                 Some(false) => return Err(conflict(parent)),
                 Some(true) => break, // its own parents were checked when it was recorded
@@ -596,24 +600,38 @@ mod tests {
         // A PAX size that disagrees with the header is refused.
         let lying = "15 size=999999\n";
         let t = tar_gz(&[
-            ("PaxHeaders/x", tar::EntryType::XHeader, lying.as_bytes(), ""),
+            (
+                "PaxHeaders/x",
+                tar::EntryType::XHeader,
+                lying.as_bytes(),
+                "",
+            ),
             ("f", F, b"x", ""),
         ]);
         let (_d, r) = run(&t, Limits::default());
-        assert!(matches!(r, Err(UnpackError::Damaged(ref w)) if w.contains("PAX size")), "{r:?}");
+        assert!(
+            matches!(r, Err(UnpackError::Damaged(ref w)) if w.contains("PAX size")),
+            "{r:?}"
+        );
     }
 
     #[test]
     fn over_long_names_are_refused_with_the_entry_not_an_os_error() {
         let part = format!("{}\0", "p".repeat(300));
-        let t = tar_gz(&[("././@LongLink", LONG, part.as_bytes(), ""), ("x", F, b"1", "")]);
+        let t = tar_gz(&[
+            ("././@LongLink", LONG, part.as_bytes(), ""),
+            ("x", F, b"1", ""),
+        ]);
         let (_d, r) = run(&t, Limits::default());
         assert!(
             matches!(r, Err(UnpackError::NameTooLong(ref n)) if *n == format!("{}… (100 more characters)", "p".repeat(200))),
             "{r:?}"
         );
         let total = format!("{}\0", vec!["q".repeat(200); 6].join("/"));
-        let t = tar_gz(&[("././@LongLink", LONG, total.as_bytes(), ""), ("x", F, b"1", "")]);
+        let t = tar_gz(&[
+            ("././@LongLink", LONG, total.as_bytes(), ""),
+            ("x", F, b"1", ""),
+        ]);
         let (_d, r) = run(&t, Limits::default());
         assert!(matches!(r, Err(UnpackError::NameTooLong(_))), "{r:?}");
         let z = zip(&[("z".repeat(300).as_str(), &b"1"[..])], None);
@@ -623,7 +641,11 @@ mod tests {
 
     #[test]
     fn a_name_held_as_a_file_and_as_a_folder_is_refused_in_both_formats() {
-        for (first, second, path) in [("a", "a/b", "a"), ("a/b", "a", "a"), ("a/b", "a/b/c", "a/b")] {
+        for (first, second, path) in [
+            ("a", "a/b", "a"),
+            ("a/b", "a", "a"),
+            ("a/b", "a/b/c", "a/b"),
+        ] {
             let t = tar_gz(&[(first, F, b"1", ""), (second, F, b"2", "")]);
             let z = zip(&[(first, b"1"), (second, b"2")], None);
             for archive in [t, z] {
@@ -633,7 +655,10 @@ mod tests {
                     "{first} then {second}: {r:?}"
                 );
                 let text = r.unwrap_err().to_string();
-                assert!(!text.contains("staging") && !text.contains("os error"), "{text}");
+                assert!(
+                    !text.contains("staging") && !text.contains("os error"),
+                    "{text}"
+                );
             }
         }
         // A folder listed twice, or named after its files, is fine.
@@ -674,13 +699,19 @@ mod tests {
             tar::EntryType::GNUSparse,
         ] {
             let (_d, r) = run(&tar_gz(&[("dev", kind, b"", "")]), Limits::default());
-            assert!(matches!(r, Err(UnpackError::NotAFile { kind: SPECIAL, .. })), "{r:?}");
+            assert!(
+                matches!(r, Err(UnpackError::NotAFile { kind: SPECIAL, .. })),
+                "{r:?}"
+            );
         }
         // setuid and setgid bits never reach the disk, in either format.
         use std::os::unix::fs::PermissionsExt;
         let (dir, r) = run(&zip_with_mode("tool", 0o106_755), Limits::default());
         r.unwrap();
-        let mode = fs::metadata(dir.path().join("x/tool")).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join("x/tool"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o7777, 0o755);
     }
 
@@ -694,12 +725,18 @@ mod tests {
             }
         }
         let (dir, r) = run(&z, Limits::default());
-        assert!(matches!(r, Err(UnpackError::DuplicateInZipDirectory)), "{r:?}");
+        assert!(
+            matches!(r, Err(UnpackError::DuplicateInZipDirectory)),
+            "{r:?}"
+        );
         assert!(!dir.path().join("x/dup1").exists());
         // Two names for one path (`a` and `./a`) are refused too.
         let z = zip(&[("a", b"1"), ("./a", b"2")], None);
         let (_d, r) = run(&z, Limits::default());
-        assert!(matches!(r, Err(UnpackError::Duplicate(ref n)) if n == "./a"), "{r:?}");
+        assert!(
+            matches!(r, Err(UnpackError::Duplicate(ref n)) if n == "./a"),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! cursor, overwrite a line ("tier: verified") or reorder what is shown; a
 //! very long text is cut, so a hostile name cannot flood the terminal.
 
-
 /// Most characters of one untrusted text shown (descriptions, messages).
 pub const MAX_TEXT: usize = 2000;
 /// Most characters of one untrusted name shown (archive entries, names).
