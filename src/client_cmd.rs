@@ -4,7 +4,7 @@
 //! command succeeded; a refused or failed command prints `error:` (and
 //! `hint:`) itself and exits 1. Every text the client did not write (API
 //! documents, index lines, names, server messages) goes through
-//! `client::untrusted` before it reaches the terminal.
+//! `untrusted` before it reaches the terminal.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -13,9 +13,9 @@ use plugdex::cli::{ChannelArg, ClientArgs, ClientCommand, ClientFormat};
 use plugdex::client::commands::{self, Change, Info, Listed, Report};
 use plugdex::client::config::{self, ConfigFile};
 use plugdex::client::resolve::{Policy, Request};
-use plugdex::client::untrusted::{message, shown};
 use plugdex::client::{Client, ClientError, Options};
 use plugdex::manifest::types::Channel;
+use plugdex::untrusted::{message, shown};
 
 type BoxError = Box<dyn std::error::Error>;
 

@@ -50,5 +50,6 @@ pub mod source;
 #[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;
+pub mod untrusted;
 #[cfg(feature = "generator")]
 pub mod write;

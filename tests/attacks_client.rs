@@ -14,9 +14,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use plugdex::client::config::Registry;
 use plugdex::client::resolve::{Policy, Request};
 use plugdex::client::{Client, ClientError, Options};
 
@@ -102,26 +100,14 @@ fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// The common options, for every engine and with unsigned releases allowed.
 fn options(url: &str, home: &Path) -> Options {
-    Options {
-        registry: Registry {
-            name: None,
-            url: url.to_owned(),
-            token: None,
-            root_keys: Vec::new(),
-            threshold: None,
-        },
-        dir: home.join("plugins"),
-        cache_dir: Some(home.join("cache")),
-        offline: false,
-        policy: Policy {
-            allow_experimental: true,
-            ..Policy::default()
-        },
-        now: now(),
-        timeout: Duration::from_secs(5),
-        limits: Default::default(),
-    }
+    let mut opts = common::client_options(url, home, now());
+    opts.policy = Policy {
+        allow_experimental: true,
+        ..Policy::default()
+    };
+    opts
 }
 
 fn install(client: &Client, what: &str) -> Result<(), ClientError> {

@@ -299,7 +299,7 @@ impl Fetcher {
                 })?;
             let next = redirect_target(&hop, location).ok_or_else(|| FetchError::BadRedirect {
                 url: url.to_owned(),
-                location: crate::client::untrusted::shown(location),
+                location: crate::untrusted::shown(location),
             })?;
             hops += 1;
             if hops > MAX_REDIRECTS {

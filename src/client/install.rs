@@ -155,7 +155,7 @@ pub fn commit(
     let names = artifacts.iter().map(|(n, _)| n).chain(remove);
     for name in names.chain(lock.plugins.iter().map(|p| &p.name)) {
         crate::client::lock::check_name(name).map_err(|why| ClientError::UnsafeName {
-            name: crate::client::untrusted::shown_name(name),
+            name: crate::untrusted::shown_name(name),
             dir: paths.dir.clone(),
             why,
         })?;
@@ -193,7 +193,7 @@ pub fn commit(
             ClientError::Unpack {
                 name: name.clone(),
                 vers: line.vers.clone(),
-                archive: crate::client::untrusted::shown_name(
+                archive: crate::untrusted::shown_name(
                     line.dl.rsplit('/').next().unwrap_or(&line.dl),
                 ),
                 source,

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::untrusted::shown_name;
 use crate::published::{IndexLine, Tier};
+use crate::untrusted::shown_name;
 
 /// Version of the lock file format.
 pub const LOCK_V: u32 = 1;

@@ -19,7 +19,6 @@ pub mod remote;
 pub mod resolve;
 pub mod state;
 pub mod unpack;
-pub mod untrusted;
 
 use std::path::PathBuf;
 

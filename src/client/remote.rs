@@ -11,7 +11,6 @@ use crate::client::ClientError;
 use crate::client::config::Registry;
 use crate::client::http::{Fetcher, Trace};
 use crate::client::state::RegistryState;
-use crate::client::untrusted::shown;
 use crate::manifest::name::{canonical, shard};
 use crate::published::{CONFIG_PATH, Config, IndexLine, NamesIndex, NamesPage, PluginDoc};
 use crate::trust::keys::PublicKey;
@@ -19,6 +18,7 @@ use crate::trust::metadata::{ROOT_PATH, TIMESTAMP_PATH};
 use crate::trust::verify::{
     Anchor, TrustedFile, TrustedTimestamp, VerifiedArtifact, VerifiedRelease, VerifyError,
 };
+use crate::untrusted::shown;
 
 /// Most index files fetched at once.
 const PARALLEL: usize = 8;

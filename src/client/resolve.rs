@@ -15,10 +15,10 @@ use std::fmt;
 
 use semver::{Version, VersionReq};
 
-use crate::client::untrusted::shown;
 use crate::manifest::name::canonical;
 use crate::manifest::types::Channel;
 use crate::published::{IndexLine, Tier};
+use crate::untrusted::shown;
 
 /// What the user asked for: a plugin and a requirement (`*` when none given).
 #[derive(Debug, Clone, PartialEq, Eq)]

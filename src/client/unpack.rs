@@ -17,7 +17,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use crate::client::untrusted::shown_name;
+use crate::untrusted::shown_name;
 
 /// Caps against archive bombs.
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +109,7 @@ pub fn unpack(bytes: &[u8], dest: &Path, limits: Limits) -> Result<Unpacked, Unp
 }
 
 fn damaged(e: impl ToString) -> UnpackError {
-    UnpackError::Damaged(crate::client::untrusted::shown(&e.to_string()))
+    UnpackError::Damaged(crate::untrusted::shown(&e.to_string()))
 }
 
 /// Extension headers read so far, applied to the next entry.

@@ -1,5 +1,6 @@
-//! Text the client did not write (API documents, index lines, archive entry
-//! names, server messages) made safe for a terminal, in one place. Control
+//! Text plugdex did not write (API documents, index lines, archive entry
+//! names, server messages, manifests) made safe for a terminal, in one
+//! place for the client and the checker. Control
 //! characters (ESC, CR, backspace, newline, …) and bidirectional overrides
 //! become visible `\u{..}` escapes, so untrusted text can never move the
 //! cursor, overwrite a line ("tier: verified") or reorder what is shown; a
@@ -10,27 +11,29 @@ pub const MAX_TEXT: usize = 2000;
 /// Most characters of one untrusted name shown (archive entries, names).
 pub const MAX_NAME: usize = 200;
 
+/// One untrusted value, escaped whole.
+pub fn escaped(s: &str) -> String {
+    escaped_cut(s, usize::MAX)
+}
+
 /// One untrusted value, escaped and cut at [`MAX_TEXT`] characters.
 pub fn shown(s: &str) -> String {
-    escaped(s, MAX_TEXT)
+    escaped_cut(s, MAX_TEXT)
 }
 
 /// One untrusted name, escaped and cut at [`MAX_NAME`] characters.
 pub fn shown_name(s: &str) -> String {
-    escaped(s, MAX_NAME)
+    escaped_cut(s, MAX_NAME)
 }
 
 /// A whole message of the client (errors, hints, warnings): escaped like
 /// [`shown`] but its own line breaks kept. The untrusted values inside were
 /// escaped with [`shown`] when the message was made; this catches the rest.
 pub fn message(s: &str) -> String {
-    s.split('\n')
-        .map(|line| escaped(line, usize::MAX))
-        .collect::<Vec<_>>()
-        .join("\n")
+    s.split('\n').map(escaped).collect::<Vec<_>>().join("\n")
 }
 
-fn escaped(s: &str, max_chars: usize) -> String {
+fn escaped_cut(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars));
     for (i, c) in s.chars().enumerate() {
         if i == max_chars {
