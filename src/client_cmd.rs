@@ -2,7 +2,9 @@
 //! the environment and the config file, asks before installing, and prints
 //! (human text on stderr and stdout, or JSON on stdout). Returns whether the
 //! command succeeded; a refused or failed command prints `error:` (and
-//! `hint:`) itself and exits 1.
+//! `hint:`) itself and exits 1. Every text the client did not write (API
+//! documents, index lines, names, server messages) goes through
+//! `untrusted` before it reaches the terminal.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -13,16 +15,19 @@ use plugdex::client::config::{self, ConfigFile};
 use plugdex::client::resolve::{Policy, Request};
 use plugdex::client::{Client, ClientError, Options};
 use plugdex::manifest::types::Channel;
+use plugdex::untrusted::{message, shown};
 
 type BoxError = Box<dyn std::error::Error>;
 
 pub fn run(command: ClientCommand) -> Result<bool, BoxError> {
-    match execute(command) {
+    let outcome = execute(command);
+    plugdex::timings::mark("client command");
+    match outcome {
         Ok(()) => Ok(true),
         Err(Failure::Client(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", message(&e.to_string()));
             if let Some(h) = e.hint() {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", message(&h));
             }
             Ok(false)
         }
@@ -151,7 +156,7 @@ fn confirm_and_apply(
     if installs && !opts.yes {
         eprint!("{}", render_changes(&plan.changes));
         for w in &plan.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", message(w));
         }
         if !std::io::stdin().is_terminal() {
             return Err(Failure::Declined(
@@ -182,7 +187,7 @@ fn print_changes(
         };
     }
     for w in warnings.iter().filter(|_| opts.yes) {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", message(w));
     }
     if changes.is_empty() {
         eprintln!("nothing to change; everything is up to date");
@@ -202,10 +207,11 @@ fn print_changes(
 fn render_changes(changes: &[Change]) -> String {
     let mut s = String::new();
     for c in changes {
-        let what = match (&c.from, &c.to) {
-            (None, Some(to)) => format!("+ {} {to}", c.name),
-            (Some(from), Some(to)) => format!("~ {} {from} -> {to}", c.name),
-            (Some(from), None) => format!("- {} {from}", c.name),
+        let name = shown(&c.name);
+        let what = match (c.from.as_deref().map(shown), c.to.as_deref().map(shown)) {
+            (None, Some(to)) => format!("+ {name} {to}"),
+            (Some(from), Some(to)) => format!("~ {name} {from} -> {to}"),
+            (Some(from), None) => format!("- {name} {from}"),
             (None, None) => continue,
         };
         let mut notes = Vec::new();
@@ -234,56 +240,78 @@ fn render_list(listed: &[Listed]) -> String {
     for p in listed {
         let mut flags = Vec::new();
         match &p.latest {
-            Some(l) if *l != p.vers => flags.push(format!("latest {l}")),
+            Some(l) if *l != p.vers => flags.push(format!("latest {}", shown(l))),
             Some(_) => flags.push("latest".into()),
             None => {}
         }
-        if let Some(r) = &p.yanked {
-            flags.push(format!("YANKED: {r}"));
-        }
-        if let Some(d) = &p.deprecated {
-            flags.push(format!("deprecated: {d}"));
-        }
-        if let Some(r) = &p.revoked {
-            flags.push(format!("REVOKED: {r}"));
-        }
-        s.push_str(&format!("{} {} ({})\n", p.name, p.vers, flags.join("; ")));
+        flags.extend(notes(&[
+            ("YANKED", &p.yanked),
+            ("deprecated", &p.deprecated),
+            ("REVOKED", &p.revoked),
+        ]));
+        s.push_str(&format!(
+            "{} {} ({})\n",
+            shown(&p.name),
+            shown(&p.vers),
+            flags.join("; ")
+        ));
     }
     s
 }
 
+/// `KEY: value` for each value present, the value escaped.
+fn notes(fields: &[(&str, &Option<String>)]) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}: {}", shown(v))))
+        .collect()
+}
+
+/// What `info` prints: first the facts of the signed index, then, marked as
+/// such, the descriptive fields of the unsigned API document.
 fn render_info(info: &Info) -> String {
-    let mut s = format!("{}\n", info.name);
-    if let Some(d) = &info.description {
-        s.push_str(&format!("  {d}\n"));
-    }
-    let field =
-        |k: &str, v: Option<&String>| v.map(|v| format!("  {k}: {v}\n")).unwrap_or_default();
-    s.push_str(&field("license", info.license.as_ref()));
-    s.push_str(&field("homepage", info.homepage.as_ref()));
-    if !info.owners.is_empty() {
-        s.push_str(&format!("  owners: {}\n", info.owners.join(", ")));
-    }
+    let mut s = format!("{}\n", shown(&info.name));
+    let field = |k: &str, v: Option<&String>| {
+        v.map(|v| format!("  {k}: {}\n", shown(v)))
+            .unwrap_or_default()
+    };
     s.push_str(&field("latest", info.latest.as_ref()));
     s.push_str(&field("installed", info.installed.as_ref()));
-    s.push_str("  versions:\n");
+    s.push_str("  versions (from the signed index):\n");
     for v in &info.versions {
-        let mut notes = vec![
+        let mut notes_of = vec![
             word(v.channel),
             format!("tier {}", word(v.tier)),
-            format!("engine {}", v.engine),
+            format!("engine {}", shown(&v.engine)),
             permissions(&v.permissions),
         ];
-        for (k, val) in [
+        if let Some(signer) = &v.signer {
+            notes_of.push(format!("signed by key {}", shown(signer)));
+        }
+        notes_of.extend(notes(&[
             ("yanked", &v.yanked),
             ("deprecated", &v.deprecated),
             ("REVOKED", &v.revoked),
-        ] {
-            if let Some(val) = val {
-                notes.push(format!("{k}: {val}"));
-            }
+        ]));
+        s.push_str(&format!(
+            "    {} ({})\n",
+            shown(&v.vers),
+            notes_of.join("; ")
+        ));
+    }
+    let described = info.description.is_some()
+        || info.license.is_some()
+        || info.homepage.is_some()
+        || !info.owners.is_empty();
+    if described {
+        s.push_str("  described by the registry's API (not signed):\n");
+        s.push_str(&field("  description", info.description.as_ref()));
+        s.push_str(&field("  license", info.license.as_ref()));
+        s.push_str(&field("  homepage", info.homepage.as_ref()));
+        if !info.owners.is_empty() {
+            let owners: Vec<String> = info.owners.iter().map(|o| shown(o)).collect();
+            s.push_str(&format!("    owners: {}\n", owners.join(", ")));
         }
-        s.push_str(&format!("    {} ({})\n", v.vers, notes.join("; ")));
     }
     s
 }

@@ -133,22 +133,11 @@ impl Diagnostic {
 /// characters become `\u{..}` escapes, so a message can never move the
 /// cursor, fake a line of output or reorder what a reviewer sees.
 pub fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if is_unprintable(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::untrusted::escaped(s)
 }
 
 /// Control characters and the bidirectional embedding, override and isolate marks.
-pub fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
+pub use crate::untrusted::is_unprintable;
 
 /// Sorts diagnostics by file, line and column, and drops exact duplicates.
 pub fn sort(diags: &mut Vec<Diagnostic>) {

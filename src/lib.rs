@@ -9,7 +9,8 @@
 //! `client` (`plugdex::client`: install from a published registry), both on
 //! by default. A host application embeds the client alone with
 //! `default-features = false, features = ["client"]`; the formats and the
-//! verification chain (`published`, `trust`, `digest`) compile under either.
+//! verification chain (`published`, `trust`, `digest`) and the escaping of
+//! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
 pub mod build;
@@ -50,5 +51,6 @@ pub mod source;
 #[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;
+pub mod untrusted;
 #[cfg(feature = "generator")]
 pub mod write;

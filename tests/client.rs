@@ -13,10 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use plugdex::client::cache::Cache;
-use plugdex::client::config::Registry;
 use plugdex::client::http::{FetchError, Fetcher};
-use plugdex::client::resolve::{Policy, Request};
-use plugdex::client::{Client, ClientError, Options};
+use plugdex::client::resolve::Request;
+use plugdex::client::{Client, ClientError};
 use plugdex::trust::verify::VerifyError;
 
 /// A signed build of the example served by nginx, with an access log of
@@ -111,7 +110,7 @@ impl Served {
     }
 
     fn client(&self, home: &Path, now: i64) -> Client {
-        Client::new(options(&self.url, home, now)).expect("client")
+        Client::new(common::client_options(&self.url, home, now)).expect("client")
     }
 
     /// A served file's path, for tampering.
@@ -133,28 +132,6 @@ impl Served {
 
 fn index_path(name: &str) -> String {
     format!("index/{}/{name}", plugdex::manifest::name::shard(name))
-}
-
-fn options(url: &str, home: &Path, now: i64) -> Options {
-    Options {
-        registry: Registry {
-            name: None,
-            url: url.to_owned(),
-            token: None,
-            root_keys: Vec::new(),
-            threshold: None,
-        },
-        dir: home.join("plugins"),
-        cache_dir: Some(home.join("cache")),
-        offline: false,
-        policy: Policy {
-            engine: Some(semver::Version::new(1, 5, 0)),
-            ..Policy::default()
-        },
-        now,
-        timeout: Duration::from_secs(5),
-        limits: Default::default(),
-    }
 }
 
 fn req(s: &str) -> Request {
@@ -339,7 +316,7 @@ fn an_older_timestamp_after_a_newer_one_is_a_rollback_and_an_expired_one_is_refu
     let fresh = tempfile::tempdir().unwrap();
     let late = served.built + 8 * 24 * 3600;
     let err = refused(
-        Client::new(options(&served.url, fresh.path(), late)).unwrap(),
+        Client::new(common::client_options(&served.url, fresh.path(), late)).unwrap(),
         "git",
     );
     assert!(
@@ -365,7 +342,7 @@ fn root_keys_pinned_in_the_config_or_on_first_use_are_enforced() {
             .to_raw_base64();
     // Pinned in the config: a registry signed by other root keys is refused.
     let home = tempfile::tempdir().unwrap();
-    let mut pinned = options(&served.url, home.path(), now());
+    let mut pinned = common::client_options(&served.url, home.path(), now());
     pinned.registry.root_keys = vec![other.clone()];
     let err = refused(Client::new(pinned).unwrap(), "git");
     assert!(
@@ -432,7 +409,7 @@ fn the_server_going_away_mid_install_leaves_the_plugins_folder_as_it_was() {
     assert_eq!(installed(home.path()), before);
 
     // Offline, the cache still answers what was fetched before…
-    let mut offline = options(&served.url, home.path(), now());
+    let mut offline = common::client_options(&served.url, home.path(), now());
     offline.offline = true;
     let listed = Client::new(offline.clone())
         .unwrap()
@@ -629,7 +606,7 @@ fn every_network_failure_has_its_own_error() {
     // A server without `config.json` is not a registry.
     let home = tempfile::tempdir().unwrap();
     let err = refused(
-        Client::new(options(&url, home.path(), now())).unwrap(),
+        Client::new(common::client_options(&url, home.path(), now())).unwrap(),
         "git",
     );
     assert!(matches!(err, ClientError::NotARegistry { .. }), "{err}");

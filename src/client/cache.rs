@@ -70,6 +70,14 @@ impl Cache {
         Some((std::fs::read(&body).ok()?, validators))
     }
 
+    /// Drops a URL's entry (a copy found damaged); a missing one is fine.
+    pub fn remove(&self, url: &str) {
+        let body = self.body_path(url);
+        // Metadata first: without it the body is never used.
+        let _ = std::fs::remove_file(body.with_extension("meta"));
+        let _ = std::fs::remove_file(body);
+    }
+
     /// Stores a body and its validators; each file is written to a
     /// temporary name and renamed, so a reader never sees half a file.
     pub fn store(&self, body: &[u8], validators: &Validators) -> std::io::Result<()> {
@@ -136,5 +144,8 @@ mod tests {
             (body.as_slice(), meta.etag.as_deref()),
             (&b"body"[..], Some("e"))
         );
+        cache.remove("http://r/x");
+        assert!(cache.load("http://r/x").is_none());
+        cache.remove("http://r/x");
     }
 }

@@ -98,10 +98,14 @@ pub struct Listed {
 }
 
 /// `info`: verified index facts, and descriptive facts from the API.
+/// Everything a user may trust (versions, tiers, signers, permissions,
+/// yanks, revocations) comes from the signed index; the API document, which
+/// the snapshot does not cover, gives only the descriptive fields marked so.
 #[derive(Debug, Clone, Serialize)]
 pub struct Info {
     pub name: String,
-    /// From the API document (not covered by the registry's signature).
+    /// From the API document (not covered by the registry's signature), as
+    /// are `license`, `owners` and `homepage`.
     pub description: Option<String>,
     pub license: Option<String>,
     pub owners: Vec<String>,
@@ -117,6 +121,8 @@ pub struct InfoVersion {
     pub channel: Channel,
     pub engine: String,
     pub tier: Tier,
+    /// The owner key the release's signature verifies under (raw base64).
+    pub signer: Option<String>,
     pub permissions: Vec<Permission>,
     pub yanked: Option<String>,
     pub deprecated: Option<String>,
@@ -406,7 +412,11 @@ impl Client {
                 name,
             });
         };
-        let doc = remote.plugin_doc(&name).ok();
+        // An API document about another plugin is not about this one.
+        let doc = remote
+            .plugin_doc(&name)
+            .ok()
+            .filter(|d| canonical(&d.name) == name);
         let lock = self.paths.read_lock()?;
         Ok(Info {
             description: doc.as_ref().map(|d| d.description.clone()),
@@ -423,6 +433,7 @@ impl Client {
                     channel: l.channel,
                     engine: l.engine.clone(),
                     tier: l.tier,
+                    signer: l.signer.clone(),
                     permissions: l.permissions.clone(),
                     yanked: yanked_reason(&l.yanked),
                     deprecated: l.deprecated.as_ref().map(|d| d.message.clone()),

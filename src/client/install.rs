@@ -150,6 +150,16 @@ pub fn commit(
     lock: &Lock,
     limits: Limits,
 ) -> Result<(), ClientError> {
+    // Every name becomes a path under the plugins folder: checked here too,
+    // whatever the caller read them from (the lock file, an index line).
+    let names = artifacts.iter().map(|(n, _)| n).chain(remove);
+    for name in names.chain(lock.plugins.iter().map(|p| &p.name)) {
+        crate::client::lock::check_name(name).map_err(|why| ClientError::UnsafeName {
+            name: crate::untrusted::shown_name(name),
+            dir: paths.dir.clone(),
+            why,
+        })?;
+    }
     fs::create_dir_all(&paths.dir).map_err(io_err(&paths.dir))?;
     // Staging folders of runs that were killed: no run holds them (we hold the lock).
     for entry in fs::read_dir(&paths.dir)
@@ -178,10 +188,16 @@ pub fn commit(
     for (name, artifact) in &artifacts {
         let target = new.join(name);
         fs::create_dir_all(&target).map_err(io_err(&target))?;
-        unpack::unpack(&artifact.bytes, &target, limits).map_err(|source| ClientError::Unpack {
-            name: name.clone(),
-            vers: artifact.release.line().vers.clone(),
-            source,
+        unpack::unpack(&artifact.bytes, &target, limits).map_err(|source| {
+            let line = artifact.release.line();
+            ClientError::Unpack {
+                name: name.clone(),
+                vers: line.vers.clone(),
+                archive: crate::untrusted::shown_name(
+                    line.dl.rsplit('/').next().unwrap_or(&line.dl),
+                ),
+                source,
+            }
         })?;
         incoming.push(name.clone());
     }

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::published::{IndexLine, Tier};
+use crate::untrusted::shown_name;
 
 /// Version of the lock file format.
 pub const LOCK_V: u32 = 1;
@@ -91,6 +92,29 @@ pub enum LockError {
     StillNeeded { plugin: String, by: String },
     #[error("{0} is not installed")]
     NotInstalled(String),
+    #[error(
+        "the lock file's entry `{entry}` is not valid: its {field} `{name}` is not a plugin name ({why}); plugdex writes only plugin names, so something else changed the file"
+    )]
+    BadName {
+        entry: String,
+        field: &'static str,
+        name: String,
+        why: String,
+    },
+}
+
+/// Whether `name` may name a plugin's folder: a canonical plugin name, by
+/// the index's rules (`manifest::name`). Refuses `""`, `.`, `..`, absolute
+/// paths, separators and anything else a path could be made of.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let parsed = crate::manifest::name::PluginName::parse(name).map_err(|e| e.to_string())?;
+    if parsed.canonical() != name {
+        return Err(format!(
+            "the lock file holds canonical names only (`{}`)",
+            parsed.canonical()
+        ));
+    }
+    Ok(())
 }
 
 impl Lock {
@@ -105,6 +129,20 @@ impl Lock {
             return Err(LockError::NewerFormat(head.v));
         }
         let mut lock: Lock = toml::from_str(text).map_err(|e| LockError::Syntax(e.to_string()))?;
+        // Names become paths under the plugins folder: a `../victim` in a
+        // hand-edited lock file must never reach `remove` or the staging.
+        for p in &lock.plugins {
+            let names =
+                std::iter::once(("name", &p.name)).chain(p.deps.iter().map(|d| ("dependency", d)));
+            for (field, name) in names {
+                check_name(name).map_err(|why| LockError::BadName {
+                    entry: shown_name(&p.name),
+                    field,
+                    name: shown_name(name),
+                    why: shown_name(&why),
+                })?;
+            }
+        }
         lock.plugins.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(lock)
     }
@@ -219,6 +257,45 @@ mod tests {
             Lock::parse("v = 1\n[[plugin]]\nname = 3\n"),
             Err(LockError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn names_that_are_not_plugin_names_are_refused() {
+        let entry = |name: &str, deps: &str| {
+            format!(
+                "v = 1\n[[plugin]]\nname = {}\nvers = \"1.0.0\"\nregistry = \"r\"\nsha256 = \"a\"\nsize = 1\ndl = \"d\"\ntier = \"community\"\ndeps = [{deps}]\n",
+                toml::Value::String(name.to_owned())
+            )
+        };
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../victim",
+            "/etc",
+            "a/b",
+            "a\\b",
+            "Git",
+            "git\u{1b}[2K",
+        ] {
+            let err = Lock::parse(&entry(bad, "")).expect_err(bad);
+            assert!(
+                matches!(err, LockError::BadName { field: "name", .. }),
+                "{bad:?}: {err}"
+            );
+            assert!(!err.to_string().contains('\x1b'), "{err}");
+        }
+        let err = Lock::parse(&entry("git", "\"../victim\"")).unwrap_err();
+        assert_eq!(
+            err,
+            LockError::BadName {
+                entry: "git".into(),
+                field: "dependency",
+                name: "../victim".into(),
+                why: "the name starts with '.'; it must start with an ASCII letter".into(),
+            }
+        );
+        assert!(Lock::parse(&entry("git", "\"md\"")).is_ok());
     }
 
     #[test]

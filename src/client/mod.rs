@@ -62,10 +62,12 @@ pub enum ClientError {
         path: PathBuf,
         source: state::StateError,
     },
-    #[error("cannot unpack {name} {vers}: {source}")]
+    #[error("cannot unpack {name} {vers} (`{archive}`): {source}")]
     Unpack {
         name: String,
         vers: String,
+        /// The artifact's file name, as its URL ends.
+        archive: String,
         source: unpack::UnpackError,
     },
     #[error("`{}`: {source}", path.display())]
@@ -79,6 +81,12 @@ pub enum ClientError {
     OtherRegistry { name: String, registry: String },
     #[error("`{}` cannot be a plugins folder (it has no name)", path.display())]
     BadDir { path: PathBuf },
+    #[error("refusing to change `{name}` in `{}`: {why}", dir.display())]
+    UnsafeName {
+        name: String,
+        dir: PathBuf,
+        why: String,
+    },
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
@@ -95,6 +103,17 @@ fn did_you_mean(suggestions: &[String]) -> String {
 }
 
 impl ClientError {
+    /// Whether the error is a check of fetched bytes that failed (a
+    /// signature, a hash, a format), as opposed to a failure to fetch them:
+    /// when the bytes came from the cache, the cached copy may be damaged.
+    pub fn is_verification_failure(&self) -> bool {
+        match self {
+            ClientError::Verify { source, .. } => !matches!(source, VerifyError::Fetch { .. }),
+            ClientError::Malformed { .. } | ClientError::UnsignedRegistry { .. } => true,
+            _ => false,
+        }
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
@@ -139,6 +158,12 @@ impl ClientError {
                 source: lock::LockError::StillNeeded { .. } | lock::LockError::NotInstalled(_),
                 ..
             } => return None,
+            ClientError::Lock {
+                source: lock::LockError::BadName { .. },
+                ..
+            } => {
+                "remove that entry from the lock file (nothing outside the plugins folder is touched), or restore the file from a backup"
+            }
             ClientError::Lock { .. } | ClientError::State { .. } => {
                 "the file is damaged or from a newer plugdex; restore it from a backup, or remove it and reinstall"
             }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientError;
 use crate::client::config::Registry;
-use crate::client::http::Fetcher;
+use crate::client::http::{Fetcher, Trace};
 use crate::client::state::RegistryState;
 use crate::manifest::name::{canonical, shard};
 use crate::published::{CONFIG_PATH, Config, IndexLine, NamesIndex, NamesPage, PluginDoc};
@@ -18,6 +18,7 @@ use crate::trust::metadata::{ROOT_PATH, TIMESTAMP_PATH};
 use crate::trust::verify::{
     Anchor, TrustedFile, TrustedTimestamp, VerifiedArtifact, VerifiedRelease, VerifyError,
 };
+use crate::untrusted::shown;
 
 /// Most index files fetched at once.
 const PARALLEL: usize = 8;
@@ -51,8 +52,21 @@ impl<'f> Remote<'f> {
         known: Option<&RegistryState>,
         now: i64,
     ) -> Result<Remote<'f>, ClientError> {
+        fetcher.recovering(
+            |trace| Remote::open_once(fetcher, registry, known, now, trace),
+            ClientError::is_verification_failure,
+        )
+    }
+
+    fn open_once(
+        fetcher: &'f Fetcher,
+        registry: &Registry,
+        known: Option<&RegistryState>,
+        now: i64,
+        trace: &Trace,
+    ) -> Result<Remote<'f>, ClientError> {
         let [config, root, timestamp] =
-            fetch_all(fetcher, [CONFIG_PATH, ROOT_PATH, TIMESTAMP_PATH]);
+            fetch_all(fetcher, [CONFIG_PATH, ROOT_PATH, TIMESTAMP_PATH], trace);
         let config = config.map_err(|e| match e {
             crate::client::http::FetchError::NotFound { url } => ClientError::NotARegistry { url },
             e => e.into(),
@@ -60,7 +74,7 @@ impl<'f> Remote<'f> {
         let unverified: Config =
             serde_json::from_slice(&config).map_err(|e| ClientError::Malformed {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
-                why: e.to_string(),
+                why: shown(&e.to_string()),
             })?;
         if unverified.v != crate::published::CONFIG_V {
             return Err(ClientError::Malformed {
@@ -94,7 +108,7 @@ impl<'f> Remote<'f> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ClientError::Malformed {
                 url: "the pinned root keys".into(),
-                why: e.to_string(),
+                why: shown(&e.to_string()),
             })?;
         let anchor = Anchor {
             registry: id.clone(),
@@ -106,14 +120,14 @@ impl<'f> Remote<'f> {
         let ts = online
             .verify_timestamp(&timestamp?, now, last_seen)
             .map_err(verify("timestamp"))?;
-        let mut fetch = |p: &str| fetcher.get(p).map_err(|e| e.to_string());
+        let mut fetch = |p: &str| fetcher.get_traced(p, trace).map_err(|e| e.to_string());
         let trusted = ts
             .file(CONFIG_PATH, &mut fetch)
             .map_err(verify("config.json"))?;
         let config: Config =
             serde_json::from_slice(trusted.bytes()).map_err(|e| ClientError::Malformed {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
-                why: e.to_string(),
+                why: shown(&e.to_string()),
             })?;
         let state = RegistryState {
             id,
@@ -142,10 +156,23 @@ impl<'f> Remote<'f> {
 
     /// Step 3 for `path`. When neither the file nor its `by-hash/` copy
     /// could be fetched at all, the network error is reported, not a mismatch.
+    /// A cached copy that fails the check is dropped and fetched again once.
     fn trusted_file(&self, path: &str, check: &'static str) -> Result<TrustedFile, ClientError> {
+        self.fetcher.recovering(
+            |trace| self.trusted_file_once(path, check, trace),
+            ClientError::is_verification_failure,
+        )
+    }
+
+    fn trusted_file_once(
+        &self,
+        path: &str,
+        check: &'static str,
+        trace: &Trace,
+    ) -> Result<TrustedFile, ClientError> {
         let failures = std::cell::RefCell::new(Vec::new());
         let mut fetch = |p: &str| {
-            self.fetcher.get(p).map_err(|e| {
+            self.fetcher.get_traced(p, trace).map_err(|e| {
                 failures.borrow_mut().push(e.clone());
                 e.to_string()
             })
@@ -232,11 +259,15 @@ impl<'f> Remote<'f> {
     /// signed snapshot (shown by `info`, never used to install).
     pub fn plugin_doc(&self, name: &str) -> Result<PluginDoc, ClientError> {
         let path = format!("{}plugins/{}.json", self.config.api, canonical(name));
-        let bytes = self.fetcher.get(&path)?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
-            url: format!("{}{path}", self.fetcher.base()),
-            why: e.to_string(),
-        })
+        let once = |trace: &Trace| -> Result<PluginDoc, ClientError> {
+            let bytes = self.fetcher.get_traced(&path, trace)?;
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed {
+                url: format!("{}{path}", self.fetcher.base()),
+                why: shown(&e.to_string()),
+            })
+        };
+        self.fetcher
+            .recovering(once, ClientError::is_verification_failure)
     }
 
     /// Steps 5: downloads and checks the artifacts of `releases`, in parallel.
@@ -276,9 +307,10 @@ impl<'f> Remote<'f> {
 fn fetch_all<const N: usize>(
     fetcher: &Fetcher,
     paths: [&str; N],
+    trace: &Trace,
 ) -> [Result<Vec<u8>, crate::client::http::FetchError>; N] {
     std::thread::scope(|s| {
-        let handles = paths.map(|p| s.spawn(move || fetcher.get(p)));
+        let handles = paths.map(|p| s.spawn(move || fetcher.get_traced(p, trace)));
         handles.map(|h| h.join().expect("a fetch thread panicked"))
     })
 }

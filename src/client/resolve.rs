@@ -18,6 +18,7 @@ use semver::{Version, VersionReq};
 use crate::manifest::name::canonical;
 use crate::manifest::types::Channel;
 use crate::published::{IndexLine, Tier};
+use crate::untrusted::shown;
 
 /// What the user asked for: a plugin and a requirement (`*` when none given).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +156,12 @@ fn unfit(
     locked: Option<&Version>,
 ) -> Option<String> {
     if let Some(reason) = &line.revoked {
-        return Some(format!("revoked: {reason}"));
+        return Some(format!("revoked: {}", shown(reason)));
     }
     if let crate::manifest::types::Yanked::Reason(r) = &line.yanked
         && locked != Some(vers)
     {
-        return Some(format!("yanked: {r}"));
+        return Some(format!("yanked: {}", shown(r)));
     }
     if line.channel == Channel::Beta && policy.channel == Channel::Stable {
         return Some("on the beta channel (use `--channel beta`)".into());
@@ -303,16 +304,17 @@ fn finish(chosen: BTreeMap<String, (Version, IndexLine)>, policy: &Policy) -> Re
             let instead = d
                 .replacement
                 .as_deref()
-                .map(|r| format!("; use `{r}` instead"))
+                .map(|r| format!("; use `{}` instead", shown(r)))
                 .unwrap_or_default();
             warnings.push(format!(
                 "{name} {vers} is deprecated: {}{instead}",
-                d.message
+                shown(&d.message)
             ));
         }
         if let crate::manifest::types::Yanked::Reason(r) = &line.yanked {
             warnings.push(format!(
-                "{name} {vers} is yanked ({r}); kept because the lock file pins it"
+                "{name} {vers} is yanked ({}); kept because the lock file pins it",
+                shown(r)
             ));
         }
         if line.tier == Tier::Experimental && policy.allow_experimental {
