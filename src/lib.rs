@@ -47,6 +47,8 @@ pub mod serve;
 pub mod sign;
 #[cfg(feature = "generator")]
 pub mod source;
+#[cfg(feature = "client")]
+pub mod status;
 #[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;
