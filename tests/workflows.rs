@@ -397,12 +397,13 @@ fn setup_plugdex_says_what_is_wrong_with_its_inputs() {
 
 // ---- pinning -------------------------------------------------------------------
 
-/// Every `uses:` of a workflow or of the composite action names a full
+/// Every `uses:` of a workflow, a template or the composite action names a full
 /// commit SHA with its version in a comment, or a local path.
 #[test]
 fn every_action_is_pinned_to_a_commit_with_its_version() {
-    let mut files: Vec<PathBuf> = fs::read_dir(root().join(".github/workflows"))
-        .unwrap()
+    let mut files: Vec<PathBuf> = [".github/workflows", "docs/examples"]
+        .iter()
+        .flat_map(|d| fs::read_dir(root().join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .collect();
     files.push(root().join("action.yml"));
