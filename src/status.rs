@@ -77,7 +77,9 @@ pub fn check(opts: &Options) -> Result<Report, StatusError> {
     let mut report = Report::default();
     let remote = match Remote::open(&fetcher, &registry, None, opts.now) {
         Ok(remote) => remote,
-        Err(ClientError::Fetch(e @ (FetchError::Unreachable { .. } | FetchError::Timeout { .. }))) => {
+        Err(ClientError::Fetch(
+            e @ (FetchError::Unreachable { .. } | FetchError::Timeout { .. }),
+        )) => {
             return Err(StatusError {
                 url: opts.url.clone(),
                 source: e,

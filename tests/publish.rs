@@ -39,7 +39,11 @@ fn signed(index: &Path, out: &Path, extra: &[&str]) -> String {
 fn yank(index: &Path) {
     let file = index.join(YANKED);
     let text = fs::read_to_string(&file).unwrap();
-    fs::write(&file, text.replace("yanked = false", "yanked = \"miscounts\"")).unwrap();
+    fs::write(
+        &file,
+        text.replace("yanked = false", "yanked = \"miscounts\""),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -57,8 +61,14 @@ fn a_registry_with_signing_is_not_built_unsigned_without_asking() {
         .expect("run build");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("has a `[signing]` table but no signing key was given"), "{stderr}");
-    assert!(stderr.contains("hint: give the online key with `--signing-key FILE`"), "{stderr}");
+    assert!(
+        stderr.contains("has a `[signing]` table but no signing key was given"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: give the online key with `--signing-key FILE`"),
+        "{stderr}"
+    );
     // Nothing written: no output, and no state beside it.
     assert!(!out.exists());
     assert!(!dir.path().join(".dist.plugdex").exists());
@@ -113,14 +123,22 @@ fn a_fresh_runner_keeps_the_previous_generation_only_from_a_previous_copy() {
 
     // `--previous` keeps them: the same output as the build that had its state.
     let previous = path("a-copy");
-    signed(&index, &path("fresh"), &["--previous", previous.to_str().unwrap()]);
+    signed(
+        &index,
+        &path("fresh"),
+        &["--previous", previous.to_str().unwrap()],
+    );
     assert_eq!(by_hash(&path("fresh")), kept);
     assert_eq!(read_tree(&path("fresh")), read_tree(&path("a")));
 
     // A copy whose content does not match its name is left out.
     let victim = only_a.iter().next().unwrap();
     fs::write(previous.join("by-hash").join(victim), b"tampered").unwrap();
-    signed(&index, &path("fresh-2"), &["--previous", previous.to_str().unwrap()]);
+    signed(
+        &index,
+        &path("fresh-2"),
+        &["--previous", previous.to_str().unwrap()],
+    );
     let got = by_hash(&path("fresh-2"));
     assert!(!got.contains(*victim));
     assert_eq!(got.len(), kept.len() - 1);
@@ -130,20 +148,30 @@ fn a_fresh_runner_keeps_the_previous_generation_only_from_a_previous_copy() {
 fn the_summary_reports_the_output_size_and_host_limits_parse() {
     let (dir, index) = example();
     let text = fs::read_to_string(index.join("registry.toml")).unwrap();
-    let hosted = text.replace("[signing]", "[hosting]\ntarget = \"cloudflare-pages\"\n\n[signing]");
+    let hosted = text.replace(
+        "[signing]",
+        "[hosting]\ntarget = \"cloudflare-pages\"\n\n[signing]",
+    );
     fs::write(index.join("registry.toml"), &hosted).unwrap();
     let stderr = signed(&index, &dir.path().join("dist"), &[]);
     let files = walkdir::WalkDir::new(dir.path().join("dist"))
         .into_iter()
         .filter(|e| e.as_ref().unwrap().file_type().is_file())
         .count();
-    assert!(stderr.contains(&format!("output: {files} files, ")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("output: {files} files, ")),
+        "{stderr}"
+    );
     // The example is far below Cloudflare Pages' 20,000 files.
     assert!(!stderr.contains("limit of"), "{stderr}");
     // An unknown host is an error at its line.
     let bad = hosted.replace("cloudflare-pages", "geocities");
     fs::write(index.join("registry.toml"), bad).unwrap();
-    let (code, stderr) = build(&index, &dir.path().join("bad"), &["--signing-key", &demo_key("online.pem")]);
+    let (code, stderr) = build(
+        &index,
+        &dir.path().join("bad"),
+        &["--signing-key", &demo_key("online.pem")],
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("`hosting.target` must be one of `github-pages`, `cloudflare-pages`, `object-store`; found `geocities`"),

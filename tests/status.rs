@@ -27,7 +27,10 @@ fn serve(extra: &[&str]) -> Served {
     args.extend_from_slice(extra);
     // The build time is now: the timestamp's expiry counts from it.
     let built = common::plugdex_cmd()
-        .env("SOURCE_DATE_EPOCH", jiff::Timestamp::now().as_second().to_string())
+        .env(
+            "SOURCE_DATE_EPOCH",
+            jiff::Timestamp::now().as_second().to_string(),
+        )
         .arg("build")
         .arg("--index")
         .arg(&index)
@@ -36,7 +39,11 @@ fn serve(extra: &[&str]) -> Served {
         .args(&args)
         .output()
         .expect("run build");
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let (nginx, _) = common::start_nginx(tmp.path(), &out, port, "access_log off;");
     Served {
         _tmp: tmp,
@@ -72,11 +79,17 @@ fn a_healthy_registry_is_ok_also_deep() {
     let s = serve(&[]);
     let (code, text) = status(&s.url, &[]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("ok: timestamp.json: signed by the online key"), "{text}");
+    assert!(
+        text.contains("ok: timestamp.json: signed by the online key"),
+        "{text}"
+    );
     assert!(text.contains("(in 6 days 23 h)"), "{text}");
     let (code, text) = status(&s.url, &["--deep"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("files and their by-hash copies match it"), "{text}");
+    assert!(
+        text.contains("files and their by-hash copies match it"),
+        "{text}"
+    );
     // Pinning the example's root key works as well.
     let (code, text) = status(
         &s.url,
@@ -121,7 +134,10 @@ fn a_wrong_root_key_or_an_unsigned_registry_is_wrong() {
         &["--root-key", "mUPGuFyv000Ct9LQZo7JKiNMO4zsmNG0xrDOtyvTIqQ="],
     );
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("error: verification failed (root keys)"), "{text}");
+    assert!(
+        text.contains("error: verification failed (root keys)"),
+        "{text}"
+    );
     std::fs::remove_file(s.out.join("timestamp.json")).unwrap();
     let (code, text) = status(&s.url, &[]);
     assert_eq!(code, 1, "{text}");

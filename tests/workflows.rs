@@ -36,15 +36,25 @@ impl Change {
         git(&["add", "-A"]);
         let commit = |msg: &str| {
             git(&[
-                "-c", "user.name=m", "-c", "user.email=m@example.org",
-                "commit", "-q", "-m", msg,
+                "-c",
+                "user.name=m",
+                "-c",
+                "user.email=m@example.org",
+                "commit",
+                "-q",
+                "-m",
+                msg,
             ])
         };
         commit("the example index");
         git(&["checkout", "-q", "-b", "pr"]);
         let file = dir.path().join(WORD_COUNT);
         let text = fs::read_to_string(&file).unwrap();
-        fs::write(&file, text.replace("yanked = false", "yanked = \"miscounts\"")).unwrap();
+        fs::write(
+            &file,
+            text.replace("yanked = false", "yanked = \"miscounts\""),
+        )
+        .unwrap();
         git(&["add", "-A"]);
         commit("yank word-count 2.0.1");
         let head = git(&["rev-parse", "HEAD"]).trim().to_owned();
@@ -57,12 +67,18 @@ impl Change {
         let out = common::plugdex_cmd()
             .args(["check", "--index"])
             .arg(self.dir.path())
-            .args(["--base", "main", "--head", &self.head, "--author", author, "--format", "json"])
+            .args([
+                "--base", "main", "--head", &self.head, "--author", author, "--format", "json",
+            ])
             .env_remove("GITHUB_OUTPUT")
             .env_remove("GITHUB_STEP_SUMMARY")
             .output()
             .expect("run check");
-        assert!(out.status.code().unwrap_or(2) <= 1, "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.code().unwrap_or(2) <= 1,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let path = self.dir.path().join("verdict.json");
         fs::write(&path, &out.stdout).unwrap();
         path
@@ -151,7 +167,13 @@ fn a_verdict_for_the_current_head_labels_and_sets_its_status() {
     fs::write(&summary, "## auto-mergeable\n").unwrap();
     let gh = Runner::new(&change.head, &change.head);
     let out = gh.run(
-        &["label", "--verdict", verdict.to_str().unwrap(), "--summary", summary.to_str().unwrap()],
+        &[
+            "label",
+            "--verdict",
+            verdict.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -167,9 +189,17 @@ fn a_verdict_for_the_current_head_labels_and_sets_its_status() {
         let remove = format!("pr edit {NUMBER} --repo {REPO} --remove-label {other}");
         assert!(calls.contains(&remove), "{calls:#?}");
     }
-    assert!(calls.iter().any(|c| c.starts_with(&format!("pr comment {NUMBER}"))), "{calls:#?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with(&format!("pr comment {NUMBER}"))),
+        "{calls:#?}"
+    );
     // Labels are set for this pull request only, and not merged unasked.
-    assert!(calls.iter().all(|c| !c.starts_with("pr merge")), "{calls:#?}");
+    assert!(
+        calls.iter().all(|c| !c.starts_with("pr merge")),
+        "{calls:#?}"
+    );
 }
 
 #[test]
@@ -180,8 +210,18 @@ fn a_rejected_verdict_fails_the_status_of_that_head() {
     let out = gh.run(&["label", "--verdict", verdict.to_str().unwrap()], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = gh.changes();
-    assert!(calls.contains(&format!("pr edit {NUMBER} --repo {REPO} --add-label rejected")), "{calls:#?}");
-    assert!(calls.iter().any(|c| c.contains(&format!("statuses/{} -f state=failure", change.head))), "{calls:#?}");
+    assert!(
+        calls.contains(&format!(
+            "pr edit {NUMBER} --repo {REPO} --add-label rejected"
+        )),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.contains(&format!("statuses/{} -f state=failure", change.head))),
+        "{calls:#?}"
+    );
 }
 
 #[test]
@@ -189,7 +229,8 @@ fn a_forged_verdict_changes_nothing() {
     let change = Change::yank();
     let gh = Runner::new(&change.head, &change.head);
     let dir = change.dir.path();
-    let real: serde_json::Value = serde_json::from_slice(&fs::read(change.verdict("a-stranger")).unwrap()).unwrap();
+    let real: serde_json::Value =
+        serde_json::from_slice(&fs::read(change.verdict("a-stranger")).unwrap()).unwrap();
     // What a pull request's own run could upload: a verdict for another
     // commit, one claiming another pull request, an unknown class, junk.
     let other = "0123456789abcdef0123456789abcdef01234567";
@@ -208,12 +249,28 @@ fn a_forged_verdict_changes_nothing() {
         let path = dir.join(format!("forged-{i}.json"));
         fs::write(&path, text).unwrap();
         for command in ["label", "merge"] {
-            let out = gh.run(&[command, "--verdict", path.to_str().unwrap()], &[("PLUGDEX_AUTO_MERGE", "true")]);
-            assert_eq!(out.status.code(), Some(1), "{command} {text}: {}", stderr(&out));
-            assert!(stderr(&out).contains("nothing was changed"), "{}", stderr(&out));
+            let out = gh.run(
+                &[command, "--verdict", path.to_str().unwrap()],
+                &[("PLUGDEX_AUTO_MERGE", "true")],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{command} {text}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains("nothing was changed"),
+                "{}",
+                stderr(&out)
+            );
         }
     }
-    assert_eq!(gh.calls(), Vec::<String>::new(), "a forged verdict reached gh");
+    assert_eq!(
+        gh.calls(),
+        Vec::<String>::new(),
+        "a forged verdict reached gh"
+    );
 }
 
 #[test]
@@ -223,7 +280,10 @@ fn a_head_that_moved_since_the_check_changes_nothing() {
     let newer = "fedcba9876543210fedcba9876543210fedcba98";
     let gh = Runner::new(&change.head, newer);
     for command in ["label", "merge"] {
-        let out = gh.run(&[command, "--verdict", verdict.to_str().unwrap()], &[("PLUGDEX_AUTO_MERGE", "true")]);
+        let out = gh.run(
+            &[command, "--verdict", verdict.to_str().unwrap()],
+            &[("PLUGDEX_AUTO_MERGE", "true")],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(stderr(&out).contains("the head moved"), "{}", stderr(&out));
     }
@@ -239,30 +299,49 @@ fn auto_merge_only_when_opted_in_for_the_checked_head() {
     let change = Change::yank();
     let verdict = change.verdict("samokafor");
     let v = verdict.to_str().unwrap();
-    let merge = format!("pr merge {NUMBER} --repo {REPO} --squash --match-head-commit {}", change.head);
+    let merge = format!(
+        "pr merge {NUMBER} --repo {REPO} --squash --match-head-commit {}",
+        change.head
+    );
 
     let gh = Runner::new(&change.head, &change.head);
     for off in [None, Some("false"), Some("yes")] {
         let env: Vec<(&str, &str)> = off.map(|v| ("PLUGDEX_AUTO_MERGE", v)).into_iter().collect();
         let out = gh.run(&["merge", "--verdict", v], &env);
         assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stderr(&out).contains("auto-merge is off"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("auto-merge is off"),
+            "{}",
+            stderr(&out)
+        );
     }
     assert_eq!(gh.changes(), Vec::<String>::new());
 
-    let out = gh.run(&["merge", "--verdict", v], &[("PLUGDEX_AUTO_MERGE", "true")]);
+    let out = gh.run(
+        &["merge", "--verdict", v],
+        &[("PLUGDEX_AUTO_MERGE", "true")],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(gh.changes(), vec![merge.clone()]);
 
     let gh = Runner::new(&change.head, &change.head);
-    let out = gh.run(&["merge", "--verdict", v], &[("PLUGDEX_AUTO_MERGE", "true"), ("PLUGDEX_MERGE_METHOD", "rebase")]);
+    let out = gh.run(
+        &["merge", "--verdict", v],
+        &[
+            ("PLUGDEX_AUTO_MERGE", "true"),
+            ("PLUGDEX_MERGE_METHOD", "rebase"),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(gh.changes(), vec![merge.replace("--squash", "--rebase")]);
 
     // A verdict that needs a maintainer is never merged.
     let gh = Runner::new(&change.head, &change.head);
     let rejected = change.verdict("a-stranger");
-    let out = gh.run(&["merge", "--verdict", rejected.to_str().unwrap()], &[("PLUGDEX_AUTO_MERGE", "true")]);
+    let out = gh.run(
+        &["merge", "--verdict", rejected.to_str().unwrap()],
+        &[("PLUGDEX_AUTO_MERGE", "true")],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(gh.changes(), Vec::<String>::new());
 }
@@ -275,9 +354,19 @@ fn a_new_push_clears_the_old_labels_and_marks_the_head_pending() {
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = gh.changes();
     for label in ["auto-mergeable", "needs-review", "rejected"] {
-        assert!(calls.contains(&format!("pr edit {NUMBER} --repo {REPO} --remove-label {label}")), "{calls:#?}");
+        assert!(
+            calls.contains(&format!(
+                "pr edit {NUMBER} --repo {REPO} --remove-label {label}"
+            )),
+            "{calls:#?}"
+        );
     }
-    assert!(calls.iter().any(|c| c.contains(&format!("statuses/{} -f state=pending", change.head))), "{calls:#?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.contains(&format!("statuses/{} -f state=pending", change.head))),
+        "{calls:#?}"
+    );
 }
 
 // ---- setup-plugdex -------------------------------------------------------------
@@ -297,7 +386,11 @@ fn fake_release() -> Release {
     let dir = site.join("v0.1.0");
     fs::create_dir_all(&dir).unwrap();
     let out = Command::new(root().join("scripts/package-release.sh"))
-        .args(["v0.1.0", "x86_64-unknown-linux-gnu", env!("CARGO_BIN_EXE_plugdex")])
+        .args([
+            "v0.1.0",
+            "x86_64-unknown-linux-gnu",
+            env!("CARGO_BIN_EXE_plugdex"),
+        ])
         .arg(&dir)
         .output()
         .expect("run package-release.sh");
@@ -349,8 +442,14 @@ fn setup_plugdex_installs_the_verified_release_on_path() {
         let (out, added) = release.install(&env);
         assert!(out.status.success(), "{}", stderr(&out));
         let bin = PathBuf::from(added.trim());
-        assert!(bin.ends_with("plugdex-v0.1.0-x86_64-unknown-linux-gnu"), "{added}");
-        let version = Command::new(bin.join("plugdex")).arg("--version").output().unwrap();
+        assert!(
+            bin.ends_with("plugdex-v0.1.0-x86_64-unknown-linux-gnu"),
+            "{added}"
+        );
+        let version = Command::new(bin.join("plugdex"))
+            .arg("--version")
+            .output()
+            .unwrap();
         assert_eq!(
             String::from_utf8_lossy(&version.stdout).trim(),
             format!("plugdex {}", env!("CARGO_PKG_VERSION"))
@@ -366,7 +465,11 @@ fn setup_plugdex_refuses_a_tampered_or_unpinned_archive() {
     let wrong = "0".repeat(64);
     let (out, added) = release.install(&[("PLUGDEX_SHA256", &wrong)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("but the pinned sha256 is"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("but the pinned sha256 is"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(added, "");
     // The archive changed after SHA256SUMS was written.
     let mut bytes = fs::read(&release.archive).unwrap();
@@ -374,7 +477,11 @@ fn setup_plugdex_refuses_a_tampered_or_unpinned_archive() {
     fs::write(&release.archive, bytes).unwrap();
     let (out, added) = release.install(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("but SHA256SUMS of v0.1.0 lists"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("but SHA256SUMS of v0.1.0 lists"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(added, "");
 }
 
@@ -382,10 +489,19 @@ fn setup_plugdex_refuses_a_tampered_or_unpinned_archive() {
 fn setup_plugdex_says_what_is_wrong_with_its_inputs() {
     let release = fake_release();
     let cases = [
-        (vec![("PLUGDEX_VERSION", "latest")], "must be a release tag like v0.1.0"),
-        (vec![("RUNNER_OS", "Plan9")], "no plugdex release for RUNNER_OS='Plan9'"),
+        (
+            vec![("PLUGDEX_VERSION", "latest")],
+            "must be a release tag like v0.1.0",
+        ),
+        (
+            vec![("RUNNER_OS", "Plan9")],
+            "no plugdex release for RUNNER_OS='Plan9'",
+        ),
         (vec![("PLUGDEX_VERSION", "v9.9.9")], "cannot download"),
-        (vec![("PLUGDEX_SHA256", "abc")], "must be 64 lowercase hex digits"),
+        (
+            vec![("PLUGDEX_SHA256", "abc")],
+            "must be 64 lowercase hex digits",
+        ),
     ];
     for (env, message) in cases {
         let (out, added) = release.install(&env);
@@ -412,7 +528,11 @@ fn every_action_is_pinned_to_a_commit_with_its_version() {
     let mut seen = 0;
     for file in &files {
         for (n, line) in fs::read_to_string(file).unwrap().lines().enumerate() {
-            let Some(rest) = line.trim_start().trim_start_matches("- ").strip_prefix("uses: ") else {
+            let Some(rest) = line
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+            else {
                 continue;
             };
             seen += 1;
@@ -428,7 +548,14 @@ fn every_action_is_pinned_to_a_commit_with_its_version() {
         }
     }
     assert!(seen > 10, "no `uses:` found");
-    assert!(unpinned.is_empty(), "unpinned actions:\n{}", unpinned.join("\n"));
+    assert!(
+        unpinned.is_empty(),
+        "unpinned actions:\n{}",
+        unpinned.join("\n")
+    );
     let dependabot = fs::read_to_string(root().join(".github/dependabot.yml")).unwrap();
-    assert!(dependabot.contains("package-ecosystem: github-actions"), "{dependabot}");
+    assert!(
+        dependabot.contains("package-ecosystem: github-actions"),
+        "{dependabot}"
+    );
 }

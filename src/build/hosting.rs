@@ -140,7 +140,10 @@ mod tests {
         assert!(check(Some(&pages), &size(1_500_000, GIB, 10)).is_empty());
         let over = check(Some(&pages), &size(10, GIB + 1, 10));
         assert_eq!(over.len(), 1, "{over:?}");
-        assert!(over[0].contains("GitHub Pages's limit of 1.0 GiB"), "{over:?}");
+        assert!(
+            over[0].contains("GitHub Pages's limit of 1.0 GiB"),
+            "{over:?}"
+        );
         assert!(check(Some(&cloudflare), &size(20_000, 50 * GIB, 25 * MIB)).is_empty());
         let over = check(Some(&cloudflare), &size(20_001, 1, 25 * MIB + 1));
         assert_eq!(over.len(), 2, "{over:?}");
