@@ -165,7 +165,7 @@ fn deep_check(
 }
 
 fn mismatch(fetcher: &Fetcher, path: &str, meta: &FileMeta) -> Option<String> {
-    match fetcher.get(path) {
+    match fetcher.get_once(path) {
         Ok(bytes) if meta.matches(&bytes) => None,
         Ok(bytes) => Some(format!(
             "served with {} bytes and SHA-256 {}, the snapshot says {} bytes and {}",
