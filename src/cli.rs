@@ -78,9 +78,19 @@ pub enum Command {
         changed: Option<PathBuf>,
         /// The online signing key (PEM, OpenSSH or base64 seed). Also read from
         /// the `PLUGDEX_SIGNING_KEY` environment variable, which holds the key
-        /// itself (a CI secret). Without either, the registry is unsigned.
+        /// itself (a CI secret). Without either, a registry whose
+        /// `registry.toml` has `[signing]` is refused (exit 2).
         #[arg(long)]
         signing_key: Option<PathBuf>,
+        /// Build unsigned although `registry.toml` has `[signing]` (a local
+        /// preview: every verifying client refuses it).
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// A copy of the previous output (the live site, or a cache of it):
+        /// the previous generation's `by-hash/` files are kept from it when
+        /// `--out` lacks them, as on a fresh CI runner.
+        #[arg(long, value_name = "DIR")]
+        previous: Option<PathBuf>,
         /// Days until the signed timestamp expires; rebuild (e.g. daily) before then.
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
         expires_in: u32,
@@ -164,6 +174,30 @@ pub enum Command {
         /// Exit 1 if the files in `--write` differ from the current schemas, instead of writing.
         #[arg(long, requires = "write")]
         check: bool,
+    },
+    /// Check a published registry as a client would: its signatures, the
+    /// timestamp's expiry, and with `--deep` every file the snapshot names.
+    ///
+    /// Exit status: 0 when healthy, 1 when anything is wrong or the timestamp
+    /// expires within `--warn-days`, 2 when the registry cannot be reached.
+    Status {
+        /// The registry's base URL.
+        #[arg(long)]
+        registry: String,
+        /// Also fetch every file the snapshot names, and its `by-hash/` copy,
+        /// and compare them with the snapshot (a mirror check).
+        #[arg(long)]
+        deep: bool,
+        /// A timestamp expiring within this many days is a problem.
+        #[arg(long, default_value_t = 2)]
+        warn_days: u32,
+        /// A root public key to pin (raw base64; repeat for several). Default:
+        /// the keys `config.json` names.
+        #[arg(long = "root-key", value_name = "KEY")]
+        root_keys: Vec<String>,
+        /// Seconds each HTTP request may take.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
     },
     #[command(flatten)]
     Client(ClientCommand),

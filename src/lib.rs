@@ -48,6 +48,8 @@ pub mod serve;
 pub mod sign;
 #[cfg(feature = "generator")]
 pub mod source;
+#[cfg(feature = "client")]
+pub mod status;
 #[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;

@@ -117,6 +117,8 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             base_url,
             changed,
             signing_key,
+            allow_unsigned,
+            previous,
             expires_in,
             format,
             rev,
@@ -137,6 +139,8 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 signing_key,
                 expiry_secs: i64::from(expires_in) * 24 * 3600,
                 rev,
+                allow_unsigned,
+                previous,
             };
             let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
                 Err(plugdex::build::BuildError::Write(e)) => {
@@ -302,6 +306,36 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 );
                 Ok(Outcome::Invalid)
             }
+        }
+        Command::Status {
+            registry,
+            deep,
+            warn_days,
+            root_keys,
+            timeout,
+        } => {
+            let url = if registry.ends_with('/') {
+                registry
+            } else {
+                format!("{registry}/")
+            };
+            let report = plugdex::status::check(&plugdex::status::Options {
+                url,
+                root_keys,
+                deep,
+                warn_secs: i64::from(warn_days) * 24 * 3600,
+                timeout: std::time::Duration::from_secs(timeout),
+                now: jiff::Timestamp::now().as_second(),
+            })?;
+            let mut out = std::io::stdout().lock();
+            for f in &report.findings {
+                writeln!(out, "{}: {}", if f.ok { "ok" } else { "error" }, f.text)?;
+            }
+            Ok(if report.healthy() {
+                Outcome::Ok
+            } else {
+                Outcome::Invalid
+            })
         }
         Command::Client(command) => match client_cmd::run(command)? {
             true => Ok(Outcome::Ok),

@@ -282,6 +282,18 @@ pub fn build_summary(
             built.cached_signatures
         );
     }
+    let _ = writeln!(
+        text,
+        "output: {} files, {}",
+        built.size.files,
+        crate::build::hosting::human_bytes(built.size.bytes)
+    );
+    for warning in &built.host_warnings {
+        let _ = writeln!(
+            text,
+            "warning: {warning}\n  hint: publish to an object store behind a CDN (docs/workflows.md, \"Large registries\")"
+        );
+    }
     if built.signed {
         let _ = writeln!(
             text,

@@ -139,8 +139,7 @@ fn killed_builds_leave_the_previous_output_whole() {
     for round in 0..16 {
         set_state(&index, target_b);
         let mut child = common::plugdex_cmd()
-            .arg("build")
-            .arg("--index")
+            .args(["build", "--allow-unsigned", "--index"])
             .arg(&index)
             .arg("--out")
             .arg(&out)

@@ -381,7 +381,16 @@ fn rebuilds_carry_unchanged_plugins_over_and_match_a_fresh_build() {
     let build_json = |out: &str| {
         let out = repo.out(out);
         let out = out.to_str().expect("UTF-8 path");
-        repo.run(&["build", "--format", "json", "--rev", "HEAD", "--out", out])
+        repo.run(&[
+            "build",
+            "--allow-unsigned",
+            "--format",
+            "json",
+            "--rev",
+            "HEAD",
+            "--out",
+            out,
+        ])
     };
     let (broken, fresh) = (build_json("inc"), build_json("fresh-broken"));
     assert_eq!((code(&broken), code(&fresh)), (1, 1), "{}", stderr(&broken));

@@ -3,6 +3,7 @@
 //! the model is immutable from there on.
 
 mod cache;
+pub mod hosting;
 mod reuse;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,6 +47,12 @@ pub struct Options {
     /// (`--rev`): uncommitted edits are not built, and every publication
     /// time comes from git.
     pub rev: Option<String>,
+    /// Build unsigned even though `registry.toml` has `[signing]` (previews).
+    pub allow_unsigned: bool,
+    /// A copy of the previous output (e.g. the live site, or a cache of it)
+    /// to take the previous generation's `by-hash/` files from when `out`
+    /// lacks them: a fresh CI runner has no previous output.
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,12 +75,17 @@ pub enum BuildError {
     NoSigningTable,
     #[error("the signing key given ({given}) is not the registry's online key ({expected})")]
     WrongSigningKey { given: String, expected: String },
+    #[error(
+        "`registry.toml` has a `[signing]` table but no signing key was given: every client would refuse the unsigned registry; nothing was written"
+    )]
+    UnsignedRefused,
 }
 
 impl BuildError {
     pub fn hint(&self) -> Option<String> {
         match self {
             BuildError::NoSigningTable => Some("add `[signing]` with `root_keys`, `online_key` and `online_key_signatures` (README, \"Registry signing\"), or build without a key".into()),
+            BuildError::UnsignedRefused => Some("give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable; for a local preview only, `--allow-unsigned`".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
             _ => None,
@@ -105,6 +117,10 @@ pub struct Built {
     pub fresh_because: Option<&'static str>,
     /// The timestamp's expiry, RFC 3339.
     pub expires: String,
+    /// What the output holds, against the configured host's limits.
+    pub size: hosting::OutputSize,
+    /// The host's limits this output exceeds (`[hosting] target`).
+    pub host_warnings: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -154,6 +170,9 @@ fn build_from<S: Source>(
     started: Instant,
     progress: &ProgressBar,
 ) -> Result<Report, BuildError> {
+    if opts.signing_key.is_none() && !opts.allow_unsigned && declares_signing(source) {
+        return Err(BuildError::UnsignedRefused);
+    }
     // Signatures verified by earlier builds into this output are not verified again.
     let cache = match crate::write::state_dir(&opts.out) {
         Some(state) if std::fs::create_dir_all(&state).is_ok() => {
@@ -261,6 +280,7 @@ fn build_from<S: Source>(
     // consumed plugin by plugin as it is emitted, so it and the writer's
     // list of files never add up in memory.
     let registry_id = registry.meta.config.id.clone();
+    let host = registry.meta.config.hosting.clone();
     let emitted = write_all(
         registry,
         &mut carried,
@@ -286,10 +306,14 @@ fn build_from<S: Source>(
     }
     // Keep the previous build's snapshot and copies one more generation, for
     // clients and CDN edges that still hold the previous timestamp.
-    let previous = metadata::referenced(&|p: &str| std::fs::read(opts.out.join(p)).ok());
-    for path in previous {
-        if signed.by_hash.binary_search(&path).is_err() {
-            writer.keep(&path)?;
+    let read_previous = |p: &str| {
+        std::fs::read(opts.out.join(p))
+            .ok()
+            .or_else(|| std::fs::read(opts.previous.as_ref()?.join(p)).ok())
+    };
+    for path in metadata::referenced(&read_previous) {
+        if signed.by_hash.binary_search(&path).is_err() && !writer.keep(&path)? {
+            keep_from_previous(opts.previous.as_deref(), &path, &writer)?;
         }
     }
     timings::mark("sign snapshot");
@@ -309,6 +333,8 @@ fn build_from<S: Source>(
         timings::mark("save build cache");
     }
     progress.finish_and_clear();
+    let size = hosting::OutputSize::measure(&opts.out);
+    let host_warnings = hosting::check(host.as_ref(), &size);
     Ok(Report {
         checked,
         built: Some(Built {
@@ -320,9 +346,40 @@ fn build_from<S: Source>(
             reused,
             fresh_because,
             expires: rfc3339(signing.now + signing.expiry_secs),
+            size,
+            host_warnings,
             elapsed: started.elapsed(),
         }),
     })
+}
+
+/// Whether `registry.toml` asks for a signed registry. A file that does not
+/// parse is left to the check, which reports it with its line.
+fn declares_signing<S: Source>(source: &S) -> bool {
+    let mut ignored = Vec::new();
+    source
+        .read_registry(&mut ignored)
+        .and_then(|text| toml::from_str::<toml::Table>(&text.text).ok())
+        .is_some_and(|table| table.contains_key("signing"))
+}
+
+/// Copies a previous generation's `by-hash/` file from `previous` into the
+/// new output. The name is the content's SHA-256, so a copy that does not
+/// match it (a torn download, a tampered mirror) is left out.
+fn keep_from_previous(
+    previous: Option<&Path>,
+    path: &str,
+    writer: &Writer,
+) -> Result<(), BuildError> {
+    let Some(dir) = previous else { return Ok(()) };
+    let Ok(bytes) = std::fs::read(dir.join(path)) else {
+        return Ok(());
+    };
+    let digest = crate::digest::sha256(&bytes);
+    if metadata::by_hash_path(&crate::digest::hex(&digest)) == path {
+        writer.put_hashed(path, &bytes, digest)?;
+    }
+    Ok(())
 }
 
 /// `value`, copied when it is still needed (`keep`), else moved out.

@@ -328,6 +328,7 @@ pub(crate) fn fallback_config() -> RegistryConfig {
         engine: String::new(),
         policy: Default::default(),
         signing: None,
+        hosting: None,
     }
 }
 

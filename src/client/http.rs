@@ -174,6 +174,14 @@ impl Fetcher {
         self.fetch(&url, MAX_METADATA, immutable, trace)
     }
 
+    /// A file under the base URL, fetched afresh and not kept: for reading
+    /// every file once (`plugdex status --deep`), where keeping them all
+    /// would hold the whole registry in memory.
+    pub fn get_once(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}{path}", self.base);
+        self.request(&url, MAX_METADATA, None)
+    }
+
     /// An artifact by its absolute URL, capped at the size the index names.
     pub fn download(&self, url: &str, size: u64, sha256: &str) -> Result<Vec<u8>, FetchError> {
         self.fetch(url, size, Some(sha256), &Trace::default())

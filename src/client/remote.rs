@@ -144,6 +144,11 @@ impl<'f> Remote<'f> {
         })
     }
 
+    /// The verified timestamp: its version, expiry and snapshot.
+    pub fn timestamp(&self) -> &TrustedTimestamp {
+        &self.ts
+    }
+
     /// Where a plugin's index file is.
     pub fn index_path(&self, name: &str) -> String {
         let c = canonical(name);

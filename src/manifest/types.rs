@@ -34,6 +34,27 @@ pub struct RegistryConfig {
     /// The registry's signing keys. Without this table `build` writes an unsigned registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing: Option<Signing>,
+    /// Where the built registry is published; `build` warns when the output exceeds that host's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosting: Option<Hosting>,
+}
+
+/// The static host the registry is published to.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Hosting {
+    /// `github-pages` (1 GB per site), `cloudflare-pages` (20,000 files, 25 MiB per file) or `object-store` (S3, R2 and the like: no limit).
+    pub target: HostTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum HostTarget {
+    GithubPages,
+    CloudflarePages,
+    ObjectStore,
 }
 
 /// The registry's keys, modelled on TUF: offline root keys delegate to one

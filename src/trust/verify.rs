@@ -258,6 +258,28 @@ impl TrustedTimestamp {
         Ok(None)
     }
 
+    /// Every file the snapshot names, each node checked against its
+    /// parent's hash and size on the way down (a mirror check reads them all).
+    pub fn all_files(
+        &self,
+        f: &mut Fetch<'_>,
+    ) -> Result<std::collections::BTreeMap<String, FileMeta>, VerifyError> {
+        let mut files = std::collections::BTreeMap::new();
+        let mut stack = vec![self.body.snapshot.clone()];
+        while let Some(meta) = stack.pop() {
+            let node_path = by_hash_path(&meta.sha256);
+            let bytes = fetch(f, &node_path)?;
+            if !meta.matches(&bytes) {
+                return Err(VerifyError::Mismatch { path: node_path });
+            }
+            let node: SnapshotNode =
+                serde_json::from_slice(&bytes).map_err(|e| malformed(&node_path, e))?;
+            stack.extend(node.children.into_values());
+            files.extend(node.files);
+        }
+        Ok(files)
+    }
+
     /// Step 3: fetches `path` and checks it against the snapshot, trying its
     /// `by-hash/` copy when the served file differs (a stale CDN).
     pub fn file(&self, path: &str, f: &mut Fetch<'_>) -> Result<TrustedFile, VerifyError> {

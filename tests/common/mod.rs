@@ -126,8 +126,10 @@ pub fn plugdex_cmd() -> std::process::Command {
     cmd
 }
 
-/// `plugdex build --index INDEX --out OUT [extra...]`, returning (exit code, stderr).
+/// `plugdex build --index INDEX --out OUT [extra...]`, returning (exit code,
+/// stderr); unsigned (`--allow-unsigned`) unless `extra` gives a key.
 pub fn build(index: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
+    let unsigned = (!extra.contains(&"--signing-key")).then_some("--allow-unsigned");
     let output = plugdex_cmd()
         .arg("build")
         .arg("--index")
@@ -135,6 +137,7 @@ pub fn build(index: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
         .arg("--out")
         .arg(out)
         .args(extra)
+        .args(unsigned)
         .output()
         .expect("run plugdex build");
     (
