@@ -13,6 +13,7 @@
 #   openssl
 #   python3, curl             tests/workflows.rs runs scripts/pr-verdict.py and
 #                             scripts/setup-plugdex.sh (which downloads with curl)
+#   gzip                      tests/attacks_client.rs packs hostile archives
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ declare -A packages=(
   [openssl]=openssl
   [python3]=python3
   [curl]=curl
+  [gzip]=gzip
 )
 
 have() {
