@@ -179,7 +179,8 @@ impl Fetcher {
     /// would hold the whole registry in memory.
     pub fn get_once(&self, path: &str) -> Result<Vec<u8>, FetchError> {
         let url = format!("{}{path}", self.base);
-        self.request(&url, MAX_METADATA, None)
+        // No cached copy was offered, so the body is always fresh.
+        self.request(&url, MAX_METADATA, None).map(|(body, _)| body)
     }
 
     /// An artifact by its absolute URL, capped at the size the index names.
