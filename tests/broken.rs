@@ -97,6 +97,7 @@ cases! {
     toml_syntax_unclosed_string,
     toml_syntax_missing_equals,
     toml_syntax_registry_still_checks_plugins,
+    toml_syntax_registry_skips_signatures,
     duplicate_key_license,
     duplicate_key_table_header,
     unknown_field_licence,

@@ -174,6 +174,11 @@ pub(crate) fn run<S: Source>(
     let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
     let revoked_keys = signatures::revoked_keys(&lists, &mut diags);
+    // Release signatures name the registry's id: without a readable one they
+    // are not checked (see `signatures::verify_plugin`).
+    let signing_reg = config
+        .as_ref()
+        .filter(|c| manifest::rules::is_dns_name(&c.id));
     let mut known: HashSet<String> = match find {
         Some(_) => dirs.iter().map(|d| canonical(&d.name)).collect(),
         None => HashSet::new(),
@@ -186,7 +191,7 @@ pub(crate) fn run<S: Source>(
     let examine = |(mut l, mut out): (Loaded, Vec<Diagnostic>)| {
         out.extend(signatures::verify_plugin(
             &mut l,
-            reg,
+            signing_reg,
             &lists,
             &revoked_keys,
             cache,

@@ -576,7 +576,7 @@ fn name_hint(e: &NameError) -> String {
 }
 
 /// A lowercase DNS name: dot-separated labels of `a-z`, `0-9` and `-`.
-fn is_dns_name(s: &str) -> bool {
+pub(crate) fn is_dns_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
