@@ -120,6 +120,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             expires_in,
             format,
             rev,
+            allow_signing_time_skew,
         } => {
             let signing_key = match (signing_key, std::env::var("PLUGDEX_SIGNING_KEY")) {
                 (Some(path), _) => Some(read_secret_key(&path)?),
@@ -137,6 +138,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 signing_key,
                 expiry_secs: i64::from(expires_in) * 24 * 3600,
                 rev,
+                allow_signing_time_skew,
             };
             let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
                 Err(plugdex::build::BuildError::Write(e)) => {
