@@ -80,3 +80,70 @@ fn build_refuses_a_signing_time_whose_expiry_overflows() {
         assert!(!out.exists(), "{epoch}: nothing may be written");
     }
 }
+
+// ---- item 3: many diagnostics in one file ------------------------------------
+
+/// `plugdex check --index INDEX --format FORMAT`: (exit code, stdout, stderr).
+fn check(index: &Path, format: &str) -> (i32, String, String) {
+    let output = common::plugdex_cmd()
+        .args(["check", "--format", format, "--index"])
+        .arg(index)
+        .output()
+        .expect("run plugdex check");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_of_a_file_with_50k_unknown_keys_prints_100_and_counts_the_rest() {
+    let index = common::base_copy();
+    let manifest = index.path().join("plugins/2/gm/plugin.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    // Top-level keys must come before the first table header.
+    let first_table = text.find("\n[").map_or(text.len(), |i| i + 1);
+    let junk: String = (0..50_000).map(|i| format!("x{i:x} = 0\n")).collect();
+    text.insert_str(first_table, &junk);
+    std::fs::write(&manifest, text).unwrap();
+
+    let (code, _, human) = check(index.path(), "human");
+    assert_eq!(code, 1, "{}", &human[..human.len().min(2000)]);
+    assert_eq!(human.matches("error[unknown-field]").count(), 100);
+    assert!(
+        human.contains("error[more-diagnostics]: and 49900 more problems in this file (49900 errors, 0 warnings), not shown"),
+        "{}",
+        &human[human.len().saturating_sub(3000)..]
+    );
+    // The summary still counts every problem.
+    assert!(
+        human.contains("50000 errors"),
+        "{}",
+        &human[human.len().saturating_sub(500)..]
+    );
+
+    let (code, json, _) = check(index.path(), "json");
+    assert_eq!(code, 1);
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON on stdout");
+    let items = value["diagnostics"].as_array().unwrap();
+    assert_eq!(items.len(), 101);
+    assert_eq!(items[100]["code"], "more-diagnostics");
+    assert_eq!(items[100]["severity"], "error");
+    assert!(
+        items[100]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("and 49900 more")
+    );
+
+    let (code, github, _) = check(index.path(), "github");
+    assert_eq!(code, 1);
+    assert_eq!(github.matches("title=unknown-field::").count(), 100);
+    assert_eq!(
+        github
+            .matches("title=more-diagnostics::and 49900 more")
+            .count(),
+        1
+    );
+}
