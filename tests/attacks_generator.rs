@@ -147,3 +147,342 @@ fn check_of_a_file_with_50k_unknown_keys_prints_100_and_counts_the_rest() {
         1
     );
 }
+
+// ---- item 5: artifact URLs and the host files ----------------------------------
+
+const BETA_LATEST: &str = "plugins/be/ta/beta-tool/versions/1.2.0.toml";
+const BETA_DOWNLOAD: &str = "/api/v1/plugins/beta-tool/download";
+
+/// A copy of the base index whose `beta-tool` 1.2.0 (its latest, external
+/// artifact) has `url` as written in TOML (`toml_string` is a TOML literal).
+fn base_with_artifact_url(toml_string: &str) -> tempfile::TempDir {
+    let index = common::base_copy();
+    let file = index.path().join(BETA_LATEST);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let old = "url = \"https://downloads.example.org/beta-tool-1.2.0.tar.gz\"";
+    assert!(text.contains(old));
+    std::fs::write(&file, text.replace(old, &format!("url = {toml_string}"))).unwrap();
+    index
+}
+
+#[test]
+fn check_refuses_artifact_urls_that_would_break_host_files() {
+    for url in [
+        // nginx: `return 302 "…\";` escapes the closing quote.
+        r#""https://downloads.example.org/beta-tool-1.2.0.tar.gz\\""#,
+        // _redirects: the space starts new fields, `200!` is a forced proxy.
+        r#""https://downloads.example.org/x.tar.gz /evil 200!""#,
+        r#""https://downloads.example.org/x.tar.gz\t200!""#,
+        r#""https://downloads.example.org/x.tar.gz\u00a0x""#,
+    ] {
+        let index = base_with_artifact_url(url);
+        let (code, json, stderr) = check(index.path(), "json");
+        assert_eq!(code, 1, "{url}: {stderr}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let found = value["diagnostics"].as_array().unwrap().iter().any(|d| {
+            d["code"] == "invalid-url"
+                && d["file"].as_str().unwrap().ends_with(BETA_LATEST)
+                && d["line"] == 7
+                && d["hint"].is_string()
+        });
+        assert!(found, "{url}: {json}");
+    }
+}
+
+/// Builds `index` for `base_url` into `out`, expecting success.
+fn build_ok(index: &Path, out: &Path, base_url: &str) {
+    let (code, stderr) = common::build(index, out, &["--base-url", base_url]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// The `_redirects` lines of a build: each must have exactly three fields.
+fn redirect_lines(out: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(out.join("_redirects"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn urls_check_allows_are_written_percent_encoded_and_nginx_accepts_them() {
+    // Non-ASCII and characters nginx gives a meaning to, but nothing that splits.
+    let index =
+        base_with_artifact_url(r#""https://downloads.example.org/café/$host/{a};'b'`c\"d.tar.gz""#);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let port = common::free_port();
+    // A base URL with characters a host file must not carry raw either.
+    build_ok(
+        index.path(),
+        &out,
+        &format!("http://127.0.0.1:{port}/reg$x/"),
+    );
+    let expected =
+        "https://downloads.example.org/caf%C3%A9/%24host/%7Ba%7D%3B%27b%27%60c%22d.tar.gz";
+    let lines = redirect_lines(&out);
+    assert!(lines.iter().all(|l| l.len() == 3), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l[0] == BETA_DOWNLOAD && l[1] == expected && l[2] == "302"),
+        "{lines:?}"
+    );
+    let beta_index = std::fs::read_to_string(out.join("index/be/ta/beta-tool")).unwrap();
+    assert!(beta_index.contains("caf%C3%A9"), "{beta_index}");
+    // `start_nginx` runs `nginx -t` on the generated snippet first.
+    let (_nginx, addr) = common::start_nginx(tmp.path(), &out, port, "access_log off;");
+    let (status, headers, _) = http(
+        &addr,
+        &format!("GET {BETA_DOWNLOAD} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(status, 302);
+    assert_eq!(header(&headers, "location"), Some(expected));
+}
+
+#[test]
+fn host_files_escape_what_check_never_lets_through() {
+    // The writers do not rely on `check`: raw hostile URLs give files that
+    // nginx accepts and that have three fields a line.
+    let hostile = [
+        "https://e.example/x.tar.gz\\",
+        "https://e.example/x.tar.gz /evil 200!",
+        "https://e.example/x\t.tar.gz",
+        "https://e.example/x\n/evil https://evil.example 200!",
+        "https://e.example/é\r\";}\nlocation / { return 200 'owned'; }",
+    ];
+    let redirects: Vec<(String, String)> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (format!("/p{i}/download"), (*u).to_owned()))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    std::fs::create_dir_all(&out).unwrap();
+    for file in plugdex::emit::host::host_files(&redirects) {
+        std::fs::write(out.join(&file.path), &file.bytes).unwrap();
+    }
+    std::fs::write(out.join("index.html"), "home\n").unwrap();
+    let lines = redirect_lines(&out);
+    assert_eq!(lines.len(), hostile.len());
+    assert!(
+        lines.iter().all(|l| l.len() == 3 && l[2] == "302"),
+        "{lines:?}"
+    );
+    let (_nginx, addr) =
+        common::start_nginx(tmp.path(), &out, common::free_port(), "access_log off;");
+    let (status, _, body) = http(
+        &addr,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    assert!(!String::from_utf8_lossy(&body).contains("owned"));
+    let (status, headers, _) = http(
+        &addr,
+        "GET /p1/download HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 302);
+    assert_eq!(
+        header(&headers, "location"),
+        Some("https://e.example/x.tar.gz%20/evil%20200!")
+    );
+}
+
+// ---- items 5 and 6: serve --------------------------------------------------------
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// One raw exchange over loopback: (status, headers lowercased, body). The
+/// request is sent from another thread, so an answer that comes before the
+/// whole request was sent is still read.
+fn http(addr: &str, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    try_http(addr, request.as_bytes())
+        .unwrap_or_else(|| panic!("no answer to {:?}", &request[..request.len().min(80)]))
+}
+
+fn try_http(addr: &str, request: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let request = request.to_vec();
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(&request);
+    });
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    drop(stream);
+    let _ = sender.join();
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Some((status, headers, bytes[split + 4..].to_vec()))
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `plugdex serve` as a child process, killed when dropped.
+struct Serve {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Serve {
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let child = common::plugdex_cmd()
+        .args(["serve", "--addr", &addr, "--dir"])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start plugdex serve");
+    let started = std::time::Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Serve { child, addr }
+}
+
+/// The base index built into a temporary folder: (tmp, out).
+fn built_base() -> (tempfile::TempDir, PathBuf) {
+    let index = common::base_copy();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    build_ok(index.path(), &out, "http://127.0.0.1:1/");
+    (tmp, out)
+}
+
+#[test]
+fn serve_answers_a_non_ascii_redirect_without_panicking() {
+    let (_tmp, out) = built_base();
+    // A hand-edited (or older) `_redirects` with what header values cannot hold.
+    std::fs::write(
+        out.join("_redirects"),
+        "/a/download https://e.example/café\u{1}.tar.gz 302\n",
+    )
+    .unwrap();
+    let mut server = serve(&out);
+    // More requests than the old server had worker threads.
+    for _ in 0..6 {
+        let (status, headers, _) = http(
+            &server.addr,
+            "GET /a/download HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 302);
+        assert_eq!(
+            header(&headers, "location"),
+            Some("https://e.example/caf%C3%A9%01.tar.gz")
+        );
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "serve must keep running"
+    );
+}
+
+#[test]
+fn serve_does_not_follow_a_404_page_symlink_nor_block_on_a_fifo() {
+    let (_tmp, out) = built_base();
+    std::fs::remove_file(out.join("404.html")).ok();
+    std::os::unix::fs::symlink("/etc/passwd", out.join("404.html")).unwrap();
+    let server = serve(&out);
+    let (status, _, body) = http(
+        &server.addr,
+        "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 404);
+    assert!(
+        !String::from_utf8_lossy(&body).contains("root:"),
+        "served the symlink's target"
+    );
+    drop(server);
+
+    std::fs::remove_file(out.join("404.html")).unwrap();
+    let fifo = std::ffi::CString::new(out.join("404.html").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let server = serve(&out);
+    // Every request answered, none waiting for a writer on the FIFO.
+    for _ in 0..6 {
+        let (status, _, body) = http(
+            &server.addr,
+            "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 404);
+        assert!(String::from_utf8_lossy(&body).contains("404"));
+    }
+    let (status, _, _) = http(
+        &server.addr,
+        "GET /config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn serve_refuses_huge_headers_with_431() {
+    let (_tmp, out) = built_base();
+    let server = serve(&out);
+    let huge = format!(
+        "GET /config.json HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(8 * 1024 * 1024)
+    );
+    let (status, _, _) = http(&server.addr, &huge);
+    assert_eq!(status, 431);
+    let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let (status, _, _) = http(
+        &server.addr,
+        &format!("GET /config.json HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"),
+    );
+    assert_eq!(status, 431);
+    // Still answering normal requests.
+    let (status, _, _) = http(
+        &server.addr,
+        "GET /config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn serve_refuses_duplicate_or_conflicting_content_length_with_400() {
+    let (_tmp, out) = built_base();
+    let server = serve(&out);
+    for lengths in [
+        "Content-Length: 0\r\nContent-Length: 5\r\n",
+        "Content-Length: 0\r\nContent-Length: 0\r\n",
+        "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        "Content-Length: -1\r\n",
+    ] {
+        let (status, _, _) = http(
+            &server.addr,
+            &format!(
+                "GET /config.json HTTP/1.1\r\nHost: x\r\n{lengths}Connection: close\r\n\r\nhello"
+            ),
+        );
+        assert_eq!(status, 400, "{lengths:?}");
+    }
+}
