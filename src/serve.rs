@@ -78,8 +78,15 @@ impl HostRules {
         rules
     }
 
-    fn load(dir: &Path) -> HostRules {
-        let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
+    /// Reads the rules of the served folder `root`; a file that is missing,
+    /// not a regular file (a link, a FIFO) or not UTF-8 holds no rules.
+    fn load(root: &Path) -> HostRules {
+        let read = |name: &str| {
+            open_in_root(root, name)
+                .and_then(|file| read_all(file).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default()
+        };
         HostRules::parse(&read("_headers"), &read("_redirects"))
     }
 
@@ -496,6 +503,11 @@ pub fn request_path(target: &str) -> Option<String> {
     Some(decoded.into_owned())
 }
 
+/// How the served folder itself is opened (its path was canonicalised).
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+
 /// Opens the regular file a request path names under `root`, and the path
 /// it is served as. Folders serve their `index.html`. Host configuration
 /// files (`/_headers`, …) and dot-files are not content. Each component is
@@ -511,8 +523,7 @@ fn open_under(root: &Path, path: &str) -> Option<(fs::File, String)> {
     {
         return None;
     }
-    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let mut dir = rustix::fs::open(root, dir_flags, Mode::empty()).ok()?;
+    let mut dir = rustix::fs::open(root, DIR_FLAGS, Mode::empty()).ok()?;
     let mut served = String::from("/");
     for (i, seg) in segments.iter().enumerate() {
         let (fd, kind) = open_entry(&dir, seg)?;
@@ -531,6 +542,15 @@ fn open_under(root: &Path, path: &str) -> Option<(fs::File, String)> {
     }
     match open_entry(&dir, "index.html")? {
         (fd, FileType::RegularFile) => Some((fs::File::from(fd), served + "index.html")),
+        _ => None,
+    }
+}
+
+/// Opens the regular file `name` directly in `root`, as [`open_under`] would.
+fn open_in_root(root: &Path, name: &str) -> Option<fs::File> {
+    let dir = rustix::fs::open(root, DIR_FLAGS, Mode::empty()).ok()?;
+    match open_entry(&dir, name)? {
+        (fd, FileType::RegularFile) => Some(fs::File::from(fd)),
         _ => None,
     }
 }
