@@ -69,7 +69,12 @@ impl HostRules {
                 continue;
             }
             if let [from, to, rest @ ..] = parts.as_slice() {
-                let status = rest.first().and_then(|s| s.parse().ok()).unwrap_or(301);
+                // Only redirects: a Netlify `200` (a rewrite) or a junk status is not one.
+                let status = rest
+                    .first()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|s| (300..400).contains(s))
+                    .unwrap_or(301);
                 rules
                     .redirects
                     .push(((*from).to_owned(), (*to).to_owned(), status));

@@ -236,10 +236,7 @@ fn urls_check_allows_are_written_percent_encoded_and_nginx_accepts_them() {
     assert!(beta_index.contains("caf%C3%A9"), "{beta_index}");
     // `start_nginx` runs `nginx -t` on the generated snippet first.
     let (_nginx, addr) = common::start_nginx(tmp.path(), &out, port, "access_log off;");
-    let (status, headers, _) = http(
-        &addr,
-        &format!("GET {BETA_DOWNLOAD} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    );
+    let (status, headers, _) = get(&addr, BETA_DOWNLOAD);
     assert_eq!(status, 302);
     assert_eq!(header(&headers, "location"), Some(expected));
 }
@@ -275,16 +272,10 @@ fn host_files_escape_what_check_never_lets_through() {
     );
     let (_nginx, addr) =
         common::start_nginx(tmp.path(), &out, common::free_port(), "access_log off;");
-    let (status, _, body) = http(
-        &addr,
-        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let (status, _, body) = get(&addr, "/");
     assert_eq!(status, 200);
     assert!(!String::from_utf8_lossy(&body).contains("owned"));
-    let (status, headers, _) = http(
-        &addr,
-        "GET /p1/download HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let (status, headers, _) = get(&addr, "/p1/download");
     assert_eq!(status, 302);
     assert_eq!(
         header(&headers, "location"),
@@ -329,6 +320,22 @@ fn try_http(addr: &str, request: &[u8]) -> Option<(u16, Vec<(String, String)>, V
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     Some((status, headers, bytes[split + 4..].to_vec()))
+}
+
+/// `GET path` with nothing else to say.
+fn get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    http(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// Replaces the file at `path` by a FIFO nobody writes to.
+fn make_fifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -392,10 +399,7 @@ fn serve_answers_a_non_ascii_redirect_without_panicking() {
     let mut server = serve(&out);
     // More requests than the old server had worker threads.
     for _ in 0..6 {
-        let (status, headers, _) = http(
-            &server.addr,
-            "GET /a/download HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        );
+        let (status, headers, _) = get(&server.addr, "/a/download");
         assert_eq!(status, 302);
         assert_eq!(
             header(&headers, "location"),
@@ -414,10 +418,7 @@ fn serve_does_not_follow_a_404_page_symlink_nor_block_on_a_fifo() {
     std::fs::remove_file(out.join("404.html")).ok();
     std::os::unix::fs::symlink("/etc/passwd", out.join("404.html")).unwrap();
     let server = serve(&out);
-    let (status, _, body) = http(
-        &server.addr,
-        "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let (status, _, body) = get(&server.addr, "/nothing");
     assert_eq!(status, 404);
     assert!(
         !String::from_utf8_lossy(&body).contains("root:"),
@@ -425,36 +426,21 @@ fn serve_does_not_follow_a_404_page_symlink_nor_block_on_a_fifo() {
     );
     drop(server);
 
-    std::fs::remove_file(out.join("404.html")).unwrap();
-    let fifo = std::ffi::CString::new(out.join("404.html").to_str().unwrap()).unwrap();
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    make_fifo(&out.join("404.html"));
     let server = serve(&out);
     // Every request answered, none waiting for a writer on the FIFO.
     for _ in 0..6 {
-        let (status, _, body) = http(
-            &server.addr,
-            "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        );
+        let (status, _, body) = get(&server.addr, "/nothing");
         assert_eq!(status, 404);
         assert!(String::from_utf8_lossy(&body).contains("404"));
     }
-    let (status, _, _) = http(
-        &server.addr,
-        "GET /config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let (status, _, _) = get(&server.addr, "/config.json");
     assert_eq!(status, 200);
 
     // The host files are read with the same care: a FIFO `_headers` holds no rules.
-    std::fs::remove_file(out.join("_headers")).unwrap();
-    let fifo = std::ffi::CString::new(out.join("_headers").to_str().unwrap()).unwrap();
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    make_fifo(&out.join("_headers"));
     for _ in 0..6 {
-        let (status, _, _) = http(
-            &server.addr,
-            "GET /config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        );
+        let (status, _, _) = get(&server.addr, "/config.json");
         assert_eq!(status, 200);
     }
 }
@@ -476,10 +462,7 @@ fn serve_refuses_huge_headers_with_431() {
     );
     assert_eq!(status, 431);
     // Still answering normal requests.
-    let (status, _, _) = http(
-        &server.addr,
-        "GET /config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let (status, _, _) = get(&server.addr, "/config.json");
     assert_eq!(status, 200);
 }
 
