@@ -292,12 +292,15 @@ use std::time::Duration;
 /// One raw exchange over loopback: (status, headers lowercased, body). The
 /// request is sent from another thread, so an answer that comes before the
 /// whole request was sent is still read.
-fn http(addr: &str, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+fn http(addr: &str, request: &str) -> Answer {
     try_http(addr, request.as_bytes())
         .unwrap_or_else(|| panic!("no answer to {:?}", &request[..request.len().min(80)]))
 }
 
-fn try_http(addr: &str, request: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+/// (status, headers lowercased, body).
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+fn try_http(addr: &str, request: &[u8]) -> Option<Answer> {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -323,7 +326,7 @@ fn try_http(addr: &str, request: &[u8]) -> Option<(u16, Vec<(String, String)>, V
 }
 
 /// `GET path` with nothing else to say.
-fn get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+fn get(addr: &str, path: &str) -> Answer {
     http(
         addr,
         &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
