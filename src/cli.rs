@@ -102,6 +102,11 @@ pub enum Command {
         /// time comes from git. What CI should publish.
         #[arg(long, value_name = "REV")]
         rev: Option<String>,
+        /// Sign a `SOURCE_DATE_EPOCH` more than an hour ahead of the clock.
+        /// Without it such a build is refused: every client that installed
+        /// from it would refuse normal builds as rollbacks until that time.
+        #[arg(long)]
+        allow_signing_time_skew: bool,
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.

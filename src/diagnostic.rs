@@ -24,13 +24,48 @@ pub struct Pos {
 }
 
 impl Pos {
-    /// The position of a byte range of `text`; the underline stops at the end of the line.
+    /// The position of a byte range of `text`; the underline stops at the end
+    /// of the line. It scans `text` from the start: for more than one
+    /// position in a file, index its lines once with [`LineIndex`].
     pub fn of_span(text: &str, span: std::ops::Range<usize>) -> Pos {
+        LineIndex::new(text).pos(text, span)
+    }
+
+    pub fn start() -> Pos {
+        Pos {
+            line: 1,
+            column: 1,
+            len: 1,
+        }
+    }
+}
+
+/// Where each line of one text starts, so that placing a diagnostic costs a
+/// binary search rather than a scan from the start of the file: a file with
+/// tens of thousands of problems is placed in linear time, not quadratic.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset of the start of each line; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let newlines = text.bytes().enumerate().filter(|(_, b)| *b == b'\n');
+        LineIndex {
+            starts: std::iter::once(0)
+                .chain(newlines.map(|(i, _)| i + 1))
+                .collect(),
+        }
+    }
+
+    /// [`Pos::of_span`] of `text`, the text this index was made from.
+    pub fn pos(&self, text: &str, span: std::ops::Range<usize>) -> Pos {
         let start = floor_char_boundary(text, span.start.min(text.len()));
         let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
-        let before = &text[..start];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // Lines starting at or before `start`; the first always does.
+        let line = self.starts.partition_point(|&s| s <= start);
+        let line_start = self.starts[line - 1];
         let column = text[line_start..start].chars().count() + 1;
         let rest = &text[start..end];
         let len = rest.split('\n').next().unwrap_or("").chars().count().max(1);
@@ -41,12 +76,17 @@ impl Pos {
         }
     }
 
-    pub fn start() -> Pos {
-        Pos {
-            line: 1,
-            column: 1,
-            len: 1,
+    /// The 1-based line `line` of `text` without its line ending, as `str::lines` gives it.
+    pub fn line<'t>(&self, text: &'t str, line: u32) -> Option<&'t str> {
+        let i = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(i)?;
+        if start == text.len() && i > 0 {
+            // After a final newline there is no further line.
+            return None;
         }
+        let end = self.starts.get(i + 1).map_or(text.len(), |next| next - 1);
+        let l = &text[start..end];
+        Some(l.strip_suffix('\r').unwrap_or(l))
     }
 }
 
@@ -233,6 +273,8 @@ codes! {
     VersionDeleted = "version-deleted": "a published version was deleted (yank it instead)",
     PluginDeleted = "plugin-deleted": "a plugin was deleted or renamed",
     ArtifactUnreachable = "artifact-unreachable": "`check --fetch` could not download a new release's external artifact",
+    // Output
+    MoreDiagnostics = "more-diagnostics": "a file with more problems than are printed (the first 100): this one counts the rest",
 }
 
 #[cfg(test)]
@@ -252,6 +294,32 @@ mod tests {
                 len: 7
             }
         );
+    }
+
+    #[test]
+    fn line_index_agrees_with_a_scan() {
+        let text = "a = 1\r\nname = \"héllo\"\n\n[t]\nx = 2";
+        let index = LineIndex::new(text);
+        for start in 0..=text.len() + 2 {
+            let scanned = {
+                let s = floor_char_boundary(text, start.min(text.len()));
+                let before = &text[..s];
+                let line = before.matches('\n').count() + 1;
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                (line as u32, text[line_start..s].chars().count() as u32 + 1)
+            };
+            let p = index.pos(text, start..start + 3);
+            assert_eq!((p.line, p.column), scanned, "{start}");
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for n in 0..lines.len() as u32 + 3 {
+            let expected = n
+                .checked_sub(1)
+                .and_then(|i| lines.get(i as usize))
+                .copied();
+            assert_eq!(index.line(text, n), expected, "line {n}");
+        }
+        assert_eq!(LineIndex::new("a\n").line("a\n", 2), None);
     }
 
     #[test]

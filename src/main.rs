@@ -122,6 +122,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
             expires_in,
             format,
             rev,
+            allow_signing_time_skew,
         } => {
             let signing_key = match (signing_key, std::env::var("PLUGDEX_SIGNING_KEY")) {
                 (Some(path), _) => Some(read_secret_key(&path)?),
@@ -141,6 +142,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 rev,
                 allow_unsigned,
                 previous,
+                allow_signing_time_skew,
             };
             let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
                 Err(plugdex::build::BuildError::Write(e)) => {

@@ -2,11 +2,12 @@
 //! caret), for machines (JSON) and for GitHub Actions (workflow annotations).
 //! Only this module and `main` write to the terminal.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Severity, is_unprintable, printable};
+use crate::diagnostic::{Code, Diagnostic, LineIndex, Severity, is_unprintable, printable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -32,10 +33,63 @@ pub fn display_path(root: &Path, rel: &str) -> String {
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
-fn human(diags: &[Diagnostic], root: &Path) -> String {
-    let mut cache: HashMap<&str, Option<String>> = HashMap::new();
-    let mut s = String::new();
+/// Most diagnostics printed for one file. A hostile or generated file can
+/// hold tens of thousands of problems; nobody reads past the first ones, and
+/// printing them all would flood CI logs and annotations.
+pub const MAX_PER_FILE: usize = 100;
+
+/// `diags` with at most [`MAX_PER_FILE`] per file; each file cut short gets
+/// a `more-diagnostics` one after its last shown, counting the rest. Every
+/// format prints this list, so all of them say what was left out.
+pub fn capped(diags: &[Diagnostic]) -> Cow<'_, [Diagnostic]> {
+    let mut totals: HashMap<&str, (usize, usize)> = HashMap::new();
     for d in diags {
+        let (all, errors) = totals.entry(d.file.as_str()).or_default();
+        *all += 1;
+        *errors += usize::from(d.is_error());
+    }
+    if totals.values().all(|(all, _)| *all <= MAX_PER_FILE) {
+        return Cow::Borrowed(diags);
+    }
+    let mut seen: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut out = Vec::new();
+    for d in diags {
+        let (shown, shown_errors) = seen.entry(d.file.as_str()).or_default();
+        if *shown == MAX_PER_FILE {
+            continue;
+        }
+        *shown += 1;
+        *shown_errors += usize::from(d.is_error());
+        out.push(d.clone());
+        let (all, errors) = totals[d.file.as_str()];
+        if *shown == MAX_PER_FILE && all > MAX_PER_FILE {
+            out.push(omitted(&d.file, all - MAX_PER_FILE, errors - *shown_errors));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The diagnostic standing for `count` problems of `file` not printed.
+fn omitted(file: &str, count: usize, errors: usize) -> Diagnostic {
+    let warnings = count - errors;
+    let message = format!(
+        "and {count} more problems in this file ({errors} errors, {warnings} warnings), not shown"
+    );
+    let d = if errors > 0 {
+        Diagnostic::error(file, Code::MoreDiagnostics, message)
+    } else {
+        Diagnostic::warning(file, Code::MoreDiagnostics, message)
+    };
+    d.hint(format!(
+        "only the first {MAX_PER_FILE} problems of a file are printed; fix those and check again"
+    ))
+}
+
+fn human(diags: &[Diagnostic], root: &Path) -> String {
+    let diags = capped(diags);
+    let mut cache: HashMap<&str, Option<(String, LineIndex)>> = HashMap::new();
+    let mut s = String::new();
+    for d in diags.iter() {
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -49,14 +103,13 @@ fn human(diags: &[Diagnostic], root: &Path) -> String {
             Some(pos) => {
                 let _ = writeln!(s, "  --> {path}:{}:{}", pos.line, pos.column);
                 let text = cache.entry(d.file.as_str()).or_insert_with(|| {
-                    std::fs::read(root.join(&d.file))
-                        .ok()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    std::fs::read(root.join(&d.file)).ok().map(|b| {
+                        let text = String::from_utf8_lossy(&b).into_owned();
+                        let lines = LineIndex::new(&text);
+                        (text, lines)
+                    })
                 });
-                if let Some(line) = text
-                    .as_deref()
-                    .and_then(|t| t.lines().nth(pos.line as usize - 1))
-                {
+                if let Some(line) = text.as_ref().and_then(|(t, lines)| lines.line(t, pos.line)) {
                     let num = pos.line.to_string();
                     let pad = " ".repeat(num.len());
                     // Tabs keep alignment; other control and bidi characters are
@@ -104,7 +157,7 @@ fn json(diags: &[Diagnostic], root: &Path) -> String {
 }
 
 fn json_items(diags: &[Diagnostic], root: &Path) -> Vec<serde_json::Value> {
-    diags
+    capped(diags)
         .iter()
         .map(|d| {
             serde_json::json!({
@@ -180,7 +233,7 @@ pub fn render_verdict(format: Format, v: &crate::check::change::Verdict, root: &
 
 fn github(diags: &[Diagnostic], root: &Path) -> String {
     let mut s = String::new();
-    for d in diags {
+    for d in capped(diags).iter() {
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

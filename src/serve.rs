@@ -1,14 +1,26 @@
 //! `plugdex serve`: a preview server for a built registry. It answers as a
 //! static host configured by the output's `_headers` and `_redirects` would:
 //! same content types, cache headers and redirects, plus ETags with `304`s.
-//! It never serves a path outside its folder, nor a symbolic link.
+//! It serves only regular files inside its folder, opened one path component
+//! at a time without following a symbolic link (the `404.html` page too).
+//!
+//! The HTTP/1.1 layer is its own, small on purpose: one `GET` or `HEAD` per
+//! connection (`Connection: close`), a request head of at most [`MAX_HEAD`]
+//! bytes (else `431`), no request body, and a `400` for a duplicate or
+//! conflicting `Content-Length`. tiny_http, used before, reads header lines
+//! without any bound (a 200 MB header took 230 MB) and takes the first of
+//! two `Content-Length`s.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use rustix::fs::{FileType, Mode, OFlags};
 
 use crate::digest;
 
@@ -57,7 +69,12 @@ impl HostRules {
                 continue;
             }
             if let [from, to, rest @ ..] = parts.as_slice() {
-                let status = rest.first().and_then(|s| s.parse().ok()).unwrap_or(301);
+                // Only redirects: a Netlify `200` (a rewrite) or a junk status is not one.
+                let status = rest
+                    .first()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|s| (300..400).contains(s))
+                    .unwrap_or(301);
                 rules
                     .redirects
                     .push(((*from).to_owned(), (*to).to_owned(), status));
@@ -66,8 +83,15 @@ impl HostRules {
         rules
     }
 
-    fn load(dir: &Path) -> HostRules {
-        let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
+    /// Reads the rules of the served folder `root`; a file that is missing,
+    /// not a regular file (a link, a FIFO) or not UTF-8 holds no rules.
+    fn load(root: &Path) -> HostRules {
+        let read = |name: &str| {
+            open_in_root(root, name)
+                .and_then(|file| read_all(file).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default()
+        };
         HostRules::parse(&read("_headers"), &read("_redirects"))
     }
 
@@ -97,13 +121,43 @@ impl HostRules {
     }
 }
 
+/// Largest request head (request line and headers) read; past it the answer
+/// is `431`. A registry client sends a few hundred bytes.
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Most header lines in a request head; past it the answer is `431` too.
+const MAX_HEADERS: usize = 64;
+/// Connections answered at once; more get a `503`.
+const MAX_CONNECTIONS: usize = 64;
+/// Time a client has to send its whole request head.
+const HEAD_DEADLINE: Duration = Duration::from_secs(20);
+/// Timeout of each read and write on a connection.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// After answering, what a client still sends is read and dropped (so that
+/// closing does not reset the connection before it read the answer), for at
+/// most this long and this much.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A bound listener; [`serve_forever`] answers on it.
+pub struct Server {
+    listener: TcpListener,
+}
+
+impl Server {
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
 /// Serves `dir` on `addr` until the process ends.
 pub fn run(dir: &Path, addr: &str) -> Result<(), ServeError> {
     let server = bind(dir, addr)?;
+    let shown = server
+        .local_addr()
+        .map_or_else(|_| addr.to_owned(), |a| a.to_string());
     eprintln!(
-        "serving `{}` on http://{} (Ctrl-C stops)",
-        dir.display(),
-        server.server_addr()
+        "serving `{}` on http://{shown} (Ctrl-C stops)",
+        dir.display()
     );
     serve_forever(server, dir);
     Ok(())
@@ -114,120 +168,322 @@ pub fn bind(dir: &Path, addr: &str) -> Result<Server, ServeError> {
     if !dir.is_dir() {
         return Err(ServeError::NoDir(dir.to_owned()));
     }
-    Server::http(addr).map_err(|e| ServeError::Listen {
+    let listener = TcpListener::bind(addr).map_err(|e| ServeError::Listen {
         addr: addr.to_owned(),
         why: e.to_string(),
+    })?;
+    Ok(Server { listener })
+}
+
+/// A connection slot, given back when its thread ends (or never starts).
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Answers connections, each on its own thread, until the process ends. A
+/// panic ends only the thread of its connection, never the server.
+pub fn serve_forever(server: Server, dir: &Path) {
+    let root = Arc::new(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned()));
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in server.listener.incoming() {
+        let Ok(mut stream) = stream else {
+            // Out of file descriptors, or a connection reset before accept: wait a little.
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let busy = Response::text(503, "503 too many connections\n");
+            let _ = finish(&mut stream, &busy, false);
+            continue;
+        }
+        let slot = Slot(Arc::clone(&active));
+        let root = Arc::clone(&root);
+        let _ = std::thread::Builder::new()
+            .name("serve".into())
+            .spawn(move || {
+                let _slot = slot;
+                connection(stream, &root);
+            });
+    }
+}
+
+/// An answer, before it is written.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn text(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// Adds a header that is safe to write: a token name and a value
+    /// without control characters (a `_headers` file could hold anything).
+    fn header(&mut self, name: &str, value: &str) {
+        let name_ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let value_ok = value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..0x7f).contains(&b));
+        if name_ok && value_ok {
+            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            self.headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
+}
+
+/// Why a request head was not read.
+enum HeadError {
+    /// The client went away or was too slow: nothing to answer.
+    Gone,
+    TooLarge,
+}
+
+/// Reads one request head (up to and including its blank line), at most
+/// [`MAX_HEAD`] bytes and within [`HEAD_DEADLINE`].
+fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let started = Instant::now();
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = HEAD_DEADLINE
+            .checked_sub(started.elapsed())
+            .filter(|d| !d.is_zero())
+            .ok_or(HeadError::Gone)?;
+        let _ = stream.set_read_timeout(Some(left.min(IO_TIMEOUT)));
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(HeadError::Gone),
+            Ok(n) => n,
+        };
+        let searched_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = head_end(&buf[searched_from..]) {
+            buf.truncate(searched_from + end);
+            return Ok(buf);
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+/// The length of the head in `buf`, through its blank line (`\r\n\r\n` or `\n\n`).
+fn head_end(buf: &[u8]) -> Option<usize> {
+    (0..buf.len()).find_map(|i| {
+        let rest = &buf[i..];
+        if rest.starts_with(b"\r\n\r\n") {
+            Some(i + 4)
+        } else if rest.starts_with(b"\n\n") {
+            Some(i + 2)
+        } else {
+            None
+        }
     })
 }
 
-/// Answers requests on a few threads until the server is dropped.
-pub fn serve_forever(server: Server, dir: &Path) {
-    let server = Arc::new(server);
-    let root = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let server = Arc::clone(&server);
-            let root = root.clone();
-            std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    // Re-read per request: a rebuild swaps the folder underneath.
-                    let rules = HostRules::load(&root);
-                    let _ = answer(request, &root, &rules);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        let _ = t.join();
-    }
+/// A parsed request: what [`answer`] needs of it.
+struct Request {
+    head: bool,
+    path: String,
+    if_none_match: Vec<String>,
 }
 
-fn header(k: &str, v: &str) -> Option<Header> {
-    Header::from_bytes(k.as_bytes(), v.as_bytes()).ok()
-}
-
-fn answer(request: Request, root: &Path, rules: &HostRules) -> io::Result<()> {
-    let head = *request.method() == Method::Head;
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        let mut r = Response::from_string("405 method not allowed\n").with_status_code(405);
-        r.add_header(header("Allow", "GET, HEAD").expect("valid header"));
-        return request.respond(r);
-    }
-    let Some(path) = request_path(request.url()) else {
-        return request.respond(Response::from_string("400 bad request\n").with_status_code(400));
-    };
-    if let Some((to, status)) = rules.redirect_for(&path) {
-        let mut r = Response::empty(status);
-        r.add_header(header("Location", to).expect("valid header"));
-        for (k, v) in rules.headers_for(&path) {
-            r.add_header(header(&k, &v).expect("valid header"));
+/// Parses a request head, or says how to refuse it.
+fn parse_request(bytes: &[u8]) -> Result<Request, Response> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Response::text(431, "431 request header fields too large\n"));
         }
-        return request.respond(r);
+        Err(httparse::Error::Version) => {
+            return Err(Response::text(505, "505 HTTP version not supported\n"));
+        }
+        Ok(httparse::Status::Partial) | Err(_) => {
+            return Err(Response::text(400, "400 bad request\n"));
+        }
     }
-    let (file_path, served) = match resolve(root, &path) {
-        Some(found) => found,
-        None => return not_found(request, root, rules),
+    let headers: &[httparse::Header<'_>] = req.headers;
+    let named = |name: &'static str| -> Vec<String> {
+        headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
+            .collect()
     };
-    let bytes = match read_file(&file_path) {
-        Ok(b) => b,
-        Err(_) => return not_found(request, root, rules),
+    // Two lengths, or a length beside chunked coding, are read differently
+    // by different servers in a chain: request smuggling. Refused outright.
+    let lengths = named("Content-Length");
+    let chunked = !named("Transfer-Encoding").is_empty();
+    if lengths.len() > 1 || (chunked && !lengths.is_empty()) {
+        return Err(Response::text(
+            400,
+            "400 bad request: duplicate or conflicting Content-Length\n",
+        ));
+    }
+    if lengths
+        .first()
+        .is_some_and(|l| l.is_empty() || !l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Response::text(
+            400,
+            "400 bad request: invalid Content-Length\n",
+        ));
+    }
+    let method = req.method.unwrap_or_default();
+    if method != "GET" && method != "HEAD" {
+        let mut r = Response::text(405, "405 method not allowed\n");
+        r.header("Allow", "GET, HEAD");
+        return Err(r);
+    }
+    let Some(path) = request_path(req.path.unwrap_or_default()) else {
+        return Err(Response::text(400, "400 bad request\n"));
+    };
+    Ok(Request {
+        head: method == "HEAD",
+        path,
+        if_none_match: named("If-None-Match"),
+    })
+}
+
+/// Reads, answers and closes one connection.
+fn connection(mut stream: TcpStream, root: &Path) {
+    let (response, head) = match read_head(&mut stream) {
+        Err(HeadError::Gone) => return,
+        Err(HeadError::TooLarge) => (
+            Response::text(431, "431 request header fields too large\n"),
+            false,
+        ),
+        Ok(bytes) => match parse_request(&bytes) {
+            Err(refusal) => (refusal, false),
+            Ok(request) => {
+                // Re-read per request: a rebuild swaps the folder underneath.
+                let rules = HostRules::load(root);
+                (answer(&request, root, &rules), request.head)
+            }
+        },
+    };
+    let _ = finish(&mut stream, &response, head);
+}
+
+/// Writes `response` (without its body for `HEAD`), then closes the
+/// connection after dropping what the client still sends.
+fn finish(stream: &mut TcpStream, response: &Response, head: bool) -> io::Result<()> {
+    let reason = match response.status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    };
+    let mut out = format!("HTTP/1.1 {} {reason}\r\n", response.status);
+    out.push_str(&format!(
+        "Date: {}\r\nConnection: close\r\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    ));
+    if response.status != 304 {
+        out.push_str(&format!("Content-Length: {}\r\n", response.body.len()));
+    }
+    for (k, v) in &response.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    stream.write_all(out.as_bytes())?;
+    if !head && response.status != 304 {
+        stream.write_all(&response.body)?;
+    }
+    stream.flush()?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let _ = stream.set_read_timeout(Some(LINGER));
+    let started = Instant::now();
+    let mut rest = (&*stream).take(LINGER_BYTES);
+    let mut sink = [0u8; 8192];
+    while started.elapsed() < LINGER && matches!(rest.read(&mut sink), Ok(n) if n > 0) {}
+    Ok(())
+}
+
+fn answer(request: &Request, root: &Path, rules: &HostRules) -> Response {
+    let path = &request.path;
+    if let Some((to, status)) = rules.redirect_for(path) {
+        let mut r = Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        // A hand-edited `_redirects` may hold anything: the header is made safe.
+        r.header("Location", &crate::emit::host::host_safe(to));
+        for (k, v) in rules.headers_for(path) {
+            r.header(&k, &v);
+        }
+        return r;
+    }
+    let Some((bytes, served)) = open_under(root, path).and_then(|(file, served)| {
+        let bytes = read_all(file).ok()?;
+        Some((bytes, served))
+    }) else {
+        return not_found(root, rules);
     };
     let etag = format!("\"{}\"", &digest::hex(&digest::sha256(&bytes))[..32]);
     let matches = request
-        .headers()
+        .if_none_match
         .iter()
-        .filter(|h| h.field.equiv("If-None-Match"))
-        .any(|h| {
-            h.value
-                .as_str()
-                .split(',')
-                .any(|t| t.trim() == etag || t.trim() == "*")
-        });
-    let mut headers: Vec<(String, String)> = vec![
-        ("Content-Type".into(), content_type(&served).into()),
-        ("ETag".into(), etag),
-    ];
-    for (k, v) in rules.headers_for(&served) {
-        headers.retain(|(name, _)| !name.eq_ignore_ascii_case(&k));
-        headers.push((k, v));
-    }
-    let status = if matches { 304 } else { 200 };
-    let body = if matches || head {
-        Vec::new()
-    } else {
-        bytes.clone()
+        .any(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut r = Response {
+        status: if matches { 304 } else { 200 },
+        headers: Vec::new(),
+        body: if matches { Vec::new() } else { bytes },
     };
-    let mut r = Response::from_data(body).with_status_code(status);
-    if head {
-        r = r.with_chunked_threshold(usize::MAX);
+    r.header("Content-Type", content_type(&served));
+    r.header("ETag", &etag);
+    for (k, v) in rules.headers_for(&served) {
+        r.header(&k, &v);
     }
-    for (k, v) in &headers {
-        if let Some(h) = header(k, v) {
-            r.add_header(h);
-        }
-    }
-    if head
-        && !matches
-        && let Some(h) = header("Content-Length", &bytes.len().to_string())
-    {
-        r.add_header(h);
-    }
-    request.respond(r)
+    r
 }
 
-fn not_found(request: Request, root: &Path, rules: &HostRules) -> io::Result<()> {
-    let body = read_file(&root.join("404.html")).unwrap_or_else(|_| {
-        b"<!doctype html><meta charset=utf-8><title>Not found</title><h1>404 Not found</h1>\n"
-            .to_vec()
-    });
-    let mut r = Response::from_data(body).with_status_code(404);
-    r.add_header(header("Content-Type", "text/html; charset=utf-8").expect("valid header"));
+fn not_found(root: &Path, rules: &HostRules) -> Response {
+    // The page is opened like any served file: a symbolic link, a FIFO or a
+    // device named `404.html` is not read.
+    let body = open_under(root, "/404.html")
+        .filter(|(_, served)| served == "/404.html")
+        .and_then(|(file, _)| read_all(file).ok())
+        .unwrap_or_else(|| {
+            b"<!doctype html><meta charset=utf-8><title>Not found</title><h1>404 Not found</h1>\n"
+                .to_vec()
+        });
+    let mut r = Response {
+        status: 404,
+        headers: Vec::new(),
+        body,
+    };
+    r.header("Content-Type", "text/html; charset=utf-8");
     for (k, v) in rules.headers_for("/404.html") {
         if !k.eq_ignore_ascii_case("Cache-Control") && !k.eq_ignore_ascii_case("Content-Type") {
-            r.add_header(header(&k, &v).expect("valid header"));
+            r.header(&k, &v);
         }
     }
-    request.respond(r)
+    r
 }
 
 /// The decoded path of a request target, or `None` when it is malformed or
@@ -252,10 +508,19 @@ pub fn request_path(target: &str) -> Option<String> {
     Some(decoded.into_owned())
 }
 
-/// Maps a request path onto a regular file under `root`, following no
-/// symbolic link. Folders serve their `index.html`. Host configuration files
-/// (`/_headers`, …) and dot-files are not content.
-fn resolve(root: &Path, path: &str) -> Option<(PathBuf, String)> {
+/// How the served folder itself is opened (its path was canonicalised).
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+
+/// Opens the regular file a request path names under `root`, and the path
+/// it is served as. Folders serve their `index.html`. Host configuration
+/// files (`/_headers`, …) and dot-files are not content. Each component is
+/// opened relative to the folder before it, following no symbolic link and
+/// without blocking (a FIFO would otherwise hold the thread forever); what
+/// was opened is then checked to be a folder or a regular file, so nothing
+/// can be swapped in between a check and the open.
+fn open_under(root: &Path, path: &str) -> Option<(fs::File, String)> {
     let rel = path.trim_start_matches('/');
     let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
     if segments.iter().any(|s| s.starts_with('.'))
@@ -263,36 +528,54 @@ fn resolve(root: &Path, path: &str) -> Option<(PathBuf, String)> {
     {
         return None;
     }
-    let mut current = root.to_owned();
-    for seg in &segments {
-        current.push(seg);
-        let meta = fs::symlink_metadata(&current).ok()?;
-        if meta.file_type().is_symlink() {
-            return None;
+    let mut dir = rustix::fs::open(root, DIR_FLAGS, Mode::empty()).ok()?;
+    let mut served = String::from("/");
+    for (i, seg) in segments.iter().enumerate() {
+        let (fd, kind) = open_entry(&dir, seg)?;
+        match kind {
+            FileType::Directory => {
+                dir = fd;
+                served.push_str(seg);
+                served.push('/');
+            }
+            FileType::RegularFile if i + 1 == segments.len() => {
+                served.push_str(seg);
+                return Some((fs::File::from(fd), served));
+            }
+            _ => return None,
         }
     }
-    let meta = fs::symlink_metadata(&current).ok()?;
-    if meta.is_dir() {
-        let index = current.join("index.html");
-        let m = fs::symlink_metadata(&index).ok()?;
-        if !m.is_file() {
-            return None;
-        }
-        let served = format!(
-            "/{}",
-            segments.iter().map(|s| format!("{s}/")).collect::<String>()
-        ) + "index.html";
-        return Some((index, served));
+    match open_entry(&dir, "index.html")? {
+        (fd, FileType::RegularFile) => Some((fs::File::from(fd), served + "index.html")),
+        _ => None,
     }
-    if !meta.is_file() {
-        return None;
-    }
-    Some((current, format!("/{}", segments.join("/"))))
 }
 
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    let file = fs::File::open(path)?;
-    let mut bytes = Vec::new();
+/// Opens the regular file `name` directly in `root`, as [`open_under`] would.
+fn open_in_root(root: &Path, name: &str) -> Option<fs::File> {
+    let dir = rustix::fs::open(root, DIR_FLAGS, Mode::empty()).ok()?;
+    match open_entry(&dir, name)? {
+        (fd, FileType::RegularFile) => Some(fs::File::from(fd)),
+        _ => None,
+    }
+}
+
+/// Opens `name` in `dir` without following a symbolic link or blocking, and
+/// says what it is.
+fn open_entry(dir: &OwnedFd, name: &str) -> Option<(OwnedFd, FileType)> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty()).ok()?;
+    let stat = rustix::fs::fstat(&fd).ok()?;
+    Some((fd, FileType::from_raw_mode(stat.st_mode)))
+}
+
+/// The whole of a served file; one over [`MAX_FILE`] is not served.
+fn read_all(file: fs::File) -> io::Result<Vec<u8>> {
+    let len = file.metadata()?.len();
+    if len > MAX_FILE {
+        return Err(io::Error::other("larger than the serving cap"));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_FILE).read_to_end(&mut bytes)?;
     Ok(bytes)
 }

@@ -154,11 +154,7 @@ struct Server {
 
 fn start_plugdex_serve(dir: &Path) -> Server {
     let server = plugdex::serve::bind(dir, "127.0.0.1:0").expect("bind");
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .expect("IP listener")
-        .to_string();
+    let addr = server.local_addr().expect("bound address").to_string();
     let dir = dir.to_owned();
     let thread = std::thread::spawn(move || plugdex::serve::serve_forever(server, &dir));
     Server {

@@ -53,6 +53,9 @@ pub struct Options {
     /// to take the previous generation's `by-hash/` files from when `out`
     /// lacks them: a fresh CI runner has no previous output.
     pub previous: Option<PathBuf>,
+    /// Sign a `SOURCE_DATE_EPOCH` more than [`MAX_SIGNING_SKEW_SECS`] ahead
+    /// of the clock (`--allow-signing-time-skew`).
+    pub allow_signing_time_skew: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,12 @@ pub enum BuildError {
         "`registry.toml` has a `[signing]` table but no signing key was given: every client would refuse the unsigned registry; nothing was written"
     )]
     UnsignedRefused,
+    #[error("`SOURCE_DATE_EPOCH` is `{value}`: {why}")]
+    SigningTimeInvalid { value: String, why: &'static str },
+    #[error(
+        "`SOURCE_DATE_EPOCH` ({at}) is {ahead} ahead of the clock: clients that install from this build would refuse every normal build until then, as a rollback"
+    )]
+    SigningTimeAhead { at: String, ahead: String },
 }
 
 impl BuildError {
@@ -88,6 +97,8 @@ impl BuildError {
             BuildError::UnsignedRefused => Some("give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable; for a local preview only, `--allow-unsigned`".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
+            BuildError::SigningTimeInvalid { .. } => Some("set it to a whole number of seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it to use the clock".into()),
+            BuildError::SigningTimeAhead { .. } => Some("set it to the commit time (`git log -1 --format=%ct`) or unset it; if the clock is wrong, fix it; `--allow-signing-time-skew` signs it anyway".into()),
             _ => None,
         }
     }
@@ -125,7 +136,15 @@ pub struct Built {
 }
 
 pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildError> {
-    let started = Instant::now();
+    // Before anything is read or written: a bad signing time writes nothing.
+    let started = Started {
+        at: Instant::now(),
+        now: build_time(
+            std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+            jiff::Timestamp::now().as_second(),
+            opts,
+        )?,
+    };
     let base_url = opts
         .base_url
         .as_deref()
@@ -167,7 +186,7 @@ fn build_from<S: Source>(
     plan: Plan,
     history: History,
     base_url: Option<String>,
-    started: Instant,
+    started: Started,
     progress: &ProgressBar,
 ) -> Result<Report, BuildError> {
     if opts.signing_key.is_none() && !opts.allow_unsigned && declares_signing(source) {
@@ -297,7 +316,7 @@ fn build_from<S: Source>(
     let signing = metadata::SigningInput {
         registry: &registry_id,
         key: opts.signing_key.as_ref(),
-        now: build_time(),
+        now: started.now,
         expiry_secs: opts.expiry_secs,
     };
     let signed = metadata::sign(&emitted.covered, &signing);
@@ -348,7 +367,7 @@ fn build_from<S: Source>(
             expires: rfc3339(signing.now + signing.expiry_secs),
             size,
             host_warnings,
-            elapsed: started.elapsed(),
+            elapsed: started.at.elapsed(),
         }),
     })
 }
@@ -535,12 +554,55 @@ fn write_all<S: Source>(
     })
 }
 
-/// The build time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
-fn build_time() -> i64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or_else(|| jiff::Timestamp::now().as_second())
+/// When a build started: the instant (for its duration) and the time it signs.
+#[derive(Clone, Copy)]
+struct Started {
+    at: Instant,
+    now: i64,
+}
+
+/// How far ahead of the clock `SOURCE_DATE_EPOCH` may be without
+/// `--allow-signing-time-skew`: runners' clocks drift by seconds, not hours.
+pub const MAX_SIGNING_SKEW_SECS: i64 = 3600;
+
+/// The build time, which the timestamp signs as its version and counts its
+/// expiry from: `SOURCE_DATE_EPOCH` when set (reproducible builds set it to
+/// the commit time, in the past), else `clock`. A time ahead of the clock
+/// would make every client that installs once refuse normal builds as a
+/// rollback until then; one whose expiry cannot be written would sign an
+/// expiry in 1970. Both are refused, the first unless allowed.
+fn build_time(epoch: Option<&str>, clock: i64, opts: &Options) -> Result<i64, BuildError> {
+    // Set but empty is unset, as CI templates often leave it.
+    let Some(text) = epoch.filter(|t| !t.trim().is_empty()) else {
+        return Ok(clock);
+    };
+    let invalid = |why| BuildError::SigningTimeInvalid {
+        value: crate::diagnostic::printable(text),
+        why,
+    };
+    // The reproducible-builds specification: a malformed value is an error.
+    let at: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid("not a whole number of seconds since 1970"))?;
+    if at < 0 {
+        return Err(invalid("before 1970"));
+    }
+    let expiry_fits = at
+        .checked_add(opts.expiry_secs)
+        .is_some_and(|t| jiff::Timestamp::from_second(t).is_ok());
+    if !expiry_fits {
+        return Err(invalid(
+            "too far in the future: the timestamp's expiry cannot be written",
+        ));
+    }
+    if at - clock > MAX_SIGNING_SKEW_SECS && !opts.allow_signing_time_skew {
+        return Err(BuildError::SigningTimeAhead {
+            at: rfc3339(at),
+            ahead: format!("{:.1} hours", (at - clock) as f64 / 3600.0),
+        });
+    }
+    Ok(at)
 }
 
 /// An absolute `http(s)` URL ending with `/`.
@@ -583,5 +645,46 @@ mod tests {
         );
         assert!(normalise_base_url("ftp://x.example/").is_err());
         assert!(normalise_base_url("/relative/").is_err());
+    }
+
+    fn options(allow_signing_time_skew: bool) -> Options {
+        Options {
+            index: PathBuf::new(),
+            out: PathBuf::new(),
+            base_url: None,
+            signing_key: None,
+            expiry_secs: 7 * 24 * 3600,
+            rev: None,
+            allow_unsigned: false,
+            previous: None,
+            allow_signing_time_skew,
+        }
+    }
+
+    #[test]
+    fn signing_times_far_ahead_or_unwritable_are_refused() {
+        let clock = 1_767_225_600;
+        let opts = options(false);
+        assert_eq!(build_time(None, clock, &opts).unwrap(), clock);
+        // Reproducible builds sign the (past) commit time.
+        assert_eq!(build_time(Some("1000"), clock, &opts).unwrap(), 1000);
+        let minute_ahead = (clock + 60).to_string();
+        assert!(build_time(Some(&minute_ahead), clock, &opts).is_ok());
+        let month_ahead = (clock + 30 * 24 * 3600).to_string();
+        assert!(matches!(
+            build_time(Some(&month_ahead), clock, &opts),
+            Err(BuildError::SigningTimeAhead { .. })
+        ));
+        assert!(build_time(Some(&month_ahead), clock, &options(true)).is_ok());
+        assert_eq!(build_time(Some(" "), clock, &opts).unwrap(), clock);
+        for bad in ["99999999999999", "9223372036854775807", "-5", "soon"] {
+            assert!(
+                matches!(
+                    build_time(Some(bad), clock, &options(true)),
+                    Err(BuildError::SigningTimeInvalid { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -174,6 +174,11 @@ pub(crate) fn run<S: Source>(
     let fallback = fallback_config();
     let reg = config.as_ref().unwrap_or(&fallback);
     let revoked_keys = signatures::revoked_keys(&lists, &mut diags);
+    // Release signatures name the registry's id: without a readable one they
+    // are not checked (see `signatures::verify_plugin`).
+    let signing_reg = config
+        .as_ref()
+        .filter(|c| manifest::rules::is_dns_name(&c.id));
     let mut known: HashSet<String> = match find {
         Some(_) => dirs.iter().map(|d| canonical(&d.name)).collect(),
         None => HashSet::new(),
@@ -186,7 +191,7 @@ pub(crate) fn run<S: Source>(
     let examine = |(mut l, mut out): (Loaded, Vec<Diagnostic>)| {
         out.extend(signatures::verify_plugin(
             &mut l,
-            reg,
+            signing_reg,
             &lists,
             &revoked_keys,
             cache,
@@ -386,16 +391,19 @@ fn read_trust_lists<S: Source>(source: &S, diags: &mut Vec<Diagnostic>) -> Trust
     }
 }
 
-/// Places cross-plugin findings, which name a field, by re-reading their files.
+/// Places cross-plugin findings, which name a field, by re-reading their
+/// files. Grouped by file first, so each file's are placed in one pass.
 pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic]) {
-    let mut files: Vec<String> = diags
-        .iter()
-        .filter(|d| d.pos.is_none() && d.field.is_some())
-        .map(|d| d.file.clone())
-        .collect();
-    files.sort();
-    files.dedup();
-    for file in files {
+    diags.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut rest = diags;
+    while let Some(first) = rest.first() {
+        let same = rest.partition_point(|d| d.file == first.file);
+        let (group, after) = std::mem::take(&mut rest).split_at_mut(same);
+        rest = after;
+        if !group.iter().any(|d| d.pos.is_none() && d.field.is_some()) {
+            continue;
+        }
+        let file = group[0].file.clone();
         let mut ignored = Vec::new();
         let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored)
         else {
@@ -405,7 +413,7 @@ pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic])
             path: &file,
             text: &text.text,
         }) {
-            doc.resolve(diags);
+            doc.resolve(group);
         }
     }
 }

@@ -60,9 +60,13 @@ pub(crate) fn revoked_keys(lists: &TrustLists, out: &mut Vec<Diagnostic>) -> Rev
 
 /// Verifies one plugin's keys and releases, filling in each release's trust.
 /// Whether the trust lists name real releases is [`check_lists`]' job.
+/// `reg` is `None` when `registry.toml` could not be read or its `id` is
+/// invalid: every release statement names that id, so no signature could
+/// verify and each would bury the one real cause under a bogus error. The
+/// signatures are then not checked at all (the keys still are).
 pub(crate) fn verify_plugin(
     plugin: &mut Loaded,
-    reg: &RegistryConfig,
+    reg: Option<&RegistryConfig>,
     lists: &TrustLists,
     revoked_keys: &RevokedKeys,
     cache: &VerifiedCache,
@@ -95,12 +99,13 @@ pub(crate) fn verify_plugin(
         }
     }
     let name = info.manifest.name.as_str();
-    let revoked_plugin = lists
-        .revocations
-        .releases
-        .iter()
-        .find(|r| r.plugin == name && r.version.is_none());
     let reviewed = lists.reviewed.plugins.get(name);
+    let Some(reg) = reg else {
+        for release in &mut plugin.releases {
+            release.trust.revoked = revocation_of(lists, name, &release.parsed.manifest.version);
+        }
+        return out;
+    };
     let namespace = statement::sshsig_namespace(&reg.id);
     for release in &mut plugin.releases {
         let m = &release.parsed.manifest;
@@ -108,15 +113,7 @@ pub(crate) fn verify_plugin(
             path: &release.file,
         };
         let mut trust = ReleaseTrust {
-            revoked: revoked_plugin
-                .or_else(|| {
-                    lists
-                        .revocations
-                        .releases
-                        .iter()
-                        .find(|r| r.plugin == name && r.version.as_deref() == Some(&m.version))
-                })
-                .map(|r| r.reason.clone()),
+            revoked: revocation_of(lists, name, &m.version),
             ..ReleaseTrust::default()
         };
         let Some(sig_text) = &m.signature else {
@@ -216,6 +213,20 @@ pub(crate) fn verify_plugin(
         release.trust = trust;
     }
     out
+}
+
+/// Why `revocations.toml` revokes `plugin` `version` (the whole plugin first), if it does.
+fn revocation_of(lists: &TrustLists, plugin: &str, version: &str) -> Option<String> {
+    let releases = &lists.revocations.releases;
+    releases
+        .iter()
+        .find(|r| r.plugin == plugin && r.version.is_none())
+        .or_else(|| {
+            releases
+                .iter()
+                .find(|r| r.plugin == plugin && r.version.as_deref() == Some(version))
+        })
+        .map(|r| r.reason.clone())
 }
 
 /// `reviewed.toml` and `revocations.toml` must name releases that exist.

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Code, Diagnostic, Pos, Step};
+use crate::diagnostic::{Code, Diagnostic, LineIndex, Pos, Step};
 
 /// A step in a path to a value: a table key or an array index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +102,8 @@ pub fn steps(path: &[Key<'_>]) -> Vec<Step> {
 pub struct Document<'a> {
     pub source: SourceFile<'a>,
     pub root: Spanned<DeTable<'a>>,
+    /// Made on the first diagnostic, so a valid file never pays for it.
+    lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Document<'a> {
@@ -115,12 +117,28 @@ impl<'a> Document<'a> {
         }
         let (root, errors) = DeTable::parse_recoverable(source.text);
         if errors.is_empty() {
-            return Ok(Document { source, root });
+            return Ok(Document {
+                source,
+                root,
+                lines: std::cell::OnceCell::new(),
+            });
         }
+        let lines = LineIndex::new(source.text);
         Err(errors
             .iter()
-            .map(|e| syntax_diagnostic(source, e))
+            .map(|e| syntax_diagnostic(source, &lines, e))
             .collect())
+    }
+
+    /// The position of `span` in this file.
+    pub fn pos(&self, span: Range<usize>) -> Pos {
+        self.lines
+            .get_or_init(|| LineIndex::new(self.source.text))
+            .pos(self.source.text, span)
+    }
+
+    pub fn error(&self, span: Range<usize>, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(self.source.path, code, message).at(self.pos(span))
     }
 
     /// The span of the value at `path`, or of its deepest existing ancestor.
@@ -182,7 +200,7 @@ impl<'a> Document<'a> {
                 } else {
                     self.span_of(&keys)
                 };
-                d.pos = Some(Pos::of_span(self.source.text, span));
+                d.pos = Some(self.pos(span));
             }
         }
     }
@@ -219,13 +237,12 @@ fn check_key_text(
 ) {
     if let Some(c) = key.get_ref().chars().find(|c| is_forbidden(*c, false)) {
         out.push(
-            doc.source
-                .error(
-                    key.span(),
-                    Code::ControlCharacter,
-                    format!("key contains the control character {c:?}"),
-                )
-                .hint("keys are plain identifiers; remove the character"),
+            doc.error(
+                key.span(),
+                Code::ControlCharacter,
+                format!("key contains the control character {c:?}"),
+            )
+            .hint("keys are plain identifiers; remove the character"),
         );
     }
 }
@@ -242,8 +259,7 @@ fn scan_controls<'a>(
             let multiline = path.last().is_some_and(|f| multiline_ok.contains(f));
             if let Some(c) = s.chars().find(|c| is_forbidden(*c, multiline)) {
                 out.push(
-                    doc.source
-                        .error(
+                    doc.error(
                             value.span(),
                             Code::ControlCharacter,
                             format!("`{}` contains the character {c:?}", path.join(".")),
@@ -278,7 +294,10 @@ fn is_forbidden(c: char, multiline: bool) -> bool {
     }
 }
 
-fn syntax_diagnostic(source: SourceFile<'_>, e: &toml::de::Error) -> Diagnostic {
+fn syntax_diagnostic(source: SourceFile<'_>, lines: &LineIndex, e: &toml::de::Error) -> Diagnostic {
+    let at = |span: Range<usize>, code, message: String| {
+        Diagnostic::error(source.path, code, message).at(lines.pos(source.text, span))
+    };
     let span = e.span().unwrap_or(0..0);
     let message = e.message().trim().to_owned();
     if message.contains("duplicate key") {
@@ -288,12 +307,10 @@ fn syntax_diagnostic(source: SourceFile<'_>, e: &toml::de::Error) -> Diagnostic 
         } else {
             format!("duplicate key `{}`", crate::diagnostic::printable(key))
         };
-        source
-            .error(span, Code::DuplicateKey, message)
+        at(span, Code::DuplicateKey, message)
             .hint("each key may appear once; remove or merge the repeated one")
     } else {
-        source
-            .error(span, Code::TomlSyntax, format!("invalid TOML: {message}"))
+        at(span, Code::TomlSyntax, format!("invalid TOML: {message}"))
             .hint("fix the syntax; strings need double quotes, tables use [name] headers")
     }
 }

@@ -139,6 +139,9 @@ pub fn parse_version(
         out,
         |v: &VersionManifest, file, out| rules::version(&file, v, stem, plugin, reg, out),
     )?;
+    if !manifest.artifact.is_self_hosted() {
+        manifest.artifact.url = rules::normalised_url(&manifest.artifact.url);
+    }
     let deps = std::mem::take(&mut manifest.dependencies)
         .into_iter()
         .filter_map(|(name, spec)| {

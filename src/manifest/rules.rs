@@ -36,6 +36,7 @@ pub fn registry(doc: &FileRef<'_>, r: &RegistryConfig, out: &mut Vec<Diagnostic>
     match url::Url::parse(&r.base_url) {
         Ok(u)
             if u.scheme() == "https"
+                && https_url(&r.base_url).is_ok()
                 && u.host_str().is_some()
                 && r.base_url.ends_with('/')
                 && u.query().is_none()
@@ -576,7 +577,7 @@ fn name_hint(e: &NameError) -> String {
 }
 
 /// A lowercase DNS name: dot-separated labels of `a-z`, `0-9` and `-`.
-fn is_dns_name(s: &str) -> bool {
+pub(crate) fn is_dns_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
@@ -609,8 +610,21 @@ fn redacted(s: &str) -> String {
     }
 }
 
-/// An absolute `https` URL with a host and no credentials.
+/// An absolute `https` URL with a host and no credentials, that means the
+/// same to every reader. Whitespace and control characters are refused (the
+/// `url` crate would drop tabs and newlines silently, and in `_redirects` a
+/// space starts a new field), and so is `\` (a `/` to the `url` crate and
+/// browsers, an escape to nginx). Non-ASCII text is allowed: it is written
+/// out percent-encoded ([`normalised_url`]).
 fn https_url(s: &str) -> Result<(), &'static str> {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "must not contain whitespace or control characters (percent-encode them, e.g. `%20` for a space)",
+        );
+    }
+    if s.contains('\\') {
+        return Err("must not contain `\\` (use `/`, or `%5C` for a backslash)");
+    }
     let u = url::Url::parse(s).map_err(|_| "is not a valid URL")?;
     if u.scheme() != "https" {
         return Err("must use `https`");
@@ -622,6 +636,13 @@ fn https_url(s: &str) -> Result<(), &'static str> {
         return Err("must not carry credentials");
     }
     Ok(())
+}
+
+/// A checked external URL as it is published: parsed and written back by
+/// the `url` crate, so non-ASCII paths are percent-encoded and hosts are
+/// punycode. A URL that does not parse (which `check` refuses) is kept as is.
+pub fn normalised_url(s: &str) -> String {
+    url::Url::parse(s).map_or_else(|_| s.to_owned(), String::from)
 }
 
 /// A relative path that stays inside its base: no leading `/`, no `..`, no `\`.
@@ -686,6 +707,28 @@ mod tests {
         ] {
             assert!(relative_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn urls_that_readers_would_split_or_reinterpret_are_refused() {
+        for bad in [
+            "https://e.example/x.tar.gz\\",
+            "https://e.example/x.tar.gz 200!",
+            "https://e.example/x\t.tar.gz",
+            "https://e.example/x.tar.gz\n/evil https://evil.example 200!",
+            "https://e.example/a\u{a0}b",
+        ] {
+            assert!(https_url(bad).is_err(), "{bad:?}");
+        }
+        assert!(https_url("https://e.example/café.tar.gz").is_ok());
+        assert_eq!(
+            normalised_url("https://e.example/café \"x\".tar.gz"),
+            "https://e.example/caf%C3%A9%20%22x%22.tar.gz"
+        );
+        assert_eq!(
+            normalised_url("https://bücher.example/a.tgz"),
+            "https://xn--bcher-kva.example/a.tgz"
+        );
     }
 
     #[test]

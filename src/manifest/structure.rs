@@ -388,7 +388,6 @@ impl<'t> Walker<'_, '_> {
                         };
                         self.out.push(
                             self.doc
-                                .source
                                 .error(
                                     k.span(),
                                     Code::UnknownField,
@@ -429,7 +428,6 @@ impl<'t> Walker<'_, '_> {
             };
             self.out.push(
                 self.doc
-                    .source
                     .error(
                         at,
                         Code::MissingField,
@@ -441,7 +439,7 @@ impl<'t> Walker<'_, '_> {
     }
 
     fn push(&mut self, span: Range<usize>, code: Code, message: String, hint: Option<String>) {
-        let mut d = self.doc.source.error(span, code, message);
+        let mut d = self.doc.error(span, code, message);
         if let Some(h) = hint {
             d = d.hint(h);
         }
