@@ -36,12 +36,12 @@ for target in $(cargo +nightly fuzz list); do
   # New inputs go to a scratch corpus; the seeds stay as generated.
   mkdir -p "$scratch/$target"
   if ! cargo +nightly fuzz run "${flags[@]}" "$target" "$scratch/$target" "fuzz/seeds/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$scratch/" >"$scratch/$target.log" 2>&1; then
     tail -n 40 "$scratch/$target.log" >&2
     echo "fuzz-smoke: target \`$target\` failed; the input is in the log above" >&2
     exit 1
   fi
-  echo "fuzz-smoke: $target: $(grep -o '^#[0-9]*' "$scratch/$target.log" | tail -n 1 | tr -d '#') runs"
+  echo "fuzz-smoke: $target: $(grep -o 'number_of_executed_units: [0-9]*' "$scratch/$target.log" | grep -o '[0-9]*$') runs"
 done
 echo "fuzz-smoke: build $((built - start)) s, runs $(($(date +%s) - built)) s"
