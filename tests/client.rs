@@ -638,7 +638,12 @@ fn the_host_example_installs_through_its_own_transport() {
     assert_eq!(listed, installed);
     assert!(dir.join("citations").is_dir());
     // Every request went through the host's transport, and nginx saw each.
-    assert_eq!(hosted.requests.len(), served.log().len(), "{:#?}", hosted.requests);
+    assert_eq!(
+        hosted.requests.len(),
+        served.log().len(),
+        "{:#?}",
+        hosted.requests
+    );
     assert!(
         hosted
             .requests

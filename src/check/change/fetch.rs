@@ -42,12 +42,22 @@ where
 }
 
 /// Downloads with the client's HTTP stack (redirect checks, timeouts, no
-/// cache, no token).
+/// cache, no token). Each download gets its own `Fetcher`, so that two
+/// manifests naming one URL with different sizes are each capped at theirs.
 #[cfg(feature = "client")]
 pub fn over_http(limits: Limits) -> Box<dyn Download> {
     use crate::client::http::{FetchError, Fetcher};
-    let fetcher = Fetcher::new("", None, None, false, limits.timeout);
+    use crate::client::transport::UreqTransport;
+    let transport = std::sync::Arc::new(UreqTransport::new());
     Box::new(move |url: &str, max_bytes: u64| {
+        let fetcher = Fetcher::with_transport(
+            Box::new(std::sync::Arc::clone(&transport)),
+            "",
+            None,
+            None,
+            false,
+            limits.timeout,
+        );
         // No cache: the hash only names a cached copy, so any will do.
         fetcher.download(url, max_bytes, "").map_err(|e| match e {
             FetchError::TooLarge { .. } => DownloadError::TooLarge,
