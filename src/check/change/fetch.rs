@@ -171,3 +171,53 @@ fn check_bytes(a: &Artifact, bytes: &[u8]) -> Option<Diagnostic> {
             .hint("the file at the URL is not the one the manifest describes; publish it unchanged, or fix `sha256` and sign again")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Answer = Result<Vec<u8>, DownloadError>;
+
+    #[test]
+    fn any_download_function_will_do_and_each_failure_has_its_code() {
+        let a = Artifact {
+            file: "plugins/x/1.0.0.toml".into(),
+            url: "https://h.example/x.zip".into(),
+            size: 3,
+            sha256: digest::hex(&digest::sha256(b"abc")),
+        };
+        let codes = |download: &dyn Download| -> Vec<&'static str> {
+            verify(std::slice::from_ref(&a), download)
+                .iter()
+                .map(|d| d.code.as_str())
+                .collect()
+        };
+        let served = |_: &str, max_bytes: u64| -> Answer {
+            assert_eq!(max_bytes, 3, "capped at the declared size");
+            Ok(b"abc".to_vec())
+        };
+        assert!(codes(&served).is_empty());
+        let other = |_: &str, _: u64| -> Answer { Ok(b"abd".to_vec()) };
+        assert_eq!(codes(&other), ["artifact-mismatch"]);
+        let larger = |_: &str, _: u64| -> Answer { Err(DownloadError::TooLarge) };
+        assert_eq!(codes(&larger), ["artifact-mismatch"]);
+        let missing = |url: &str, _: u64| -> Answer {
+            Err(DownloadError::NotFound {
+                message: format!("`{url}` does not exist (404)"),
+            })
+        };
+        let diags = verify(std::slice::from_ref(&a), &missing);
+        assert_eq!(diags[0].code.as_str(), "artifact-unreachable");
+        assert!(
+            diags[0].message.contains("https://h.example/x.zip"),
+            "{}",
+            diags[0].message
+        );
+        let down = |_: &str, _: u64| -> Answer {
+            Err(DownloadError::Failed {
+                message: "connection refused".into(),
+            })
+        };
+        assert_eq!(codes(&down), ["artifact-unreachable"]);
+    }
+}
