@@ -34,25 +34,16 @@ fn main() {
     for name in names {
         let home = tempfile::tempdir().expect("tempdir");
         for cache in ["cold", "warm"] {
-            let client = Client::new(Options {
-                registry: Registry {
-                    name: None,
-                    url: url.clone(),
-                    token: None,
-                    root_keys: Vec::new(),
-                    threshold: None,
-                },
-                dir: home.path().join("plugins"),
-                cache_dir: Some(home.path().join("cache")),
-                offline: false,
-                policy: Policy {
-                    allow_experimental: true,
-                    ..Policy::default()
-                },
-                now: jiff::Timestamp::now().as_second(),
-                timeout: Duration::from_secs(30),
-                limits: Default::default(),
-            })
+            let registry = Registry::new(url).expect("a registry URL");
+            let client = Client::new(
+                Options::new(registry, home.path().join("plugins"))
+                    .cache_dir(Some(home.path().join("cache")))
+                    .policy(Policy {
+                        allow_experimental: true,
+                        ..Policy::default()
+                    })
+                    .timeout(Duration::from_secs(30)),
+            )
             .expect("client");
             let started = Instant::now();
             let plan = client

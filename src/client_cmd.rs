@@ -77,23 +77,20 @@ fn client(args: &ClientArgs) -> Result<Client, ClientError> {
         .cache_dir
         .clone()
         .or_else(|| config::default_cache_dir(&env));
-    Client::new(Options {
-        registry,
-        dir: args.dir.clone(),
-        cache_dir,
-        offline: args.offline,
-        policy: Policy {
-            engine: args.engine.clone(),
-            channel: match args.channel {
-                ChannelArg::Stable => Channel::Stable,
-                ChannelArg::Beta => Channel::Beta,
-            },
-            allow_experimental: args.allow_experimental,
-        },
-        now: jiff::Timestamp::now().as_second(),
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        limits: Default::default(),
-    })
+    Client::new(
+        Options::new(registry, args.dir.clone())
+            .cache_dir(cache_dir)
+            .offline(args.offline)
+            .policy(Policy {
+                engine: args.engine.clone(),
+                channel: match args.channel {
+                    ChannelArg::Stable => Channel::Stable,
+                    ChannelArg::Beta => Channel::Beta,
+                },
+                allow_experimental: args.allow_experimental,
+            })
+            .timeout(Duration::from_secs(args.timeout.max(1))),
+    )
 }
 
 fn execute(command: ClientCommand) -> Result<(), Failure> {

@@ -394,7 +394,7 @@ fn check_change(
         base,
         head,
         author: author.as_deref(),
-        fetch: fetch.then(change::fetch::Limits::default),
+        fetch: fetch.then(|| change::fetch::over_http(Default::default())),
     };
     let verdict = change::check_change(&req).map_err(|e| {
         let hint = e.hint();

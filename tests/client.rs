@@ -5,6 +5,9 @@
 //! stalls) come from a tiny canned server.
 
 mod common;
+/// The embedding example, run by `the_host_example_installs_through_its_own_transport`.
+#[path = "../examples/host.rs"]
+mod host;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -615,5 +618,46 @@ fn every_network_failure_has_its_own_error() {
         Cache::new(&home.path().join("cache"))
             .load(&format!("{url}config.json"))
             .is_none()
+    );
+}
+
+/// `examples/host.rs` as a host would run it: installs from nginx through
+/// its logging transport, and the plugins folder lists what it installed.
+#[test]
+fn the_host_example_installs_through_its_own_transport() {
+    let served = serve();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("plugins");
+    let hosted = host::run(&served.url, "citations", &dir).expect("the example runs");
+    assert!(hosted.installed.len() >= 2, "{:?}", hosted.installed);
+    assert!(hosted.installed.iter().any(|n| n == "citations"));
+    let mut listed: Vec<&str> = hosted.listed.iter().map(|l| l.name.as_str()).collect();
+    listed.sort();
+    let mut installed: Vec<&str> = hosted.installed.iter().map(String::as_str).collect();
+    installed.sort();
+    assert_eq!(listed, installed);
+    assert!(dir.join("citations").is_dir());
+    // Every request went through the host's transport, and nginx saw each.
+    assert_eq!(
+        hosted.requests.len(),
+        served.log().len(),
+        "{:#?}",
+        hosted.requests
+    );
+    assert!(
+        hosted
+            .requests
+            .iter()
+            .any(|r| *r == format!("GET {}config.json -> 200", served.url)),
+        "{:#?}",
+        hosted.requests
+    );
+    // Run again: the cache answers, the transport sees only revalidations.
+    let again = host::run(&served.url, "citations", &dir).expect("the example runs again");
+    assert!(again.installed.is_empty(), "{:?}", again.installed);
+    assert!(
+        again.requests.iter().all(|r| r.ends_with("-> 304")),
+        "{:#?}",
+        again.requests
     );
 }

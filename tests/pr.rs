@@ -739,7 +739,8 @@ fn fetch_verifies_external_artifacts_size_and_sha256() {
     let limits = Limits {
         timeout: std::time::Duration::from_secs(2),
     };
-    let check = |a: Artifact| fetch::verify(&[a], limits);
+    let download = fetch::over_http(limits);
+    let check = |a: Artifact| fetch::verify(&[a], download.as_ref());
 
     assert!(check(art("good", body.len(), sha(&body))).is_empty());
     let tampered = check(art("tampered", body.len(), sha(b"something else")));

@@ -17,14 +17,18 @@ use crate::client::install::{self, Paths};
 use crate::client::lock::{Lock, Locked};
 use crate::client::remote::{PluginFile, Remote};
 use crate::client::resolve::{self, Policy, Request};
+use crate::client::transport::{Transport, UreqTransport};
 use crate::client::unpack::Limits;
 use crate::manifest::name::canonical;
 use crate::manifest::types::{Channel, Permission, Yanked};
 use crate::published::Tier;
 use crate::trust::verify::VerifiedRelease;
 
-/// How the client runs.
+/// How the client runs. Made with `Options::new` and the setters below
+/// (`#[non_exhaustive]`: a new option is a new setter, never a break); the
+/// fields stay public to read and to change.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     pub registry: Registry,
     /// The plugins folder; the lock file and state live beside it.
@@ -39,6 +43,55 @@ pub struct Options {
     /// Bound on each HTTP request.
     pub timeout: Duration,
     pub limits: Limits,
+}
+
+impl Options {
+    /// Installing from `registry` into the plugins folder `dir`: no cache,
+    /// online, the default policy (no engine check, stable channel, no
+    /// experimental releases), the clock's time, 30-second requests and the
+    /// default archive caps.
+    pub fn new(registry: Registry, dir: impl Into<PathBuf>) -> Options {
+        Options {
+            registry,
+            dir: dir.into(),
+            cache_dir: None,
+            offline: false,
+            policy: Policy::default(),
+            now: jiff::Timestamp::now().as_second(),
+            timeout: Duration::from_secs(30),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn cache_dir(mut self, cache_dir: Option<PathBuf>) -> Options {
+        self.cache_dir = cache_dir;
+        self
+    }
+
+    pub fn offline(mut self, offline: bool) -> Options {
+        self.offline = offline;
+        self
+    }
+
+    pub fn policy(mut self, policy: Policy) -> Options {
+        self.policy = policy;
+        self
+    }
+
+    pub fn now(mut self, now: i64) -> Options {
+        self.now = now;
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Options {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Options {
+        self.limits = limits;
+        self
+    }
 }
 
 pub struct Client {
@@ -137,8 +190,21 @@ fn yanked_reason(y: &Yanked) -> Option<String> {
 }
 
 impl Client {
+    /// A client sending through the default transport (`UreqTransport`).
     pub fn new(opts: Options) -> Result<Client, ClientError> {
-        let fetcher = Fetcher::new(
+        Client::with_transport(opts, UreqTransport::new())
+    }
+
+    /// A client sending every request through a host application's HTTP
+    /// stack. The protocol (conditional requests, redirect checks, body
+    /// caps, the cache) stays plugdex's; `opts.timeout` reaches the
+    /// transport as `Request::timeout`.
+    pub fn with_transport(
+        opts: Options,
+        transport: impl Transport + 'static,
+    ) -> Result<Client, ClientError> {
+        let fetcher = Fetcher::with_transport(
+            Box::new(transport),
             &opts.registry.url,
             opts.registry.token.clone(),
             opts.cache_dir.as_deref().map(Cache::new),

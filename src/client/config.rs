@@ -76,6 +76,7 @@ impl fmt::Debug for Token {
 
 /// The registry a command talks to.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Registry {
     /// Its name in the config file, when it has one.
     pub name: Option<String>,
@@ -85,6 +86,21 @@ pub struct Registry {
     /// Root keys pinned in the config file (raw base64) and their threshold.
     pub root_keys: Vec<String>,
     pub threshold: Option<u32>,
+}
+
+impl Registry {
+    /// The registry at `url` (http or https; a missing final `/` is added),
+    /// with no name, no token and root keys pinned on first use; set the
+    /// public fields for more.
+    pub fn new(url: &str) -> Result<Registry, ConfigError> {
+        Ok(Registry {
+            name: None,
+            url: normalise_url(url)?,
+            token: None,
+            root_keys: Vec::new(),
+            threshold: None,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
-//! Fetching over HTTP with the cache: conditional requests, a size cap on
-//! every body, and an error for each way a network fails. Content-addressed
+//! Fetching with the cache: drives `protocol::Exchange` (conditional
+//! requests, redirects, a size cap on every body, an error for each way a
+//! network fails) through a `Transport`, by default `UreqTransport`. Content-addressed
 //! files (`by-hash/…`, artifacts) are immutable: a cached copy whose hash
 //! matches is used without asking the server at all. Counters of requests,
 //! statuses and bytes feed the figures (`Stats`).
@@ -12,7 +13,7 @@
 //! downloads is final (no retry loop against a hostile server).
 //!
 //! The registry's token goes only to URLs under the registry's base URL,
-//! never to artifact hosts elsewhere, and never into a message.
+//! never to artifact hosts elsewhere, and never into a message (`protocol`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,62 +21,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::client::cache::{CACHE_V, Cache, Validators};
+use crate::client::cache::{Cache, Validators};
 use crate::client::config::Token;
-
-/// Cap on one metadata file (index file, names page, snapshot node, …).
-pub const MAX_METADATA: u64 = 16 * 1024 * 1024;
-
-/// Most redirects followed for one file.
-pub const MAX_REDIRECTS: u32 = 10;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
-    #[error("cannot reach `{url}`: {why}")]
-    Unreachable { url: String, why: String },
-    #[error("`{url}` did not answer in time")]
-    Timeout { url: String },
-    #[error("`{url}` does not exist (404)")]
-    NotFound { url: String },
-    #[error("`{url}` answered {status}")]
-    Status { url: String, status: u16 },
-    #[error("`{url}` is larger than {cap} bytes; refused")]
-    TooLarge { url: String, cap: u64 },
-    #[error("the answer from `{url}` was cut short or malformed: {why}")]
-    Truncated { url: String, why: String },
-    #[error("`{url}` is not in the cache, and `--offline` forbids fetching it")]
-    Offline { url: String },
-    #[error(
-        "`{url}` redirects to `{location}`; plugdex follows redirects to http:// and https:// URLs only"
-    )]
-    BadRedirect { url: String, location: String },
-    #[error("`{url}` redirects more than {MAX_REDIRECTS} times")]
-    TooManyRedirects { url: String },
-}
-
-impl FetchError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            FetchError::Unreachable { .. } | FetchError::Timeout { .. } => {
-                Some("check the registry URL and your connection; `--offline` works from the cache")
-            }
-            FetchError::Status { status, .. } if *status >= 500 => {
-                Some("the registry's server failed; try again later")
-            }
-            FetchError::Status {
-                status: 401 | 403, ..
-            } => Some(
-                "a private registry needs a token: set `PLUGDEX_TOKEN_<NAME>` or `token` in the config file",
-            ),
-            FetchError::Offline { .. } => Some("run once without `--offline` to fill the cache"),
-            FetchError::BadRedirect { .. } => Some(
-                "the server (or something between it and you) points outside the web; nothing was read from your disk",
-            ),
-            _ => None,
-        }
-    }
-}
+use crate::client::protocol::{Endpoint, Exchange, Outcome};
+pub use crate::client::protocol::{FetchError, MAX_METADATA, MAX_REDIRECTS};
+use crate::client::transport::{Transport, UreqTransport};
 
 /// Counters of one run, for reports and figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -103,9 +53,8 @@ impl Trace {
 }
 
 pub struct Fetcher {
-    agent: ureq::Agent,
-    base: String,
-    token: Option<Token>,
+    transport: Box<dyn Transport>,
+    endpoint: Endpoint,
     cache: Option<Cache>,
     offline: bool,
     /// Bodies already fetched in this run, by URL, and whether each came
@@ -117,14 +66,15 @@ pub struct Fetcher {
 impl std::fmt::Debug for Fetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fetcher")
-            .field("base", &self.base)
+            .field("base", &self.endpoint.base)
             .field("offline", &self.offline)
             .finish_non_exhaustive()
     }
 }
 
 impl Fetcher {
-    /// `base` ends with `/`; `timeout` bounds each whole request.
+    /// `base` ends with `/`; `timeout` bounds each whole request. Sends
+    /// through the default transport (`UreqTransport`).
     pub fn new(
         base: &str,
         token: Option<Token>,
@@ -132,17 +82,32 @@ impl Fetcher {
         offline: bool,
         timeout: Duration,
     ) -> Fetcher {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
-            .timeout_global(Some(timeout))
-            .user_agent(format!("plugdex/{}", env!("CARGO_PKG_VERSION")))
-            .max_redirects(0)
-            .build();
-        Fetcher {
-            agent: ureq::Agent::new_with_config(config),
-            base: base.to_owned(),
+        Fetcher::with_transport(
+            Box::new(UreqTransport::new()),
+            base,
             token,
+            cache,
+            offline,
+            timeout,
+        )
+    }
+
+    /// [`Fetcher::new`], sending through a host application's transport.
+    pub fn with_transport(
+        transport: Box<dyn Transport>,
+        base: &str,
+        token: Option<Token>,
+        cache: Option<Cache>,
+        offline: bool,
+        timeout: Duration,
+    ) -> Fetcher {
+        Fetcher {
+            transport,
+            endpoint: Endpoint {
+                base: base.to_owned(),
+                token,
+                timeout,
+            },
             cache,
             offline,
             memo: Mutex::new(HashMap::new()),
@@ -151,7 +116,7 @@ impl Fetcher {
     }
 
     pub fn base(&self) -> &str {
-        &self.base
+        &self.endpoint.base
     }
 
     pub fn stats(&self) -> Stats {
@@ -167,7 +132,7 @@ impl Fetcher {
 
     /// [`Fetcher::get`], recording in `trace` a body taken from the cache unchecked.
     pub fn get_traced(&self, path: &str, trace: &Trace) -> Result<Vec<u8>, FetchError> {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.endpoint.base);
         let immutable = path
             .strip_prefix(crate::trust::metadata::BY_HASH_DIR)
             .filter(|h| h.len() == 64);
@@ -272,207 +237,39 @@ impl Fetcher {
             .insert(url.to_owned(), (body.to_vec(), unchecked));
     }
 
-    /// The body, and whether it is the cached copy (a `304`).
+    /// The body, and whether it is the cached copy (a `304`): drives one
+    /// `Exchange` through the transport, counting and caching on the way.
     fn request(
         &self,
         url: &str,
         cap: u64,
         cached: Option<(Vec<u8>, Validators)>,
     ) -> Result<(Vec<u8>, bool), FetchError> {
-        // Redirects are followed here, not by ureq, so that each hop is
-        // checked: http(s) only, and the token only under the base URL.
-        let (mut hop, mut hops) = (url.to_owned(), 0);
-        let mut resp = loop {
-            let mut req = self.agent.get(&hop);
-            if let Some(token) = &self.token
-                && hop.starts_with(&self.base)
-            {
-                req = req.header("Authorization", token.header_value());
-            }
-            if let Some((name, value)) = cached.as_ref().and_then(|(_, v)| v.conditional()) {
-                req = req.header(name, value);
-            }
+        let (cached_body, validators) = cached.unzip();
+        let mut exchange = Exchange::new(url, cap, validators);
+        loop {
+            let request = exchange.request(&self.endpoint);
             self.stats.lock().expect("stats lock").requests += 1;
-            let resp = req.call().map_err(|e| network_error(url, cap, e))?;
-            let status = resp.status().as_u16();
-            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
-                break resp;
-            }
-            let location = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| FetchError::Status {
-                    url: url.to_owned(),
-                    status,
-                })?;
-            let next = redirect_target(&hop, location).ok_or_else(|| FetchError::BadRedirect {
-                url: url.to_owned(),
-                location: crate::untrusted::shown(location),
-            })?;
-            hops += 1;
-            if hops > MAX_REDIRECTS {
-                return Err(FetchError::TooManyRedirects {
-                    url: url.to_owned(),
-                });
-            }
-            hop = next;
-        };
-        let status = resp.status().as_u16();
-        match status {
-            304 => {
-                self.stats.lock().expect("stats lock").not_modified += 1;
-                let body = cached
-                    .map(|(b, _)| b)
-                    .ok_or_else(|| FetchError::Truncated {
-                        url: url.to_owned(),
-                        why: "`304 Not Modified` for a file not in the cache".into(),
-                    })?;
-                Ok((body, true))
-            }
-            200 => {
-                let header = |name: &str| {
-                    resp.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
-                let validators = Validators {
-                    v: CACHE_V,
-                    url: url.to_owned(),
-                    etag: header("etag"),
-                    last_modified: header("last-modified"),
-                };
-                // ureq refuses to read once the limit is reached, even at the
-                // end of the body: allow one byte more, then check.
-                let body = resp
-                    .body_mut()
-                    .with_config()
-                    .limit(cap + 1)
-                    .read_to_vec()
-                    .map_err(|e| network_error(url, cap, e))?;
-                if body.len() as u64 > cap {
-                    return Err(FetchError::TooLarge {
-                        url: url.to_owned(),
-                        cap,
-                    });
+            match exchange.interpret(self.transport.send(request))? {
+                Outcome::Redirected => {}
+                Outcome::NotModified => {
+                    self.stats.lock().expect("stats lock").not_modified += 1;
+                    let body = cached_body.expect("a 304 is accepted only with a cached copy");
+                    return Ok((body, true));
                 }
-                {
-                    let mut stats = self.stats.lock().expect("stats lock");
-                    stats.ok += 1;
-                    stats.bytes += body.len() as u64;
+                Outcome::Fresh { body, store } => {
+                    {
+                        let mut stats = self.stats.lock().expect("stats lock");
+                        stats.ok += 1;
+                        stats.bytes += body.len() as u64;
+                    }
+                    if let Some(cache) = &self.cache {
+                        // A cache that cannot be written costs speed, not correctness.
+                        let _ = cache.store(&body, &store);
+                    }
+                    return Ok((body, false));
                 }
-                if let Some(cache) = &self.cache {
-                    // A cache that cannot be written costs speed, not correctness.
-                    let _ = cache.store(&body, &validators);
-                }
-                Ok((body, false))
-            }
-            404 | 410 => Err(FetchError::NotFound {
-                url: url.to_owned(),
-            }),
-            _ => Err(FetchError::Status {
-                url: url.to_owned(),
-                status,
-            }),
-        }
-    }
-}
-
-/// Where a `Location` header sent from `from` points, when it is an
-/// http(s) URL: absolute, scheme-relative (`//host/…`), absolute-path or
-/// relative to `from`'s folder.
-fn redirect_target(from: &str, location: &str) -> Option<String> {
-    let scheme_end = from.find("://")? + 3;
-    let authority_end = from[scheme_end..]
-        .find('/')
-        .map_or(from.len(), |i| scheme_end + i);
-    let target = if let Some((scheme, _)) = location.split_once("://") {
-        let scheme = scheme.to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return None;
-        }
-        location.to_owned()
-    } else if location.starts_with("//") {
-        format!("{}{location}", &from[..scheme_end - 2])
-    } else if location.starts_with('/') {
-        format!("{}{location}", &from[..authority_end])
-    } else if location.split('/').next().is_some_and(|p| p.contains(':')) {
-        return None; // another scheme (`file:…`, `data:…`)
-    } else {
-        let path = &from[authority_end..];
-        let folder = path.rfind('/').map_or("/", |i| &path[..=i]);
-        format!("{}{folder}{location}", &from[..authority_end])
-    };
-    Some(target)
-}
-
-fn network_error(url: &str, cap: u64, e: ureq::Error) -> FetchError {
-    let url = url.to_owned();
-    match e {
-        ureq::Error::Timeout(_) => FetchError::Timeout { url },
-        ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge { url, cap },
-        ureq::Error::HostNotFound => FetchError::Unreachable {
-            url,
-            why: "host not found".into(),
-        },
-        ureq::Error::ConnectionFailed => FetchError::Unreachable {
-            url,
-            why: "connection failed".into(),
-        },
-        ureq::Error::Io(io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
-            ) =>
-        {
-            FetchError::Truncated {
-                url,
-                why: io.to_string(),
             }
         }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            FetchError::Timeout { url }
-        }
-        ureq::Error::Io(io) => FetchError::Unreachable {
-            url,
-            why: io.to_string(),
-        },
-        ureq::Error::Protocol(p) => FetchError::Truncated {
-            url,
-            why: p.to_string(),
-        },
-        other => FetchError::Unreachable {
-            url,
-            why: other.to_string(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redirect_target;
-
-    #[test]
-    fn redirects_resolve_against_the_url_and_only_to_http() {
-        let from = "http://r.example/a/b.json";
-        for (location, to) in [
-            ("https://cdn.example/x", Some("https://cdn.example/x")),
-            ("HTTP://cdn.example/x", Some("HTTP://cdn.example/x")),
-            ("//cdn.example/x", Some("http://cdn.example/x")),
-            ("/c/d", Some("http://r.example/c/d")),
-            ("e.json", Some("http://r.example/a/e.json")),
-            ("file:///etc/passwd", None),
-            ("FILE:///etc/passwd", None),
-            ("file:/etc/passwd", None),
-            ("data:text/plain,x", None),
-            ("gopher://x/", None),
-        ] {
-            assert_eq!(redirect_target(from, location).as_deref(), to, "{location}");
-        }
-        assert_eq!(
-            redirect_target("http://r.example", "x").as_deref(),
-            Some("http://r.example/x")
-        );
     }
 }

@@ -4,7 +4,8 @@
 //! dependencies).
 //!
 //! Data flows one way: `config` (which registry) → `http` + `cache`
-//! (conditional fetches) → `remote` (the verification chain of
+//! (conditional fetches: the sans-I/O `protocol` driven through a
+//! `transport`, which a host may replace) → `remote` (the verification chain of
 //! `trust::verify`) → `resolve` (pure) → `unpack` + `install` (the plugins
 //! folder, as one transaction) with `lock` and `state` beside it.
 //! `commands` ties them into install / update / remove / list / info.
@@ -15,14 +16,17 @@ pub mod config;
 pub mod http;
 pub mod install;
 pub mod lock;
+pub mod protocol;
 pub mod remote;
 pub mod resolve;
 pub mod state;
+pub mod transport;
 pub mod unpack;
 
 use std::path::PathBuf;
 
 pub use commands::{Client, Options};
+pub use transport::{Transport, UreqTransport};
 
 use crate::trust::verify::VerifyError;
 

@@ -377,12 +377,23 @@ impl Writer<'_> {
         }
         self.done.bytes += written;
         self.done.files += 1;
-        use std::os::unix::fs::PermissionsExt;
-        // Only the executable bit is kept: no setuid, setgid or sticky bit.
-        let mode = if executable { 0o755 } else { 0o644 };
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(write_err)?;
-        Ok(())
+        set_executable(&path, executable).map_err(write_err)
     }
+}
+
+/// Only the executable bit is kept: no setuid, setgid or sticky bit.
+#[cfg(unix)]
+fn set_executable(path: &Path, executable: bool) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+/// Elsewhere a file has no mode bits to keep: a new file is writable and,
+/// on Windows, runs by its extension.
+#[cfg(not(unix))]
+fn set_executable(_path: &Path, _executable: bool) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -705,14 +716,17 @@ mod tests {
             );
         }
         // setuid and setgid bits never reach the disk, in either format.
-        use std::os::unix::fs::PermissionsExt;
-        let (dir, r) = run(&zip_with_mode("tool", 0o106_755), Limits::default());
-        r.unwrap();
-        let mode = fs::metadata(dir.path().join("x/tool"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o7777, 0o755);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let (dir, r) = run(&zip_with_mode("tool", 0o106_755), Limits::default());
+            r.unwrap();
+            let mode = fs::metadata(dir.path().join("x/tool"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o7777, 0o755);
+        }
     }
 
     #[test]

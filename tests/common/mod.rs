@@ -278,23 +278,13 @@ pub fn git(repo: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
 /// Client options for `url` with the plugins folder and cache under `home`,
 /// as of `now`, engine 1.5.0, five-second timeouts.
 pub fn client_options(url: &str, home: &Path, now: i64) -> plugdex::client::Options {
-    plugdex::client::Options {
-        registry: plugdex::client::config::Registry {
-            name: None,
-            url: url.to_owned(),
-            token: None,
-            root_keys: Vec::new(),
-            threshold: None,
-        },
-        dir: home.join("plugins"),
-        cache_dir: Some(home.join("cache")),
-        offline: false,
-        policy: plugdex::client::resolve::Policy {
+    let registry = plugdex::client::config::Registry::new(url).expect("a registry URL");
+    plugdex::client::Options::new(registry, home.join("plugins"))
+        .cache_dir(Some(home.join("cache")))
+        .policy(plugdex::client::resolve::Policy {
             engine: Some(semver::Version::new(1, 5, 0)),
             ..Default::default()
-        },
-        now,
-        timeout: std::time::Duration::from_secs(5),
-        limits: Default::default(),
-    }
+        })
+        .now(now)
+        .timeout(std::time::Duration::from_secs(5))
 }

@@ -9,7 +9,6 @@
 //! to `registry.toml`, `reviewed.toml` or `revocations.toml`, which can affect
 //! every plugin, checks the whole head tree.
 
-#[cfg(feature = "client")]
 pub mod fetch;
 mod rules;
 pub mod summary;
@@ -94,9 +93,9 @@ pub struct Request<'a> {
     pub head: &'a str,
     /// The GitHub login of who made the change.
     pub author: Option<&'a str>,
-    /// Download new releases' external artifacts and verify them (`--fetch`).
-    #[cfg(feature = "client")]
-    pub fetch: Option<fetch::Limits>,
+    /// Download new releases' external artifacts with it and verify them
+    /// (`--fetch`; `fetch::over_http` is the client's HTTP stack).
+    pub fetch: Option<Box<dyn fetch::Download>>,
 }
 
 /// The index files whose change can affect every plugin.
@@ -152,11 +151,10 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     // The rules only a change has, plugin by plugin.
     let judged = judge_plugins(req, &paths, &checked, &base_src);
     let mut rule_diags = judged.diagnostics;
-    #[cfg(feature = "client")]
-    if let Some(limits) = req.fetch {
+    if let Some(download) = &req.fetch {
         rule_diags.extend(fetch::verify(
             &paths.new_external_artifacts(&checked.loaded),
-            limits,
+            download.as_ref(),
         ));
     }
     resolve_positions(&head_src, &mut rule_diags);
@@ -272,7 +270,6 @@ impl Paths {
     }
 
     /// The external artifacts of the releases the change adds.
-    #[cfg(feature = "client")]
     fn new_external_artifacts(&self, loaded: &[Loaded]) -> Vec<fetch::Artifact> {
         self.releases(loaded)
             .filter(|r| self.files.get(&r.file) == Some(&ChangeKind::Added))
