@@ -143,7 +143,7 @@ impl Fetcher {
     /// every file once (`plugdex status --deep`), where keeping them all
     /// would hold the whole registry in memory.
     pub fn get_once(&self, path: &str) -> Result<Vec<u8>, FetchError> {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.endpoint.base);
         // No cached copy was offered, so the body is always fresh.
         self.request(&url, MAX_METADATA, None).map(|(body, _)| body)
     }
