@@ -51,11 +51,7 @@ fn served() -> &'static Served {
         fs::write(dir.join("outside.txt"), SECRET).unwrap();
         std::os::unix::fs::symlink(dir.join("outside.txt"), root.join("link.txt")).unwrap();
         let server = plugdex::serve::bind(&root, "127.0.0.1:0").expect("bind loopback");
-        let addr: SocketAddr = server
-            .server_addr()
-            .to_string()
-            .parse()
-            .expect("an IP address");
+        let addr: SocketAddr = server.local_addr().expect("a bound address");
         let serve_root = root.clone();
         std::thread::spawn(move || plugdex::serve::serve_forever(server, &serve_root));
         Served {
