@@ -13,7 +13,7 @@
 //! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
-pub mod build;
+pub mod generate;
 #[cfg(feature = "generator")]
 pub mod check;
 #[cfg(all(feature = "generator", feature = "client"))]
