@@ -13,8 +13,6 @@
 //! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
-pub mod generate;
-#[cfg(feature = "generator")]
 pub mod check;
 #[cfg(all(feature = "generator", feature = "client"))]
 pub mod cli;
@@ -27,6 +25,8 @@ pub mod digest;
 pub mod emit;
 #[cfg(feature = "generator")]
 mod free;
+#[cfg(feature = "generator")]
+pub mod generate;
 #[cfg(feature = "generator")]
 pub mod manifest;
 /// The manifest types the published formats reuse (the client-only build).

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use git2::{Oid, Repository, Sort};
 
-use super::git::ChangeKind;
+use super::git::{ChangeKind, discover, relative_prefix};
 use crate::manifest::types::{Owner, OwnerChanges, list_or_none};
 
 /// Where the publication times came from.
@@ -254,63 +254,6 @@ impl History {
     }
 }
 
-/// The repository that holds the index folder, found from its nearest
-/// existing folder: with `--rev` the index may exist only in the commit.
-pub(crate) fn discover(index_root: &Path) -> Result<Repository, git2::Error> {
-    let start = index_root
-        .ancestors()
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
-        .find(|p| p.is_dir())
-        .unwrap_or(index_root);
-    Repository::discover(start)
-}
-
-/// `path` with its nearest existing ancestor resolved (symlinks and all) and
-/// the rest appended as given.
-fn canonical_lenient(path: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut at = path;
-    loop {
-        let here = if at.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            at
-        };
-        if let Ok(canon) = std::fs::canonicalize(here) {
-            return rest.iter().rev().fold(canon, |p, name| p.join(name));
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name);
-                at = parent;
-            }
-            _ => return path.to_owned(),
-        }
-    }
-}
-
-/// The index root's path inside the work tree, `/`-separated, with a trailing
-/// `/` unless it is the work tree itself.
-pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
-    let (wd, ix) = (canonical_lenient(workdir), canonical_lenient(index_root));
-    let rel = ix.strip_prefix(&wd).unwrap_or(Path::new(""));
-    let mut s: String = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    if !s.is_empty() {
-        s.push('/');
-    }
-    s
-}
-
 /// Walks the mainline oldest first: when each manifest first appeared, and
 /// the audit events of each plugin.
 fn walk(
@@ -529,21 +472,5 @@ mod tests {
     fn rfc3339_is_utc_seconds() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
-    }
-
-    #[test]
-    fn prefix_of_nested_index() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("a/index")).unwrap();
-        assert_eq!(
-            relative_prefix(d.path(), &d.path().join("a/index")),
-            "a/index/"
-        );
-        assert_eq!(relative_prefix(d.path(), d.path()), "");
-        // With `--rev` the index folder may exist only in the commit.
-        assert_eq!(
-            relative_prefix(d.path(), &d.path().join("a/gone/index")),
-            "a/gone/index/"
-        );
     }
 }

@@ -110,8 +110,8 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     let asked = repo.resolve(req.base)?;
     let base = repo.comparison_base(&asked, &head)?;
     let mut paths = Paths::sort(&repo.changes(&base, &head)?, &repo.prefix);
-    let head_src = repo.index_at(&head)?;
-    let base_src = repo.index_at(&base)?;
+    let head_src = TreeSource::at(&repo, &head)?;
+    let base_src = TreeSource::at(&repo, &base)?;
 
     // Every rule of `check` for what the change touches (the whole head when
     // a registry file changed), and the plugins those name.
