@@ -51,6 +51,8 @@ pub mod source;
 #[cfg(feature = "client")]
 pub mod status;
 #[cfg(feature = "generator")]
+pub mod timestamp;
+#[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;
 pub mod untrusted;

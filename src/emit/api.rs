@@ -8,7 +8,7 @@ use crate::published::{
     self, API_DIR, AuditDoc, AuditEvent, Deprecated, IndexLine, Latest, PluginDoc, PluginItem,
     PluginLinks, PluginsPage, VersionDoc, VersionSummary, VersionsDoc,
 };
-use crate::source::history::rfc3339;
+use crate::timestamp::rfc3339;
 
 /// Plugins per page of `api/v1/plugins.json`.
 pub const PER_PAGE: usize = 100;

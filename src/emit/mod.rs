@@ -14,7 +14,7 @@ pub use listing::Listing;
 use crate::manifest::types::Channel;
 use crate::model::{Plugin, RegistryMeta, Release};
 use crate::published::{self, Deprecated, IndexLine, ReleaseFacts};
-use crate::source::history::rfc3339;
+use crate::timestamp::rfc3339;
 use crate::trust::metadata;
 
 /// One output file, by path relative to the output root.
