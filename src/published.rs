@@ -125,11 +125,11 @@ pub enum Tier {
     Experimental,
 }
 
-/// The facts of a release that its author signs (through their digest in the
+/// The fields of a release that its author signs (through their digest in the
 /// release statement), in a fixed field order. Built from the manifest by
 /// `check` and from the index line by clients; both give the same bytes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReleaseFacts {
+pub struct SignedFields {
     pub engine: String,
     pub deps: Vec<IndexDep>,
     pub permissions: Vec<Permission>,
@@ -139,11 +139,11 @@ pub struct ReleaseFacts {
     pub caps: Vec<Capability>,
 }
 
-impl ReleaseFacts {
+impl SignedFields {
     #[cfg(feature = "generator")]
-    pub fn of(parsed: &crate::manifest::ParsedVersion) -> ReleaseFacts {
+    pub fn of(parsed: &crate::manifest::ParsedVersion) -> SignedFields {
         let m = &parsed.manifest;
-        ReleaseFacts {
+        SignedFields {
             engine: m.engine.clone(),
             deps: parsed
                 .deps
@@ -162,8 +162,8 @@ impl ReleaseFacts {
         }
     }
 
-    pub fn of_line(line: &IndexLine) -> ReleaseFacts {
-        ReleaseFacts {
+    pub fn of_line(line: &IndexLine) -> SignedFields {
+        SignedFields {
             engine: line.engine.clone(),
             deps: line.deps.clone(),
             permissions: line.permissions.clone(),

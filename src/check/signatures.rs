@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::document::{FileRef, Key};
 use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::model::{RegistryKeys, ReleaseTrust};
-use crate::published::{ReleaseFacts, Tier};
+use crate::published::{SignedFields, Tier};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
 use crate::trust::cache::VerifiedCache;
 use crate::trust::keys::PublicKey;
@@ -142,7 +142,7 @@ pub(crate) fn verify_plugin(
             version: m.version.clone(),
             artifact_sha256: m.artifact.sha256.clone(),
             artifact_size: m.artifact.size,
-            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&ReleaseFacts::of(
+            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&SignedFields::of(
                 &release.parsed,
             ))),
         }

@@ -13,7 +13,7 @@ pub use listing::Listing;
 
 use crate::manifest::types::Channel;
 use crate::model::{Plugin, RegistryMeta, Release};
-use crate::published::{self, Deprecated, IndexLine, ReleaseFacts};
+use crate::published::{self, Deprecated, IndexLine, SignedFields};
 use crate::timestamp::rfc3339;
 use crate::trust::metadata;
 
@@ -94,14 +94,14 @@ pub fn index_file(plugin: &Plugin) -> String {
 }
 
 /// The sparse index line of one release. Its signed facts come from
-/// [`ReleaseFacts::of`], the same function `check` verified the signature with.
+/// [`SignedFields::of`], the same function `check` verified the signature with.
 pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine {
     let m = &release.parsed.manifest;
     let deprecated = m
         .deprecated
         .as_ref()
         .or(plugin.info.manifest.deprecated.as_ref());
-    let facts = ReleaseFacts::of(&release.parsed);
+    let facts = SignedFields::of(&release.parsed);
     IndexLine {
         v: published::INDEX_V,
         name: plugin.name.to_string(),

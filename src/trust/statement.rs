@@ -7,7 +7,7 @@
 //! the bytes are identical: no CRLF, trailing space, reordering or extra line.
 
 use crate::digest::{self, Sha256Digest};
-use crate::published::ReleaseFacts;
+use crate::published::SignedFields;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::AuthorSignature;
 
@@ -38,7 +38,7 @@ pub fn sshsig_namespace(registry: &str) -> String {
 /// (bound by its own digest and size). Lifecycle fields (`yanked`,
 /// `deprecated`) and the signature itself are not covered. Clients rebuild
 /// the same bytes from an index line.
-pub fn manifest_digest(facts: &ReleaseFacts) -> Sha256Digest {
+pub fn manifest_digest(facts: &SignedFields) -> Sha256Digest {
     digest::sha256(&serde_json::to_vec(facts).expect("facts serialise"))
 }
 

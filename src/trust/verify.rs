@@ -17,7 +17,7 @@
 //! Every step's output type has private fields and no other constructor, so
 //! a caller cannot reach step N without passing steps 1..N-1.
 
-use crate::published::{IndexLine, ReleaseFacts, Tier};
+use crate::published::{IndexLine, SignedFields, Tier};
 use crate::trust::keys::PublicKey;
 use crate::trust::metadata::{
     self, FileMeta, Root, SignedRaw, SnapshotNode, Timestamp, by_hash_path, path_key,
@@ -384,7 +384,7 @@ impl TrustedFile {
                     artifact_sha256: line.sha256.clone(),
                     artifact_size: line.size,
                     manifest_sha256: crate::digest::hex(&statement::manifest_digest(
-                        &ReleaseFacts::of_line(line),
+                        &SignedFields::of_line(line),
                     )),
                 }
                 .to_text();
