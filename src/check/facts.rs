@@ -246,7 +246,7 @@ mod tests {
     use super::*;
     use crate::check::{Keep, TrustLists, cross_checks, fallback_config, run};
     use crate::diagnostic::{Code, Diagnostic};
-    use crate::source::IndexSource;
+    use crate::source::FolderSource;
     use crate::trust::cache::VerifiedCache;
 
     /// `tests/fixtures/base` copied to `to`, with `files` written over it.
@@ -324,7 +324,7 @@ mod tests {
     fn facts_give_the_same_findings_as_loaded_plugins() {
         let tmp = tempfile::tempdir().unwrap();
         broken_index(tmp.path());
-        let source = IndexSource::open(tmp.path()).unwrap();
+        let source = FolderSource::open(tmp.path()).unwrap();
         let mut diags = Vec::new();
         let dirs = source.plugin_dirs(&mut diags);
         let checked = run(

@@ -22,7 +22,9 @@ use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::git::GitError;
 use crate::source::tree::index_at_rev;
-use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
+use crate::source::{
+    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
+};
 use crate::trust::cache::VerifiedCache;
 use facts::{PluginFacts, PluginView};
 use signatures::TrustLists;
@@ -79,7 +81,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 /// [`check_index`], keeping what `keep` says.
 pub fn check_index_keeping(root: &Path, keep: Keep) -> Result<Checked, SourceError> {
     Ok(check_source(
-        &IndexSource::open(root)?,
+        &FolderSource::open(root)?,
         &VerifiedCache::default(),
         keep,
     ))

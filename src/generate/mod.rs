@@ -23,7 +23,7 @@ use crate::model::Registry;
 use crate::source::git::GitError;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::tree::index_at_rev;
-use crate::source::{ArtifactError, IndexSource, Source, SourceError};
+use crate::source::{ArtifactError, FolderSource, Source, SourceError};
 use crate::timestamp::rfc3339;
 use crate::timings;
 use crate::trust::cache::VerifiedCache;
@@ -157,7 +157,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         None => {
             let history = History::read(&opts.index)?;
             timings::mark("history");
-            let source = IndexSource::open(&opts.index)?;
+            let source = FolderSource::open(&opts.index)?;
             let mut diags = Vec::new();
             let dirs = source.all_plugin_dirs(&mut diags);
             let plan = Plan::everything(dirs, diags);
