@@ -244,10 +244,10 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::check::verified::VerifiedCache;
     use crate::check::{Keep, TrustLists, cross_checks, fallback_config, run};
     use crate::diagnostic::{Code, Diagnostic};
     use crate::source::FolderSource;
-    use crate::trust::cache::VerifiedCache;
 
     /// `tests/fixtures/base` copied to `to`, with `files` written over it.
     fn index(to: &Path, files: &[(&str, &str)]) {

@@ -8,12 +8,14 @@ pub mod change;
 mod cross;
 pub(crate) mod facts;
 mod signatures;
+pub mod verified;
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic, Step};
 use crate::manifest::document::{Document, SourceFile};
 use crate::manifest::name::{PluginName, canonical};
@@ -25,7 +27,6 @@ use crate::source::tree::index_at_rev;
 use crate::source::{
     FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
 };
-use crate::trust::cache::VerifiedCache;
 use facts::{PluginFacts, PluginView};
 use signatures::TrustLists;
 

@@ -7,13 +7,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::Loaded;
 use super::facts::PluginView;
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::document::{FileRef, Key};
 use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::model::{RegistryKeys, ReleaseTrust};
 use crate::published::{SignedFields, Tier};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
-use crate::trust::cache::VerifiedCache;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::{AuthorSignature, SigError};
 use crate::trust::statement::{self, ReleaseStatement};

@@ -14,6 +14,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::check::facts::{PluginFacts, PluginView};
+use crate::check::verified::VerifiedCache;
 use crate::check::{self, Checked};
 use crate::digest::Sha256Digest;
 use crate::emit::{self, Context, Listing, OutFile};
@@ -26,7 +27,6 @@ use crate::source::tree::index_at_rev;
 use crate::source::{ArtifactError, FolderSource, Source, SourceError};
 use crate::timestamp::rfc3339;
 use crate::timings;
-use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::{Keep, Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::Release;
 use crate::source::git::{Change, ChangeKind, GitError, GitRepo, Rev};
@@ -26,7 +27,6 @@ use crate::source::tree::TreeSource;
 use crate::source::{
     PLUGINS_DIR, PluginDir, REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE, Source,
 };
-use crate::trust::cache::VerifiedCache;
 
 /// What the change asks of the registry's maintainers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
