@@ -9,7 +9,7 @@
 //! `client` (`plugdex::client`: install from a published registry), both on
 //! by default. A host application embeds the client alone with
 //! `default-features = false, features = ["client"]`; the formats and the
-//! verification chain (`published`, `trust`, `digest`) and the escaping of
+//! verification chain (`format`, `trust`, `digest`) and the escaping of
 //! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
@@ -23,25 +23,17 @@ pub mod diagnostic;
 pub mod digest;
 #[cfg(feature = "generator")]
 pub mod emit;
+pub mod format;
 #[cfg(feature = "generator")]
 mod free;
 #[cfg(feature = "generator")]
 pub mod generate;
 #[cfg(feature = "generator")]
 pub mod manifest;
-/// The manifest types the published formats reuse (the client-only build).
-#[cfg(not(feature = "generator"))]
-pub mod manifest {
-    #[path = "name.rs"]
-    pub mod name;
-    #[path = "types.rs"]
-    pub mod types;
-}
 #[cfg(feature = "generator")]
 pub mod model;
 #[cfg(feature = "generator")]
 pub mod printer;
-pub mod published;
 #[cfg(feature = "generator")]
 pub mod serve;
 #[cfg(feature = "generator")]

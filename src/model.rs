@@ -3,10 +3,10 @@
 
 use semver::Version;
 
-use crate::manifest::name::PluginName;
-use crate::manifest::types::{RegistryConfig, RevocationList};
+use crate::format::name::PluginName;
+use crate::format::published::Tier;
+use crate::format::types::{RegistryConfig, RevocationList};
 use crate::manifest::{ParsedPlugin, ParsedVersion};
-use crate::published::Tier;
 use crate::trust::keys::PublicKey;
 
 #[derive(Debug)]

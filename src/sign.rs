@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
+use crate::format::types::RegistryConfig;
 use crate::manifest::document::SourceFile;
-use crate::manifest::{self, ParsedPlugin, ParsedVersion, types::RegistryConfig};
-use crate::published::SignedFields;
+use crate::manifest::{self, ParsedPlugin, ParsedVersion};
 use crate::source::{self, MAX_TOML_BYTES, REGISTRY_FILE};
 use crate::trust::keys::PublicKey;
 use crate::trust::secret::SecretKey;
@@ -141,9 +141,9 @@ impl ReleaseFile {
             version: m.version.clone(),
             artifact_sha256: m.artifact.sha256.clone(),
             artifact_size: m.artifact.size,
-            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&SignedFields::of(
-                &self.parsed,
-            ))),
+            manifest_sha256: crate::digest::hex(&statement::manifest_digest(
+                &self.parsed.signed_fields(),
+            )),
         }
         .to_text()
     }

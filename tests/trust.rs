@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{build, demo_key, read_tree};
-use plugdex::published::Tier;
+use plugdex::format::published::Tier;
 use plugdex::trust::secret::SecretKey;
 use plugdex::trust::verify::{Anchor, TrustedTimestamp, VerifyError};
 use plugdex::trust::{KeyFormat, PublicKey};

@@ -7,8 +7,8 @@ use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
 use super::Loaded;
+use crate::format::types::Deprecation;
 use crate::manifest::Dep;
-use crate::manifest::types::Deprecation;
 use crate::model::{Plugin, Release};
 
 /// One plugin's part in the cross-plugin rules (`cross`, removed names,

@@ -17,9 +17,9 @@ use rayon::prelude::*;
 
 use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic, Step};
+use crate::format::name::{PluginName, canonical};
+use crate::format::types::RegistryConfig;
 use crate::manifest::document::{Document, SourceFile};
-use crate::manifest::name::{PluginName, canonical};
-use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::git::GitError;
@@ -523,7 +523,7 @@ fn into_registry(
     config: RegistryConfig,
     loaded: Vec<Loaded>,
     keys: Option<RegistryKeys>,
-    revocations: crate::manifest::types::RevocationList,
+    revocations: crate::format::types::RevocationList,
 ) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
         .into_iter()

@@ -9,10 +9,10 @@ use super::Loaded;
 use super::facts::PluginView;
 use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::format::published::Tier;
+use crate::format::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::manifest::document::{FileRef, Key};
-use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::model::{RegistryKeys, ReleaseTrust};
-use crate::published::{SignedFields, Tier};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::{AuthorSignature, SigError};
@@ -142,9 +142,9 @@ pub(crate) fn verify_plugin(
             version: m.version.clone(),
             artifact_sha256: m.artifact.sha256.clone(),
             artifact_size: m.artifact.size,
-            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&SignedFields::of(
-                &release.parsed,
-            ))),
+            manifest_sha256: crate::digest::hex(&statement::manifest_digest(
+                &release.parsed.signed_fields(),
+            )),
         }
         .to_text();
         // The most telling failure is reported: a wrong namespace or a legacy

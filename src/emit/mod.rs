@@ -11,9 +11,9 @@ mod names;
 
 pub use listing::Listing;
 
-use crate::manifest::types::Channel;
+use crate::format::published::{self, Deprecated, IndexLine};
+use crate::format::types::Channel;
 use crate::model::{Plugin, RegistryMeta, Release};
-use crate::published::{self, Deprecated, IndexLine, SignedFields};
 use crate::timestamp::rfc3339;
 use crate::trust::metadata;
 
@@ -101,7 +101,7 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         .deprecated
         .as_ref()
         .or(plugin.info.manifest.deprecated.as_ref());
-    let facts = SignedFields::of(&release.parsed);
+    let facts = release.parsed.signed_fields();
     IndexLine {
         v: published::INDEX_V,
         name: plugin.name.to_string(),

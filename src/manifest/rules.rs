@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use super::document::{FileRef, Key};
-use super::name::{NameError, PluginName};
-use super::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::format::name::{NameError, PluginName};
+use crate::format::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
 
 const MAX_DESCRIPTION: usize = 280;
 const MAX_TAG_LEN: usize = 32;
@@ -134,7 +134,7 @@ pub fn plugin(
                     .policy
                     .reserved_names
                     .iter()
-                    .any(|r| super::name::canonical(r) == name.canonical())
+                    .any(|r| crate::format::name::canonical(r) == name.canonical())
             {
                 out.push(
                     doc.error_at(&[f("name")], Code::ReservedName, format!("the name `{}` is reserved", p.name))
@@ -425,7 +425,7 @@ pub fn version(
                 )
                 .hint(name_hint(&e)),
             ),
-            Ok(n) if n.canonical() == super::name::canonical(plugin) => {
+            Ok(n) if n.canonical() == crate::format::name::canonical(plugin) => {
                 out.push(
                     doc.error_at_key(
                         &at,
@@ -445,7 +445,7 @@ pub fn version(
             out,
         );
     }
-    if let super::types::Yanked::Reason(r) = &v.yanked
+    if let crate::format::types::Yanked::Reason(r) = &v.yanked
         && r.trim().is_empty()
     {
         out.push(
@@ -554,7 +554,7 @@ fn deprecation(
                 )
                 .hint(name_hint(&e)),
             ),
-            Ok(n) if own.is_some_and(|o| super::name::canonical(o) == n.canonical()) => {
+            Ok(n) if own.is_some_and(|o| crate::format::name::canonical(o) == n.canonical()) => {
                 out.push(
                     doc.error_at(
                         &path,
@@ -674,7 +674,7 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-fn permission_name(p: super::types::Permission) -> String {
+fn permission_name(p: crate::format::types::Permission) -> String {
     serde_json::to_value(p)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

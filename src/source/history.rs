@@ -18,7 +18,7 @@ use std::sync::Arc;
 use git2::{Oid, Repository, Sort};
 
 use super::git::{ChangeKind, discover, relative_prefix};
-use crate::manifest::types::{Owner, OwnerChanges, list_or_none};
+use crate::format::types::{Owner, OwnerChanges, list_or_none};
 
 /// Where the publication times came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

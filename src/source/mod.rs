@@ -14,7 +14,7 @@ pub mod tree;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Pos};
-use crate::manifest::name::{PluginName, shard};
+use crate::format::name::{PluginName, shard};
 
 /// Largest TOML file read, in bytes.
 pub const MAX_TOML_BYTES: u64 = 1024 * 1024;

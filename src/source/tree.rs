@@ -17,7 +17,7 @@ use super::{
     read_plugin_files, scan_plugins, symlink_diag, text_of, too_large,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::manifest::name::{canonical, shard};
+use crate::format::name::{canonical, shard};
 
 pub struct TreeSource {
     /// The handle of threads outside the rayon pool, and of workers whose

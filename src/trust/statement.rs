@@ -7,7 +7,7 @@
 //! the bytes are identical: no CRLF, trailing space, reordering or extra line.
 
 use crate::digest::{self, Sha256Digest};
-use crate::published::SignedFields;
+use crate::format::published::SignedFields;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::AuthorSignature;
 
@@ -170,11 +170,7 @@ pub fn delegation_signer<'k>(
 /// line per owner (login lowercased, sorted), with their current and retired
 /// keys as raw base64 (sorted; `-` for none). Keys that do not parse are left as written; such
 /// a `plugin.toml` fails `check` anyway.
-pub fn owners_text(
-    registry: &str,
-    plugin: &str,
-    owners: &[crate::manifest::types::Owner],
-) -> String {
+pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::format::types::Owner]) -> String {
     let keys = |list: &[String]| {
         let mut keys: Vec<String> = list
             .iter()

@@ -17,7 +17,7 @@
 //! Every step's output type has private fields and no other constructor, so
 //! a caller cannot reach step N without passing steps 1..N-1.
 
-use crate::published::{IndexLine, SignedFields, Tier};
+use crate::format::published::{IndexLine, SignedFields, Tier};
 use crate::trust::keys::PublicKey;
 use crate::trust::metadata::{
     self, FileMeta, Root, SignedRaw, SnapshotNode, Timestamp, by_hash_path, path_key,
@@ -336,7 +336,7 @@ impl TrustedFile {
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .filter_map(|l| serde_json::from_slice::<IndexLine>(l).ok())
-            .filter(|l| l.v == crate::published::INDEX_V)
+            .filter(|l| l.v == crate::format::published::INDEX_V)
             .collect()
     }
 

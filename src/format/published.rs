@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
+use crate::format::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
 
 /// Version of `config.json`.
 pub const CONFIG_V: u32 = 1;
@@ -58,10 +58,10 @@ pub struct Config {
 pub struct Revocations {
     pub v: u32,
     pub keys: Vec<RevokedKey>,
-    pub releases: Vec<crate::manifest::types::RevokedRelease>,
+    pub releases: Vec<crate::format::types::RevokedRelease>,
     /// Plugins a maintainer removed from the index; their names stay taken.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub removed: Vec<crate::manifest::types::RemovedPlugin>,
+    pub removed: Vec<crate::format::types::RemovedPlugin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,28 +140,6 @@ pub struct SignedFields {
 }
 
 impl SignedFields {
-    #[cfg(feature = "generator")]
-    pub fn of(parsed: &crate::manifest::ParsedVersion) -> SignedFields {
-        let m = &parsed.manifest;
-        SignedFields {
-            engine: m.engine.clone(),
-            deps: parsed
-                .deps
-                .iter()
-                .map(|d| IndexDep {
-                    name: d.name.clone(),
-                    req: d.req.to_string(),
-                    optional: d.optional,
-                })
-                .collect(),
-            permissions: m.permissions.clone(),
-            runtime: m.runtime,
-            entry: m.entry.clone(),
-            channel: m.channel,
-            caps: m.capabilities.clone(),
-        }
-    }
-
     pub fn of_line(line: &IndexLine) -> SignedFields {
         SignedFields {
             engine: line.engine.clone(),
