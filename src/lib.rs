@@ -13,6 +13,8 @@
 //! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
+pub mod audit;
+#[cfg(feature = "generator")]
 pub mod check;
 #[cfg(all(feature = "generator", feature = "client"))]
 pub mod cli;

@@ -48,7 +48,7 @@ pub struct Plugin {
     /// Sorted by version, oldest first.
     pub releases: Vec<Release>,
     /// Who changed what, when: from git history, filled in by `build`.
-    pub audit: Vec<crate::source::history::AuditEntry>,
+    pub audit: Vec<crate::audit::AuditEntry>,
 }
 
 #[derive(Debug)]

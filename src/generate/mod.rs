@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use crate::audit;
 use crate::check::facts::{PluginFacts, PluginView};
 use crate::check::verified::VerifiedCache;
 use crate::check::{self, Checked};
@@ -155,7 +156,7 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // the registry model is built, so the two never add up in memory.
     match &opts.rev {
         None => {
-            let history = History::read(&opts.index)?;
+            let history = History::read(&opts.index, audit::read_edit)?;
             timings::mark("history");
             let source = FolderSource::open(&opts.index)?;
             let mut diags = Vec::new();
@@ -170,9 +171,14 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             // Carrying plugins over, only the ones read are dated: the walk
             // looks at their folders alone.
             let history = if plan.carried.is_empty() {
-                History::read_at(&opts.index, source.commit())?
+                History::read_at(&opts.index, source.commit(), audit::read_edit)?
             } else {
-                History::read_at_for(&opts.index, source.commit(), &plan.load_set())?
+                History::read_at_for(
+                    &opts.index,
+                    source.commit(),
+                    &plan.load_set(),
+                    audit::read_edit,
+                )?
             };
             timings::mark("history");
             build_from(opts, &source, plan, history, base_url, started, progress)
@@ -266,7 +272,7 @@ fn build_from<S: Source>(
             .releases
             .iter()
             .map(|r| (r.file.as_str(), r.version().to_string(), r.pubtime));
-        plugin.audit = history.audit(&plugin.dir, releases);
+        plugin.audit = audit::trail(&history, &plugin.dir, releases);
     }
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
