@@ -28,6 +28,29 @@ pub struct ReleaseStatement {
     pub manifest_sha256: String,
 }
 
+impl ReleaseStatement {
+    /// The statement for one release: the artifact it names and the digest
+    /// of `fields`, the rest of what its author vouches for. Signing
+    /// (`plugdex statement`), `check` and the client all make it here, from
+    /// the manifest or from the index line, so they agree to the byte.
+    pub fn of(
+        registry: &str,
+        plugin: &str,
+        version: &str,
+        artifact: (&str, u64),
+        fields: &SignedFields,
+    ) -> ReleaseStatement {
+        ReleaseStatement {
+            registry: registry.to_owned(),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+            artifact_sha256: artifact.0.to_owned(),
+            artifact_size: artifact.1,
+            manifest_sha256: digest::hex(&manifest_digest(fields)),
+        }
+    }
+}
+
 /// The SSHSIG namespace of release signatures (`ssh-keygen -Y sign -n ...`).
 pub fn sshsig_namespace(registry: &str) -> String {
     format!("plugdex-release@{registry}")

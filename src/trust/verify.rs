@@ -377,16 +377,13 @@ impl TrustedFile {
             (Some(sig), Some(signer)) if line.tier != Tier::Experimental => {
                 let key = PublicKey::parse(signer).map_err(|e| refuse(e.to_string()))?;
                 let sig = AuthorSignature::parse(sig).map_err(|e| refuse(e.to_string()))?;
-                let text = ReleaseStatement {
-                    registry: self.registry.clone(),
-                    plugin: line.name.clone(),
-                    version: line.vers.clone(),
-                    artifact_sha256: line.sha256.clone(),
-                    artifact_size: line.size,
-                    manifest_sha256: crate::digest::hex(&statement::manifest_digest(
-                        &SignedFields::of_line(line),
-                    )),
-                }
+                let text = ReleaseStatement::of(
+                    &self.registry,
+                    &line.name,
+                    &line.vers,
+                    (&line.sha256, line.size),
+                    &SignedFields::of_line(line),
+                )
                 .to_text();
                 sig.verify(
                     &key,
