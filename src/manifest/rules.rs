@@ -754,4 +754,65 @@ mod tests {
         assert!(!is_dns_name("Plugins.example.org"));
         assert!(!is_dns_name("a..b"));
     }
+
+    /// Unit tests of the version rules over typed manifests: each case is
+    /// one field away from a valid manifest, so no fixture folder is needed.
+    const REGISTRY: &str = r#"
+id = "plugins.example.org"
+title = "T"
+description = "D"
+base_url = "https://plugins.example.org/"
+engine = "app"
+[policy]
+max_artifact_size = 1000
+"#;
+
+    const VERSION: &str = r#"
+version = "1.2.0"
+engine = ">=1.0.0"
+entry = "main.wasm"
+runtime = "wasm"
+channel = "stable"
+permissions = []
+[artifact]
+url = "artifacts/a/a-1.2.0.tar.gz"
+sha256 = "db0835c84178d02d69ea04b3a2710e9404da428abfd0bd5b12ae2f4fee3ab577"
+size = 635
+"#;
+
+    /// The codes `version` reports for the manifest `VERSION` with `edit`
+    /// applied, in file `versions/<stem>.toml`.
+    fn version_codes(edit: (&str, &str), stem: &str) -> Vec<Code> {
+        let reg: RegistryConfig = toml::from_str(REGISTRY).expect("registry parses");
+        let text = VERSION.replacen(edit.0, edit.1, 1);
+        let v: VersionManifest = toml::from_str(&text).expect("version parses");
+        let file = FileRef {
+            path: "plugins/a/versions/x.toml",
+        };
+        let mut out = Vec::new();
+        version(&file, &v, stem, "a", &reg, &mut out);
+        out.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_valid_version_has_no_findings() {
+        assert_eq!(version_codes(("", ""), "1.2.0"), Vec::<Code>::new());
+    }
+
+    #[test]
+    fn each_version_rule_reports_its_own_code() {
+        let cases = [
+            (("version = \"1.2.0\"", "version = \"1.2\""), "1.2", Code::InvalidVersion),
+            (("", ""), "1.3.0", Code::VersionMismatch),
+            (("entry = \"main.wasm\"", "entry = \"../main.wasm\""), "1.2.0", Code::InvalidEntry),
+            (("url = \"artifacts", "url = \"http://e.example/artifacts"), "1.2.0", Code::InvalidUrl),
+            (("sha256 = \"db08", "sha256 = \"DB08"), "1.2.0", Code::InvalidSha256),
+            (("size = 635", "size = 0"), "1.2.0", Code::InvalidSize),
+            (("size = 635", "size = 1001"), "1.2.0", Code::InvalidSize),
+        ];
+        for (edit, stem, code) in cases {
+            let codes = version_codes(edit, stem);
+            assert_eq!(codes, vec![code], "{edit:?} in {stem}.toml");
+        }
+    }
 }
