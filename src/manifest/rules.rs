@@ -802,11 +802,27 @@ size = 635
     #[test]
     fn each_version_rule_reports_its_own_code() {
         let cases = [
-            (("version = \"1.2.0\"", "version = \"1.2\""), "1.2", Code::InvalidVersion),
+            (
+                ("version = \"1.2.0\"", "version = \"1.2\""),
+                "1.2",
+                Code::InvalidVersion,
+            ),
             (("", ""), "1.3.0", Code::VersionMismatch),
-            (("entry = \"main.wasm\"", "entry = \"../main.wasm\""), "1.2.0", Code::InvalidEntry),
-            (("url = \"artifacts", "url = \"http://e.example/artifacts"), "1.2.0", Code::InvalidUrl),
-            (("sha256 = \"db08", "sha256 = \"DB08"), "1.2.0", Code::InvalidSha256),
+            (
+                ("entry = \"main.wasm\"", "entry = \"../main.wasm\""),
+                "1.2.0",
+                Code::InvalidEntry,
+            ),
+            (
+                ("url = \"artifacts", "url = \"http://e.example/artifacts"),
+                "1.2.0",
+                Code::InvalidUrl,
+            ),
+            (
+                ("sha256 = \"db08", "sha256 = \"DB08"),
+                "1.2.0",
+                Code::InvalidSha256,
+            ),
             (("size = 635", "size = 0"), "1.2.0", Code::InvalidSize),
             (("size = 635", "size = 1001"), "1.2.0", Code::InvalidSize),
         ];
