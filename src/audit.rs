@@ -161,3 +161,43 @@ fn table_changes(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(old: &str, new: &str, version: Option<&str>) -> Vec<(&'static str, Option<String>)> {
+        read_edit(old, new, version)
+            .into_iter()
+            .map(|e| (e.action, e.detail))
+            .collect()
+    }
+
+    #[test]
+    fn version_edits_are_named() {
+        let v = Some("1.0.0");
+        assert_eq!(
+            actions("yanked = false", "yanked = \"broken\"", v),
+            vec![("yank", Some("broken".into()))]
+        );
+        assert_eq!(actions("yanked = \"broken\"", "yanked = false", v), vec![("unyank", None)]);
+        assert_eq!(actions("x = 1", "x = 1\nsignature = \"s\"", v), vec![("sign", None)]);
+        assert_eq!(actions("signature = \"a\"", "signature = \"b\"", v), vec![("resign", None)]);
+        assert_eq!(actions("x = 1", "x = 2", v), vec![]);
+    }
+
+    #[test]
+    fn plugin_edits_are_named_and_text_that_is_not_toml_is_none() {
+        let old = "[[owners]]\ngithub = \"a\"\n";
+        let new = "[[owners]]\ngithub = \"a\"\n[[owners]]\ngithub = \"b\"\n";
+        let edits = read_edit(old, new, None);
+        assert_eq!(edits.len(), 1);
+        assert_eq!(edits[0].action, "owners");
+        assert!(edits[0].detail.as_deref().is_some_and(|d| d.contains('b')), "{edits:?}");
+        assert_eq!(
+            actions("", "deprecated = \"use c\"", None),
+            vec![("deprecate-plugin", Some("use c".into()))]
+        );
+        assert_eq!(actions("= broken", "yanked = \"x\"", Some("1.0.0")), vec![]);
+    }
+}
