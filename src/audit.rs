@@ -180,9 +180,18 @@ mod tests {
             actions("yanked = false", "yanked = \"broken\"", v),
             vec![("yank", Some("broken".into()))]
         );
-        assert_eq!(actions("yanked = \"broken\"", "yanked = false", v), vec![("unyank", None)]);
-        assert_eq!(actions("x = 1", "x = 1\nsignature = \"s\"", v), vec![("sign", None)]);
-        assert_eq!(actions("signature = \"a\"", "signature = \"b\"", v), vec![("resign", None)]);
+        assert_eq!(
+            actions("yanked = \"broken\"", "yanked = false", v),
+            vec![("unyank", None)]
+        );
+        assert_eq!(
+            actions("x = 1", "x = 1\nsignature = \"s\"", v),
+            vec![("sign", None)]
+        );
+        assert_eq!(
+            actions("signature = \"a\"", "signature = \"b\"", v),
+            vec![("resign", None)]
+        );
         assert_eq!(actions("x = 1", "x = 2", v), vec![]);
     }
 
@@ -193,7 +202,10 @@ mod tests {
         let edits = read_edit(old, new, None);
         assert_eq!(edits.len(), 1);
         assert_eq!(edits[0].action, "owners");
-        assert!(edits[0].detail.as_deref().is_some_and(|d| d.contains('b')), "{edits:?}");
+        assert!(
+            edits[0].detail.as_deref().is_some_and(|d| d.contains('b')),
+            "{edits:?}"
+        );
         assert_eq!(
             actions("", "deprecated = \"use c\"", None),
             vec![("deprecate-plugin", Some("use c".into()))]
