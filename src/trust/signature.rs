@@ -431,10 +431,10 @@ pub enum NoSigner {
 /// The first of `keys` that `verify` accepts (a signature check, or a cache
 /// of earlier ones), or why none does. The one search for an owner's key:
 /// `check` and `plugdex verify` agree on which key signed.
-pub fn find_signer<'k>(
-    keys: &'k [PublicKey],
+pub fn find_signer(
+    keys: &[PublicKey],
     mut verify: impl FnMut(&PublicKey) -> Result<(), SigError>,
-) -> Result<&'k PublicKey, NoSigner> {
+) -> Result<&PublicKey, NoSigner> {
     if keys.is_empty() {
         return Err(NoSigner::NoKeys);
     }
