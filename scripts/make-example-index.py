@@ -44,7 +44,7 @@ PERMISSIONS = ["filesystem", "network", "process", "env", "clipboard", "notifica
 RUNTIMES = ["wasm", "native", "script", "docker"]
 
 # --------------------------------------------------------------------------
-# Names (mirrors src/manifest/name.rs)
+# Names (mirrors src/format/name.rs)
 # --------------------------------------------------------------------------
 
 BUILTIN_RESERVED = [

@@ -14,7 +14,7 @@ use plugdex::client::commands::{self, Change, Info, Listed, Report};
 use plugdex::client::config::{self, ConfigFile};
 use plugdex::client::resolve::{Policy, Request};
 use plugdex::client::{Client, ClientError, Options};
-use plugdex::manifest::types::Channel;
+use plugdex::format::types::Channel;
 use plugdex::untrusted::{message, shown};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -321,7 +321,7 @@ fn word(value: impl serde::Serialize) -> String {
     }
 }
 
-fn permissions(perms: &[plugdex::manifest::types::Permission]) -> String {
+fn permissions(perms: &[plugdex::format::types::Permission]) -> String {
     if perms.is_empty() {
         return "no permissions".into();
     }

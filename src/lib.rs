@@ -9,11 +9,11 @@
 //! `client` (`plugdex::client`: install from a published registry), both on
 //! by default. A host application embeds the client alone with
 //! `default-features = false, features = ["client"]`; the formats and the
-//! verification chain (`published`, `trust`, `digest`) and the escaping of
+//! verification chain (`format`, `trust`, `digest`) and the escaping of
 //! untrusted text for terminals (`untrusted`) compile under either.
 
 #[cfg(feature = "generator")]
-pub mod build;
+pub mod audit;
 #[cfg(feature = "generator")]
 pub mod check;
 #[cfg(all(feature = "generator", feature = "client"))]
@@ -25,23 +25,17 @@ pub mod diagnostic;
 pub mod digest;
 #[cfg(feature = "generator")]
 pub mod emit;
+pub mod format;
 #[cfg(feature = "generator")]
 mod free;
 #[cfg(feature = "generator")]
+pub mod generate;
+#[cfg(feature = "generator")]
 pub mod manifest;
-/// The manifest types the published formats reuse (the client-only build).
-#[cfg(not(feature = "generator"))]
-pub mod manifest {
-    #[path = "name.rs"]
-    pub mod name;
-    #[path = "types.rs"]
-    pub mod types;
-}
 #[cfg(feature = "generator")]
 pub mod model;
 #[cfg(feature = "generator")]
 pub mod printer;
-pub mod published;
 #[cfg(feature = "generator")]
 pub mod serve;
 #[cfg(feature = "generator")]
@@ -50,6 +44,8 @@ pub mod sign;
 pub mod source;
 #[cfg(feature = "client")]
 pub mod status;
+#[cfg(feature = "generator")]
+pub mod timestamp;
 #[cfg(feature = "generator")]
 pub mod timings;
 pub mod trust;

@@ -133,7 +133,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 }
                 _ => None,
             };
-            let opts = plugdex::build::Options {
+            let opts = plugdex::generate::Options {
                 index: index.clone(),
                 out: out.clone(),
                 base_url,
@@ -144,8 +144,8 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 previous,
                 allow_signing_time_skew,
             };
-            let report = match plugdex::build::build(&opts, &printer::progress_bar("plugins")) {
-                Err(plugdex::build::BuildError::Write(e)) => {
+            let report = match plugdex::generate::build(&opts, &printer::progress_bar("plugins")) {
+                Err(plugdex::generate::BuildError::Write(e)) => {
                     let hint = e.hint();
                     return Err(hinted(e, hint));
                 }
@@ -161,7 +161,7 @@ fn run(cli: Cli) -> Result<Outcome, Box<dyn std::error::Error>> {
                 return Ok(outcome);
             };
             if let Some(path) = changed {
-                plugdex::build::write_changed_list(&path, &built.summary)
+                plugdex::generate::write_changed_list(&path, &built.summary)
                     .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
             }
             eprint!("{}", printer::build_summary(&built, &report.checked, &out));

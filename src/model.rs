@@ -3,10 +3,10 @@
 
 use semver::Version;
 
-use crate::manifest::name::PluginName;
-use crate::manifest::types::{RegistryConfig, RevocationList};
+use crate::format::name::PluginName;
+use crate::format::published::Tier;
+use crate::format::types::{RegistryConfig, RevocationList};
 use crate::manifest::{ParsedPlugin, ParsedVersion};
-use crate::published::Tier;
 use crate::trust::keys::PublicKey;
 
 #[derive(Debug)]
@@ -48,7 +48,7 @@ pub struct Plugin {
     /// Sorted by version, oldest first.
     pub releases: Vec<Release>,
     /// Who changed what, when: from git history, filled in by `build`.
-    pub audit: Vec<crate::source::history::AuditEntry>,
+    pub audit: Vec<crate::audit::AuditEntry>,
 }
 
 #[derive(Debug)]

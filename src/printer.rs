@@ -286,7 +286,7 @@ pub fn progress_bar(unit: &str) -> indicatif::ProgressBar {
 
 /// The closing lines of a build.
 pub fn build_summary(
-    built: &crate::build::Built,
+    built: &crate::generate::Built,
     checked: &crate::check::Checked,
     out: &Path,
 ) -> String {
@@ -339,7 +339,7 @@ pub fn build_summary(
         text,
         "output: {} files, {}",
         built.size.files,
-        crate::build::hosting::human_bytes(built.size.bytes)
+        crate::generate::hosting::human_bytes(built.size.bytes)
     );
     for warning in &built.host_warnings {
         let _ = writeln!(

@@ -5,13 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
+use crate::format::types::RegistryConfig;
 use crate::manifest::document::SourceFile;
-use crate::manifest::{self, ParsedPlugin, ParsedVersion, types::RegistryConfig};
-use crate::published::ReleaseFacts;
+use crate::manifest::{self, ParsedPlugin, ParsedVersion};
 use crate::source::{self, MAX_TOML_BYTES, REGISTRY_FILE};
 use crate::trust::keys::PublicKey;
 use crate::trust::secret::SecretKey;
-use crate::trust::signature::AuthorSignature;
+use crate::trust::signature::{AuthorSignature, NoSigner, SigError, find_signer};
 use crate::trust::statement::{self, ReleaseStatement};
 
 #[derive(Debug, thiserror::Error)]
@@ -135,16 +135,13 @@ impl ReleaseFile {
     /// The canonical statement an owner signs for this release.
     pub fn statement(&self) -> String {
         let m = &self.parsed.manifest;
-        ReleaseStatement {
-            registry: self.config.id.clone(),
-            plugin: self.plugin.clone(),
-            version: m.version.clone(),
-            artifact_sha256: m.artifact.sha256.clone(),
-            artifact_size: m.artifact.size,
-            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&ReleaseFacts::of(
-                &self.parsed,
-            ))),
-        }
+        ReleaseStatement::of(
+            &self.config.id,
+            &self.plugin,
+            &m.version,
+            (&m.artifact.sha256, m.artifact.size),
+            &self.parsed.signed_fields(),
+        )
         .to_text()
     }
 
@@ -168,23 +165,38 @@ impl ReleaseFile {
                     .into(),
             )
         })?;
-        let statement = self.statement();
-        let mut last = None;
+        // A key that does not parse is refused, not skipped: `check` refuses
+        // the plugin for it, and `verify` must not pass what `check` fails.
+        let mut keys = Vec::new();
         for owner in &info.manifest.owners {
-            for k in owner.keys.iter().chain(&owner.retired_keys) {
-                let Ok(key) = PublicKey::parse(k) else {
-                    continue;
-                };
-                match sig.verify(&key, statement.as_bytes(), &self.namespace()) {
-                    Ok(()) => return Ok(key),
-                    Err(e) => last = Some(e),
-                }
+            for text in owner.keys.iter().chain(&owner.retired_keys) {
+                let key = PublicKey::parse(text).map_err(|e| {
+                    SignError::Verify(format!(
+                        "a key of owner `{}` in the plugin's `plugin.toml` is not usable: {e}",
+                        owner.github
+                    ))
+                })?;
+                keys.push(key);
             }
         }
-        Err(SignError::Verify(match last {
-            Some(e) => format!("the signature does not verify under any owner key: {e}"),
-            None => "no owner of the plugin lists a key".into(),
-        }))
+        let (statement, namespace) = (self.statement(), self.namespace());
+        let signer = find_signer(&keys, |key| {
+            sig.verify(key, statement.as_bytes(), &namespace)
+        });
+        signer.cloned().map_err(|no_signer| {
+            SignError::Verify(match no_signer {
+                NoSigner::NoKeys => "no owner of the plugin lists a key".into(),
+                NoSigner::Refused(e) => {
+                    format!("the signature does not verify under any owner key: {e}")
+                }
+                NoSigner::NoneVerifies => {
+                    format!(
+                        "the signature does not verify under any owner key: {}",
+                        SigError::Invalid
+                    )
+                }
+            })
+        })
     }
 }
 

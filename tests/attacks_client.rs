@@ -401,12 +401,12 @@ fn a_damaged_cached_copy_with_a_good_etag_is_fetched_again_unconditionally() {
     plugdex::client::commands::remove(&home.path().join("plugins"), &["git".into()])
         .expect("remove");
     let artifact_url = {
-        let shard = plugdex::manifest::name::shard("git");
+        let shard = plugdex::format::name::shard("git");
         let index = fs::read_to_string(served.out.join(format!("index/{shard}/git"))).unwrap();
-        let line: plugdex::published::IndexLine = index
+        let line: plugdex::format::published::IndexLine = index
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
-            .find(|l: &plugdex::published::IndexLine| l.vers == "2.0.0")
+            .find(|l: &plugdex::format::published::IndexLine| l.vers == "2.0.0")
             .unwrap();
         line.dl
     };

@@ -126,7 +126,7 @@ impl Served {
         let index = std::fs::read_to_string(self.file(&index_path(name))).unwrap();
         let line = index
             .lines()
-            .map(|l| serde_json::from_str::<plugdex::published::IndexLine>(l).unwrap())
+            .map(|l| serde_json::from_str::<plugdex::format::published::IndexLine>(l).unwrap())
             .find(|l| l.vers == vers)
             .expect("version");
         self.file(line.dl.strip_prefix(&self.url).expect("self-hosted"))
@@ -134,7 +134,7 @@ impl Served {
 }
 
 fn index_path(name: &str) -> String {
-    format!("index/{}/{name}", plugdex::manifest::name::shard(name))
+    format!("index/{}/{name}", plugdex::format::name::shard(name))
 }
 
 fn req(s: &str) -> Request {

@@ -70,7 +70,7 @@ fn status(url: &str, extra: &[&str]) -> (i32, String) {
 /// A sparse index file of the example, for tampering.
 fn an_index_file(out: &Path) -> PathBuf {
     out.join("index")
-        .join(plugdex::manifest::name::shard("word-count"))
+        .join(plugdex::format::name::shard("word-count"))
         .join("word-count")
 }
 
@@ -109,7 +109,7 @@ fn a_tampered_file_is_found_by_the_deep_check() {
     assert_eq!(status(&s.url, &[]).0, 0);
     let (code, text) = status(&s.url, &["--deep"]);
     assert_eq!(code, 1, "{text}");
-    let shard = plugdex::manifest::name::shard("word-count");
+    let shard = plugdex::format::name::shard("word-count");
     assert!(
         text.contains(&format!("error: index/{shard}/word-count: served with")),
         "{text}"

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{build, demo_key, read_tree};
-use plugdex::published::Tier;
+use plugdex::format::published::Tier;
 use plugdex::trust::secret::SecretKey;
 use plugdex::trust::verify::{Anchor, TrustedTimestamp, VerifyError};
 use plugdex::trust::{KeyFormat, PublicKey};
@@ -430,6 +430,29 @@ fn plugdex(args: &[&str], dir: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `check` refuses an owner key that does not parse (`key-invalid`), so
+/// `verify` must not pass the release by skipping that key and trying the rest.
+#[test]
+fn verify_refuses_an_owner_key_that_does_not_parse_as_check_does() {
+    let (dir, _, _) = example_copy();
+    let d = dir.path();
+    let (code, public, stderr) = plugdex(&["keygen", "--out", "me.pem"], d);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest = "index/plugins/li/ve/live-preview/versions/0.3.0.toml";
+    let (code, _, stderr) = plugdex(&["sign", "--key", "me.pem", manifest], d);
+    assert_eq!(code, 0, "{stderr}");
+    let plugin_toml = d.join("index/plugins/li/ve/live-preview/plugin.toml");
+    let text = std::fs::read_to_string(&plugin_toml).expect("read");
+    let keys = format!("keys = [\"not a key\", \"{}\"]", public.trim());
+    std::fs::write(&plugin_toml, text.replacen("keys = []", &keys, 1)).expect("write");
+    let (code, _, stderr) = plugdex(&["check", "--index", "index"], d);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("key-invalid"), "{stderr}");
+    let (code, _, stderr) = plugdex(&["verify", manifest], d);
+    assert_eq!(code, 1, "verify agrees with check: {stderr}");
+    assert!(stderr.contains("is not usable"), "{stderr}");
 }
 
 #[test]

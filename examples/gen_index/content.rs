@@ -2,7 +2,7 @@
 //! an occasional `README.md`. Everything is a pure function of
 //! (seed, plugin index, arguments), so plugins can be rendered in parallel.
 
-use plugdex::manifest::name::PluginName;
+use plugdex::format::name::PluginName;
 
 use super::corpus::{Corpus, Source};
 use super::names::GenName;

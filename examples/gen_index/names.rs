@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use plugdex::manifest::name::{BUILTIN_RESERVED, PluginName, skeleton};
+use plugdex::format::name::{BUILTIN_RESERVED, PluginName, skeleton};
 
 use super::corpus::Corpus;
 use super::util::Rng;
@@ -137,7 +137,7 @@ impl Taken {
             skeletons: HashSet::new(),
         };
         for r in BUILTIN_RESERVED.iter().chain(REGISTRY_RESERVED) {
-            t.canonical.insert(plugdex::manifest::name::canonical(r));
+            t.canonical.insert(plugdex::format::name::canonical(r));
             t.skeletons.insert(skeleton(r));
         }
         t
@@ -183,7 +183,7 @@ const COMMON_PREFIXES: &[&str] = &["logseq-plugin-", "logseq-"];
 
 /// The corpus name `name` as the base of a derived name.
 fn derivation_base<'a>(name: &'a str, rng: &mut Rng) -> &'a str {
-    let canonical = plugdex::manifest::name::canonical(name);
+    let canonical = plugdex::format::name::canonical(name);
     for p in COMMON_PREFIXES {
         if canonical.starts_with(p) && canonical.len() > p.len() {
             return if rng.chance(10) {
@@ -238,7 +238,7 @@ pub fn generate(corpus: &Corpus, count: usize, seed: u64) -> Vec<GenName> {
                 _ => (format!("{w}_{b}_{}", rng.pick(WORDS)), Some(w)),
             }
         };
-        if candidate.len() <= plugdex::manifest::name::MAX_NAME_LEN && taken.try_take(&candidate) {
+        if candidate.len() <= plugdex::format::name::MAX_NAME_LEN && taken.try_take(&candidate) {
             out.push(GenName {
                 name: candidate,
                 base,

@@ -4,7 +4,7 @@
 use super::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::digest;
-use crate::manifest::types::RegistryConfig;
+use crate::format::types::RegistryConfig;
 use crate::source::{ArtifactError, Source};
 
 /// Verifies the self-hosted artifacts of one plugin's releases.

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use super::facts::PluginView;
 use crate::diagnostic::{Code, Diagnostic, Step};
-use crate::manifest::name::{PluginName, canonical, canonical_cow, skeleton};
+use crate::format::name::{PluginName, canonical, canonical_cow, skeleton};
+use crate::format::types::RegistryConfig;
 use crate::manifest::structure::suggest;
-use crate::manifest::types::RegistryConfig;
 
 /// `plugins` sorted by folder: of two clashing names, the later one is reported.
 pub(crate) fn check(plugins: &[PluginView<'_>], reg: &RegistryConfig, out: &mut Vec<Diagnostic>) {

@@ -7,8 +7,8 @@ use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
 use super::Loaded;
+use crate::format::types::Deprecation;
 use crate::manifest::Dep;
-use crate::manifest::types::Deprecation;
 use crate::model::{Plugin, Release};
 
 /// One plugin's part in the cross-plugin rules (`cross`, removed names,
@@ -244,10 +244,10 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::check::verified::VerifiedCache;
     use crate::check::{Keep, TrustLists, cross_checks, fallback_config, run};
     use crate::diagnostic::{Code, Diagnostic};
-    use crate::source::IndexSource;
-    use crate::trust::cache::VerifiedCache;
+    use crate::source::FolderSource;
 
     /// `tests/fixtures/base` copied to `to`, with `files` written over it.
     fn index(to: &Path, files: &[(&str, &str)]) {
@@ -324,7 +324,7 @@ mod tests {
     fn facts_give_the_same_findings_as_loaded_plugins() {
         let tmp = tempfile::tempdir().unwrap();
         broken_index(tmp.path());
-        let source = IndexSource::open(tmp.path()).unwrap();
+        let source = FolderSource::open(tmp.path()).unwrap();
         let mut diags = Vec::new();
         let dirs = source.plugin_dirs(&mut diags);
         let checked = run(

@@ -8,21 +8,25 @@ pub mod change;
 mod cross;
 pub(crate) mod facts;
 mod signatures;
+pub mod verified;
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic, Step};
+use crate::format::name::{PluginName, canonical};
+use crate::format::types::RegistryConfig;
 use crate::manifest::document::{Document, SourceFile};
-use crate::manifest::name::{PluginName, canonical};
-use crate::manifest::types::RegistryConfig;
 use crate::manifest::{self, ParsedPlugin};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
-use crate::source::git::{GitError, index_at_rev};
-use crate::source::{IndexSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError};
-use crate::trust::cache::VerifiedCache;
+use crate::source::git::GitError;
+use crate::source::tree::index_at_rev;
+use crate::source::{
+    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
+};
 use facts::{PluginFacts, PluginView};
 use signatures::TrustLists;
 
@@ -78,7 +82,7 @@ pub fn check_index(root: &Path) -> Result<Checked, SourceError> {
 /// [`check_index`], keeping what `keep` says.
 pub fn check_index_keeping(root: &Path, keep: Keep) -> Result<Checked, SourceError> {
     Ok(check_source(
-        &IndexSource::open(root)?,
+        &FolderSource::open(root)?,
         &VerifiedCache::default(),
         keep,
     ))
@@ -519,7 +523,7 @@ fn into_registry(
     config: RegistryConfig,
     loaded: Vec<Loaded>,
     keys: Option<RegistryKeys>,
-    revocations: crate::manifest::types::RevocationList,
+    revocations: crate::format::types::RevocationList,
 ) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
         .into_iter()

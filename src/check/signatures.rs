@@ -7,15 +7,15 @@ use std::collections::{HashMap, HashSet};
 
 use super::Loaded;
 use super::facts::PluginView;
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::format::published::Tier;
+use crate::format::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::manifest::document::{FileRef, Key};
-use crate::manifest::types::{RegistryConfig, ReviewedList, RevocationList, Signing};
 use crate::model::{RegistryKeys, ReleaseTrust};
-use crate::published::{ReleaseFacts, Tier};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
-use crate::trust::cache::VerifiedCache;
 use crate::trust::keys::PublicKey;
-use crate::trust::signature::{AuthorSignature, SigError};
+use crate::trust::signature::{AuthorSignature, NoSigner, find_signer};
 use crate::trust::statement::{self, ReleaseStatement};
 
 fn f(name: &str) -> Key<'_> {
@@ -136,64 +136,51 @@ pub(crate) fn verify_plugin(
                 continue;
             }
         };
-        let text = ReleaseStatement {
-            registry: reg.id.clone(),
-            plugin: name.to_owned(),
-            version: m.version.clone(),
-            artifact_sha256: m.artifact.sha256.clone(),
-            artifact_size: m.artifact.size,
-            manifest_sha256: crate::digest::hex(&statement::manifest_digest(&ReleaseFacts::of(
-                &release.parsed,
-            ))),
-        }
+        let text = ReleaseStatement::of(
+            &reg.id,
+            name,
+            &m.version,
+            (&m.artifact.sha256, m.artifact.size),
+            &release.parsed.signed_fields(),
+        )
         .to_text();
-        // The most telling failure is reported: a wrong namespace or a legacy
-        // minisign signature says more than "does not verify".
-        let mut telling: Option<SigError> = None;
-        let signer = keys.iter().find(|key| {
+        let signer = find_signer(&keys, |key| {
             let entry = VerifiedCache::entry(key, &text, sig_text);
             if cache.contains(&entry) {
-                return true;
+                return Ok(());
             }
-            match sig.verify(key, text.as_bytes(), &namespace) {
-                Ok(()) => {
-                    cache.insert(entry);
-                    true
-                }
-                Err(e) => {
-                    if !matches!(
-                        e,
-                        SigError::Invalid | SigError::WrongKey | SigError::KeyIdMismatch { .. }
-                    ) {
-                        telling.get_or_insert(e);
-                    }
-                    false
-                }
-            }
+            sig.verify(key, text.as_bytes(), &namespace)?;
+            cache.insert(entry);
+            Ok(())
         });
-        let Some(signer) = signer else {
-            let message = match (&telling, keys.is_empty()) {
-                (Some(e), _) => format!("the signature of {name} {} is refused: {e}", m.version),
-                (None, true) => format!(
-                    "{name} {} is signed, but no owner of `{name}` lists a key",
-                    m.version
-                ),
-                (None, false) => format!(
-                    "the signature of {name} {} does not verify under any owner key of `{name}` ({})",
-                    m.version,
-                    keys.iter()
-                        .map(PublicKey::fingerprint)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            out.push(
+        let signer = match signer {
+            Ok(signer) => signer,
+            Err(no_signer) => {
+                let message = match no_signer {
+                    NoSigner::Refused(e) => {
+                        format!("the signature of {name} {} is refused: {e}", m.version)
+                    }
+                    NoSigner::NoKeys => format!(
+                        "{name} {} is signed, but no owner of `{name}` lists a key",
+                        m.version
+                    ),
+                    NoSigner::NoneVerifies => format!(
+                        "the signature of {name} {} does not verify under any owner key of `{name}` ({})",
+                        m.version,
+                        keys.iter()
+                            .map(PublicKey::fingerprint)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                out.push(
                 rel.error_at(&[f("signature")], Code::SignatureInvalid, message).hint(format!(
                     "sign the statement that `plugdex statement {}` prints with an owner key listed in `plugin.toml`; any change to the artifact, dependencies, permissions or other facts needs a new signature",
                     release.file
                 )),
             );
-            continue;
+                continue;
+            }
         };
         if let Some(reason) = revoked_keys.get(&signer.bytes()) {
             out.push(

@@ -19,9 +19,9 @@ use crate::client::remote::{PluginFile, Remote};
 use crate::client::resolve::{self, Policy, Request};
 use crate::client::transport::{Transport, UreqTransport};
 use crate::client::unpack::Limits;
-use crate::manifest::name::canonical;
-use crate::manifest::types::{Channel, Permission, Yanked};
-use crate::published::Tier;
+use crate::format::name::canonical;
+use crate::format::published::Tier;
+use crate::format::types::{Channel, Permission, Yanked};
 use crate::trust::verify::VerifiedRelease;
 
 /// How the client runs. Made with `Options::new` and the setters below

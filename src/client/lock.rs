@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::published::{IndexLine, Tier};
+use crate::format::published::{IndexLine, Tier};
 use crate::untrusted::shown_name;
 
 /// Version of the lock file format.
@@ -64,7 +64,7 @@ pub struct Locked {
 impl Locked {
     pub fn of(line: &IndexLine, registry: &str, requested: Option<String>) -> Locked {
         Locked {
-            name: crate::manifest::name::canonical(&line.name),
+            name: crate::format::name::canonical(&line.name),
             vers: line.vers.clone(),
             registry: registry.to_owned(),
             sha256: line.sha256.clone(),
@@ -76,7 +76,7 @@ impl Locked {
                 .deps
                 .iter()
                 .filter(|d| !d.optional)
-                .map(|d| crate::manifest::name::canonical(&d.name))
+                .map(|d| crate::format::name::canonical(&d.name))
                 .collect(),
         }
     }
@@ -107,7 +107,7 @@ pub enum LockError {
 /// the index's rules (`manifest::name`). Refuses `""`, `.`, `..`, absolute
 /// paths, separators and anything else a path could be made of.
 pub fn check_name(name: &str) -> Result<(), String> {
-    let parsed = crate::manifest::name::PluginName::parse(name).map_err(|e| e.to_string())?;
+    let parsed = crate::format::name::PluginName::parse(name).map_err(|e| e.to_string())?;
     if parsed.canonical() != name {
         return Err(format!(
             "the lock file holds canonical names only (`{}`)",

@@ -11,8 +11,8 @@ use crate::client::ClientError;
 use crate::client::config::Registry;
 use crate::client::http::{Fetcher, Trace};
 use crate::client::state::RegistryState;
-use crate::manifest::name::{canonical, shard};
-use crate::published::{CONFIG_PATH, Config, IndexLine, NamesIndex, NamesPage, PluginDoc};
+use crate::format::name::{canonical, shard};
+use crate::format::published::{CONFIG_PATH, Config, IndexLine, NamesIndex, NamesPage, PluginDoc};
 use crate::trust::keys::PublicKey;
 use crate::trust::metadata::{ROOT_PATH, TIMESTAMP_PATH};
 use crate::trust::verify::{
@@ -76,13 +76,13 @@ impl<'f> Remote<'f> {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
                 why: shown(&e.to_string()),
             })?;
-        if unverified.v != crate::published::CONFIG_V {
+        if unverified.v != crate::format::published::CONFIG_V {
             return Err(ClientError::Malformed {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
                 why: format!(
                     "format version {}, this plugdex reads {}",
                     unverified.v,
-                    crate::published::CONFIG_V
+                    crate::format::published::CONFIG_V
                 ),
             });
         }

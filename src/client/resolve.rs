@@ -15,9 +15,9 @@ use std::fmt;
 
 use semver::{Version, VersionReq};
 
-use crate::manifest::name::canonical;
-use crate::manifest::types::Channel;
-use crate::published::{IndexLine, Tier};
+use crate::format::name::canonical;
+use crate::format::published::{IndexLine, Tier};
+use crate::format::types::Channel;
 use crate::untrusted::shown;
 
 /// What the user asked for: a plugin and a requirement (`*` when none given).
@@ -158,7 +158,7 @@ fn unfit(
     if let Some(reason) = &line.revoked {
         return Some(format!("revoked: {}", shown(reason)));
     }
-    if let crate::manifest::types::Yanked::Reason(r) = &line.yanked
+    if let crate::format::types::Yanked::Reason(r) = &line.yanked
         && locked != Some(vers)
     {
         return Some(format!("yanked: {}", shown(r)));
@@ -311,7 +311,7 @@ fn finish(chosen: BTreeMap<String, (Version, IndexLine)>, policy: &Policy) -> Re
                 shown(&d.message)
             ));
         }
-        if let crate::manifest::types::Yanked::Reason(r) = &line.yanked {
+        if let crate::format::types::Yanked::Reason(r) = &line.yanked {
             warnings.push(format!(
                 "{name} {vers} is yanked ({}); kept because the lock file pins it",
                 shown(r)
@@ -330,8 +330,8 @@ fn finish(chosen: BTreeMap<String, (Version, IndexLine)>, policy: &Policy) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::types::{Runtime, Yanked};
-    use crate::published::IndexDep;
+    use crate::format::published::IndexDep;
+    use crate::format::types::{Runtime, Yanked};
 
     fn line(name: &str, vers: &str, deps: &[(&str, &str)]) -> IndexLine {
         IndexLine {

@@ -1,14 +1,14 @@
 //! The static JSON API under `api/v1/`.
 
 use super::{Listing, OutFile, index_file, latest};
-use crate::manifest::name::canonical;
-use crate::manifest::types::Channel;
-use crate::model::Plugin;
-use crate::published::{
+use crate::format::name::canonical;
+use crate::format::published::{
     self, API_DIR, AuditDoc, AuditEvent, Deprecated, IndexLine, Latest, PluginDoc, PluginItem,
     PluginLinks, PluginsPage, VersionDoc, VersionSummary, VersionsDoc,
 };
-use crate::source::history::rfc3339;
+use crate::format::types::Channel;
+use crate::model::Plugin;
+use crate::timestamp::rfc3339;
 
 /// Plugins per page of `api/v1/plugins.json`.
 pub const PER_PAGE: usize = 100;

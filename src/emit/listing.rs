@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Context, latest, latest_any};
-use crate::manifest::types::Channel;
+use crate::format::types::Channel;
 use crate::model::Plugin;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

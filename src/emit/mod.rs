@@ -11,10 +11,10 @@ mod names;
 
 pub use listing::Listing;
 
-use crate::manifest::types::Channel;
+use crate::format::published::{self, Deprecated, IndexLine};
+use crate::format::types::Channel;
 use crate::model::{Plugin, RegistryMeta, Release};
-use crate::published::{self, Deprecated, IndexLine, ReleaseFacts};
-use crate::source::history::rfc3339;
+use crate::timestamp::rfc3339;
 use crate::trust::metadata;
 
 /// One output file, by path relative to the output root.
@@ -94,14 +94,15 @@ pub fn index_file(plugin: &Plugin) -> String {
 }
 
 /// The sparse index line of one release. Its signed facts come from
-/// [`ReleaseFacts::of`], the same function `check` verified the signature with.
+/// [`crate::manifest::ParsedVersion::signed_fields`], the same function
+/// `check` verified the signature with.
 pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine {
     let m = &release.parsed.manifest;
     let deprecated = m
         .deprecated
         .as_ref()
         .or(plugin.info.manifest.deprecated.as_ref());
-    let facts = ReleaseFacts::of(&release.parsed);
+    let facts = release.parsed.signed_fields();
     IndexLine {
         v: published::INDEX_V,
         name: plugin.name.to_string(),
@@ -266,4 +267,64 @@ pub fn registry(reg: &RegistryMeta, listings: &[&Listing], cx: &Context) -> Vec<
     files.extend(list);
     files.extend(host);
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::published::SignedFields;
+    use crate::model::Registry;
+
+    /// The example index, checked: the model every emitter reads.
+    fn example() -> Registry {
+        let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
+        let checked = crate::check::check_index(&index).expect("the example index reads");
+        checked.registry.expect("the example index is valid")
+    }
+
+    #[test]
+    fn a_plugins_index_file_is_one_line_per_release_that_clients_verify_as_signed() {
+        let reg = example();
+        let cx = Context {
+            base_url: "https://r.example/".into(),
+        };
+        for plugin in &reg.plugins {
+            let files = super::plugin(plugin, &cx);
+            assert_eq!(files, super::plugin(plugin, &cx), "emit is deterministic");
+            let index = files
+                .iter()
+                .find(|f| f.path == index_file(plugin))
+                .expect("the plugin's index file");
+            let text = std::str::from_utf8(&index.bytes).expect("UTF-8");
+            let lines: Vec<IndexLine> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("an index line"))
+                .collect();
+            assert_eq!(lines.len(), plugin.releases.len(), "{}", plugin.name);
+            for (line, release) in lines.iter().zip(&plugin.releases) {
+                assert_eq!(line.vers, release.version().to_string());
+                // The client rebuilds the signed fields from the line: they
+                // must be the ones the author signed in the manifest.
+                assert_eq!(SignedFields::of_line(line), release.parsed.signed_fields());
+                assert_eq!(line.pubtime, rfc3339(release.pubtime));
+                assert_eq!(line.dl, cx.download_url(release));
+                if release.parsed.manifest.artifact.is_self_hosted() {
+                    assert!(
+                        line.dl.starts_with("https://r.example/artifacts/"),
+                        "{}",
+                        line.dl
+                    );
+                }
+                assert_eq!(line.sig.is_some(), line.signer.is_some());
+            }
+            for file in &files {
+                assert_eq!(
+                    is_covered(&file.path),
+                    file.path == index.path,
+                    "only the index file of a plugin's files is in the snapshot: {}",
+                    file.path
+                );
+            }
+        }
+    }
 }

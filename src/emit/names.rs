@@ -2,8 +2,8 @@
 //! name order, split into pages so autocompletion fetches only what it needs.
 
 use super::{Listing, OutFile};
-use crate::manifest::name::canonical;
-use crate::published::{self, NameEntry, NamesIndex, NamesPage, NamesPageRef};
+use crate::format::name::canonical;
+use crate::format::published::{self, NameEntry, NamesIndex, NamesPage, NamesPageRef};
 
 /// Names per page: about 1 MB of JSON at the longest descriptions.
 pub const PER_PAGE: usize = 5000;

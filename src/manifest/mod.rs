@@ -2,19 +2,20 @@
 //! pure parse-and-validate functions for each file.
 
 pub mod document;
-pub mod name;
 pub mod rules;
 pub mod schema;
 pub mod structure;
-pub mod types;
 
 use semver::{Version, VersionReq};
 use serde::de::DeserializeOwned;
 
 use crate::diagnostic::Diagnostic;
+use crate::format::published::{IndexDep, SignedFields};
+use crate::format::types::{
+    PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest,
+};
 use document::{Document, FileRef, SourceFile};
 use schema::FileKind;
-use types::{PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest};
 
 /// A valid `plugin.toml`.
 #[derive(Debug, Clone)]
@@ -31,6 +32,31 @@ pub struct ParsedVersion {
     /// maps would otherwise dominate the memory of a large registry.
     pub deps: Vec<Dep>,
     pub manifest: VersionManifest,
+}
+
+impl ParsedVersion {
+    /// What the author signs of this release: [`SignedFields::of_line`]
+    /// gives the same fields from its published index line.
+    pub fn signed_fields(&self) -> SignedFields {
+        let m = &self.manifest;
+        SignedFields {
+            engine: m.engine.clone(),
+            deps: self
+                .deps
+                .iter()
+                .map(|d| IndexDep {
+                    name: d.name.clone(),
+                    req: d.req.to_string(),
+                    optional: d.optional,
+                })
+                .collect(),
+            permissions: m.permissions.clone(),
+            runtime: m.runtime,
+            entry: m.entry.clone(),
+            channel: m.channel,
+            caps: m.capabilities.clone(),
+        }
+    }
 }
 
 /// One dependency of a version, with its parsed requirement.
@@ -94,7 +120,7 @@ pub fn parse_registry(source: SourceFile<'_>, out: &mut Vec<Diagnostic>) -> Opti
     )?;
     // Invalid policy values were reported; the defaults stand in for them so
     // that every plugin is not reported again because of them.
-    let defaults = types::Policy::default();
+    let defaults = crate::format::types::Policy::default();
     if config.policy.max_artifact_size == 0 {
         config.policy.max_artifact_size = defaults.max_artifact_size;
     }

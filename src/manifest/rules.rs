@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use super::document::{FileRef, Key};
-use super::name::{NameError, PluginName};
-use super::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::format::name::{NameError, PluginName};
+use crate::format::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
 
 const MAX_DESCRIPTION: usize = 280;
 const MAX_TAG_LEN: usize = 32;
@@ -134,7 +134,7 @@ pub fn plugin(
                     .policy
                     .reserved_names
                     .iter()
-                    .any(|r| super::name::canonical(r) == name.canonical())
+                    .any(|r| crate::format::name::canonical(r) == name.canonical())
             {
                 out.push(
                     doc.error_at(&[f("name")], Code::ReservedName, format!("the name `{}` is reserved", p.name))
@@ -425,7 +425,7 @@ pub fn version(
                 )
                 .hint(name_hint(&e)),
             ),
-            Ok(n) if n.canonical() == super::name::canonical(plugin) => {
+            Ok(n) if n.canonical() == crate::format::name::canonical(plugin) => {
                 out.push(
                     doc.error_at_key(
                         &at,
@@ -445,7 +445,7 @@ pub fn version(
             out,
         );
     }
-    if let super::types::Yanked::Reason(r) = &v.yanked
+    if let crate::format::types::Yanked::Reason(r) = &v.yanked
         && r.trim().is_empty()
     {
         out.push(
@@ -554,7 +554,7 @@ fn deprecation(
                 )
                 .hint(name_hint(&e)),
             ),
-            Ok(n) if own.is_some_and(|o| super::name::canonical(o) == n.canonical()) => {
+            Ok(n) if own.is_some_and(|o| crate::format::name::canonical(o) == n.canonical()) => {
                 out.push(
                     doc.error_at(
                         &path,
@@ -674,7 +674,7 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-fn permission_name(p: super::types::Permission) -> String {
+fn permission_name(p: crate::format::types::Permission) -> String {
     serde_json::to_value(p)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -753,5 +753,82 @@ mod tests {
         assert!(is_dns_name("plugins.example.org"));
         assert!(!is_dns_name("Plugins.example.org"));
         assert!(!is_dns_name("a..b"));
+    }
+
+    /// Unit tests of the version rules over typed manifests: each case is
+    /// one field away from a valid manifest, so no fixture folder is needed.
+    const REGISTRY: &str = r#"
+id = "plugins.example.org"
+title = "T"
+description = "D"
+base_url = "https://plugins.example.org/"
+engine = "app"
+[policy]
+max_artifact_size = 1000
+"#;
+
+    const VERSION: &str = r#"
+version = "1.2.0"
+engine = ">=1.0.0"
+entry = "main.wasm"
+runtime = "wasm"
+channel = "stable"
+permissions = []
+[artifact]
+url = "artifacts/a/a-1.2.0.tar.gz"
+sha256 = "db0835c84178d02d69ea04b3a2710e9404da428abfd0bd5b12ae2f4fee3ab577"
+size = 635
+"#;
+
+    /// The codes `version` reports for the manifest `VERSION` with `edit`
+    /// applied, in file `versions/<stem>.toml`.
+    fn version_codes(edit: (&str, &str), stem: &str) -> Vec<Code> {
+        let reg: RegistryConfig = toml::from_str(REGISTRY).expect("registry parses");
+        let text = VERSION.replacen(edit.0, edit.1, 1);
+        let v: VersionManifest = toml::from_str(&text).expect("version parses");
+        let file = FileRef {
+            path: "plugins/a/versions/x.toml",
+        };
+        let mut out = Vec::new();
+        version(&file, &v, stem, "a", &reg, &mut out);
+        out.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_valid_version_has_no_findings() {
+        assert_eq!(version_codes(("", ""), "1.2.0"), Vec::<Code>::new());
+    }
+
+    #[test]
+    fn each_version_rule_reports_its_own_code() {
+        let cases = [
+            (
+                ("version = \"1.2.0\"", "version = \"1.2\""),
+                "1.2",
+                Code::InvalidVersion,
+            ),
+            (("", ""), "1.3.0", Code::VersionMismatch),
+            (
+                ("entry = \"main.wasm\"", "entry = \"../main.wasm\""),
+                "1.2.0",
+                Code::InvalidEntry,
+            ),
+            (
+                ("url = \"artifacts", "url = \"http://e.example/artifacts"),
+                "1.2.0",
+                Code::InvalidUrl,
+            ),
+            (
+                ("sha256 = \"db08", "sha256 = \"DB08"),
+                "1.2.0",
+                Code::InvalidSha256,
+            ),
+            (("size = 635", "size = 0"), "1.2.0", Code::InvalidSize),
+            (("size = 635", "size = 1001"), "1.2.0", Code::InvalidSize),
+        ];
+        for (edit, stem, code) in cases {
+            let codes = version_codes(edit, stem);
+            assert_eq!(codes, vec![code], "{edit:?} in {stem}.toml");
+        }
     }
 }

@@ -1,11 +1,13 @@
-//! JSON Schemas generated from [`super::types`]. Editors use them through the
+//! JSON Schemas generated from [`crate::format::types`]. Editors use them through the
 //! `#:schema` comment; `check` walks every file against them.
 
 use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use super::types::{PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest};
+use crate::format::types::{
+    PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest,
+};
 
 /// Which file kind a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

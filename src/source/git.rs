@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
-use super::tree::TreeSource;
-
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("`{}` is not inside a git repository", .0.display())]
@@ -97,12 +95,12 @@ pub struct GitRepo {
 impl GitRepo {
     /// Opens the repository that holds the index folder `index`.
     pub fn open(index: &Path) -> Result<GitRepo, GitError> {
-        let repo = super::history::discover(index).map_err(|e| match e.code() {
+        let repo = discover(index).map_err(|e| match e.code() {
             git2::ErrorCode::NotFound => GitError::NotARepo(index.to_owned()),
             _ => GitError::Git(e),
         })?;
         let prefix = match repo.workdir() {
-            Some(wd) => super::history::relative_prefix(wd, index),
+            Some(wd) => relative_prefix(wd, index),
             None => String::new(),
         };
         let path = repo.path().to_owned();
@@ -169,37 +167,71 @@ impl GitRepo {
         Ok(out)
     }
 
-    /// The index as it is in `rev`'s tree.
-    pub fn index_at(&self, rev: &Rev) -> Result<TreeSource, GitError> {
-        TreeSource::open(&self.path, rev, &self.prefix)
+    /// The repository's git folder (`.git`), for readers that open their own handles.
+    pub fn git_dir(&self) -> &Path {
+        &self.path
     }
 
-    /// [`GitRepo::index_at`], failing when `rev` has no index folder at
-    /// the index's path (a pull request's base may lack it; `--rev` may not).
-    pub fn index_folder_at(&self, rev: &Rev) -> Result<TreeSource, GitError> {
-        let folder = self.prefix.trim_end_matches('/');
-        if !folder.is_empty() {
-            let tree = self.repo.find_tree(rev.tree)?;
-            let is_dir = tree
-                .get_path(Path::new(folder))
-                .is_ok_and(|e| e.kind() == Some(ObjectType::Tree));
-            if !is_dir {
-                return Err(GitError::NotInCommit {
-                    index: folder.to_owned(),
-                    rev: rev.name.clone(),
-                });
-            }
-        }
-        self.index_at(rev)
+    pub(crate) fn repository(&self) -> &Repository {
+        &self.repo
     }
 }
 
-/// The index folder `index` as committed in `rev` (`--rev`): the repository
-/// that holds `index`, the revision resolved, the folder found in its tree.
-pub fn index_at_rev(index: &Path, rev: &str) -> Result<TreeSource, GitError> {
-    let repo = GitRepo::open(index)?;
-    let rev = repo.resolve(rev)?;
-    repo.index_folder_at(&rev)
+/// The repository that holds the index folder, found from its nearest
+/// existing folder: with `--rev` the index may exist only in the commit.
+pub(crate) fn discover(index_root: &Path) -> Result<Repository, git2::Error> {
+    let start = index_root
+        .ancestors()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .find(|p| p.is_dir())
+        .unwrap_or(index_root);
+    Repository::discover(start)
+}
+
+/// `path` with its nearest existing ancestor resolved (symlinks and all) and
+/// the rest appended as given.
+fn canonical_lenient(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        let here = if at.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            at
+        };
+        if let Ok(canon) = std::fs::canonicalize(here) {
+            return rest.iter().rev().fold(canon, |p, name| p.join(name));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                at = parent;
+            }
+            _ => return path.to_owned(),
+        }
+    }
+}
+
+/// The index root's path inside the work tree, `/`-separated, with a trailing
+/// `/` unless it is the work tree itself.
+pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
+    let (wd, ix) = (canonical_lenient(workdir), canonical_lenient(index_root));
+    let rel = ix.strip_prefix(&wd).unwrap_or(Path::new(""));
+    let mut s: String = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    if !s.is_empty() {
+        s.push('/');
+    }
+    s
 }
 
 /// Hands `out` each file that differs between `old` and `new` (either may be
@@ -266,4 +298,25 @@ pub(crate) fn diff_trees(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_of_nested_index() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("a/index")).unwrap();
+        assert_eq!(
+            relative_prefix(d.path(), &d.path().join("a/index")),
+            "a/index/"
+        );
+        assert_eq!(relative_prefix(d.path(), d.path()), "");
+        // With `--rev` the index folder may exist only in the commit.
+        assert_eq!(
+            relative_prefix(d.path(), &d.path().join("a/gone/index")),
+            "a/gone/index/"
+        );
+    }
 }

@@ -7,9 +7,10 @@
 //! yet) fall back to `SOURCE_DATE_EPOCH` when it is set, else to the file's
 //! modification time.
 //!
-//! The same walk records the audit trail: who registered a plugin, published,
-//! yanked, deprecated or re-signed a version, or changed its owners, in which
-//! commit and when.
+//! The same walk records the raw events of the audit trail: which commit
+//! registered a plugin, deleted a version, or edited a manifest, and when.
+//! What an edit means (a yank, new owners) is decided by the caller's
+//! [`ReadEdit`]; `crate::audit` turns the walk into each plugin's trail.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,8 +18,7 @@ use std::sync::Arc;
 
 use git2::{Oid, Repository, Sort};
 
-use super::git::ChangeKind;
-use crate::manifest::types::{Owner, OwnerChanges, list_or_none};
+use super::git::{ChangeKind, discover, relative_prefix};
 
 /// Where the publication times came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,43 +39,42 @@ struct Walk {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Added {
-    time: i64,
-    commit: u32,
-}
-
-#[derive(Debug)]
-struct CommitInfo {
-    // Shared by every entry of the commit: a million releases added in one
-    // commit hold one copy.
-    id: Arc<str>,
-    author: Arc<str>,
-}
-
-#[derive(Debug)]
-struct Event {
-    time: i64,
-    commit: u32,
-    action: &'static str,
-    version: Option<String>,
-    detail: Option<String>,
-}
-
-/// One entry of a plugin's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
+pub struct Added {
     /// Seconds since the epoch.
     pub time: i64,
-    /// `None` when the change is not in a commit (the fallback rule).
-    pub commit: Option<Arc<str>>,
-    /// The commit's author name.
-    pub author: Option<Arc<str>>,
-    /// `register`, `publish`, `yank`, `unyank`, `deprecate`, `undeprecate`,
-    /// `sign`, `resign`, `delete`, `owners`, `deprecate-plugin`, `undeprecate-plugin`.
+    pub commit: u32,
+}
+
+#[derive(Debug)]
+pub struct CommitInfo {
+    // Shared by every entry of the commit: a million releases added in one
+    // commit hold one copy.
+    pub id: Arc<str>,
+    pub author: Arc<str>,
+}
+
+/// An event other than publication, as the [`ReadEdit`] of a modified
+/// manifest (or the walk, for registrations and deletions) named it.
+#[derive(Debug)]
+pub struct Event {
+    pub time: i64,
+    pub commit: u32,
+    pub edit: Edit,
+}
+
+/// What changed in one manifest: an action (`register`, `yank`, …), the
+/// version it concerns and a detail, e.g. a yank's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
     pub action: &'static str,
     pub version: Option<String>,
     pub detail: Option<String>,
 }
+
+/// Names the edits between two texts of a manifest (`version` is a version
+/// file's stem, `None` for `plugin.toml`). The walk stays a walk: what a
+/// manifest's fields mean is decided after `manifest`, by the caller.
+pub type ReadEdit = fn(old: &str, new: &str, version: Option<&str>) -> Vec<Edit>;
 
 #[derive(Debug)]
 pub struct History {
@@ -98,15 +97,19 @@ impl History {
     /// Reads first-parent history from `HEAD` for every `*.toml` added
     /// under `<index>/plugins/`. Outside a git work tree, every version
     /// takes the fallback time.
-    pub fn read(index_root: &Path) -> Result<History, HistoryError> {
-        Self::read_from(index_root, None, None)
+    pub fn read(index_root: &Path, read_edit: ReadEdit) -> Result<History, HistoryError> {
+        Self::read_from(index_root, None, None, read_edit)
     }
 
     /// [`History::read`] from `commit` instead of `HEAD`, for an index read
     /// from that commit (`--rev`): every manifest there was added by a commit
     /// of its history, so every time comes from git.
-    pub fn read_at(index_root: &Path, commit: Oid) -> Result<History, HistoryError> {
-        Self::read_from(index_root, Some(commit), None)
+    pub fn read_at(
+        index_root: &Path,
+        commit: Oid,
+        read_edit: ReadEdit,
+    ) -> Result<History, HistoryError> {
+        Self::read_from(index_root, Some(commit), None, read_edit)
     }
 
     /// [`History::read_at`] for the plugin folders `only` (relative to the
@@ -116,14 +119,16 @@ impl History {
         index_root: &Path,
         commit: Oid,
         only: &BTreeSet<String>,
+        read_edit: ReadEdit,
     ) -> Result<History, HistoryError> {
-        Self::read_from(index_root, Some(commit), Some(only))
+        Self::read_from(index_root, Some(commit), Some(only), read_edit)
     }
 
     fn read_from(
         index_root: &Path,
         start: Option<Oid>,
         only: Option<&BTreeSet<String>>,
+        read_edit: ReadEdit,
     ) -> Result<History, HistoryError> {
         let fallback_epoch = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
@@ -159,7 +164,10 @@ impl History {
         let (walk, commit_time) = match start {
             Some(oid) => {
                 let time = repo.find_commit(oid).map_err(err)?.time().seconds();
-                (walk(&repo, &prefix, oid, only).map_err(err)?, Some(time))
+                (
+                    walk(&repo, &prefix, oid, only, read_edit).map_err(err)?,
+                    Some(time),
+                )
             }
             None => match repo.head() {
                 // A repository with no commit yet: nothing was published from git.
@@ -167,7 +175,10 @@ impl History {
                 Err(e) => return Err(err(e)),
                 Ok(head) => {
                     let oid = head.peel_to_commit().map_err(err)?.id();
-                    (walk(&repo, &prefix, oid, only).map_err(err)?, None)
+                    (
+                        walk(&repo, &prefix, oid, only, read_edit).map_err(err)?,
+                        None,
+                    )
                 }
             },
         };
@@ -188,58 +199,20 @@ impl History {
         }
     }
 
-    /// The audit trail of the plugin in folder `dir`: its registration, the
-    /// publication of each of `releases` (`(manifest path, version, pubtime)`)
-    /// and every recorded event, oldest first.
-    pub fn audit<'a>(
-        &self,
-        dir: &str,
-        releases: impl Iterator<Item = (&'a str, String, i64)>,
-    ) -> Vec<AuditEntry> {
-        let commit = |i: u32| self.walk.commits.get(i as usize);
-        let mut entries: Vec<(i64, u32, AuditEntry)> = releases
-            .map(|(file, version, pubtime)| {
-                let added = self.walk.added.get(file);
-                let c = added.and_then(|a| commit(a.commit));
-                let order = added.map_or(u32::MAX, |a| a.commit);
-                let entry = AuditEntry {
-                    time: pubtime,
-                    commit: c.map(|c| c.id.clone()),
-                    author: c.map(|c| c.author.clone()),
-                    action: "publish",
-                    version: Some(version),
-                    detail: None,
-                };
-                (pubtime, order, entry)
-            })
-            .collect();
-        for e in self.walk.events.get(dir).into_iter().flatten() {
-            let c = commit(e.commit);
-            entries.push((
-                e.time,
-                e.commit,
-                AuditEntry {
-                    time: e.time,
-                    commit: c.map(|c| c.id.clone()),
-                    author: c.map(|c| c.author.clone()),
-                    action: e.action,
-                    version: e.version.clone(),
-                    detail: e.detail.clone(),
-                },
-            ));
-        }
-        // Commits in mainline order; within one, registration first, then by version.
-        let rank = |a: &str| u8::from(a != "register");
-        entries.sort_by(|a, b| {
-            (a.1, a.0, rank(a.2.action), &a.2.version, a.2.action).cmp(&(
-                b.1,
-                b.0,
-                rank(b.2.action),
-                &b.2.version,
-                b.2.action,
-            ))
-        });
-        entries.into_iter().map(|(_, _, e)| e).collect()
+    /// When, and in which commit (an index into [`History::commit`]), the
+    /// manifest at `rel` first appeared on the mainline.
+    pub fn added(&self, rel: &str) -> Option<Added> {
+        self.walk.added.get(rel).copied()
+    }
+
+    /// The `i`th commit that touched a manifest, in mainline order.
+    pub fn commit(&self, i: u32) -> Option<&CommitInfo> {
+        self.walk.commits.get(i as usize)
+    }
+
+    /// The events other than publication in plugin folder `dir`, oldest first.
+    pub fn events(&self, dir: &str) -> &[Event] {
+        self.walk.events.get(dir).map_or(&[], Vec::as_slice)
     }
 
     fn fallback(&self, rel: &str, index_root: &Path) -> i64 {
@@ -254,63 +227,6 @@ impl History {
     }
 }
 
-/// The repository that holds the index folder, found from its nearest
-/// existing folder: with `--rev` the index may exist only in the commit.
-pub(crate) fn discover(index_root: &Path) -> Result<Repository, git2::Error> {
-    let start = index_root
-        .ancestors()
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
-        .find(|p| p.is_dir())
-        .unwrap_or(index_root);
-    Repository::discover(start)
-}
-
-/// `path` with its nearest existing ancestor resolved (symlinks and all) and
-/// the rest appended as given.
-fn canonical_lenient(path: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut at = path;
-    loop {
-        let here = if at.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            at
-        };
-        if let Ok(canon) = std::fs::canonicalize(here) {
-            return rest.iter().rev().fold(canon, |p, name| p.join(name));
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name);
-                at = parent;
-            }
-            _ => return path.to_owned(),
-        }
-    }
-}
-
-/// The index root's path inside the work tree, `/`-separated, with a trailing
-/// `/` unless it is the work tree itself.
-pub(crate) fn relative_prefix(workdir: &Path, index_root: &Path) -> String {
-    let (wd, ix) = (canonical_lenient(workdir), canonical_lenient(index_root));
-    let rel = ix.strip_prefix(&wd).unwrap_or(Path::new(""));
-    let mut s: String = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    if !s.is_empty() {
-        s.push('/');
-    }
-    s
-}
-
 /// Walks the mainline oldest first: when each manifest first appeared, and
 /// the audit events of each plugin.
 fn walk(
@@ -318,6 +234,7 @@ fn walk(
     prefix: &str,
     start: Oid,
     only: Option<&BTreeSet<String>>,
+    read_edit: ReadEdit,
 ) -> Result<Walk, git2::Error> {
     let mut revs = repo.revwalk()?;
     revs.push(start)?;
@@ -363,17 +280,19 @@ fn walk(
                 .and_then(|f| f.strip_suffix(".toml"))
                 .unwrap_or_default();
             let is_version = rel[dir.rel.len()..].starts_with("/versions/");
-            let mut record =
-                |action: &'static str, version: Option<String>, detail: Option<String>| {
-                    touched = true;
-                    walk.events.entry(dir.rel.clone()).or_default().push(Event {
-                        time,
-                        commit: index,
-                        action,
-                        version,
-                        detail,
-                    });
-                };
+            let mut record = |edit: Edit| {
+                touched = true;
+                walk.events.entry(dir.rel.clone()).or_default().push(Event {
+                    time,
+                    commit: index,
+                    edit,
+                });
+            };
+            let plain = |action: &'static str, version: Option<String>| Edit {
+                action,
+                version,
+                detail: None,
+            };
             match (change.kind, is_version) {
                 (ChangeKind::Added, true) => {
                     touched = true;
@@ -383,21 +302,22 @@ fn walk(
                     });
                 }
                 (ChangeKind::Added, false) if rel.ends_with("/plugin.toml") => {
-                    record("register", None, None)
+                    record(plain("register", None))
                 }
-                (ChangeKind::Deleted, true) => record("delete", Some(stem.to_owned()), None),
+                (ChangeKind::Deleted, true) => record(plain("delete", Some(stem.to_owned()))),
                 (ChangeKind::Modified, _) => {
-                    let table = |id: Option<git2::Oid>| -> Option<toml::Table> {
-                        repo.find_blob(id?)
-                            .ok()
-                            .and_then(|b| std::str::from_utf8(b.content()).ok()?.parse().ok())
-                    };
-                    let (Some(old), Some(new)) = (table(change.old), table(change.new)) else {
+                    let blob = |id: Option<git2::Oid>| repo.find_blob(id?).ok();
+                    let (Some(old), Some(new)) = (blob(change.old), blob(change.new)) else {
                         return;
                     };
-                    for (action, version, detail) in changes(&old, &new, is_version.then_some(stem))
-                    {
-                        record(action, version, detail);
+                    let (Ok(old), Ok(new)) = (
+                        std::str::from_utf8(old.content()),
+                        std::str::from_utf8(new.content()),
+                    ) else {
+                        return;
+                    };
+                    for edit in read_edit(old, new, is_version.then_some(stem)) {
+                        record(edit);
                     }
                 }
                 _ => {}
@@ -443,107 +363,4 @@ fn walk(
         }
     }
     Ok(walk)
-}
-
-/// The audit events between two versions of a manifest: yanks, deprecations
-/// and signatures of a version (`version` is its file stem), or the owners
-/// and deprecation of a plugin.
-fn changes(
-    old: &toml::Table,
-    new: &toml::Table,
-    version: Option<&str>,
-) -> Vec<(&'static str, Option<String>, Option<String>)> {
-    let differs = |k: &str| old.get(k) != new.get(k);
-    let text = |v: Option<&toml::Value>| match v {
-        Some(toml::Value::String(s)) => Some(s.clone()),
-        Some(toml::Value::Table(t)) => t.get("message").and_then(|m| m.as_str()).map(str::to_owned),
-        _ => None,
-    };
-    let mut out = Vec::new();
-    let Some(v) = version else {
-        if differs("owners") {
-            // Typed owners; a table an older format cannot read counts as none.
-            let owners = |t: &toml::Table| -> Vec<Owner> {
-                t.get("owners")
-                    .cloned()
-                    .and_then(|v| v.try_into().ok())
-                    .unwrap_or_default()
-            };
-            let (before, after) = (owners(old), owners(new));
-            let now: Vec<String> = after.iter().map(|o| o.github.clone()).collect();
-            let detail = format!(
-                "{}; now: {}",
-                OwnerChanges::between(&before, &after),
-                list_or_none(&now)
-            );
-            out.push(("owners", None, Some(detail)));
-        }
-        if differs("deprecated") {
-            out.push(match text(new.get("deprecated")) {
-                Some(m) => ("deprecate-plugin", None, Some(m)),
-                None => ("undeprecate-plugin", None, None),
-            });
-        }
-        return out;
-    };
-    let v = Some(v.to_owned());
-    if differs("yanked") {
-        out.push(match new.get("yanked") {
-            Some(toml::Value::String(r)) => ("yank", v.clone(), Some(r.clone())),
-            _ => ("unyank", v.clone(), None),
-        });
-    }
-    if differs("deprecated") {
-        out.push(match text(new.get("deprecated")) {
-            Some(m) => ("deprecate", v.clone(), Some(m)),
-            None => ("undeprecate", v.clone(), None),
-        });
-    }
-    if differs("signature") {
-        out.push((
-            if old.contains_key("signature") {
-                "resign"
-            } else {
-                "sign"
-            },
-            v,
-            None,
-        ));
-    }
-    out
-}
-
-/// `seconds` as RFC 3339 in UTC, e.g. `2026-11-21T09:30:00Z`.
-pub fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_is_utc_seconds() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
-    }
-
-    #[test]
-    fn prefix_of_nested_index() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("a/index")).unwrap();
-        assert_eq!(
-            relative_prefix(d.path(), &d.path().join("a/index")),
-            "a/index/"
-        );
-        assert_eq!(relative_prefix(d.path(), d.path()), "");
-        // With `--rev` the index folder may exist only in the commit.
-        assert_eq!(
-            relative_prefix(d.path(), &d.path().join("a/gone/index")),
-            "a/gone/index/"
-        );
-    }
 }

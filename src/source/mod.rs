@@ -14,7 +14,7 @@ pub mod tree;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Pos};
-use crate::manifest::name::{PluginName, shard};
+use crate::format::name::{PluginName, shard};
 
 /// Largest TOML file read, in bytes.
 pub const MAX_TOML_BYTES: u64 = 1024 * 1024;
@@ -59,7 +59,7 @@ pub struct PluginFiles {
     pub versions: Vec<(String, Text)>,
 }
 
-/// Where `check` reads an index from: a folder on disk ([`IndexSource`]) or
+/// Where `check` reads an index from: a folder on disk ([`FolderSource`]) or
 /// a commit of a git repository ([`tree::TreeSource`]).
 pub trait Source: Sync {
     /// How messages name the index, e.g. `index` or `index at 1a2b3c4`.
@@ -102,11 +102,11 @@ pub trait Source: Sync {
     }
 }
 
-pub struct IndexSource {
+pub struct FolderSource {
     root: PathBuf,
 }
 
-impl Source for IndexSource {
+impl Source for FolderSource {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
@@ -136,12 +136,12 @@ impl Source for IndexSource {
     }
 }
 
-impl IndexSource {
-    pub fn open(root: &Path) -> Result<IndexSource, SourceError> {
+impl FolderSource {
+    pub fn open(root: &Path) -> Result<FolderSource, SourceError> {
         match fs::metadata(root) {
             Err(_) => Err(SourceError::Missing(root.to_owned())),
             Ok(m) if !m.is_dir() => Err(SourceError::NotADir(root.to_owned())),
-            Ok(_) => Ok(IndexSource {
+            Ok(_) => Ok(FolderSource {
                 root: root.to_owned(),
             }),
         }
@@ -171,7 +171,7 @@ impl IndexSource {
 }
 
 /// The disk as a [`Layout`]: a folder is where its path is.
-impl Layout for IndexSource {
+impl Layout for FolderSource {
     type At = PathBuf;
 
     fn entries(&self, at: &PathBuf, rel: &str, out: &mut Vec<Diagnostic>) -> Vec<(Entry, PathBuf)> {
@@ -645,7 +645,7 @@ pub(crate) fn is_safe_relative(rel: &str) -> bool {
         .any(|p| p.is_empty() || p == "." || p == "..")
 }
 
-impl IndexSource {
+impl FolderSource {
     /// Reads a self-hosted artifact at `rel` (a checked relative path under the
     /// index root), component by component with `O_NOFOLLOW`, at most `cap` bytes.
     pub fn read_artifact_file(&self, rel: &str, cap: u64) -> Result<Vec<u8>, ArtifactError> {

@@ -11,13 +11,13 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use git2::{ObjectType, Odb, Oid, Repository, Tree};
 
-use super::git::{GitError, Rev};
+use super::git::{GitError, GitRepo, Rev};
 use super::{
     ArtifactError, Entry, Folder, Kind, Layout, PLUGINS_DIR, PluginDir, PluginFiles, Source, Text,
     read_plugin_files, scan_plugins, symlink_diag, text_of, too_large,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::manifest::name::{canonical, shard};
+use crate::format::name::{canonical, shard};
 
 pub struct TreeSource {
     /// The handle of threads outside the rayon pool, and of workers whose
@@ -94,6 +94,30 @@ impl Node {
 }
 
 impl TreeSource {
+    /// The index as it is in `rev`'s tree.
+    pub fn at(repo: &GitRepo, rev: &Rev) -> Result<TreeSource, GitError> {
+        TreeSource::open(repo.git_dir(), rev, &repo.prefix)
+    }
+
+    /// [`TreeSource::at`], failing when `rev` has no index folder at the
+    /// index's path (a pull request's base may lack it; `--rev` may not).
+    pub fn folder_at(repo: &GitRepo, rev: &Rev) -> Result<TreeSource, GitError> {
+        let folder = repo.prefix.trim_end_matches('/');
+        if !folder.is_empty() {
+            let tree = repo.repository().find_tree(rev.tree)?;
+            let is_dir = tree
+                .get_path(Path::new(folder))
+                .is_ok_and(|e| e.kind() == Some(ObjectType::Tree));
+            if !is_dir {
+                return Err(GitError::NotInCommit {
+                    index: folder.to_owned(),
+                    rev: rev.name.clone(),
+                });
+            }
+        }
+        TreeSource::at(repo, rev)
+    }
+
     pub(crate) fn open(repo_path: &Path, rev: &Rev, prefix: &str) -> Result<TreeSource, GitError> {
         let workers = (0..rayon::current_num_threads())
             .map(|_| Mutex::new(None))
@@ -236,6 +260,14 @@ impl TreeSource {
             })
         })
     }
+}
+
+/// The index folder `index` as committed in `rev` (`--rev`): the repository
+/// that holds `index`, the revision resolved, the folder found in its tree.
+pub fn index_at_rev(index: &Path, rev: &str) -> Result<TreeSource, GitError> {
+    let repo = GitRepo::open(index)?;
+    let rev = repo.resolve(rev)?;
+    TreeSource::folder_at(&repo, &rev)
 }
 
 /// The commit as a [`Layout`]: a folder is where its tree id is.
@@ -467,7 +499,6 @@ impl Folder for TreeFolder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::git::GitRepo;
 
     /// Writes `files` (path, text) into the work tree of `repo`, commits
     /// everything, and returns the commit.
@@ -516,7 +547,7 @@ mod tests {
         );
         let git = GitRepo::open(&index).unwrap();
         let ids_at = |rev: &str| {
-            let src = git.index_at(&git.resolve(rev).unwrap()).unwrap();
+            let src = TreeSource::at(&git, &git.resolve(rev).unwrap()).unwrap();
             let ids = src.plugin_dirs_with_ids(&mut Vec::new());
             let dirs: Vec<String> = src.plugin_dirs().into_iter().map(|d| d.rel).collect();
             let rels: Vec<String> = ids.iter().map(|(d, _)| d.rel.clone()).collect();
@@ -544,7 +575,7 @@ mod tests {
         let head = repo.head().unwrap().peel_to_tree().unwrap();
         let beta_tree = head.get_path(Path::new(beta)).unwrap().id();
         assert_eq!(after[1].1, beta_tree);
-        let src = git.index_at(&git.resolve("HEAD").unwrap()).unwrap();
+        let src = TreeSource::at(&git, &git.resolve("HEAD").unwrap()).unwrap();
         assert_eq!(src.tree_id_of("plugins/be/ta/beta"), Some(beta_tree));
         assert_eq!(
             src.tree_id_of(""),

@@ -7,7 +7,6 @@
 //! - [`metadata`]: the registry's root, timestamp and snapshot (TUF-style);
 //! - [`verify`]: the client's chain of checks, which cannot be skipped.
 
-pub mod cache;
 pub mod keys;
 pub mod metadata;
 pub mod secret;

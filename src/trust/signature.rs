@@ -416,6 +416,41 @@ fn minisign_line(
     Ok(bytes)
 }
 
+/// Why no key verified a signature.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoSigner {
+    /// There was no key to try.
+    NoKeys,
+    /// The most telling failure among the keys tried: a wrong namespace or a
+    /// legacy minisign signature says more than "does not verify".
+    Refused(SigError),
+    /// Each key was tried; the signature is by none of them.
+    NoneVerifies,
+}
+
+/// The first of `keys` that `verify` accepts (a signature check, or a cache
+/// of earlier ones), or why none does. The one search for an owner's key:
+/// `check` and `plugdex verify` agree on which key signed.
+pub fn find_signer(
+    keys: &[PublicKey],
+    mut verify: impl FnMut(&PublicKey) -> Result<(), SigError>,
+) -> Result<&PublicKey, NoSigner> {
+    if keys.is_empty() {
+        return Err(NoSigner::NoKeys);
+    }
+    let mut telling = None;
+    for key in keys {
+        match verify(key) {
+            Ok(()) => return Ok(key),
+            Err(SigError::Invalid | SigError::WrongKey | SigError::KeyIdMismatch { .. }) => {}
+            Err(e) => {
+                telling.get_or_insert(e);
+            }
+        }
+    }
+    Err(telling.map_or(NoSigner::NoneVerifies, NoSigner::Refused))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

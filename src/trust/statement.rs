@@ -7,7 +7,7 @@
 //! the bytes are identical: no CRLF, trailing space, reordering or extra line.
 
 use crate::digest::{self, Sha256Digest};
-use crate::published::ReleaseFacts;
+use crate::format::published::SignedFields;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::AuthorSignature;
 
@@ -28,6 +28,29 @@ pub struct ReleaseStatement {
     pub manifest_sha256: String,
 }
 
+impl ReleaseStatement {
+    /// The statement for one release: the artifact it names and the digest
+    /// of `fields`, the rest of what its author vouches for. Signing
+    /// (`plugdex statement`), `check` and the client all make it here, from
+    /// the manifest or from the index line, so they agree to the byte.
+    pub fn of(
+        registry: &str,
+        plugin: &str,
+        version: &str,
+        artifact: (&str, u64),
+        fields: &SignedFields,
+    ) -> ReleaseStatement {
+        ReleaseStatement {
+            registry: registry.to_owned(),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+            artifact_sha256: artifact.0.to_owned(),
+            artifact_size: artifact.1,
+            manifest_sha256: digest::hex(&manifest_digest(fields)),
+        }
+    }
+}
+
 /// The SSHSIG namespace of release signatures (`ssh-keygen -Y sign -n ...`).
 pub fn sshsig_namespace(registry: &str) -> String {
     format!("plugdex-release@{registry}")
@@ -38,7 +61,7 @@ pub fn sshsig_namespace(registry: &str) -> String {
 /// (bound by its own digest and size). Lifecycle fields (`yanked`,
 /// `deprecated`) and the signature itself are not covered. Clients rebuild
 /// the same bytes from an index line.
-pub fn manifest_digest(facts: &ReleaseFacts) -> Sha256Digest {
+pub fn manifest_digest(facts: &SignedFields) -> Sha256Digest {
     digest::sha256(&serde_json::to_vec(facts).expect("facts serialise"))
 }
 
@@ -170,11 +193,7 @@ pub fn delegation_signer<'k>(
 /// line per owner (login lowercased, sorted), with their current and retired
 /// keys as raw base64 (sorted; `-` for none). Keys that do not parse are left as written; such
 /// a `plugin.toml` fails `check` anyway.
-pub fn owners_text(
-    registry: &str,
-    plugin: &str,
-    owners: &[crate::manifest::types::Owner],
-) -> String {
+pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::format::types::Owner]) -> String {
     let keys = |list: &[String]| {
         let mut keys: Vec<String> = list
             .iter()

@@ -17,7 +17,7 @@
 //! Every step's output type has private fields and no other constructor, so
 //! a caller cannot reach step N without passing steps 1..N-1.
 
-use crate::published::{IndexLine, ReleaseFacts, Tier};
+use crate::format::published::{IndexLine, SignedFields, Tier};
 use crate::trust::keys::PublicKey;
 use crate::trust::metadata::{
     self, FileMeta, Root, SignedRaw, SnapshotNode, Timestamp, by_hash_path, path_key,
@@ -336,7 +336,7 @@ impl TrustedFile {
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .filter_map(|l| serde_json::from_slice::<IndexLine>(l).ok())
-            .filter(|l| l.v == crate::published::INDEX_V)
+            .filter(|l| l.v == crate::format::published::INDEX_V)
             .collect()
     }
 
@@ -377,16 +377,13 @@ impl TrustedFile {
             (Some(sig), Some(signer)) if line.tier != Tier::Experimental => {
                 let key = PublicKey::parse(signer).map_err(|e| refuse(e.to_string()))?;
                 let sig = AuthorSignature::parse(sig).map_err(|e| refuse(e.to_string()))?;
-                let text = ReleaseStatement {
-                    registry: self.registry.clone(),
-                    plugin: line.name.clone(),
-                    version: line.vers.clone(),
-                    artifact_sha256: line.sha256.clone(),
-                    artifact_size: line.size,
-                    manifest_sha256: crate::digest::hex(&statement::manifest_digest(
-                        &ReleaseFacts::of_line(line),
-                    )),
-                }
+                let text = ReleaseStatement::of(
+                    &self.registry,
+                    &line.name,
+                    &line.vers,
+                    (&line.sha256, line.size),
+                    &SignedFields::of_line(line),
+                )
                 .to_text();
                 sig.verify(
                     &key,

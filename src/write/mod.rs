@@ -14,7 +14,7 @@
 //! inode shared by both trees. Files are never written in place (a shared
 //! inode would change in both trees); they are unlinked and made anew.
 
-mod manifest;
+mod inventory;
 
 use std::collections::HashSet;
 use std::fs;
@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::digest::{self, Sha256Digest};
-use manifest::{Delta, Manifest};
+use inventory::{Delta, Inventory};
 
 /// The longest output path the writer takes (Linux's `PATH_MAX`).
 const MAX_PATH: usize = 4096;
@@ -102,7 +102,7 @@ pub struct Writer {
     state: PathBuf,
     standby: PathBuf,
     /// What `out` holds; `None` when there is no previous output.
-    live: Option<Manifest>,
+    live: Option<Inventory>,
     /// The name of `live`'s manifest file, which deltas are recorded against.
     live_key: Option<String>,
     /// What the standby tree held when the build started, as its difference
@@ -148,11 +148,11 @@ impl Writer {
             Ok(m) if !m.is_dir() => return Err(WriteError::NotOurs(out.to_owned())),
             Ok(m) => {
                 let key = tree_key(&m);
-                match Manifest::read(&state.join(format!("manifest-{key}"))) {
+                match Inventory::read(&state.join(format!("manifest-{key}"))) {
                     Some(manifest) => (Some(manifest), Some(key)),
                     // An empty folder is as good as none; anything else may be
                     // someone's data and is never replaced.
-                    None if is_empty_dir(out) => (Some(Manifest::default()), None),
+                    None if is_empty_dir(out) => (Some(Inventory::default()), None),
                     None => return Err(WriteError::NotOurs(out.to_owned())),
                 }
             }
@@ -165,12 +165,14 @@ impl Writer {
                     state.join(format!("delta-{key}")),
                     state.join(format!("manifest-{key}")),
                 );
-                let empty = Manifest::default();
+                let empty = Inventory::default();
                 let served = live.as_ref().unwrap_or(&empty);
                 let known = live_key
                     .as_deref()
                     .and_then(|k| Delta::read(&delta_path, k))
-                    .or_else(|| Manifest::read(&full_path).map(|had| Delta::between(served, &had)));
+                    .or_else(|| {
+                        Inventory::read(&full_path).map(|had| Delta::between(served, &had))
+                    });
                 // From here on the standby is being changed: forget what it
                 // held, so a build killed midway never trusts it.
                 for p in [&delta_path, &full_path] {
@@ -227,7 +229,7 @@ impl Writer {
 
     /// Files the previous output held, for progress estimates.
     pub fn previous_len(&self) -> usize {
-        self.live.as_ref().map_or(0, Manifest::len)
+        self.live.as_ref().map_or(0, Inventory::len)
     }
 
     /// Adds one file to the new output and returns its SHA-256. Safe to call
@@ -375,8 +377,8 @@ impl Writer {
     /// the previous output, untouched.
     pub fn commit(self) -> Result<Summary, WriteError> {
         let entries = std::mem::take(&mut *self.entries.lock().expect("no panics while held"));
-        let new = Manifest::from_unsorted(entries);
-        let empty = Manifest::default();
+        let new = Inventory::from_unsorted(entries);
+        let empty = Inventory::default();
         let live = self.live.as_ref().unwrap_or(&empty);
         let (mut changed, removed) = compare(live, &new);
 
@@ -473,7 +475,7 @@ impl Writer {
 
 /// Paths of `new` that are added or changed since `old`, and paths of `old`
 /// that `new` lacks: one merge of the two sorted manifests.
-fn compare<'a>(old: &'a Manifest, new: &'a Manifest) -> (Vec<&'a str>, Vec<&'a str>) {
+fn compare<'a>(old: &'a Inventory, new: &'a Inventory) -> (Vec<&'a str>, Vec<&'a str>) {
     let (mut changed, mut removed) = (Vec::new(), Vec::new());
     let mut old = old.entries().peekable();
     for (path, digest) in new.entries() {

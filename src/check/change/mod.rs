@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::{Keep, Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
+use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::Release;
 use crate::source::git::{Change, ChangeKind, GitError, GitRepo, Rev};
@@ -25,7 +26,6 @@ use crate::source::tree::TreeSource;
 use crate::source::{
     PLUGINS_DIR, PluginDir, REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE, Source,
 };
-use crate::trust::cache::VerifiedCache;
 
 /// What the change asks of the registry's maintainers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -109,8 +109,8 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
     let asked = repo.resolve(req.base)?;
     let base = repo.comparison_base(&asked, &head)?;
     let mut paths = Paths::sort(&repo.changes(&base, &head)?, &repo.prefix);
-    let head_src = repo.index_at(&head)?;
-    let base_src = repo.index_at(&base)?;
+    let head_src = TreeSource::at(&repo, &head)?;
+    let base_src = TreeSource::at(&repo, &base)?;
 
     // Every rule of `check` for what the change touches (the whole head when
     // a registry file changed), and the plugins those name.

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use crate::check::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
+use crate::format::name::{canonical, skeleton};
+use crate::format::types::{Owner, OwnerChanges, PluginManifest, RemovedPlugin, Yanked};
 use crate::manifest::ParsedVersion;
-use crate::manifest::name::{canonical, skeleton};
-use crate::manifest::types::{Owner, OwnerChanges, PluginManifest, RemovedPlugin, Yanked};
 use crate::model::Release;
 use crate::source::PluginDir;
 use crate::source::git::ChangeKind;

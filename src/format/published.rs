@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
+use crate::format::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
 
 /// Version of `config.json`.
 pub const CONFIG_V: u32 = 1;
@@ -58,10 +58,10 @@ pub struct Config {
 pub struct Revocations {
     pub v: u32,
     pub keys: Vec<RevokedKey>,
-    pub releases: Vec<crate::manifest::types::RevokedRelease>,
+    pub releases: Vec<crate::format::types::RevokedRelease>,
     /// Plugins a maintainer removed from the index; their names stay taken.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub removed: Vec<crate::manifest::types::RemovedPlugin>,
+    pub removed: Vec<crate::format::types::RemovedPlugin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,11 +125,11 @@ pub enum Tier {
     Experimental,
 }
 
-/// The facts of a release that its author signs (through their digest in the
+/// The fields of a release that its author signs (through their digest in the
 /// release statement), in a fixed field order. Built from the manifest by
 /// `check` and from the index line by clients; both give the same bytes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReleaseFacts {
+pub struct SignedFields {
     pub engine: String,
     pub deps: Vec<IndexDep>,
     pub permissions: Vec<Permission>,
@@ -139,31 +139,9 @@ pub struct ReleaseFacts {
     pub caps: Vec<Capability>,
 }
 
-impl ReleaseFacts {
-    #[cfg(feature = "generator")]
-    pub fn of(parsed: &crate::manifest::ParsedVersion) -> ReleaseFacts {
-        let m = &parsed.manifest;
-        ReleaseFacts {
-            engine: m.engine.clone(),
-            deps: parsed
-                .deps
-                .iter()
-                .map(|d| IndexDep {
-                    name: d.name.clone(),
-                    req: d.req.to_string(),
-                    optional: d.optional,
-                })
-                .collect(),
-            permissions: m.permissions.clone(),
-            runtime: m.runtime,
-            entry: m.entry.clone(),
-            channel: m.channel,
-            caps: m.capabilities.clone(),
-        }
-    }
-
-    pub fn of_line(line: &IndexLine) -> ReleaseFacts {
-        ReleaseFacts {
+impl SignedFields {
+    pub fn of_line(line: &IndexLine) -> SignedFields {
+        SignedFields {
             engine: line.engine.clone(),
             deps: line.deps.clone(),
             permissions: line.permissions.clone(),

@@ -30,7 +30,7 @@ pub(super) type Entry = (String, Sha256Digest);
 /// paths), or as read from disk (one buffer, entries found by offset, so a
 /// million paths cost no million allocations).
 #[derive(Debug)]
-pub(super) enum Manifest {
+pub(super) enum Inventory {
     Owned(Vec<Entry>),
     /// A format 2 body and the offset of each entry in it.
     Encoded {
@@ -39,32 +39,32 @@ pub(super) enum Manifest {
     },
 }
 
-impl Default for Manifest {
-    fn default() -> Manifest {
-        Manifest::Owned(Vec::new())
+impl Default for Inventory {
+    fn default() -> Inventory {
+        Inventory::Owned(Vec::new())
     }
 }
 
-impl Manifest {
+impl Inventory {
     /// Sorts and de-duplicates (the first of equal paths wins).
-    pub fn from_unsorted(mut entries: Vec<Entry>) -> Manifest {
+    pub fn from_unsorted(mut entries: Vec<Entry>) -> Inventory {
         entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|a, b| a.0 == b.0);
-        Manifest::Owned(entries)
+        Inventory::Owned(entries)
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Manifest::Owned(e) => e.len(),
-            Manifest::Encoded { at, .. } => at.len(),
+            Inventory::Owned(e) => e.len(),
+            Inventory::Encoded { at, .. } => at.len(),
         }
     }
 
     /// Entry `i` in path order.
     fn entry(&self, i: usize) -> (&str, &Sha256Digest) {
         match self {
-            Manifest::Owned(e) => (e[i].0.as_str(), &e[i].1),
-            Manifest::Encoded { body, at } => {
+            Inventory::Owned(e) => (e[i].0.as_str(), &e[i].1),
+            Inventory::Encoded { body, at } => {
                 let o = at[i] as usize;
                 let len = usize::from(u16::from_le_bytes([body[o], body[o + 1]]));
                 let path = &body[o + 2..o + 2 + len];
@@ -101,15 +101,15 @@ impl Manifest {
 
     /// Reads either format; `None` when missing or malformed (the tree's
     /// content is then unknown).
-    pub fn read(path: &Path) -> Option<Manifest> {
+    pub fn read(path: &Path) -> Option<Inventory> {
         let mut bytes = Vec::new();
         fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
         let manifest = if bytes.starts_with(HEADER_V2) {
             bytes.drain(..HEADER_V2.len());
             let at = index(&bytes)?;
-            Manifest::Encoded { body: bytes, at }
+            Inventory::Encoded { body: bytes, at }
         } else {
-            Manifest::Owned(read_v1(&bytes)?)
+            Inventory::Owned(read_v1(&bytes)?)
         };
         // Written sorted; checking keeps lookups right for any file.
         let sorted = (1..manifest.len()).all(|i| manifest.entry(i - 1).0 < manifest.entry(i).0);
@@ -120,7 +120,7 @@ impl Manifest {
                 .entries()
                 .map(|(p, d)| (p.to_owned(), *d))
                 .collect();
-            Some(Manifest::from_unsorted(owned))
+            Some(Inventory::from_unsorted(owned))
         }
     }
 
@@ -132,8 +132,8 @@ impl Manifest {
             let mut out = io::BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
             out.write_all(HEADER_V2)?;
             match self {
-                Manifest::Encoded { body, .. } => out.write_all(body)?,
-                Manifest::Owned(entries) => {
+                Inventory::Encoded { body, .. } => out.write_all(body)?,
+                Inventory::Owned(entries) => {
                     let mut one = Vec::with_capacity(128);
                     for (p, d) in entries {
                         one.clear();
@@ -199,7 +199,7 @@ pub(super) struct Delta {
 
 impl Delta {
     /// The difference of `standby` from `served`, by one merge.
-    pub fn between(served: &Manifest, standby: &Manifest) -> Delta {
+    pub fn between(served: &Inventory, standby: &Inventory) -> Delta {
         let mut differs = Vec::new();
         let mut served = served.entries().peekable();
         for (path, digest) in standby.entries() {
@@ -305,14 +305,15 @@ mod tests {
     #[test]
     fn manifests_round_trip_and_old_text_ones_are_read() {
         let d = tempfile::tempdir().unwrap();
-        let m = Manifest::from_unsorted(vec![e("b/c.json", 2), e("a", 1), e("a", 9)]);
-        let listed =
-            |m: &Manifest| -> Vec<Entry> { m.entries().map(|(p, d)| (p.to_owned(), *d)).collect() };
+        let m = Inventory::from_unsorted(vec![e("b/c.json", 2), e("a", 1), e("a", 9)]);
+        let listed = |m: &Inventory| -> Vec<Entry> {
+            m.entries().map(|(p, d)| (p.to_owned(), *d)).collect()
+        };
         assert_eq!(listed(&m), [e("a", 1), e("b/c.json", 2)]);
         let path = d.path().join("m");
         m.write(&path).unwrap();
-        let back = Manifest::read(&path).unwrap();
-        assert!(matches!(back, Manifest::Encoded { .. }));
+        let back = Inventory::read(&path).unwrap();
+        assert!(matches!(back, Inventory::Encoded { .. }));
         assert_eq!(listed(&back), listed(&m));
         assert_eq!(back.get("b/c.json"), Some(&[2; 32]));
         assert_eq!(back.get("b"), None);
@@ -323,7 +324,7 @@ mod tests {
             "cd".repeat(32)
         );
         fs::write(&path, v1).unwrap();
-        let old = Manifest::read(&path).unwrap();
+        let old = Inventory::read(&path).unwrap();
         assert_eq!(listed(&old), [e("y/x", 0xcd), e("z", 0xab)]);
 
         for bad in [
@@ -332,15 +333,15 @@ mod tests {
             b"",
         ] {
             fs::write(&path, bad).unwrap();
-            assert!(Manifest::read(&path).is_none(), "{bad:?}");
+            assert!(Inventory::read(&path).is_none(), "{bad:?}");
         }
     }
 
     #[test]
     fn the_standby_is_known_by_its_difference_from_the_served_tree() {
-        let served = Manifest::from_unsorted(vec![e("a", 1), e("b", 2), e("c", 3), e("e", 5)]);
+        let served = Inventory::from_unsorted(vec![e("a", 1), e("b", 2), e("c", 3), e("e", 5)]);
         // The standby: `a` the same, `b` changed, `c` missing, `d` its own, `e` the same.
-        let standby = Manifest::from_unsorted(vec![e("a", 1), e("b", 9), e("d", 4), e("e", 5)]);
+        let standby = Inventory::from_unsorted(vec![e("a", 1), e("b", 9), e("d", 4), e("e", 5)]);
         let delta = Delta::between(&served, &standby);
         assert_eq!(
             delta.differs,

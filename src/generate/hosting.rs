@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::manifest::types::{HostTarget, Hosting};
+use crate::format::types::{HostTarget, Hosting};
 
 /// The files and bytes of a built output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

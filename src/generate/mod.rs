@@ -13,19 +13,21 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use crate::audit;
 use crate::check::facts::{PluginFacts, PluginView};
+use crate::check::verified::VerifiedCache;
 use crate::check::{self, Checked};
 use crate::digest::Sha256Digest;
 use crate::emit::{self, Context, Listing, OutFile};
-use crate::manifest::name::canonical;
-use crate::manifest::types::Artifact;
+use crate::format::name::canonical;
+use crate::format::types::Artifact;
 use crate::model::Registry;
-use crate::source::git::{GitError, index_at_rev};
-use crate::source::history::rfc3339;
+use crate::source::git::GitError;
 use crate::source::history::{History, HistoryError, Origin};
-use crate::source::{ArtifactError, IndexSource, Source, SourceError};
+use crate::source::tree::index_at_rev;
+use crate::source::{ArtifactError, FolderSource, Source, SourceError};
+use crate::timestamp::rfc3339;
 use crate::timings;
-use crate::trust::cache::VerifiedCache;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};
@@ -154,9 +156,9 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // the registry model is built, so the two never add up in memory.
     match &opts.rev {
         None => {
-            let history = History::read(&opts.index)?;
+            let history = History::read(&opts.index, audit::read_edit)?;
             timings::mark("history");
-            let source = IndexSource::open(&opts.index)?;
+            let source = FolderSource::open(&opts.index)?;
             let mut diags = Vec::new();
             let dirs = source.all_plugin_dirs(&mut diags);
             let plan = Plan::everything(dirs, diags);
@@ -169,9 +171,14 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             // Carrying plugins over, only the ones read are dated: the walk
             // looks at their folders alone.
             let history = if plan.carried.is_empty() {
-                History::read_at(&opts.index, source.commit())?
+                History::read_at(&opts.index, source.commit(), audit::read_edit)?
             } else {
-                History::read_at_for(&opts.index, source.commit(), &plan.load_set())?
+                History::read_at_for(
+                    &opts.index,
+                    source.commit(),
+                    &plan.load_set(),
+                    audit::read_edit,
+                )?
             };
             timings::mark("history");
             build_from(opts, &source, plan, history, base_url, started, progress)
@@ -221,31 +228,29 @@ fn build_from<S: Source>(
             .collect(),
         None => (0..cache::BUCKETS).collect(),
     };
-    let mut carried = carried;
-    // Per carried plugin: whether its chunk is rewritten (its data is still
-    // needed after use, so it is copied rather than moved).
-    let rewritten: Vec<bool> = carried
-        .iter()
-        .map(|c| dirty.contains(&cache::bucket(&c.dir)))
+    let mut carried: Vec<Carried> = carried
+        .into_iter()
+        .map(|cached| Carried {
+            chunk_rewritten: dirty.contains(&cache::bucket(&cached.dir)),
+            cached,
+        })
         .collect();
     let others: Vec<PluginView<'_>> = carried
         .iter()
-        .map(|c| PluginView::of_facts(&c.facts))
+        .map(|c| PluginView::of_facts(&c.cached.facts))
         .collect();
     let mut checked = check::check_some(source, load, &others, &cache, diagnostics);
     drop(others);
-    let carried_versions: usize = carried.iter().map(|c| c.facts.releases.len()).sum();
+    let carried_versions: usize = carried.iter().map(|c| c.cached.facts.releases.len()).sum();
     checked.plugins += carried.len();
     checked.versions += carried_versions;
-    // Past the cross-plugin rules, a carried plugin's facts matter only if
-    // its cache chunk is rewritten. Freeing the rest now (most of a million
-    // versions) lets what the carry-over and the emit allocate next reuse
-    // their memory: on this VM a fresh page costs more than the work on it.
+    // Invariant: past the cross-plugin rules, a carried plugin's facts are
+    // read only if its cache chunk is rewritten. The rest are freed here, so
+    // the carry-over and the emit reuse their memory instead of new pages.
     carried
         .par_iter_mut()
-        .zip(&rewritten)
-        .filter(|(_, kept)| !**kept)
-        .for_each(|(c, _)| drop(std::mem::take(&mut c.facts.releases)));
+        .filter(|c| !c.chunk_rewritten)
+        .for_each(|c| drop(std::mem::take(&mut c.cached.facts.releases)));
     let cached_signatures = cache.hits();
     cache.save();
     let Some(mut registry) = checked.registry.take() else {
@@ -265,7 +270,7 @@ fn build_from<S: Source>(
             .releases
             .iter()
             .map(|r| (r.file.as_str(), r.version().to_string(), r.pubtime));
-        plugin.audit = history.audit(&plugin.dir, releases);
+        plugin.audit = audit::trail(&history, &plugin.dir, releases);
     }
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
@@ -287,12 +292,11 @@ fn build_from<S: Source>(
     };
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
-    let carried_files: usize = carried.iter().map(|c| c.files.len()).sum();
+    let carried_files: usize = carried.iter().map(|c| c.cached.files.len()).sum();
     writer.reserve(registry.version_count() + registry.plugins.len() * 5 + carried_files + 64);
     carried
         .par_iter_mut()
-        .zip(&rewritten)
-        .try_for_each(|(c, &kept)| writer.carry(take_or_clone(&mut c.files, kept)))?;
+        .try_for_each(|c| writer.carry(c.take_or_clone(|c| &mut c.files)))?;
     timings::mark("carry over");
     progress.set_length(registry.plugins.len() as u64);
     // Everything after emitting works on paths and digests: the model is
@@ -300,17 +304,13 @@ fn build_from<S: Source>(
     // list of files never add up in memory.
     let registry_id = registry.meta.config.id.clone();
     let host = registry.meta.config.hosting.clone();
-    let emitted = write_all(
-        registry,
-        &mut carried,
-        &rewritten,
-        &tree_of,
-        save.is_some(),
-        &cx,
+    let output = Output {
+        cx: &cx,
         source,
-        &writer,
+        writer: &writer,
         progress,
-    )?;
+    };
+    let emitted = write_all(registry, &mut carried, &tree_of, save.is_some(), &output)?;
     drop(tree_of);
     timings::mark("emit and write");
     let signing = metadata::SigningInput {
@@ -341,7 +341,7 @@ fn build_from<S: Source>(
     let reused = carried.len();
     if let Some(save) = save {
         // Only the chunks holding a plugin read or removed are rewritten.
-        let mut plugins = carried;
+        let mut plugins: Vec<CachedPlugin> = carried.into_iter().map(|c| c.cached).collect();
         plugins.extend(emitted.plugins);
         let header = Header::new(save.context, save.commit, summary.served.clone());
         // Without it the next build is a full one, which is all a failure costs.
@@ -401,13 +401,37 @@ fn keep_from_previous(
     Ok(())
 }
 
-/// `value`, copied when it is still needed (`keep`), else moved out.
-fn take_or_clone<T: Clone + Default>(value: &mut T, keep: bool) -> T {
-    if keep {
-        value.clone()
-    } else {
-        std::mem::take(value)
+/// A plugin carried over from the build cache, and whether its cache chunk
+/// is rewritten: then its data is needed again when the cache is saved, so
+/// what is handed on is copied, else moved out.
+struct Carried {
+    cached: CachedPlugin,
+    chunk_rewritten: bool,
+}
+
+impl Carried {
+    /// The part `field` picks, copied when the cache still needs it, else moved out.
+    fn take_or_clone<T: Clone + Default>(
+        &mut self,
+        field: impl FnOnce(&mut CachedPlugin) -> &mut T,
+    ) -> T {
+        let keep = self.chunk_rewritten;
+        let value = field(&mut self.cached);
+        if keep {
+            value.clone()
+        } else {
+            std::mem::take(value)
+        }
     }
+}
+
+/// Where emitted files go, and what emitting reads besides the model.
+struct Output<'a, S> {
+    cx: &'a Context,
+    /// Self-hosted artifacts are read from it.
+    source: &'a S,
+    writer: &'a Writer,
+    progress: &'a ProgressBar,
 }
 
 /// What emitting produced besides the files.
@@ -420,21 +444,22 @@ struct Emitted {
 
 /// Emits and writes every file, consuming the registry, with the carried
 /// plugins' listings and covered files standing in for theirs.
-#[allow(clippy::too_many_arguments)]
 fn write_all<S: Source>(
     registry: Registry,
-    carried: &mut [CachedPlugin],
-    rewritten: &[bool],
+    carried: &mut [Carried],
     tree_of: &HashMap<String, String>,
     keep: bool,
-    cx: &Context,
-    source: &S,
-    writer: &Writer,
-    progress: &ProgressBar,
+    output: &Output<'_, S>,
 ) -> Result<Emitted, BuildError> {
+    let Output {
+        cx,
+        source,
+        writer,
+        progress,
+    } = *output;
     let covered = Mutex::new(BTreeMap::new());
-    for (c, &kept) in carried.iter_mut().zip(rewritten) {
-        let mine = take_or_clone(&mut c.covered, kept);
+    for c in carried.iter_mut() {
+        let mine = c.take_or_clone(|c| &mut c.covered);
         covered.lock().expect("no panics while held").extend(mine);
     }
     // Puts one file (and its `by-hash/` copy when the snapshot covers it),
@@ -512,7 +537,11 @@ fn write_all<S: Source>(
             }))
         })
         .collect::<Result<_, BuildError>>()?;
-    let mut listings: Vec<&Listing> = carried.iter().map(|c| &c.listing).chain(&own).collect();
+    let mut listings: Vec<&Listing> = carried
+        .iter()
+        .map(|c| &c.cached.listing)
+        .chain(&own)
+        .collect();
     listings.sort_by_cached_key(|l| canonical(&l.name));
     for file in emit::registry(&registry.meta, &listings, cx) {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
@@ -520,10 +549,8 @@ fn write_all<S: Source>(
     drop(listings);
     // Listings are kept only where the cache is written: this build's
     // plugins, and carried ones whose chunk is rewritten.
-    for (c, &kept) in carried.iter_mut().zip(rewritten) {
-        if !kept {
-            c.listing = Listing::default();
-        }
+    for c in carried.iter_mut().filter(|c| !c.chunk_rewritten) {
+        c.cached.listing = Listing::default();
     }
     for (p, listing) in plugins.iter_mut().zip(own) {
         if let Some(p) = p {
