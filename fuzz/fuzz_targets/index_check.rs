@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use plugdex::check::{Keep, check_index_keeping};
-use plugdex::manifest::name::PluginName;
+use plugdex::format::name::PluginName;
 use plugdex::printer::{Format, render};
 use plugdex_fuzz::{Sections, is_plain_relative, scratch};
 use std::fs;

@@ -123,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
         Policy::default(),
         Policy {
             engine: Some(semver::Version::new(2, 1, 0)),
-            channel: plugdex::manifest::types::Channel::Beta,
+            channel: plugdex::format::types::Channel::Beta,
             allow_experimental: true,
         },
     ] {
@@ -131,7 +131,7 @@ fuzz_target!(|data: &[u8]| {
         let mut available = BTreeMap::new();
         for l in &lines {
             available
-                .entry(plugdex::manifest::name::canonical(&l.name))
+                .entry(plugdex::format::name::canonical(&l.name))
                 .or_insert_with(Vec::new)
                 .push(l.clone());
         }
