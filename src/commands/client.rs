@@ -30,16 +30,24 @@ impl From<ClientError> for CliError {
     }
 }
 
-/// A registry, release or download that does not verify, or a request it
-/// cannot satisfy, is the thing examined being bad (1); a registry that
-/// cannot be reached, a file that cannot be read or written, a config that
-/// cannot be used, is the job failing (2).
+/// A registry, release or download that does not verify, a lock or state
+/// file something else changed, or a request that cannot be met, is the
+/// thing examined being bad (1); a registry that cannot be reached, a file
+/// that cannot be read or written, a config that cannot be used, a format
+/// newer than this plugdex reads, is the job failing (2).
 fn exit_of(e: &ClientError) -> Exit {
+    use crate::client::{lock::LockError, state::StateError};
     match e {
         ClientError::Config(_)
         | ClientError::Fetch(_)
-        | ClientError::Lock { .. }
-        | ClientError::State { .. }
+        | ClientError::Lock {
+            source: LockError::NewerFormat(_),
+            ..
+        }
+        | ClientError::State {
+            source: StateError::NewerFormat(_),
+            ..
+        }
         | ClientError::Io { .. }
         | ClientError::Busy { .. }
         | ClientError::BadDir { .. } => Exit::Failed,
@@ -50,6 +58,8 @@ fn exit_of(e: &ClientError) -> Exit {
         | ClientError::Verify { .. }
         | ClientError::NoSuchPlugin { .. }
         | ClientError::Resolve(_)
+        | ClientError::Lock { .. }
+        | ClientError::State { .. }
         | ClientError::Unpack { .. }
         | ClientError::OtherRegistry { .. }
         | ClientError::UnsafeName { .. } => Exit::Invalid,
