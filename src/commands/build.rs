@@ -28,6 +28,11 @@ pub fn run(
     format: Format,
     changed: Option<&Path>,
 ) -> Result<Exit, CliError> {
+    printer::detail(&format!(
+        "building `{}` into `{}`",
+        opts.index.display(),
+        opts.out.display()
+    ));
     let report = crate::build::build(opts, &printer::progress_bar("plugins")).map_err(|e| {
         let hint = match &e {
             crate::build::BuildError::Write(w) => w.hint(),

@@ -10,6 +10,8 @@ use crate::error::{CliError, Exit};
 use crate::printer::{self, Format};
 
 pub fn index(index: &Path, format: Format, rev: Option<&str>) -> Result<Exit, CliError> {
+    let from = rev.map_or_else(|| "its folder".to_owned(), |r| format!("revision `{r}`"));
+    printer::detail(&format!("checking `{}` from {from}", index.display()));
     let checked = match rev {
         Some(rev) => crate::check::check_rev(index, rev, Keep::Diagnostics).map_err(|e| {
             let hint = e.hint();
@@ -82,6 +84,12 @@ pub fn change(index: &Path, format: Format, args: &Change) -> Result<Exit, CliEr
         author: author.as_deref(),
         fetch: args.fetch.then(change::fetch::Limits::default),
     };
+    printer::detail(&format!(
+        "checking the change `{}`..`{}` of `{}`",
+        args.base,
+        args.head,
+        index.display()
+    ));
     let verdict = change::check_change(&req).map_err(|e| {
         let hint = e.hint();
         CliError::from_error(Exit::Failed, e).hint(hint)
