@@ -1,4 +1,4 @@
-//! Command-line types only; `main` maps them onto the library.
+//! Command-line types only; `commands` maps them onto the library.
 
 use std::path::PathBuf;
 
@@ -10,12 +10,39 @@ use crate::printer::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "plugdex",
-    version,
+    version = crate::commands::VERSION,
     about = "Turns a git repository of plugin manifests into a signed, static plugin registry, and installs plugins from one"
 )]
 pub struct Cli {
+    /// Colour the messages on stderr: `auto` on a terminal (`NO_COLOR` and
+    /// `CLICOLOR_FORCE` are honoured), `always` or `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: crate::printer::ColorChoice,
+    /// Print errors only.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail of what is done.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    pub fn verbosity(&self) -> crate::printer::Verbosity {
+        use crate::printer::Verbosity;
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +231,16 @@ pub enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+    /// Print a shell completion script (e.g. `plugdex completions bash >
+    /// /etc/bash_completion.d/plugdex`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), made from these definitions:
+    /// `plugdex man | man -l -`.
+    Man,
     #[command(flatten)]
     Client(ClientCommand),
 }

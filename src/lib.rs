@@ -20,11 +20,15 @@ pub mod check;
 pub mod cli;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(all(feature = "generator", feature = "client"))]
+pub mod commands;
 #[cfg(feature = "generator")]
 pub mod diagnostic;
 pub mod digest;
 #[cfg(feature = "generator")]
 pub mod emit;
+#[cfg(all(feature = "generator", feature = "client"))]
+pub mod error;
 pub mod format;
 #[cfg(feature = "generator")]
 mod free;

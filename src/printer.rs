@@ -1,11 +1,14 @@
 //! Renders diagnostics for people (rustc-style, with the source line and a
 //! caret), for machines (JSON) and for GitHub Actions (workflow annotations).
-//! Only this module and `main` write to the terminal.
+//! Also the one way commands write to the terminal: results on stdout
+//! ([`out`]), messages on stderr ([`status`], [`warning`], [`error_report`]),
+//! with the user's `--color`, `-q` and `-v`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::diagnostic::{Code, Diagnostic, LineIndex, Severity, is_unprintable, printable};
 
@@ -272,7 +275,10 @@ fn escape_property(s: &str) -> String {
 /// A progress bar on a terminal; hidden when stderr is not one or under CI.
 pub fn progress_bar(unit: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+    if !std::io::stderr().is_terminal()
+        || std::env::var_os("CI").is_some()
+        || verbosity() == Verbosity::Quiet
+    {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(0);
@@ -403,4 +409,135 @@ mod tests {
         assert_eq!(d["severity"], "error");
         assert_eq!(d["hint"], "did you mean `license`?");
     }
+}
+
+/// `--color`: whether the messages on stderr are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (or when `CLICOLOR_FORCE` is).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// The choice made: `--color always|never` wins; then `NO_COLOR` (any
+    /// non-empty value) turns colour off, `CLICOLOR_FORCE` (not `0`) on,
+    /// and otherwise colour follows whether stderr is a terminal.
+    pub fn enabled(self, terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+        let set = |k: &str| env(k).filter(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            ColorChoice::Auto => terminal,
+        }
+    }
+}
+
+/// How much goes to stderr: `-q` errors only, `-v` also the detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Set once by `main` from `--color`, `-q` and `-v`.
+pub fn configure(color: ColorChoice, verbosity: Verbosity) {
+    use std::io::IsTerminal;
+    let env = |k: &str| std::env::var(k).ok();
+    COLOR.store(
+        color.enabled(std::io::stderr().is_terminal(), env),
+        Ordering::Relaxed,
+    );
+    VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+}
+
+fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// Whether stderr is coloured (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`).
+pub fn color() -> bool {
+    COLOR.load(Ordering::Relaxed)
+}
+
+/// `error:`, `warning:` and `hint:` as uv prints them: bold red, yellow, cyan.
+pub fn label(word: &str) -> String {
+    let code = match word {
+        "error" => "1;31",
+        "warning" => "1;33",
+        _ => "1;36",
+    };
+    if color() {
+        format!("\x1b[{code}m{word}:\x1b[0m")
+    } else {
+        format!("{word}:")
+    }
+}
+
+/// Writes to stdout (the command's result). Errors are returned, so a closed
+/// pipe ends the command quietly instead of panicking as `print!` does.
+pub fn out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// Writes to stderr, whatever the verbosity (errors, the report of a check).
+/// A closed stderr is ignored: there is nowhere left to say anything.
+pub fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A line of progress or of what was done on stderr; not under `-q`.
+pub fn status(text: &str) {
+    if verbosity() >= Verbosity::Normal {
+        err(&format!("{text}\n"));
+    }
+}
+
+/// Detail only `-v` asks for.
+pub fn detail(text: &str) {
+    if verbosity() >= Verbosity::Verbose {
+        err(&format!("{text}\n"));
+    }
+}
+
+/// `warning: …` on stderr; not under `-q`.
+pub fn warning(text: &str) {
+    if verbosity() >= Verbosity::Normal {
+        err(&format!(
+            "{} {}\n",
+            label("warning"),
+            crate::untrusted::message(text)
+        ));
+    }
+}
+
+/// The report of an error: `error: …`, each cause not already said as
+/// `  caused by: …`, then `hint: …`. Every line is escaped: messages carry
+/// names, paths and server text.
+pub fn error_report(e: &crate::error::CliError) -> String {
+    let escaped = crate::untrusted::message;
+    let mut s = format!("{} {}\n", label("error"), escaped(&e.message));
+    for cause in e.causes() {
+        let _ = writeln!(s, "  caused by: {}", escaped(&cause));
+    }
+    if let Some(hint) = &e.hint {
+        let _ = writeln!(s, "{} {}", label("hint"), escaped(hint));
+    }
+    s
 }

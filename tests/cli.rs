@@ -1,11 +1,12 @@
-//! The real `plugdex` binary: exit codes (0 valid, 1 invalid, 2 usage or
-//! internal error) and the three output formats.
+//! The real `plugdex` binary: exit codes (0 done, 1 the thing examined is
+//! bad, 2 the job could not be done; docs/cli.md), the three output formats,
+//! a closed stdout, the global flags.
 
 mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const ALPHA: &str = "plugins/al/ph/alpha";
 
@@ -14,10 +15,9 @@ fn manifest_dir() -> PathBuf {
 }
 
 fn plugdex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plugdex"))
+    common::plugdex_cmd()
         .args(args)
         .current_dir(manifest_dir())
-        .env_remove("RUST_BACKTRACE")
         .output()
         .expect("run plugdex")
 }
@@ -343,4 +343,181 @@ fn human_snippets_do_not_replay_bidi_overrides() {
         "a raw U+202E reached the terminal:\n{}",
         stderr.escape_debug()
     );
+}
+
+/// Runs plugdex with its stdout a pipe whose reading end is already closed,
+/// as `plugdex … | head -c0` leaves it: every write to stdout fails.
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    common::plugdex_cmd()
+        .args(args)
+        .current_dir(manifest_dir())
+        .stdout(writer)
+        .output()
+        .expect("run plugdex")
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_0() {
+    let key = common::demo_key("samokafor.pem");
+    for args in [
+        &["schema"][..],
+        &["keygen", "--show", &key],
+        &["check", "--index", "index", "--format", "json"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let out = with_closed_stdout(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_cause_the_message_already_says_is_printed_once() {
+    let out = plugdex(&["keygen", "--show", "/nonexistent/me.pem"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read secret key `/nonexistent/me.pem`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn verify_exits_1_for_an_invalid_manifest_as_for_a_bad_signature() {
+    let dir = common::base_copy();
+    let manifest = dir.path().join(ALPHA).join("versions/1.0.0.toml");
+    let t = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, format!("frobnicate = 1\n{t}")).unwrap();
+    let index = dir.path().to_str().unwrap();
+    for command in ["verify", "statement"] {
+        let out = plugdex(&[command, "--index", index, manifest.to_str().unwrap()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(stderr.contains("error[unknown-field]"), "{stderr}");
+        assert!(stderr.contains("must be valid before it can be signed or verified"));
+        assert!(
+            stderr.contains("\nhint: fix the problems above\n"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_registry_that_cannot_be_reached_exits_2() {
+    let home = tempfile::tempdir().unwrap();
+    let out = common::plugdex_cmd()
+        .args([
+            "info",
+            "git",
+            "--registry",
+            "http://127.0.0.1:9/",
+            "--timeout",
+            "5",
+        ])
+        .arg("--dir")
+        .arg(home.path().join("plugins"))
+        .arg("--cache-dir")
+        .arg(home.path().join("cache"))
+        .output()
+        .expect("run plugdex");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot reach `http://127.0.0.1:9/"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn quiet_leaves_errors_only_and_color_follows_the_flag_and_the_environment() {
+    let out = plugdex(&["-q", "check", "--index", "index"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stderr), "", "nothing but errors under -q");
+    let out = plugdex(&["check", "--index", "index"]);
+    assert_eq!(
+        text(&out.stderr),
+        "checked 18 plugins, 76 versions: no problems\n"
+    );
+    let out = plugdex(&["-v", "check", "--index", "index"]);
+    assert_eq!(
+        text(&out.stderr),
+        "checking `index` from its folder\nchecked 18 plugins, 76 versions: no problems\n"
+    );
+
+    let missing = ["keygen", "--show", "/nonexistent/me.pem"];
+    let red = "\x1b[1;31merror:\x1b[0m ";
+    let colored = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = common::plugdex_cmd();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).args(missing).output().expect("run plugdex");
+        text(&out.stderr).starts_with(red)
+    };
+    assert!(!colored(&[], &[]), "not a terminal: no colour");
+    assert!(colored(&["--color", "always"], &[]));
+    assert!(colored(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!colored(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!colored(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    let out = plugdex(&["-q", "-v", "schema"]);
+    assert_eq!(out.status.code(), Some(2), "-q and -v conflict");
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_definitions() {
+    let out = plugdex(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("plugdex__check") || script.contains("check"),
+        "{script}"
+    );
+    assert!(
+        script.contains("--signing-key"),
+        "build's flags are completed"
+    );
+    let out = plugdex(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out.stdout);
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH plugdex"),
+        "{page}"
+    );
+    assert!(
+        page.contains("completions") && page.contains("\\-\\-color"),
+        "{page}"
+    );
+}
+
+#[test]
+fn version_names_the_version_and_the_commit_when_built_from_git() {
+    let out = plugdex(&["--version"]);
+    let version = text(&out.stdout);
+    let plain = format!("plugdex {}", env!("CARGO_PKG_VERSION"));
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(manifest_dir())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| text(&o.stdout).trim().to_owned());
+    match commit {
+        // Built from this checkout: the commit it was built from (a test
+        // binary is rebuilt when HEAD moves).
+        Some(commit) => assert_eq!(version.trim(), format!("{plain} ({commit})")),
+        None => assert_eq!(version.trim(), plain),
+    }
 }

@@ -449,7 +449,8 @@ fn the_command_line_asks_first_then_install_list_info_remove_print_json() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| cli(&served.url, home.path(), args);
     let (code, stderr, _) = run(&["install", "git", "--engine", "1.5.0"]);
-    assert_eq!(code, Some(1), "{stderr}");
+    // No `--yes` and no terminal to ask on: a usage error (docs/cli.md).
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.starts_with(
             "  + git 1.2.0 (tier verified; permissions: filesystem, process, network, env)\n"

@@ -214,7 +214,7 @@ fn a_key_added_in_the_same_change_does_not_authorise_it() {
     // is signed by a key the base does not have, and the owners change is
     // not authorised.
     let repo = Repo::new();
-    let out = Command::new(env!("CARGO_BIN_EXE_plugdex"))
+    let out = plugdex_cmd()
         .args(["keygen", "--show", &demo_key("jweiss.pem")])
         .output()
         .unwrap();

@@ -1,60 +1,68 @@
-//! The client commands of the binary: builds `client::Options` from flags,
-//! the environment and the config file, asks before installing, and prints
-//! (human text on stderr and stdout, or JSON on stdout). Returns whether the
-//! command succeeded; a refused or failed command prints `error:` (and
-//! `hint:`) itself and exits 1. Every text the client did not write (API
-//! documents, index lines, names, server messages) goes through
-//! `untrusted` before it reaches the terminal.
+//! The client commands: builds `client::Options` from flags, the
+//! environment and the config file, asks before installing, and prints
+//! (human text on stderr and stdout, or JSON on stdout). Every text the
+//! client did not write (API documents, index lines, names, server messages)
+//! goes through `untrusted` before it reaches the terminal.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
-use plugdex::cli::{ChannelArg, ClientArgs, ClientCommand, ClientFormat};
-use plugdex::client::commands::{self, Change, Info, Listed, Report};
-use plugdex::client::config::{self, ConfigFile};
-use plugdex::client::resolve::{Policy, Request};
-use plugdex::client::{Client, ClientError, Options};
-use plugdex::format::types::Channel;
-use plugdex::untrusted::{message, shown};
+use crate::cli::{ChannelArg, ClientArgs, ClientCommand, ClientFormat};
+use crate::client::commands::{self, Change, Info, Listed, Report};
+use crate::client::config::{self, ConfigFile};
+use crate::client::resolve::{Policy, Request};
+use crate::client::{Client, ClientError, Options};
+use crate::error::{CliError, Exit};
+use crate::format::types::Channel;
+use crate::printer;
+use crate::untrusted::shown;
 
-type BoxError = Box<dyn std::error::Error>;
-
-pub fn run(command: ClientCommand) -> Result<bool, BoxError> {
+pub fn run(command: ClientCommand) -> Result<Exit, CliError> {
     let outcome = execute(command);
-    plugdex::timings::mark("client command");
-    match outcome {
-        Ok(()) => Ok(true),
-        Err(Failure::Client(e)) => {
-            eprintln!("error: {}", message(&e.to_string()));
-            if let Some(h) = e.hint() {
-                eprintln!("hint: {}", message(&h));
-            }
-            Ok(false)
-        }
-        Err(Failure::Declined(why)) => {
-            eprintln!("{why}");
-            Ok(false)
-        }
-        Err(Failure::Other(e)) => Err(e),
+    crate::timings::mark("client command");
+    outcome.map(|()| Exit::Done)
+}
+
+impl From<ClientError> for CliError {
+    fn from(e: ClientError) -> CliError {
+        let hint = e.hint();
+        CliError::from_error(exit_of(&e), e).hint(hint)
     }
 }
 
-enum Failure {
-    Client(ClientError),
-    /// Nothing was done, on purpose (the user said no, or could not be asked).
-    Declined(String),
-    Other(BoxError),
-}
-
-impl From<ClientError> for Failure {
-    fn from(e: ClientError) -> Failure {
-        Failure::Client(e)
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Failure {
-        Failure::Other(e.into())
+/// A registry, release or download that does not verify, a lock or state
+/// file something else changed, or a request that cannot be met, is the
+/// thing examined being bad (1); a registry that cannot be reached, a file
+/// that cannot be read or written, a config that cannot be used, a format
+/// newer than this plugdex reads, is the job failing (2).
+fn exit_of(e: &ClientError) -> Exit {
+    use crate::client::{lock::LockError, state::StateError};
+    match e {
+        ClientError::Config(_)
+        | ClientError::Fetch(_)
+        | ClientError::Lock {
+            source: LockError::NewerFormat(_),
+            ..
+        }
+        | ClientError::State {
+            source: StateError::NewerFormat(_),
+            ..
+        }
+        | ClientError::Io { .. }
+        | ClientError::Busy { .. }
+        | ClientError::BadDir { .. } => Exit::Failed,
+        ClientError::Verify { .. } if !e.is_verification_failure() => Exit::Failed,
+        ClientError::NotARegistry { .. }
+        | ClientError::UnsignedRegistry { .. }
+        | ClientError::Malformed { .. }
+        | ClientError::Verify { .. }
+        | ClientError::NoSuchPlugin { .. }
+        | ClientError::Resolve(_)
+        | ClientError::Lock { .. }
+        | ClientError::State { .. }
+        | ClientError::Unpack { .. }
+        | ClientError::OtherRegistry { .. }
+        | ClientError::UnsafeName { .. } => Exit::Invalid,
     }
 }
 
@@ -93,7 +101,7 @@ fn client(args: &ClientArgs) -> Result<Client, ClientError> {
     )
 }
 
-fn execute(command: ClientCommand) -> Result<(), Failure> {
+fn execute(command: ClientCommand) -> Result<(), CliError> {
     match command {
         ClientCommand::Install { plugins, opts } => {
             let requests = plugins
@@ -118,53 +126,52 @@ fn execute(command: ClientCommand) -> Result<(), Failure> {
             let listed = client(&opts)?.list()?;
             match opts.format {
                 ClientFormat::Json => json_out(&serde_json::json!({ "plugins": listed })),
-                ClientFormat::Human => {
-                    print!("{}", render_list(&listed));
-                    Ok(())
-                }
+                ClientFormat::Human => Ok(printer::out(&render_list(&listed))?),
             }
         }
         ClientCommand::Info { plugin, opts } => {
             let info = client(&opts)?.info(&plugin)?;
             match opts.format {
                 ClientFormat::Json => json_out(&info),
-                ClientFormat::Human => {
-                    print!("{}", render_info(&info));
-                    Ok(())
-                }
+                ClientFormat::Human => Ok(printer::out(&render_info(&info))?),
             }
         }
     }
 }
 
-fn json_out(value: &impl serde::Serialize) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Other(e.into()))?;
-    writeln!(out)?;
-    Ok(())
+fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::context(Exit::Failed, "cannot write JSON", e))?;
+    Ok(printer::out(&format!("{text}\n"))?)
 }
 
 fn confirm_and_apply(
     client: &Client,
     plan: commands::Plan<'_>,
     opts: &ClientArgs,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let installs = plan.changes.iter().any(|c| c.to.is_some());
     if installs && !opts.yes {
-        eprint!("{}", render_changes(&plan.changes));
+        printer::err(&render_changes(&plan.changes));
         for w in &plan.warnings {
-            eprintln!("warning: {}", message(w));
+            printer::warning(w);
         }
         if !std::io::stdin().is_terminal() {
-            return Err(Failure::Declined(
-                "error: not installing without confirmation, and there is no terminal to ask on\nhint: review the plan above and pass `--yes`".into(),
-            ));
+            return Err(CliError::failed(
+                "not installing without confirmation, and there is no terminal to ask on",
+            )
+            .hint(Some("review the plan above and pass `--yes`")));
         }
-        eprint!("Install? [y/N] ");
+        printer::err("Install? [y/N] ");
         let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| CliError::context(Exit::Failed, "cannot read the answer", e))?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(Failure::Declined("nothing was changed".into()));
+            return Err(CliError::failed(
+                "nothing was changed: the plan was declined",
+            ));
         }
     }
     let report = client.apply(plan)?;
@@ -176,7 +183,7 @@ fn print_changes(
     changes: &[Change],
     warnings: &[String],
     report: Option<&Report>,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     if opts.format == ClientFormat::Json {
         return match report {
             Some(r) => json_out(r),
@@ -184,19 +191,19 @@ fn print_changes(
         };
     }
     for w in warnings.iter().filter(|_| opts.yes) {
-        eprintln!("warning: {}", message(w));
+        printer::warning(w);
     }
     if changes.is_empty() {
-        eprintln!("nothing to change; everything is up to date");
+        printer::status("nothing to change; everything is up to date");
     } else {
-        eprint!("{}", render_changes(changes));
-        eprintln!("done: `{}` is up to date", opts.dir.display());
+        printer::status(render_changes(changes).trim_end_matches('\n'));
+        printer::status(&format!("done: `{}` is up to date", opts.dir.display()));
     }
     if let Some(r) = report {
-        eprintln!(
+        printer::status(&format!(
             "http: {} requests ({} not modified), {} bytes received, {} from the cache",
             r.http.requests, r.http.not_modified, r.http.bytes, r.http.cache_hits
-        );
+        ));
     }
     Ok(())
 }
@@ -321,7 +328,7 @@ fn word(value: impl serde::Serialize) -> String {
     }
 }
 
-fn permissions(perms: &[plugdex::format::types::Permission]) -> String {
+fn permissions(perms: &[crate::format::types::Permission]) -> String {
     if perms.is_empty() {
         return "no permissions".into();
     }
