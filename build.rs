@@ -3,13 +3,20 @@
 //! (`0.1.0 (1a2b3c4d5e6f)`). Built from a crate tarball, or without git,
 //! it is the version alone. No network; the same commit gives the same text.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The folder of the Cargo.toml being built, read when the script runs: `env!`
+/// would bake in the folder the script was compiled for, and `cargo package`
+/// runs the same compiled script on its copy of the crate.
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+}
 
 fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(manifest_dir())
         .output()
         .ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
@@ -18,7 +25,7 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     let version = env!("CARGO_PKG_VERSION");
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = &manifest_dir();
     // Only this crate's own checkout: a tarball unpacked inside some other
     // repository must not claim that repository's commit.
     let ours = git(&["rev-parse", "--show-toplevel"])
@@ -41,6 +48,15 @@ fn main() {
                 }
             }
         }
+    } else {
+        // Not our checkout (e.g. `cargo package`'s copy, which shares this
+        // build's target folder): a path that does not exist makes cargo run
+        // this again next time, so a later build of the checkout itself is
+        // never left with this run's version text.
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(".git").display()
+        );
     }
     println!("cargo:rerun-if-changed=build.rs");
 }
