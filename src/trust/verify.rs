@@ -76,6 +76,19 @@ pub enum VerifyError {
     },
 }
 
+/// A snapshot node by the hash and size its parent commits to: fetched from
+/// `by-hash/`, checked against `meta`, then parsed. Returns its path too,
+/// for the errors its caller reports about it.
+fn fetch_node(f: &mut Fetch<'_>, meta: &FileMeta) -> Result<(String, SnapshotNode), VerifyError> {
+    let node_path = by_hash_path(&meta.sha256);
+    let bytes = fetch(f, &node_path)?;
+    if !meta.matches(&bytes) {
+        return Err(VerifyError::Mismatch { path: node_path });
+    }
+    let node = serde_json::from_slice(&bytes).map_err(|e| malformed(&node_path, e))?;
+    Ok((node_path, node))
+}
+
 fn malformed(path: &str, why: impl ToString) -> VerifyError {
     VerifyError::Malformed {
         path: path.to_owned(),
@@ -234,13 +247,7 @@ impl TrustedTimestamp {
         let key = path_key(path);
         let mut meta = self.body.snapshot.clone();
         for depth in 0..=key.len() {
-            let node_path = by_hash_path(&meta.sha256);
-            let bytes = fetch(f, &node_path)?;
-            if !meta.matches(&bytes) {
-                return Err(VerifyError::Mismatch { path: node_path });
-            }
-            let node: SnapshotNode =
-                serde_json::from_slice(&bytes).map_err(|e| malformed(&node_path, e))?;
+            let (node_path, node) = fetch_node(f, &meta)?;
             if node.prefix != key[..depth] {
                 return Err(malformed(
                     &node_path,
@@ -267,13 +274,7 @@ impl TrustedTimestamp {
         let mut files = std::collections::BTreeMap::new();
         let mut stack = vec![self.body.snapshot.clone()];
         while let Some(meta) = stack.pop() {
-            let node_path = by_hash_path(&meta.sha256);
-            let bytes = fetch(f, &node_path)?;
-            if !meta.matches(&bytes) {
-                return Err(VerifyError::Mismatch { path: node_path });
-            }
-            let node: SnapshotNode =
-                serde_json::from_slice(&bytes).map_err(|e| malformed(&node_path, e))?;
+            let (_, node) = fetch_node(f, &meta)?;
             stack.extend(node.children.into_values());
             files.extend(node.files);
         }
