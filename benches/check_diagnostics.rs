@@ -45,6 +45,7 @@ fn seconds(n: usize) -> f64 {
     let printed = plugdex::printer::render(
         plugdex::printer::Format::Human,
         &checked.diagnostics,
+        &checked.sources,
         dir.path(),
     );
     let elapsed = started.elapsed().as_secs_f64();

@@ -122,6 +122,17 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     pub hint: Option<String>,
+    /// A second place in the same file the problem involves (a duplicate
+    /// key's first definition), shown as a labelled secondary underline.
+    /// Boxed: rare, and a diagnostic stays small.
+    pub related: Option<Box<Related>>,
+}
+
+/// A labelled position that explains a diagnostic, in the diagnostic's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub pos: Pos,
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -134,6 +145,7 @@ impl Diagnostic {
             severity: Severity::Error,
             message: printable(&message.into()),
             hint: None,
+            related: None,
         }
     }
 
@@ -159,6 +171,15 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a secondary position, e.g. where a repeated key was first defined.
+    pub fn related(mut self, pos: Pos, label: impl Into<String>) -> Diagnostic {
+        self.related = Some(Box::new(Related {
+            pos,
+            label: printable(&label.into()),
+        }));
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -166,6 +187,53 @@ impl Diagnostic {
     /// Sort key: by file, then position (file-level problems first), then code.
     fn key(&self) -> (&str, Option<Pos>, &'static str, &str) {
         (&self.file, self.pos, self.code.as_str(), &self.message)
+    }
+}
+
+/// The text of the files diagnostics point into, as they were checked (the
+/// git blob for `check --rev`/`--base`, not the working copy), so that the
+/// printer shows the lines that were checked and never reads the disk
+/// itself. Only files with a placed diagnostic are kept: a check of a large
+/// index holds the text of its few bad files, not of every file.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    texts: std::collections::HashMap<String, String>,
+}
+
+impl Sources {
+    /// The text of `file` (relative to the index root), if kept.
+    pub fn get(&self, file: &str) -> Option<&str> {
+        self.texts.get(file).map(String::as_str)
+    }
+
+    pub fn contains(&self, file: &str) -> bool {
+        self.texts.contains_key(file)
+    }
+
+    pub fn insert(&mut self, file: impl Into<String>, text: String) {
+        self.texts.insert(file.into(), text);
+    }
+
+    /// Keeps `text` as the text of `file` when one of `diags` points into it.
+    pub fn keep_if_cited(&mut self, diags: &[Diagnostic], file: &str, text: String) {
+        if diags.iter().any(|d| d.pos.is_some() && d.file == file) {
+            self.texts.insert(file.to_owned(), text);
+        }
+    }
+
+    pub fn extend(&mut self, other: Sources) {
+        self.texts.extend(other.texts);
+    }
+
+    /// Drops the texts no diagnostic of `diags` points into any more (after
+    /// diagnostics were filtered).
+    pub fn retain_cited(&mut self, diags: &[Diagnostic]) {
+        let cited: std::collections::HashSet<&str> = diags
+            .iter()
+            .filter(|d| d.pos.is_some())
+            .map(|d| d.file.as_str())
+            .collect();
+        self.texts.retain(|file, _| cited.contains(file.as_str()));
     }
 }
 

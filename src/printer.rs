@@ -10,7 +10,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use crate::diagnostic::{Code, Diagnostic, LineIndex, Severity, is_unprintable, printable};
+use std::ops::Range;
+
+use annotate_snippets::{Annotation, AnnotationKind, Level, Origin, Renderer, Snippet};
+
+use crate::diagnostic::{
+    Code, Diagnostic, LineIndex, Pos, Related, Severity, Sources, is_unprintable, printable,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -20,10 +26,11 @@ pub enum Format {
 }
 
 /// Renders `diags`; `root` is the index folder as the user named it, used to
-/// show paths the user can open and to read source lines for snippets.
-pub fn render(format: Format, diags: &[Diagnostic], root: &Path) -> String {
+/// show paths the user can open; `sources` holds the text of the files the
+/// diagnostics point into, as checked, for the snippets.
+pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources, root: &Path) -> String {
     match format {
-        Format::Human => human(diags, root),
+        Format::Human => human(diags, sources, root),
         Format::Json => json(diags, root),
         Format::Github => github(diags, root),
     }
@@ -88,66 +95,124 @@ fn omitted(file: &str, count: usize, errors: usize) -> Diagnostic {
     ))
 }
 
-fn human(diags: &[Diagnostic], root: &Path) -> String {
+fn human(diags: &[Diagnostic], sources: &Sources, root: &Path) -> String {
     let diags = capped(diags);
-    let mut cache: HashMap<&str, Option<(String, LineIndex)>> = HashMap::new();
+    let renderer = renderer();
+    // Each file's lines are indexed once, however many problems it has.
+    let mut indexes: HashMap<&str, LineIndex> = HashMap::new();
     let mut s = String::new();
     for d in diags.iter() {
         let level = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
         };
-        let _ = writeln!(s, "{level}[{}]: {}", d.code.as_str(), printable(&d.message));
         let path = printable(&display_path(root, &d.file));
-        match d.pos {
-            None => {
-                let _ = writeln!(s, "  --> {path}");
-            }
-            Some(pos) => {
-                let _ = writeln!(s, "  --> {path}:{}:{}", pos.line, pos.column);
-                let text = cache.entry(d.file.as_str()).or_insert_with(|| {
-                    std::fs::read(root.join(&d.file)).ok().map(|b| {
-                        let text = String::from_utf8_lossy(&b).into_owned();
-                        let lines = LineIndex::new(&text);
-                        (text, lines)
-                    })
-                });
-                if let Some(line) = text.as_ref().and_then(|(t, lines)| lines.line(t, pos.line)) {
-                    let num = pos.line.to_string();
-                    let pad = " ".repeat(num.len());
-                    // Tabs keep alignment; other control and bidi characters are
-                    // shown as U+FFFD so the terminal never acts on them.
-                    let shown: String = line
-                        .chars()
-                        .map(|c| {
-                            if c != '\t' && is_unprintable(c) {
-                                '\u{FFFD}'
-                            } else {
-                                c
-                            }
-                        })
-                        .collect();
-                    let caret_pad: String = shown
-                        .chars()
-                        .take(pos.column as usize - 1)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
-                    let _ = writeln!(s, "{pad} |");
-                    let _ = writeln!(s, "{num} | {shown}");
-                    let _ = writeln!(
-                        s,
-                        "{pad} | {caret_pad}{}",
-                        "^".repeat(pos.len.max(1) as usize)
-                    );
-                }
-            }
-        }
+        let excerpt = d.pos.and_then(|pos| {
+            let text = sources.get(&d.file)?;
+            let lines = indexes
+                .entry(d.file.as_str())
+                .or_insert_with(|| LineIndex::new(text));
+            Excerpt::of(text, lines, pos, d.related.as_deref())
+        });
+        let title = level
+            .primary_title(printable(&d.message))
+            .id(d.code.as_str());
+        let mut group = match (&excerpt, d.pos) {
+            (Some(x), _) => title.element(x.snippet(&path)),
+            (None, Some(pos)) => title.element(
+                Origin::path(path.as_str())
+                    .line(pos.line as usize)
+                    .char_column(pos.column as usize),
+            ),
+            (None, None) => title.element(Origin::path(path.as_str())),
+        };
         if let Some(h) = &d.hint {
-            let _ = writeln!(s, "   = hint: {}", printable(h));
+            group = group.element(hint_level().message(printable(h)));
         }
-        s.push('\n');
+        s.push_str(&renderer.render(&[group]));
+        s.push_str("\n\n");
     }
     s
+}
+
+/// The lines a diagnostic underlines, made safe to print, with the byte
+/// ranges of its primary and secondary positions in them.
+struct Excerpt {
+    text: String,
+    first_line: u32,
+    primary: Range<usize>,
+    related: Option<(Range<usize>, String)>,
+}
+
+impl Excerpt {
+    /// `None` when `pos` is not a line of `text` (a file changed since).
+    fn of(text: &str, lines: &LineIndex, pos: Pos, related: Option<&Related>) -> Option<Excerpt> {
+        lines.line(text, pos.line)?;
+        let related = related.filter(|r| lines.line(text, r.pos.line).is_some());
+        let first_line = related.map_or(pos.line, |r| r.pos.line.min(pos.line));
+        let last_line = related.map_or(pos.line, |r| r.pos.line.max(pos.line));
+        let mut excerpt = String::new();
+        let mut starts = Vec::new();
+        for n in first_line..=last_line {
+            starts.push(excerpt.len());
+            let line = lines.line(text, n).unwrap_or("");
+            // Tabs are the renderer's to expand; other control and bidi
+            // characters become U+FFFD so the terminal never acts on them.
+            // One character for one keeps the columns of `Pos` right.
+            excerpt.extend(line.chars().map(|c| {
+                if c != '\t' && is_unprintable(c) {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            }));
+            excerpt.push('\n');
+        }
+        let span = |p: Pos| {
+            let start = starts[(p.line - first_line) as usize];
+            let line = &excerpt[start..excerpt[start..].find('\n').map_or(excerpt.len(), |e| start + e)];
+            let at = |chars: u32| {
+                line.char_indices()
+                    .nth(chars as usize)
+                    .map_or(line.len(), |(i, _)| i)
+            };
+            let from = at(p.column.saturating_sub(1));
+            let to = at(p.column.saturating_sub(1) + p.len.max(1)).max(from);
+            start + from..start + to
+        };
+        Some(Excerpt {
+            primary: span(pos),
+            related: related.map(|r| (span(r.pos), r.label.clone())),
+            first_line,
+            text: excerpt,
+        })
+    }
+
+    fn snippet<'a>(&'a self, path: &'a str) -> Snippet<'a, Annotation<'a>> {
+        let mut snippet = Snippet::source(self.text.as_str())
+            .line_start(self.first_line as usize)
+            .path(path)
+            .annotation(AnnotationKind::Primary.span(self.primary.clone()));
+        if let Some((span, label)) = &self.related {
+            snippet = snippet.annotation(AnnotationKind::Context.span(span.clone()).label(label.as_str()));
+        }
+        snippet
+    }
+}
+
+/// Diagnostics are drawn in colour when stderr is (`--color`). The width is
+/// fixed, not the terminal's, so output never depends on the window.
+fn renderer() -> Renderer {
+    if color() {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+}
+
+/// A hint is rustc's `help:` footer, named as every plugdex message names it.
+fn hint_level() -> Level<'static> {
+    Level::HELP.with_name("hint")
 }
 
 fn json(diags: &[Diagnostic], root: &Path) -> String {
@@ -188,7 +253,7 @@ pub fn render_verdict(format: Format, v: &crate::check::change::Verdict, root: &
     };
     match format {
         Format::Human => {
-            let mut s = human(&v.diagnostics, root);
+            let mut s = human(&v.diagnostics, &v.sources, root);
             for p in &v.plugins {
                 let _ = writeln!(
                     s,
@@ -390,7 +455,7 @@ mod tests {
 
     #[test]
     fn github_annotations_escape_and_point_at_the_line() {
-        let out = render(Format::Github, &sample(), Path::new("index"));
+        let out = render(Format::Github, &sample(), &Sources::default(), Path::new("index"));
         assert_eq!(
             out,
             "::error file=index/plugins/2/ab/plugin.toml,line=3,col=1,endColumn=8,title=unknown-field::unknown field `licence`%0Ahint: did you mean `license`?\n"
@@ -399,7 +464,7 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_keys() {
-        let out = render(Format::Json, &sample(), Path::new("."));
+        let out = render(Format::Json, &sample(), &Sources::default(), Path::new("."));
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let d = &v["diagnostics"][0];
         assert_eq!(d["file"], "plugins/2/ab/plugin.toml");

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Sources};
 use crate::format::types::RegistryConfig;
 use crate::manifest::document::SourceFile;
 use crate::manifest::{self, ParsedPlugin, ParsedVersion};
@@ -16,8 +16,9 @@ use crate::trust::statement::{self, ReleaseStatement};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The file, its problems and its text (for the printer's snippets).
     #[error("`{}` has problems", .0.display())]
-    Invalid(PathBuf, Vec<Diagnostic>),
+    Invalid(PathBuf, Vec<Diagnostic>, Sources),
     #[error("`{}` is not a version manifest inside an index (expected `<index>/plugins/…/<name>/versions/<version>.toml`)", .0.display())]
     NotAVersion(PathBuf),
     #[error("cannot write `{}`: {source}", path.display())]
@@ -34,19 +35,24 @@ pub enum SignError {
 /// Reads and validates `registry.toml`.
 pub fn read_registry(index: &Path) -> Result<RegistryConfig, SignError> {
     let mut diags = Vec::new();
+    let mut sources = Sources::default();
     let path = index.join(REGISTRY_FILE);
-    source::read_text(&path, REGISTRY_FILE, MAX_TOML_BYTES, &mut diags)
+    // Named by its whole path: the printer shows it relative to nothing.
+    let rel = path.display().to_string();
+    source::read_text(&path, &rel, MAX_TOML_BYTES, &mut diags)
         .and_then(|t| {
-            manifest::parse_registry(
+            let config = manifest::parse_registry(
                 SourceFile {
                     path: &t.rel,
                     text: &t.text,
                 },
                 &mut diags,
-            )
+            );
+            sources.keep_if_cited(&diags, &t.rel, t.text);
+            config
         })
         .filter(|_| !diags.iter().any(Diagnostic::is_error))
-        .ok_or(SignError::Invalid(path, diags))
+        .ok_or(SignError::Invalid(path, diags, sources))
 }
 
 /// Reads and validates the `plugin.toml` at `path` of plugin `name`.
@@ -55,10 +61,11 @@ fn read_plugin_toml(
     name: &str,
     config: &RegistryConfig,
     diags: &mut Vec<Diagnostic>,
+    sources: &mut Sources,
 ) -> Option<ParsedPlugin> {
     let rel = path.display().to_string();
     source::read_text(path, &rel, MAX_TOML_BYTES, diags).and_then(|t| {
-        manifest::parse_plugin(
+        let plugin = manifest::parse_plugin(
             SourceFile {
                 path: &t.rel,
                 text: &t.text,
@@ -66,7 +73,9 @@ fn read_plugin_toml(
             name,
             config,
             diags,
-        )
+        );
+        sources.keep_if_cited(diags, &t.rel, t.text);
+        plugin
     })
 }
 
@@ -100,10 +109,11 @@ impl ReleaseFile {
             .to_owned();
         let config = read_registry(index)?;
         let mut diags = Vec::new();
+        let mut sources = Sources::default();
         let rel = manifest_path.display().to_string();
         let parsed =
             source::read_text(manifest_path, &rel, MAX_TOML_BYTES, &mut diags).and_then(|t| {
-                manifest::parse_version(
+                let parsed = manifest::parse_version(
                     SourceFile {
                         path: &t.rel,
                         text: &t.text,
@@ -112,13 +122,16 @@ impl ReleaseFile {
                     &plugin,
                     &config,
                     &mut diags,
-                )
+                );
+                sources.keep_if_cited(&diags, &t.rel, t.text);
+                parsed
             });
         let info = read_plugin_toml(
             &plugin_dir.join("plugin.toml"),
             &plugin,
             &config,
             &mut Vec::new(),
+            &mut Sources::default(),
         );
         match parsed {
             Some(parsed) if !diags.iter().any(Diagnostic::is_error) => Ok(ReleaseFile {
@@ -128,7 +141,7 @@ impl ReleaseFile {
                 parsed,
                 info,
             }),
-            _ => Err(SignError::Invalid(manifest_path.to_owned(), diags)),
+            _ => Err(SignError::Invalid(manifest_path.to_owned(), diags, sources)),
         }
     }
 
@@ -280,14 +293,15 @@ impl OwnersFile {
             .ok_or_else(|| SignError::NotAVersion(path.to_owned()))?
             .to_owned();
         let mut diags = Vec::new();
-        let plugin = read_plugin_toml(path, &name, &config, &mut diags);
+        let mut sources = Sources::default();
+        let plugin = read_plugin_toml(path, &name, &config, &mut diags, &mut sources);
         match plugin {
             Some(plugin) if !diags.iter().any(Diagnostic::is_error) => Ok(OwnersFile {
                 path: path.to_owned(),
                 registry: config.id,
                 plugin,
             }),
-            _ => Err(SignError::Invalid(path.to_owned(), diags)),
+            _ => Err(SignError::Invalid(path.to_owned(), diags, sources)),
         }
     }
 

@@ -16,7 +16,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::check::verified::VerifiedCache;
-use crate::diagnostic::{self, Code, Diagnostic, Step};
+use crate::diagnostic::{self, Code, Diagnostic, Sources, Step};
 use crate::format::name::{PluginName, canonical};
 use crate::format::types::RegistryConfig;
 use crate::manifest::document::{Document, SourceFile};
@@ -35,6 +35,8 @@ use signatures::TrustLists;
 pub struct Checked {
     /// Every problem found, sorted by file, line and column.
     pub diagnostics: Vec<Diagnostic>,
+    /// The text of the files the diagnostics point into, as checked.
+    pub sources: Sources,
     /// The validated registry; `None` when there is any error, or when the
     /// check kept only diagnostics ([`Keep::Diagnostics`]).
     pub registry: Option<Registry>,
@@ -128,6 +130,7 @@ pub(crate) struct Run {
     pub keep: Keep,
     pub keys: Option<RegistryKeys>,
     pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
 }
 
 impl Run {
@@ -147,6 +150,7 @@ impl Run {
         };
         Checked {
             diagnostics: self.diagnostics,
+            sources: self.sources,
             registry,
             plugins,
             versions,
@@ -171,8 +175,9 @@ pub(crate) fn run<S: Source>(
     keep: Keep,
     mut diags: Vec<Diagnostic>,
 ) -> Run {
-    let config = read_config(source, &mut diags);
-    let lists = read_trust_lists(source, &mut diags);
+    let mut sources = Sources::default();
+    let config = read_config(source, &mut diags, &mut sources);
+    let lists = read_trust_lists(source, &mut diags, &mut sources);
     // Without a valid registry.toml the per-plugin rules that need policy
     // still run against the defaults, so authors see all their problems.
     let fallback = fallback_config();
@@ -192,7 +197,7 @@ pub(crate) fn run<S: Source>(
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
     // Each plugin's own rules, signatures and artifacts, right after it is
     // parsed, so that with `Keep::Diagnostics` only its facts outlive it.
-    let examine = |(mut l, mut out): (Loaded, Vec<Diagnostic>)| {
+    let examine = |(mut l, mut out, texts): (Loaded, Vec<Diagnostic>, Sources)| {
         out.extend(signatures::verify_plugin(
             &mut l,
             signing_reg,
@@ -211,20 +216,21 @@ pub(crate) fn run<S: Source>(
             Keep::Registry => Kept::Loaded(l),
             Keep::Diagnostics => Kept::Facts(PluginFacts::of(&l)),
         };
-        (kept, refs, out)
+        (kept, refs, out, texts)
     };
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut facts: Vec<PluginFacts> = Vec::new();
     let mut todo = dirs;
     while !todo.is_empty() {
         let mut refs = Vec::new();
-        for (kept, r, d) in load_all(source, &todo, reg, &examine) {
+        for (kept, r, d, texts) in load_all(source, &todo, reg, &examine) {
             match kept {
                 Kept::Loaded(l) => loaded.push(l),
                 Kept::Facts(f) => facts.push(f),
             }
             refs.extend(r);
             diags.extend(d);
+            sources.extend(texts);
         }
         let Some(find) = find else { break };
         todo = refs
@@ -253,7 +259,7 @@ pub(crate) fn run<S: Source>(
     crate::timings::mark("cross-plugin rules");
     // Findings of signatures, artifacts and cross-plugin rules name a field;
     // the per-file rules placed theirs already.
-    resolve_positions(source, &mut diags);
+    resolve_positions(source, &mut diags, &mut sources);
     diagnostic::sort(&mut diags);
     crate::timings::mark("sort");
     Run {
@@ -264,6 +270,7 @@ pub(crate) fn run<S: Source>(
         keep,
         keys,
         diagnostics: diags,
+        sources,
     }
 }
 
@@ -310,20 +317,22 @@ fn removed_names(views: &[PluginView<'_>], lists: &TrustLists, out: &mut Vec<Dia
 }
 
 /// Reads and validates `registry.toml`; `None` (with diagnostics) when it is
-/// missing or invalid.
+/// missing or invalid. Its text goes to `sources` when a diagnostic points into it.
 pub(crate) fn read_config<S: Source>(
     source: &S,
     diags: &mut Vec<Diagnostic>,
+    sources: &mut Sources,
 ) -> Option<RegistryConfig> {
-    source.read_registry(diags).and_then(|text| {
-        manifest::parse_registry(
-            SourceFile {
-                path: &text.rel,
-                text: &text.text,
-            },
-            diags,
-        )
-    })
+    let text = source.read_registry(diags)?;
+    let config = manifest::parse_registry(
+        SourceFile {
+            path: &text.rel,
+            text: &text.text,
+        },
+        diags,
+    );
+    sources.keep_if_cited(diags, &text.rel, text.text);
+    config
 }
 
 /// The registry settings the per-plugin rules use when `registry.toml` is
@@ -369,25 +378,32 @@ fn referenced_names(l: &Loaded) -> Vec<String> {
     names
 }
 
-fn read_trust_lists<S: Source>(source: &S, diags: &mut Vec<Diagnostic>) -> TrustLists {
-    let parse = |name: &str, diags: &mut Vec<Diagnostic>| source.read_optional(name, diags);
-    let reviewed = parse(REVIEWED_FILE, diags).and_then(|t| {
-        manifest::parse_reviewed(
+fn read_trust_lists<S: Source>(
+    source: &S,
+    diags: &mut Vec<Diagnostic>,
+    sources: &mut Sources,
+) -> TrustLists {
+    let reviewed = source.read_optional(REVIEWED_FILE, diags).and_then(|t| {
+        let list = manifest::parse_reviewed(
             SourceFile {
                 path: &t.rel,
                 text: &t.text,
             },
             diags,
-        )
+        );
+        sources.keep_if_cited(diags, &t.rel, t.text);
+        list
     });
-    let revocations = parse(REVOCATIONS_FILE, diags).and_then(|t| {
-        manifest::parse_revocations(
+    let revocations = source.read_optional(REVOCATIONS_FILE, diags).and_then(|t| {
+        let list = manifest::parse_revocations(
             SourceFile {
                 path: &t.rel,
                 text: &t.text,
             },
             diags,
-        )
+        );
+        sources.keep_if_cited(diags, &t.rel, t.text);
+        list
     });
     TrustLists {
         reviewed: reviewed.unwrap_or_default(),
@@ -396,8 +412,13 @@ fn read_trust_lists<S: Source>(source: &S, diags: &mut Vec<Diagnostic>) -> Trust
 }
 
 /// Places cross-plugin findings, which name a field, by re-reading their
-/// files. Grouped by file first, so each file's are placed in one pass.
-pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic]) {
+/// files (unless `sources` kept them already; what is read is kept there for
+/// the printer). Grouped by file first, so each file's are placed in one pass.
+pub(crate) fn resolve_positions<S: Source>(
+    source: &S,
+    diags: &mut [Diagnostic],
+    sources: &mut Sources,
+) {
     diags.sort_by(|a, b| a.file.cmp(&b.file));
     let mut rest = diags;
     while let Some(first) = rest.first() {
@@ -408,15 +429,16 @@ pub(crate) fn resolve_positions<S: Source>(source: &S, diags: &mut [Diagnostic])
             continue;
         }
         let file = group[0].file.clone();
-        let mut ignored = Vec::new();
-        let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored)
-        else {
-            continue;
-        };
-        if let Ok(doc) = Document::parse(SourceFile {
-            path: &file,
-            text: &text.text,
-        }) {
+        if !sources.contains(&file) {
+            let mut ignored = Vec::new();
+            let Some(text) = source.read_text(&file, crate::source::MAX_TOML_BYTES, &mut ignored)
+            else {
+                continue;
+            };
+            sources.insert(file.clone(), text.text);
+        }
+        let text = sources.get(&file).unwrap_or_default();
+        if let Ok(doc) = Document::parse(SourceFile { path: &file, text }) {
             doc.resolve(group);
         }
     }
@@ -430,7 +452,7 @@ fn load_all<S: Source, T: Send>(
     source: &S,
     dirs: &[PluginDir],
     reg: &RegistryConfig,
-    then: &(impl Fn((Loaded, Vec<Diagnostic>)) -> T + Sync),
+    then: &(impl Fn((Loaded, Vec<Diagnostic>, Sources)) -> T + Sync),
 ) -> Vec<T> {
     if !source.reads_best_serially() {
         return dirs
@@ -461,19 +483,20 @@ pub(crate) fn load_plugin<S: Source>(
     source: &S,
     dir: &PluginDir,
     reg: &RegistryConfig,
-) -> (Loaded, Vec<Diagnostic>) {
+) -> (Loaded, Vec<Diagnostic>, Sources) {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
     parse_plugin_files(dir, files, reg, out)
 }
 
-/// Parses and checks the files of one plugin folder, as read.
+/// Parses and checks the files of one plugin folder, as read; the text of
+/// each file a diagnostic points into is kept for the printer.
 fn parse_plugin_files(
     dir: &PluginDir,
     files: crate::source::PluginFiles,
     reg: &RegistryConfig,
     mut out: Vec<Diagnostic>,
-) -> (Loaded, Vec<Diagnostic>) {
+) -> (Loaded, Vec<Diagnostic>, Sources) {
     let info = files.plugin_toml.as_ref().and_then(|t| {
         manifest::parse_plugin(
             SourceFile {
@@ -509,6 +532,13 @@ fn parse_plugin_files(
         .collect();
     releases.sort_by(|a, b| a.parsed.version.cmp(&b.parsed.version));
     let name = PluginName::parse(&dir.name).expect("source yields only folders with valid names");
+    let mut texts = Sources::default();
+    if !out.is_empty() {
+        let toml = files.plugin_toml.into_iter();
+        for t in toml.chain(files.versions.into_iter().map(|(_, t)| t)) {
+            texts.keep_if_cited(&out, &t.rel, t.text);
+        }
+    }
     let loaded = Loaded {
         name,
         dir: dir.rel.clone(),
@@ -516,7 +546,7 @@ fn parse_plugin_files(
         readme: files.readme.map(|t| t.text),
         releases,
     };
-    (loaded, out)
+    (loaded, out, texts)
 }
 
 fn into_registry(

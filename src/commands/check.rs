@@ -34,7 +34,7 @@ pub fn report(
     format: Format,
     index: &Path,
 ) -> Result<Exit, CliError> {
-    print_diagnostics(format, printer::render(format, &checked.diagnostics, index))?;
+    print_diagnostics(format, printer::render(format, &checked.diagnostics, &checked.sources, index))?;
     let (errors, warnings) = (checked.errors(), checked.warnings());
     let scope = format!("{} plugins, {} versions", checked.plugins, checked.versions);
     if errors > 0 {

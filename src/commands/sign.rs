@@ -70,8 +70,13 @@ fn read_release(index: &Path, manifest: &Path) -> Result<ReleaseFile, CliError> 
 /// a path that is no manifest or a failed write is the job failing (exit 2).
 pub fn sign_error(e: SignError) -> CliError {
     match e {
-        SignError::Invalid(path, diags) => {
-            printer::err(&printer::render(Format::Human, &diags, Path::new(".")));
+        SignError::Invalid(path, diags, sources) => {
+            printer::err(&printer::render(
+                Format::Human,
+                &diags,
+                &sources,
+                Path::new("."),
+            ));
             CliError::invalid(format!(
                 "`{}` must be valid before it can be signed or verified",
                 path.display()

@@ -82,6 +82,9 @@ pub struct Verdict {
     /// Rendered by the printer, like `check`'s.
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
+    /// The head's text of the files the diagnostics point into.
+    #[serde(skip)]
+    pub sources: diagnostic::Sources,
     /// Whether the whole head tree was checked (a registry file changed).
     pub full_check: bool,
 }
@@ -157,9 +160,11 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
             download.as_ref(),
         ));
     }
-    resolve_positions(&head_src, &mut rule_diags);
+    let mut sources = std::mem::take(&mut checked.sources);
+    resolve_positions(&head_src, &mut rule_diags, &mut sources);
     diags.extend(rule_diags);
     diagnostic::sort(&mut diags);
+    sources.retain_cited(&diags);
     reviews.extend(judged.reviews);
     dedup_reviews(&mut reviews);
 
@@ -178,6 +183,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         plugins: judged.plugins,
         reviews,
         diagnostics: diags,
+        sources,
         full_check: paths.registry_changed,
     })
 }
@@ -328,7 +334,7 @@ fn judge_plugins(
 ) -> Judged {
     // The base is only read for what plugins were, never judged: its
     // problems are ignored, and defaults stand in for a broken registry.toml.
-    let base_reg = read_config(base_src, &mut Vec::new()).unwrap_or_else(fallback_config);
+    let base_reg = read_config(base_src, &mut Vec::new(), &mut Default::default()).unwrap_or_else(fallback_config);
     let registry_id = checked
         .config
         .as_ref()
