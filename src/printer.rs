@@ -453,6 +453,62 @@ mod tests {
         ]
     }
 
+    fn human_of(diags: &[Diagnostic], file: &str, text: &str) -> String {
+        let mut sources = Sources::default();
+        sources.insert(file, text.to_owned());
+        render(Format::Human, diags, &sources, Path::new("index"))
+    }
+
+    #[test]
+    fn human_shows_the_line_a_caret_and_the_hint() {
+        let text = "name = \"ab\"\ndescription = \"x\"\nlicence = \"MIT\"\n";
+        let out = human_of(&sample(), "plugins/2/ab/plugin.toml", text);
+        assert_eq!(
+            out,
+            "error[unknown-field]: unknown field `licence`\n --> index/plugins/2/ab/plugin.toml:3:1\n  |\n3 | licence = \"MIT\"\n  | ^^^^^^^\n  |\n  = hint: did you mean `license`?\n\n"
+        );
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_characters() {
+        // `描述` and the emoji are two columns wide each on a terminal.
+        let text = "description = \"描述 🦀 x\"\n";
+        let at = text.find('x').unwrap();
+        let d = Diagnostic::error("f.toml", Code::InvalidValue, "bad")
+            .at(Pos::of_span(text, at..at + 1));
+        let out = human_of(&[d], "f.toml", text);
+        let lines: Vec<&str> = out.lines().collect();
+        let source = lines.iter().find(|l| l.starts_with("1 |")).unwrap();
+        let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+        // `1 | description = "` is 19 columns, `描述 🦀 ` 8 more.
+        assert_eq!(source.find('x').map(|x| source[..x].chars().count()), Some(24));
+        assert_eq!(caret.find('^'), Some(27), "{out}");
+        assert!(out.contains(" --> index/f.toml:1:21"), "{out}");
+    }
+
+    #[test]
+    fn a_related_position_is_a_labelled_second_underline() {
+        let text = "a = 1\nb = 2\na = 3\n";
+        let d = Diagnostic::error("f.toml", Code::DuplicateKey, "duplicate key `a`")
+            .at(Pos::of_span(text, 12..13))
+            .related(Pos::of_span(text, 0..1), "first defined here");
+        let out = human_of(&[d], "f.toml", text);
+        assert!(out.contains("1 | a = 1\n  | - first defined here"), "{out}");
+        assert!(out.contains("3 | a = 3\n  | ^"), "{out}");
+    }
+
+    #[test]
+    fn no_text_means_no_snippet_and_control_characters_never_reach_the_terminal() {
+        let out = render(Format::Human, &sample(), &Sources::default(), Path::new("index"));
+        assert!(out.starts_with("error[unknown-field]: unknown field `licence`\n--> index/plugins/2/ab/plugin.toml:3:1\n"), "{out}");
+        assert!(!out.contains(" | "), "{out}");
+        let text = "x = \"\u{202e}evil\u{1b}[2J\"\n";
+        let d = Diagnostic::error("f.toml", Code::ControlCharacter, "control").at(Pos::start());
+        let out = human_of(&[d], "f.toml", text);
+        assert!(!out.contains('\u{202e}') && !out.contains('\u{1b}'), "{out:?}");
+        assert!(out.contains("\u{FFFD}evil\u{FFFD}[2J"), "{out}");
+    }
+
     #[test]
     fn github_annotations_escape_and_point_at_the_line() {
         let out = render(Format::Github, &sample(), &Sources::default(), Path::new("index"));

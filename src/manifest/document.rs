@@ -307,12 +307,62 @@ fn syntax_diagnostic(source: SourceFile<'_>, lines: &LineIndex, e: &toml::de::Er
         } else {
             format!("duplicate key `{}`", crate::diagnostic::printable(key))
         };
-        at(span, Code::DuplicateKey, message)
-            .hint("each key may appear once; remove or merge the repeated one")
+        let d = at(span.clone(), Code::DuplicateKey, message)
+            .hint("each key may appear once; remove or merge the repeated one");
+        match first_definition(source.text, span) {
+            Some(first) => d.related(lines.pos(source.text, first), "first defined here"),
+            None => d,
+        }
     } else {
         at(span, Code::TomlSyntax, format!("invalid TOML: {message}"))
             .hint("fix the syntax; strings need double quotes, tables use [name] headers")
     }
+}
+
+/// Where the key repeated at `span` was first defined, read from the lines
+/// above it (the parser reports only the repeat). A key counts in the same
+/// table: sections with the same `[header]` are one table, an `[[array]]`
+/// element is its own; a repeated header is matched as a whole line. `None`
+/// when nothing matches (dotted keys, inline tables): then only the repeat
+/// is shown.
+fn first_definition(text: &str, span: Range<usize>) -> Option<Range<usize>> {
+    let key = text.get(span.clone())?.trim();
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[span.start..].find('\n').map_or(text.len(), |i| span.start + i);
+    let repeated = text[start..end].trim();
+    // Each line above, with its offset and the header it sits under.
+    let mut header = "";
+    let mut header_at = 0;
+    let mut above = Vec::new();
+    let mut offset = 0;
+    for line in text[..start].split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            header = trimmed;
+            header_at = offset;
+        }
+        above.push((offset, line, header, header_at));
+        offset += line.len();
+    }
+    let (own, own_at) = (header, header_at);
+    let defines = |line: &str| {
+        let t = line.trim_start();
+        if repeated.starts_with('[') {
+            return t.trim_end() == repeated;
+        }
+        t.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    let (offset, line, _, _) = above.into_iter().find(|&(off, line, h, at)| {
+        let same_table = if own.starts_with("[[") {
+            at == own_at && off > own_at
+        } else {
+            h == own
+        };
+        (repeated.starts_with('[') || same_table) && defines(line)
+    })?;
+    let at = offset + line.find(key)?;
+    Some(at..at + key.len())
 }
 
 #[cfg(test)]
@@ -345,6 +395,33 @@ mod tests {
         .unwrap();
         assert_eq!(errs[0].code, Code::DuplicateKey);
         assert_eq!(errs[0].pos.unwrap().line, 2);
+    }
+
+    #[test]
+    fn a_duplicate_key_points_at_its_first_definition() {
+        let first = |text: &str| {
+            let errs = Document::parse(SourceFile {
+                path: "f.toml",
+                text,
+            })
+            .err()
+            .unwrap();
+            let at = |p: Pos| (p.line, p.column);
+            errs.iter()
+                .map(|e| (at(e.pos.unwrap()), e.related.as_ref().map(|r| at(r.pos))))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(first("a = 1\nb = 2\n  a = 2\n"), [((3, 3), Some((1, 1)))]);
+        // The repeated header, and the key the two `[t]` sections share.
+        assert_eq!(
+            first("[t]\nx = 1\n[u]\nx = 1\n[t]\nx = 2\n"),
+            [((5, 2), Some((1, 2))), ((6, 1), Some((2, 1)))]
+        );
+        // Each `[[o]]` element is its own table: the `k` of the first is no clash.
+        assert_eq!(
+            first("[[o]]\nk = 1\n[[o]]\nj = 1\nk = 1\nk = 2\n"),
+            [((6, 1), Some((5, 1)))]
+        );
     }
 
     #[test]
