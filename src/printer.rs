@@ -200,14 +200,19 @@ impl Excerpt {
     }
 }
 
-/// Diagnostics are drawn in colour when stderr is (`--color`). The width is
-/// fixed, not the terminal's, so output never depends on the window.
+/// Diagnostics are drawn in colour when stderr is (`--color`), with the
+/// colours of [`label`]. The width is fixed, not the terminal's, so output
+/// never depends on the window.
 fn renderer() -> Renderer {
-    if color() {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
+    use annotate_snippets::renderer::{AnsiColor, Effects};
+    if !color() {
+        return Renderer::plain();
     }
+    let bold = |c: AnsiColor| c.on_default().effects(Effects::BOLD);
+    Renderer::styled()
+        .error(bold(AnsiColor::Red))
+        .warning(bold(AnsiColor::Yellow))
+        .help(bold(AnsiColor::Cyan))
 }
 
 /// A hint is rustc's `help:` footer, named as every plugdex message names it.
@@ -355,6 +360,62 @@ pub fn progress_bar(unit: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// Runs `work`, a check counting into `progress`, and shows how far it has
+/// come: a bar on a terminal; otherwise (CI logs) one line when the plugins
+/// are listed and one when the check is done, cargo's way; nothing under
+/// `-q`. The bar is updated from the counters every 100 ms by a thread of
+/// its own, never by the check.
+pub fn watching<T>(progress: &crate::check::progress::Progress, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::AtomicBool;
+    if verbosity() == Verbosity::Quiet {
+        return work();
+    }
+    let bar = (std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
+        .then(|| progress_bar("plugins"));
+    let started = std::time::Instant::now();
+    let announced = AtomicBool::new(false);
+    let announce = || {
+        let Some(total) = progress.total() else {
+            return;
+        };
+        if announced.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        match &bar {
+            Some(bar) => bar.set_length(total as u64),
+            None => status(&format!("Checking {total} plugins")),
+        }
+    };
+    let finished = AtomicBool::new(false);
+    let out = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                announce();
+                if let Some(bar) = &bar {
+                    bar.set_position(progress.read() as u64);
+                }
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        finished.store(true, Ordering::Relaxed);
+        watcher.thread().unpark();
+        out
+    });
+    // A check quicker than the watcher's first look still says it started.
+    announce();
+    match &bar {
+        Some(bar) => bar.finish_and_clear(),
+        None => status(&format!(
+            "Checked {} plugins in {:.2} s",
+            progress.total().unwrap_or(0),
+            started.elapsed().as_secs_f64()
+        )),
+    }
+    out
+}
+
 /// The closing lines of a build.
 pub fn build_summary(
     built: &crate::generate::Built,
@@ -384,8 +445,10 @@ pub fn build_summary(
         let _ = writeln!(text, "note: every plugin was read: {why}");
     }
     match &built.origin {
-        Origin::Git { shallow: true, .. } => text.push_str(
-            "warning: the git history is shallow: versions published before its first commit are dated by that commit\n  hint: fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)\n",
+        Origin::Git { shallow: true, .. } => warn(
+            &mut text,
+            "the git history is shallow: versions published before its first commit are dated by that commit",
+            "fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)",
         ),
         Origin::Git { .. } if built.dated_from_git < checked.versions => {
             let _ = writeln!(
@@ -413,9 +476,10 @@ pub fn build_summary(
         crate::generate::hosting::human_bytes(built.size.bytes)
     );
     for warning in &built.host_warnings {
-        let _ = writeln!(
-            text,
-            "warning: {warning}\n  hint: publish to an object store behind a CDN (docs/workflows.md, \"Large registries\")"
+        warn(
+            &mut text,
+            warning,
+            "publish to an object store behind a CDN (docs/workflows.md, \"Large registries\")",
         );
     }
     if built.signed {
@@ -425,11 +489,19 @@ pub fn build_summary(
             built.expires
         );
     } else {
-        text.push_str(
-            "warning: THIS REGISTRY IS UNSIGNED: no signing key was given, so clients that verify (the default) will refuse it\n  hint: give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable (README, \"Registry signing\")\n",
+        warn(
+            &mut text,
+            "THIS REGISTRY IS UNSIGNED: no signing key was given, so clients that verify (the default) will refuse it",
+            "give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable (README, \"Registry signing\")",
         );
     }
     text
+}
+
+/// A warning line and its hint, labelled as every message is ([`label`]).
+fn warn(text: &mut String, warning: &str, hint: &str) {
+    let _ = writeln!(text, "{} {warning}", label("warning"));
+    let _ = writeln!(text, "{} {hint}", label("hint"));
 }
 
 #[cfg(test)]
@@ -593,7 +665,8 @@ pub fn color() -> bool {
     COLOR.load(Ordering::Relaxed)
 }
 
-/// `error:`, `warning:` and `hint:` as uv prints them: bold red, yellow, cyan.
+/// `error:`, `warning:` and `hint:` as uv prints them: bold red, yellow,
+/// cyan (the diagnostics' [`renderer`] uses the same colours).
 pub fn label(word: &str) -> String {
     let code = match word {
         "error" => "1;31",

@@ -7,6 +7,7 @@ mod artifacts;
 pub mod change;
 mod cross;
 pub(crate) mod facts;
+pub mod progress;
 mod signatures;
 pub mod verified;
 

@@ -4,21 +4,36 @@
 use std::path::{Path, PathBuf};
 
 use super::count;
-use crate::check::Keep;
+use crate::check::progress::{Counted, Progress};
+use crate::check::verified::VerifiedCache;
+use crate::check::{Keep, check_source};
 use crate::check::change::{self, Class};
 use crate::error::{CliError, Exit};
 use crate::printer::{self, Format};
+use crate::source::FolderSource;
+use crate::source::tree::index_at_rev;
 
 pub fn index(index: &Path, format: Format, rev: Option<&str>) -> Result<Exit, CliError> {
     let from = rev.map_or_else(|| "its folder".to_owned(), |r| format!("revision `{r}`"));
     printer::detail(&format!("checking `{}` from {from}", index.display()));
+    // Read through `Counted`, so the printer can show how far the check is.
+    let progress = Progress::default();
+    let cache = VerifiedCache::default();
     let checked = match rev {
-        Some(rev) => crate::check::check_rev(index, rev, Keep::Diagnostics).map_err(|e| {
-            let hint = e.hint();
-            CliError::from_error(Exit::Failed, e).hint(hint)
-        })?,
-        None => crate::check::check_index_keeping(index, Keep::Diagnostics)
-            .map_err(|e| CliError::from_error(Exit::Failed, e))?,
+        Some(rev) => {
+            let source = index_at_rev(index, rev).map_err(|e| {
+                let hint = e.hint();
+                CliError::from_error(Exit::Failed, e).hint(hint)
+            })?;
+            let source = Counted::new(&source, &progress);
+            printer::watching(&progress, || check_source(&source, &cache, Keep::Diagnostics))
+        }
+        None => {
+            let source =
+                FolderSource::open(index).map_err(|e| CliError::from_error(Exit::Failed, e))?;
+            let source = Counted::new(&source, &progress);
+            printer::watching(&progress, || check_source(&source, &cache, Keep::Diagnostics))
+        }
     };
     let exit = report(&checked, format, index)?;
     crate::timings::mark("report");
