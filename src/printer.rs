@@ -371,8 +371,9 @@ pub fn watching<T>(progress: &crate::check::progress::Progress, work: impl FnOnc
     if verbosity() == Verbosity::Quiet {
         return work();
     }
-    let bar = (std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
-        .then(|| progress_bar("plugins"));
+    let terminal = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    // Made once the plugins are counted, so it never draws an empty bar.
+    let bar = std::sync::OnceLock::new();
     let started = std::time::Instant::now();
     let announced = AtomicBool::new(false);
     let announce = || {
@@ -382,9 +383,12 @@ pub fn watching<T>(progress: &crate::check::progress::Progress, work: impl FnOnc
         if announced.swap(true, Ordering::Relaxed) {
             return;
         }
-        match &bar {
-            Some(bar) => bar.set_length(total as u64),
-            None => status(&format!("Checking {total} plugins")),
+        if terminal {
+            let new = progress_bar("plugins");
+            new.set_length(total as u64);
+            let _ = bar.set(new);
+        } else {
+            status(&format!("Checking {total} plugins"));
         }
     };
     let finished = AtomicBool::new(false);
@@ -392,7 +396,7 @@ pub fn watching<T>(progress: &crate::check::progress::Progress, work: impl FnOnc
         let watcher = s.spawn(|| {
             while !finished.load(Ordering::Relaxed) {
                 announce();
-                if let Some(bar) = &bar {
+                if let Some(bar) = bar.get() {
                     bar.set_position(progress.read() as u64);
                 }
                 std::thread::park_timeout(std::time::Duration::from_millis(100));
@@ -405,8 +409,9 @@ pub fn watching<T>(progress: &crate::check::progress::Progress, work: impl FnOnc
     });
     // A check quicker than the watcher's first look still says it started.
     announce();
-    match &bar {
+    match bar.get() {
         Some(bar) => bar.finish_and_clear(),
+        None if terminal => {}
         None => status(&format!(
             "Checked {} plugins in {:.2} s",
             progress.total().unwrap_or(0),
