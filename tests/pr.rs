@@ -253,6 +253,23 @@ fn editing_a_published_sha256_rejected_at_its_line() {
     );
 }
 
+/// The snippet under a diagnostic of `check --base` is the head commit's
+/// line, not the work tree's (the printer used to read the work tree back).
+#[test]
+fn a_change_shows_the_committed_line_not_the_work_tree() {
+    let repo = Repo::new();
+    let rel = format!("{WORD_COUNT}/versions/2.0.1.toml");
+    repo.edit(&rel, |t| t.replace("25b84cfe3b5d", "00000cfe3b5d"));
+    repo.commit("samokafor", "oops");
+    repo.edit(&rel, |t| t.replace("00000cfe3b5d", "11111cfe3b5d"));
+    let out = repo.run(&["--base", "main", "--author", "samokafor"]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[published-changed]"), "{text}");
+    assert!(text.contains("00000cfe3b5d"), "the head's line is shown: {text}");
+    assert!(!text.contains("11111cfe3b5d"), "{text}");
+}
+
 #[test]
 fn an_owner_yanks_auto_mergeable() {
     let repo = Repo::new();

@@ -446,3 +446,25 @@ fn rebuilds_carry_unchanged_plugins_over_and_match_a_fresh_build() {
     repo.git(&["checkout", "-q", "HEAD~1"]);
     rebuild_matches_fresh(&repo, 7);
 }
+
+/// The snippet under a diagnostic of `check --rev` is the committed line,
+/// not the work tree's (the printer used to read the work tree back).
+#[test]
+fn check_rev_shows_the_committed_line_not_the_work_tree() {
+    let repo = Repo::new();
+    let manifest = repo.index().join(GIT_1_0);
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, format!("frobnicate = \"committed\"\n{text}")).unwrap();
+    repo.commit("an unknown field");
+    fs::write(&manifest, format!("# edited, not committed\n{text}")).unwrap();
+
+    let out = repo.run(&["check", "--rev", "HEAD"]);
+    let text = stderr(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("error[unknown-field]"), "{text}");
+    assert!(
+        text.contains("1 | frobnicate = \"committed\"\n"),
+        "the committed line is shown: {text}"
+    );
+    assert!(!text.contains("edited, not committed"), "{text}");
+}
