@@ -117,7 +117,8 @@ pub struct Diagnostic {
     /// Where in `file` the problem is, as a key path, until it is resolved
     /// into `pos`. Rules name the field; positions are computed only when a
     /// problem is found, so the valid path never pays for them.
-    pub field: Option<Vec<Step>>,
+    /// Boxed as a slice: every diagnostic carries the slot, few fill it.
+    pub field: Option<Box<[Step]>>,
     pub code: Code,
     pub severity: Severity,
     pub message: String,
@@ -162,7 +163,7 @@ impl Diagnostic {
     }
 
     pub fn at_field(mut self, path: Vec<Step>) -> Diagnostic {
-        self.field = Some(path);
+        self.field = Some(path.into_boxed_slice());
         self
     }
 

@@ -170,7 +170,10 @@ impl Excerpt {
         }
         let span = |p: Pos| {
             let start = starts[(p.line - first_line) as usize];
-            let line = &excerpt[start..excerpt[start..].find('\n').map_or(excerpt.len(), |e| start + e)];
+            let line = &excerpt[start
+                ..excerpt[start..]
+                    .find('\n')
+                    .map_or(excerpt.len(), |e| start + e)];
             let at = |chars: u32| {
                 line.char_indices()
                     .nth(chars as usize)
@@ -194,7 +197,11 @@ impl Excerpt {
             .path(path)
             .annotation(AnnotationKind::Primary.span(self.primary.clone()));
         if let Some((span, label)) = &self.related {
-            snippet = snippet.annotation(AnnotationKind::Context.span(span.clone()).label(label.as_str()));
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(span.clone())
+                    .label(label.as_str()),
+            );
         }
         snippet
     }
@@ -558,7 +565,10 @@ mod tests {
         let source = lines.iter().find(|l| l.starts_with("1 |")).unwrap();
         let caret = lines.iter().find(|l| l.contains('^')).unwrap();
         // `1 | description = "` is 19 columns, `描述 🦀 ` 8 more.
-        assert_eq!(source.find('x').map(|x| source[..x].chars().count()), Some(24));
+        assert_eq!(
+            source.find('x').map(|x| source[..x].chars().count()),
+            Some(24)
+        );
         assert_eq!(caret.find('^'), Some(27), "{out}");
         assert!(out.contains(" --> index/f.toml:1:21"), "{out}");
     }
@@ -576,19 +586,32 @@ mod tests {
 
     #[test]
     fn no_text_means_no_snippet_and_control_characters_never_reach_the_terminal() {
-        let out = render(Format::Human, &sample(), &Sources::default(), Path::new("index"));
+        let out = render(
+            Format::Human,
+            &sample(),
+            &Sources::default(),
+            Path::new("index"),
+        );
         assert!(out.starts_with("error[unknown-field]: unknown field `licence`\n--> index/plugins/2/ab/plugin.toml:3:1\n"), "{out}");
         assert!(!out.contains(" | "), "{out}");
         let text = "x = \"\u{202e}evil\u{1b}[2J\"\n";
         let d = Diagnostic::error("f.toml", Code::ControlCharacter, "control").at(Pos::start());
         let out = human_of(&[d], "f.toml", text);
-        assert!(!out.contains('\u{202e}') && !out.contains('\u{1b}'), "{out:?}");
+        assert!(
+            !out.contains('\u{202e}') && !out.contains('\u{1b}'),
+            "{out:?}"
+        );
         assert!(out.contains("\u{FFFD}evil\u{FFFD}[2J"), "{out}");
     }
 
     #[test]
     fn github_annotations_escape_and_point_at_the_line() {
-        let out = render(Format::Github, &sample(), &Sources::default(), Path::new("index"));
+        let out = render(
+            Format::Github,
+            &sample(),
+            &Sources::default(),
+            Path::new("index"),
+        );
         assert_eq!(
             out,
             "::error file=index/plugins/2/ab/plugin.toml,line=3,col=1,endColumn=8,title=unknown-field::unknown field `licence`%0Ahint: did you mean `license`?\n"

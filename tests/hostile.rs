@@ -83,7 +83,12 @@ fn mkfifo(path: &Path) {
 fn all_output(checked: &Checked, root: &Path) -> String {
     let mut s = common::render(&checked.diagnostics);
     for format in [Format::Human, Format::Json, Format::Github] {
-        s.push_str(&printer::render(format, &checked.diagnostics, &checked.sources, root));
+        s.push_str(&printer::render(
+            format,
+            &checked.diagnostics,
+            &checked.sources,
+            root,
+        ));
     }
     s
 }

@@ -266,7 +266,10 @@ fn a_change_shows_the_committed_line_not_the_work_tree() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("error[published-changed]"), "{text}");
-    assert!(text.contains("00000cfe3b5d"), "the head's line is shown: {text}");
+    assert!(
+        text.contains("00000cfe3b5d"),
+        "the head's line is shown: {text}"
+    );
     assert!(!text.contains("11111cfe3b5d"), "{text}");
 }
 

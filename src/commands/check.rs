@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::count;
+use crate::check::change::{self, Class};
 use crate::check::progress::{Counted, Progress};
 use crate::check::verified::VerifiedCache;
 use crate::check::{Keep, check_source};
-use crate::check::change::{self, Class};
 use crate::error::{CliError, Exit};
 use crate::printer::{self, Format};
 use crate::source::FolderSource;
@@ -26,13 +26,17 @@ pub fn index(index: &Path, format: Format, rev: Option<&str>) -> Result<Exit, Cl
                 CliError::from_error(Exit::Failed, e).hint(hint)
             })?;
             let source = Counted::new(&source, &progress);
-            printer::watching(&progress, || check_source(&source, &cache, Keep::Diagnostics))
+            printer::watching(&progress, || {
+                check_source(&source, &cache, Keep::Diagnostics)
+            })
         }
         None => {
             let source =
                 FolderSource::open(index).map_err(|e| CliError::from_error(Exit::Failed, e))?;
             let source = Counted::new(&source, &progress);
-            printer::watching(&progress, || check_source(&source, &cache, Keep::Diagnostics))
+            printer::watching(&progress, || {
+                check_source(&source, &cache, Keep::Diagnostics)
+            })
         }
     };
     let exit = report(&checked, format, index)?;
@@ -49,7 +53,10 @@ pub fn report(
     format: Format,
     index: &Path,
 ) -> Result<Exit, CliError> {
-    print_diagnostics(format, printer::render(format, &checked.diagnostics, &checked.sources, index))?;
+    print_diagnostics(
+        format,
+        printer::render(format, &checked.diagnostics, &checked.sources, index),
+    )?;
     let (errors, warnings) = (checked.errors(), checked.warnings());
     let scope = format!("{} plugins, {} versions", checked.plugins, checked.versions);
     if errors > 0 {

@@ -328,7 +328,9 @@ fn syntax_diagnostic(source: SourceFile<'_>, lines: &LineIndex, e: &toml::de::Er
 fn first_definition(text: &str, span: Range<usize>) -> Option<Range<usize>> {
     let key = text.get(span.clone())?.trim();
     let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[span.start..].find('\n').map_or(text.len(), |i| span.start + i);
+    let end = text[span.start..]
+        .find('\n')
+        .map_or(text.len(), |i| span.start + i);
     let repeated = text[start..end].trim();
     // Each line above, with its offset and the header it sits under.
     let mut header = "";

@@ -334,7 +334,8 @@ fn judge_plugins(
 ) -> Judged {
     // The base is only read for what plugins were, never judged: its
     // problems are ignored, and defaults stand in for a broken registry.toml.
-    let base_reg = read_config(base_src, &mut Vec::new(), &mut Default::default()).unwrap_or_else(fallback_config);
+    let base_reg = read_config(base_src, &mut Vec::new(), &mut Default::default())
+        .unwrap_or_else(fallback_config);
     let registry_id = checked
         .config
         .as_ref()
