@@ -73,6 +73,6 @@ fuzz_target!(|data: &[u8]| {
         "a registry is kept only when nothing is wrong"
     );
     for format in [Format::Human, Format::Json, Format::Github] {
-        render(format, &checked.diagnostics, root);
+        render(format, &checked.diagnostics, &checked.sources, root);
     }
 });
