@@ -126,6 +126,15 @@ fn human(diags: &[Diagnostic], sources: &Sources, root: &Path) -> String {
             ),
             (None, None) => title.element(Origin::path(path.as_str())),
         };
+        // A related position the excerpt does not underline is named instead.
+        let related_note = d
+            .related
+            .as_deref()
+            .filter(|_| excerpt.as_ref().is_none_or(|x| x.related.is_none()))
+            .map(|r| format!("{}: {path}:{}:{}", r.label, r.pos.line, r.pos.column));
+        if let Some(note) = &related_note {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
         if let Some(h) = &d.hint {
             group = group.element(hint_level().message(printable(h)));
         }
@@ -144,21 +153,31 @@ struct Excerpt {
     related: Option<(Range<usize>, String)>,
 }
 
+/// A related position at most this many lines from the primary one is
+/// underlined in the same excerpt; one further away is named in a note, so
+/// an excerpt never copies a large part of a file.
+const MAX_EXCERPT_LINES: u32 = 20;
+
 impl Excerpt {
-    /// `None` when `pos` is not a line of `text` (a file changed since).
+    /// `None` when `pos` is not a line of `text`. `related` is left out
+    /// unless it is a line of `text` near `pos`.
     fn of(text: &str, lines: &LineIndex, pos: Pos, related: Option<&Related>) -> Option<Excerpt> {
         lines.line(text, pos.line)?;
-        let related = related.filter(|r| lines.line(text, r.pos.line).is_some());
+        let related = related.filter(|r| {
+            r.pos.line.abs_diff(pos.line) < MAX_EXCERPT_LINES
+                && lines.line(text, r.pos.line).is_some()
+        });
         let first_line = related.map_or(pos.line, |r| r.pos.line.min(pos.line));
         let last_line = related.map_or(pos.line, |r| r.pos.line.max(pos.line));
         let mut excerpt = String::new();
-        let mut starts = Vec::new();
+        // Where each line of the excerpt starts and ends in it.
+        let mut bounds = Vec::new();
         for n in first_line..=last_line {
-            starts.push(excerpt.len());
-            let line = lines.line(text, n).unwrap_or("");
+            let start = excerpt.len();
             // Tabs are the renderer's to expand; other control and bidi
             // characters become U+FFFD so the terminal never acts on them.
             // One character for one keeps the columns of `Pos` right.
+            let line = lines.line(text, n).unwrap_or("");
             excerpt.extend(line.chars().map(|c| {
                 if c != '\t' && is_unprintable(c) {
                     '\u{FFFD}'
@@ -166,22 +185,20 @@ impl Excerpt {
                     c
                 }
             }));
+            bounds.push(start..excerpt.len());
             excerpt.push('\n');
         }
+        // `Pos` counts characters; the renderer takes byte ranges.
         let span = |p: Pos| {
-            let start = starts[(p.line - first_line) as usize];
-            let line = &excerpt[start
-                ..excerpt[start..]
-                    .find('\n')
-                    .map_or(excerpt.len(), |e| start + e)];
-            let at = |chars: u32| {
-                line.char_indices()
+            let line = bounds[(p.line - first_line) as usize].clone();
+            let byte = |chars: u32| {
+                excerpt[line.clone()]
+                    .char_indices()
                     .nth(chars as usize)
-                    .map_or(line.len(), |(i, _)| i)
+                    .map_or(line.end, |(i, _)| line.start + i)
             };
-            let from = at(p.column.saturating_sub(1));
-            let to = at(p.column.saturating_sub(1) + p.len.max(1)).max(from);
-            start + from..start + to
+            let from = byte(p.column.saturating_sub(1));
+            from..byte(p.column.saturating_sub(1) + p.len.max(1)).max(from)
         };
         Some(Excerpt {
             primary: span(pos),
@@ -571,6 +588,12 @@ mod tests {
         );
         assert_eq!(caret.find('^'), Some(27), "{out}");
         assert!(out.contains(" --> index/f.toml:1:21"), "{out}");
+
+        // A tab is drawn as four spaces, and the caret follows it.
+        let text = "\tx = 1\n";
+        let d = Diagnostic::error("f.toml", Code::InvalidValue, "bad").at(Pos::of_span(text, 1..2));
+        let out = human_of(&[d], "f.toml", text);
+        assert!(out.contains("1 |     x = 1\n  |     ^\n"), "{out}");
     }
 
     #[test]
@@ -582,6 +605,19 @@ mod tests {
         let out = human_of(&[d], "f.toml", text);
         assert!(out.contains("1 | a = 1\n  | - first defined here"), "{out}");
         assert!(out.contains("3 | a = 3\n  | ^"), "{out}");
+
+        // Far apart, the first definition is named, not copied into the excerpt.
+        let text = format!("a = 1\n{}a = 3\n", "b = 2\n".repeat(500));
+        let at = text.rfind("a =").unwrap();
+        let d = Diagnostic::error("f.toml", Code::DuplicateKey, "duplicate key `a`")
+            .at(Pos::of_span(&text, at..at + 1))
+            .related(Pos::of_span(&text, 0..1), "first defined here");
+        let out = human_of(&[d], "f.toml", &text);
+        assert!(!out.contains("b = 2"), "{out}");
+        assert!(
+            out.contains("= note: first defined here: index/f.toml:1:1\n"),
+            "{out}"
+        );
     }
 
     #[test]
