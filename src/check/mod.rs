@@ -7,6 +7,7 @@ mod artifacts;
 pub mod change;
 mod cross;
 pub(crate) mod facts;
+pub mod history;
 mod signatures;
 pub mod verified;
 
@@ -20,7 +21,7 @@ use crate::diagnostic::{self, Code, Diagnostic, Step};
 use crate::format::name::{PluginName, canonical};
 use crate::format::types::RegistryConfig;
 use crate::manifest::document::{Document, SourceFile};
-use crate::manifest::{self, ParsedPlugin};
+use crate::manifest::{self, ParsedPlugin, ParsedVersion};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::git::GitError;
 use crate::source::tree::index_at_rev;
@@ -28,6 +29,7 @@ use crate::source::{
     FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
 };
 use facts::{PluginFacts, PluginView};
+pub use history::{GitHistory, NoHistory, ReleaseHistory};
 use signatures::TrustLists;
 
 /// The outcome of checking an index.
@@ -52,13 +54,51 @@ impl Checked {
     }
 }
 
-/// A plugin folder as loaded, before cross-plugin rules; parts may be missing.
-pub(crate) struct Loaded {
+/// A plugin folder as loaded, before cross-plugin rules; parts may be
+/// missing. Its releases are whole [`Release`]s once its signatures are
+/// checked; before that ([`Parsed`]) they are [`VersionFile`]s.
+pub(crate) struct Loaded<R = Release> {
     pub name: PluginName,
     pub dir: String,
     pub info: Option<ParsedPlugin>,
     pub readme: Option<String>,
-    pub releases: Vec<Release>,
+    /// Sorted by version, oldest first.
+    pub releases: Vec<R>,
+}
+
+/// A plugin folder as parsed, its signatures not yet checked.
+pub(crate) type Parsed = Loaded<VersionFile>;
+
+/// A version manifest as parsed, with its path relative to the index root.
+pub(crate) struct VersionFile {
+    pub file: String,
+    pub parsed: ParsedVersion,
+}
+
+impl Parsed {
+    /// The plugin with whole releases: each with the trust its signature
+    /// check gave it (`trust`, one per release) and its publication time.
+    fn into_loaded(self, trust: Vec<ReleaseTrust>, history: &dyn ReleaseHistory) -> Loaded {
+        debug_assert_eq!(trust.len(), self.releases.len());
+        let releases = self
+            .releases
+            .into_iter()
+            .zip(trust)
+            .map(|(v, trust)| Release {
+                pubtime: history.pubtime(&v.file),
+                file: v.file,
+                parsed: v.parsed,
+                trust,
+            })
+            .collect();
+        Loaded {
+            name: self.name,
+            dir: self.dir,
+            info: self.info,
+            readme: self.readme,
+            releases,
+        }
+    }
 }
 
 /// What a check keeps of the plugins it reads.
@@ -99,26 +139,64 @@ pub fn check_rev(index: &Path, rev: &str, keep: Keep) -> Result<Checked, GitErro
 /// Checks every plugin of an index, from a folder or a commit: the same
 /// rules and the same diagnostics, with paths relative to the index root.
 pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache, keep: Keep) -> Checked {
-    let mut diags = Vec::new();
-    let dirs = source.all_plugin_dirs(&mut diags);
-    run(source, dirs, None, &[], cache, keep, diags).finish()
+    let mut diagnostics = Vec::new();
+    let dirs = source.all_plugin_dirs(&mut diagnostics);
+    let scope = Scope {
+        dirs,
+        diagnostics,
+        find: None,
+        known: &[],
+    };
+    let settings = Settings {
+        keep,
+        verified: cache,
+        history: &NoHistory,
+    };
+    run(source, scope, &settings).finish()
 }
 
-/// Checks the plugins in `dirs` of `source` together with `known`: plugins
-/// not read again (a build's cache holds their facts), sorted by folder.
-/// The rules that span plugins see both; the registry holds only `dirs`'.
+/// Checks what `scope` names of `source` (a build: no `find`), keeping the
+/// registry, its releases dated by `history`. The rules that span plugins
+/// see the plugins read and `scope.known`; the registry holds only those read.
 pub(crate) fn check_some<S: Source>(
     source: &S,
-    dirs: Vec<PluginDir>,
-    known: &[PluginView<'_>],
+    scope: Scope<'_>,
     cache: &VerifiedCache,
-    diags: Vec<Diagnostic>,
+    history: &dyn ReleaseHistory,
 ) -> Checked {
-    run(source, dirs, None, known, cache, Keep::Registry, diags).finish()
+    let settings = Settings {
+        keep: Keep::Registry,
+        verified: cache,
+        history,
+    };
+    run(source, scope, &settings).finish()
+}
+
+/// What one check reads.
+pub(crate) struct Scope<'a> {
+    /// The plugin folders asked for.
+    pub dirs: Vec<PluginDir>,
+    /// Problems found while listing `dirs`.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Looks up the plugins that `dirs` name, to read them too (a pull
+    /// request's check); `None` when `dirs` is every plugin there is to read.
+    pub find: Option<&'a FindPlugin<'a>>,
+    /// Plugins not read again (a build's cache holds their facts), sorted by
+    /// folder: the cross-plugin rules see them beside those read.
+    pub known: &'a [PluginView<'a>],
+}
+
+/// How one check treats what it reads.
+pub(crate) struct Settings<'a> {
+    pub keep: Keep,
+    /// Signatures verified before, not verified again.
+    pub verified: &'a VerifiedCache,
+    /// Dates each release and gives each plugin its audit trail.
+    pub history: &'a dyn ReleaseHistory,
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
-pub(crate) struct Run {
+pub(crate) struct Run<'h> {
     pub config: Option<RegistryConfig>,
     pub lists: TrustLists,
     /// The plugins read, sorted by folder (with [`Keep::Registry`]).
@@ -128,21 +206,25 @@ pub(crate) struct Run {
     pub keep: Keep,
     pub keys: Option<RegistryKeys>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Gives each plugin of the registry its audit trail.
+    history: &'h dyn ReleaseHistory,
 }
 
-impl Run {
+impl Run<'_> {
     fn finish(self) -> Checked {
         let plugins = self.loaded.len() + self.facts.len();
         let versions = self.loaded.iter().map(|l| l.releases.len()).sum::<usize>()
             + self.facts.iter().map(|f| f.releases.len()).sum::<usize>();
         let has_errors = self.diagnostics.iter().any(Diagnostic::is_error);
         let registry = match self.config {
-            Some(config) if !has_errors && self.keep == Keep::Registry => Some(into_registry(
-                config,
-                self.loaded,
-                self.keys,
-                self.lists.revocations,
-            )),
+            Some(config) if !has_errors && self.keep == Keep::Registry => {
+                let meta = RegistryMeta {
+                    config,
+                    keys: self.keys,
+                    revocations: self.lists.revocations,
+                };
+                Some(into_registry(meta, self.loaded, self.history))
+            }
             _ => None,
         };
         Checked {
@@ -162,15 +244,18 @@ pub(crate) type FindPlugin<'a> = dyn Fn(&str) -> Option<PluginDir> + Sync + 'a;
 /// pull request's check reads what it touches and what that depends on, not
 /// the registry. A whole-index check has no `find`: it reads every plugin
 /// already, and collecting the names they reference would be wasted work.
-pub(crate) fn run<S: Source>(
-    source: &S,
-    dirs: Vec<PluginDir>,
-    find: Option<&FindPlugin<'_>>,
-    others: &[PluginView<'_>],
-    cache: &VerifiedCache,
-    keep: Keep,
-    mut diags: Vec<Diagnostic>,
-) -> Run {
+pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settings<'h>) -> Run<'h> {
+    let Scope {
+        dirs,
+        diagnostics: mut diags,
+        find,
+        known: others,
+    } = scope;
+    let &Settings {
+        keep,
+        verified: cache,
+        history,
+    } = settings;
     let config = read_config(source, &mut diags);
     let lists = read_trust_lists(source, &mut diags);
     // Without a valid registry.toml the per-plugin rules that need policy
@@ -192,14 +277,10 @@ pub(crate) fn run<S: Source>(
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
     // Each plugin's own rules, signatures and artifacts, right after it is
     // parsed, so that with `Keep::Diagnostics` only its facts outlive it.
-    let examine = |(mut l, mut out): (Loaded, Vec<Diagnostic>)| {
-        out.extend(signatures::verify_plugin(
-            &mut l,
-            signing_reg,
-            &lists,
-            &revoked_keys,
-            cache,
-        ));
+    let examine = |(parsed, mut out): (Parsed, Vec<Diagnostic>)| {
+        let trust =
+            signatures::verify_plugin(&parsed, signing_reg, &lists, &revoked_keys, cache, &mut out);
+        let l = parsed.into_loaded(trust, history);
         if seeds.contains(&l.dir) {
             out.extend(artifacts::verify(source, &l, reg));
         }
@@ -264,6 +345,7 @@ pub(crate) fn run<S: Source>(
         keep,
         keys,
         diagnostics: diags,
+        history,
     }
 }
 
@@ -347,7 +429,7 @@ fn referenced_names(l: &Loaded) -> Vec<String> {
         .releases
         .iter()
         .flat_map(|r| {
-            let deps = r.parsed.deps.iter().map(|d| d.name.clone());
+            let deps = r.parsed.manifest.dependencies.iter().map(|d| d.name.clone());
             let repl = r
                 .parsed
                 .manifest
@@ -430,7 +512,7 @@ fn load_all<S: Source, T: Send>(
     source: &S,
     dirs: &[PluginDir],
     reg: &RegistryConfig,
-    then: &(impl Fn((Loaded, Vec<Diagnostic>)) -> T + Sync),
+    then: &(impl Fn((Parsed, Vec<Diagnostic>)) -> T + Sync),
 ) -> Vec<T> {
     if !source.reads_best_serially() {
         return dirs
@@ -461,7 +543,7 @@ pub(crate) fn load_plugin<S: Source>(
     source: &S,
     dir: &PluginDir,
     reg: &RegistryConfig,
-) -> (Loaded, Vec<Diagnostic>) {
+) -> (Parsed, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
     parse_plugin_files(dir, files, reg, out)
@@ -473,7 +555,7 @@ fn parse_plugin_files(
     files: crate::source::PluginFiles,
     reg: &RegistryConfig,
     mut out: Vec<Diagnostic>,
-) -> (Loaded, Vec<Diagnostic>) {
+) -> (Parsed, Vec<Diagnostic>) {
     let info = files.plugin_toml.as_ref().and_then(|t| {
         manifest::parse_plugin(
             SourceFile {
@@ -485,7 +567,7 @@ fn parse_plugin_files(
             &mut out,
         )
     });
-    let mut releases: Vec<Release> = files
+    let mut releases: Vec<VersionFile> = files
         .versions
         .iter()
         .filter_map(|(stem, t)| {
@@ -499,52 +581,38 @@ fn parse_plugin_files(
                 reg,
                 &mut out,
             )?;
-            Some(Release {
+            Some(VersionFile {
                 file: t.rel.clone(),
                 parsed,
-                pubtime: 0,
-                trust: ReleaseTrust::default(),
             })
         })
         .collect();
     releases.sort_by(|a, b| a.parsed.version.cmp(&b.parsed.version));
     let name = PluginName::parse(&dir.name).expect("source yields only folders with valid names");
-    let loaded = Loaded {
+    let parsed = Parsed {
         name,
         dir: dir.rel.clone(),
         info,
         readme: files.readme.map(|t| t.text),
         releases,
     };
-    (loaded, out)
+    (parsed, out)
 }
 
-fn into_registry(
-    config: RegistryConfig,
-    loaded: Vec<Loaded>,
-    keys: Option<RegistryKeys>,
-    revocations: crate::format::types::RevocationList,
-) -> Registry {
+fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>, history: &dyn ReleaseHistory) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
-        .into_iter()
+        .into_par_iter()
         .filter_map(|l| {
             Some(Plugin {
                 info: l.info?,
+                audit: history.audit(&l.dir, &l.releases),
                 name: l.name,
                 dir: l.dir,
                 readme: l.readme,
                 releases: l.releases,
-                audit: Vec::new(),
             })
         })
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
-    Registry {
-        meta: RegistryMeta {
-            config,
-            keys,
-            revocations,
-        },
-        plugins,
-    }
+    Registry { meta, plugins }
 }
