@@ -289,9 +289,9 @@ pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
     pub permissions: Vec<Permission>,
     /// The downloadable artifact.
     pub artifact: Artifact,
+    // As written in the file (the default `Deps`), or in the form a reader
+    // parsed them into (`with_dependencies`). Doc comments here are the schema's.
     /// Other plugins this version needs: name → SemVer requirement.
-    /// As written in the file (the default `Deps`), or in the form a reader
-    /// parsed them into ([`VersionManifest::with_dependencies`]).
     #[serde(default, skip_serializing_if = "IsEmpty::is_empty")]
     pub dependencies: Deps,
     /// What the plugin offers the host.
