@@ -25,6 +25,8 @@ pub struct RegistryMeta {
     pub keys: Option<RegistryKeys>,
     /// `revocations.toml`, published with the rest.
     pub revocations: RevocationList,
+    /// Its keys, parsed (every one did: else there is no model), in its order.
+    pub revoked_keys: Vec<(PublicKey, String)>,
 }
 
 /// The registry's root keys and the online key they delegate to, checked:

@@ -26,7 +26,7 @@ use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, Releas
 use crate::source::git::GitError;
 use crate::source::tree::index_at_rev;
 use crate::source::{
-    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
+    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError, Text,
 };
 use facts::{PluginFacts, PluginView};
 pub use history::{GitHistory, NoHistory, ReleaseHistory};
@@ -205,6 +205,8 @@ pub(crate) struct Run<'h> {
     pub facts: Vec<PluginFacts>,
     pub keep: Keep,
     pub keys: Option<RegistryKeys>,
+    /// `revocations.toml`'s keys, parsed, in its order.
+    revoked_keys: Vec<(crate::trust::keys::PublicKey, String)>,
     pub diagnostics: Vec<Diagnostic>,
     /// Gives each plugin of the registry its audit trail.
     history: &'h dyn ReleaseHistory,
@@ -221,6 +223,7 @@ impl Run<'_> {
                 let meta = RegistryMeta {
                     config,
                     keys: self.keys,
+                    revoked_keys: self.revoked_keys,
                     revocations: self.lists.revocations,
                 };
                 Some(into_registry(meta, self.loaded, self.history))
@@ -277,13 +280,22 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
     // Each plugin's own rules, signatures and artifacts, right after it is
     // parsed, so that with `Keep::Diagnostics` only its facts outlive it.
-    let examine = |(parsed, mut out): (Parsed, Vec<Diagnostic>)| {
+    let examine = |read: Read| {
+        let Read {
+            plugin,
+            texts,
+            diagnostics: mut out,
+        } = read;
         let trust =
-            signatures::verify_plugin(&parsed, signing_reg, &lists, &revoked_keys, cache, &mut out);
-        let l = parsed.into_loaded(trust, history);
+            signatures::verify_plugin(&plugin, signing_reg, &lists, &revoked_keys, cache, &mut out);
+        let l = plugin.into_loaded(trust, history);
         if seeds.contains(&l.dir) {
             out.extend(artifacts::verify(source, &l, reg));
         }
+        // Findings of signatures and artifacts name a field: placed now,
+        // while the texts are in hand, rather than read back at the end.
+        place(&texts, &mut out);
+        drop(texts);
         let refs = match find {
             Some(_) => referenced_names(&l),
             None => Vec::new(),
@@ -332,8 +344,8 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
     cross_checks(&views, reg, &lists, &mut diags);
     drop(views);
     crate::timings::mark("cross-plugin rules");
-    // Findings of signatures, artifacts and cross-plugin rules name a field;
-    // the per-file rules placed theirs already.
+    // Findings of the cross-plugin rules name a field of a file no longer
+    // in hand; every plugin's own findings are placed already.
     resolve_positions(source, &mut diags);
     diagnostic::sort(&mut diags);
     crate::timings::mark("sort");
@@ -344,6 +356,7 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
         facts,
         keep,
         keys,
+        revoked_keys: revoked_keys.listed,
         diagnostics: diags,
         history,
     }
@@ -512,12 +525,12 @@ fn load_all<S: Source, T: Send>(
     source: &S,
     dirs: &[PluginDir],
     reg: &RegistryConfig,
-    then: &(impl Fn((Parsed, Vec<Diagnostic>)) -> T + Sync),
+    then: &(impl Fn(Read) -> T + Sync),
 ) -> Vec<T> {
     if !source.reads_best_serially() {
         return dirs
             .par_iter()
-            .map(|d| then(load_plugin(source, d, reg)))
+            .map(|d| then(read_plugin(source, d, reg)))
             .collect();
     }
     std::thread::scope(|s| {
@@ -544,6 +557,11 @@ pub(crate) fn load_plugin<S: Source>(
     dir: &PluginDir,
     reg: &RegistryConfig,
 ) -> (Parsed, Vec<Diagnostic>) {
+    let read = read_plugin(source, dir, reg);
+    (read.plugin, read.diagnostics)
+}
+
+fn read_plugin<S: Source>(source: &S, dir: &PluginDir, reg: &RegistryConfig) -> Read {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
     parse_plugin_files(dir, files, reg, out)
@@ -555,7 +573,7 @@ fn parse_plugin_files(
     files: crate::source::PluginFiles,
     reg: &RegistryConfig,
     mut out: Vec<Diagnostic>,
-) -> (Parsed, Vec<Diagnostic>) {
+) -> Read {
     let info = files.plugin_toml.as_ref().and_then(|t| {
         manifest::parse_plugin(
             SourceFile {
@@ -596,7 +614,39 @@ fn parse_plugin_files(
         readme: files.readme.map(|t| t.text),
         releases,
     };
-    (parsed, out)
+    let texts = files.plugin_toml.into_iter().chain(files.versions.into_iter().map(|(_, t)| t));
+    Read {
+        plugin: parsed,
+        texts: texts.collect(),
+        diagnostics: out,
+    }
+}
+
+/// One plugin folder as read and parsed, with the texts of its manifests,
+/// kept until its own checks have placed their findings.
+struct Read {
+    plugin: Parsed,
+    texts: Vec<Text>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Places the findings in `diags` that name a field of one of `texts`,
+/// from the texts in hand: only a file with such a finding is parsed for it.
+fn place(texts: &[Text], diags: &mut [Diagnostic]) {
+    for t in texts {
+        if !diags
+            .iter()
+            .any(|d| d.pos.is_none() && d.field.is_some() && d.file == t.rel)
+        {
+            continue;
+        }
+        if let Ok(doc) = Document::parse(SourceFile {
+            path: &t.rel,
+            text: &t.text,
+        }) {
+            doc.resolve(diags);
+        }
+    }
 }
 
 fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>, history: &dyn ReleaseHistory) -> Registry {

@@ -29,20 +29,33 @@ pub(crate) struct TrustLists {
     pub revocations: RevocationList,
 }
 
-/// Revoked keys by their bytes, with the reason.
-pub(crate) type RevokedKeys = HashMap<[u8; 32], String>;
+/// The keys of `revocations.toml`, parsed, with the reason each is revoked.
+#[derive(Default)]
+pub(crate) struct RevokedKeys {
+    by_bytes: HashMap<[u8; 32], String>,
+    /// In the file's order, as `revocations.json` lists them.
+    pub listed: Vec<(PublicKey, String)>,
+}
 
-/// The revoked keys of `revocations.toml` by their bytes, reporting any
-/// that does not parse. [`verify_plugin`] takes them.
+impl RevokedKeys {
+    /// Why `key` is revoked, if it is.
+    fn reason(&self, key: &PublicKey) -> Option<&String> {
+        self.by_bytes.get(&key.bytes())
+    }
+}
+
+/// The revoked keys of `revocations.toml`, reporting any that does not
+/// parse. [`verify_plugin`] takes them.
 pub(crate) fn revoked_keys(lists: &TrustLists, out: &mut Vec<Diagnostic>) -> RevokedKeys {
     let revocations = FileRef {
         path: REVOCATIONS_FILE,
     };
-    let mut revoked_keys = RevokedKeys::new();
+    let mut revoked_keys = RevokedKeys::default();
     for (i, k) in lists.revocations.keys.iter().enumerate() {
         match PublicKey::parse(&k.key) {
             Ok(key) => {
-                revoked_keys.insert(key.bytes(), k.reason.clone());
+                revoked_keys.by_bytes.insert(key.bytes(), k.reason.clone());
+                revoked_keys.listed.push((key, k.reason.clone()));
             }
             Err(e) => out.push(
                 revocations
@@ -190,7 +203,7 @@ pub(crate) fn verify_plugin(
                 continue;
             }
         };
-        if let Some(reason) = revoked_keys.get(&signer.bytes()) {
+        if let Some(reason) = revoked_keys.reason(signer) {
             out.push(
                 Diagnostic::warning(&release.file, Code::KeyRevoked, format!("{name} {} is signed by the revoked key {} ({reason}); it is published as revoked", m.version, signer.fingerprint()))
                     .hint("ask an owner to re-sign it with a current key"),
