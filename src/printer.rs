@@ -151,9 +151,10 @@ fn human(diags: &[Diagnostic], root: &Path) -> String {
 }
 
 fn json(diags: &[Diagnostic], root: &Path) -> String {
-    let mut s =
-        crate::untrusted::json_pretty(&serde_json::json!({ "diagnostics": json_items(diags, root) }))
-            .expect("JSON values serialise");
+    let mut s = crate::untrusted::json_pretty(
+        &serde_json::json!({ "diagnostics": json_items(diags, root) }),
+    )
+    .expect("JSON values serialise");
     s.push('\n');
     s
 }

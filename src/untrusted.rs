@@ -119,10 +119,7 @@ impl serde_json::ser::Formatter for EscapingFormatter<'_> {
     ) -> std::io::Result<()> {
         self.0.begin_object_key(w, first)
     }
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-    ) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_object_value(w)
     }
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -150,11 +147,23 @@ mod tests {
     fn json_escapes_what_a_terminal_would_act_on_and_reads_back_the_same() {
         let hostile = serde_json::json!({ "d\u{202e}": ["a\u{7f}b\u{85}c\u{202e}d\u{2066}\u{1b}", "Tomáš 日本"] });
         let text = json_pretty(&hostile).unwrap();
-        assert!(!text.chars().any(|c| is_unprintable(c) && c != '\n'), "{text}");
-        assert!(text.contains(r"a\u007fb\u0085c\u202ed\u2066\u001b"), "{text}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), hostile);
+        assert!(
+            !text.chars().any(|c| is_unprintable(c) && c != '\n'),
+            "{text}"
+        );
+        assert!(
+            text.contains(r"a\u007fb\u0085c\u202ed\u2066\u001b"),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            hostile
+        );
         let plain = serde_json::json!({ "a": [1, "x"], "b": {} });
-        assert_eq!(json_pretty(&plain).unwrap(), serde_json::to_string_pretty(&plain).unwrap());
+        assert_eq!(
+            json_pretty(&plain).unwrap(),
+            serde_json::to_string_pretty(&plain).unwrap()
+        );
     }
 
     #[test]

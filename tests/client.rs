@@ -498,7 +498,11 @@ fn json_output_escapes_every_control_and_bidi_character_a_registry_sends() {
     value["description"] = hostile.into();
     std::fs::write(&doc, serde_json::to_vec(&value).unwrap()).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let (code, stderr, stdout) = cli(&served.url, home.path(), &["info", "git", "--format", "json"]);
+    let (code, stderr, stdout) = cli(
+        &served.url,
+        home.path(),
+        &["info", "git", "--format", "json"],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     let text = String::from_utf8(stdout).unwrap();
     let raw: Vec<char> = text
@@ -506,7 +510,10 @@ fn json_output_escapes_every_control_and_bidi_character_a_registry_sends() {
         .filter(|&c| c != '\n' && plugdex::untrusted::is_unprintable(c))
         .collect();
     assert!(raw.is_empty(), "raw {raw:?} in {text}");
-    assert!(text.contains(r#""Git\u007f tools\u0085\u009b2K\u202eevil\u2066\u001b[1m""#), "{text}");
+    assert!(
+        text.contains(r#""Git\u007f tools\u0085\u009b2K\u202eevil\u2066\u001b[1m""#),
+        "{text}"
+    );
     let info: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(info["description"], hostile);
 }

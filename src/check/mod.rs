@@ -442,7 +442,12 @@ fn referenced_names(l: &Loaded) -> Vec<String> {
         .releases
         .iter()
         .flat_map(|r| {
-            let deps = r.parsed.manifest.dependencies.iter().map(|d| d.name.clone());
+            let deps = r
+                .parsed
+                .manifest
+                .dependencies
+                .iter()
+                .map(|d| d.name.clone());
             let repl = r
                 .parsed
                 .manifest
@@ -614,7 +619,10 @@ fn parse_plugin_files(
         readme: files.readme.map(|t| t.text),
         releases,
     };
-    let texts = files.plugin_toml.into_iter().chain(files.versions.into_iter().map(|(_, t)| t));
+    let texts = files
+        .plugin_toml
+        .into_iter()
+        .chain(files.versions.into_iter().map(|(_, t)| t));
     Read {
         plugin: parsed,
         texts: texts.collect(),
@@ -649,7 +657,11 @@ fn place(texts: &[Text], diags: &mut [Diagnostic]) {
     }
 }
 
-fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>, history: &dyn ReleaseHistory) -> Registry {
+fn into_registry(
+    meta: RegistryMeta,
+    loaded: Vec<Loaded>,
+    history: &dyn ReleaseHistory,
+) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
         .into_par_iter()
         .filter_map(|l| {

@@ -270,7 +270,10 @@ impl Deprecation {
 #[cfg_attr(feature = "generator", schemars(title = "plugdex version manifest"))]
 #[cfg_attr(
     feature = "generator",
-    schemars(rename = "VersionManifest", bound = "Deps: JsonSchema + Default + IsEmpty")
+    schemars(
+        rename = "VersionManifest",
+        bound = "Deps: JsonSchema + Default + IsEmpty"
+    )
 )]
 pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
     /// SemVer 2.0 version; must equal the file name without `.toml`.
