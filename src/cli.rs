@@ -157,12 +157,12 @@ pub enum Command {
         show: Option<PathBuf>,
     },
     /// Print the canonical statement an owner signs for one release, to sign
-    /// with minisign, ssh-keygen or openssl (see README, "Signing a release").
+    /// with minisign, ssh-keygen or openssl (see docs/trust.md, "Signing a release").
     Statement {
         /// The index repo folder.
         #[arg(long, default_value = "index")]
         index: PathBuf,
-        /// The version manifest, e.g. `index/plugins/gi/t/git/versions/1.2.0.toml`.
+        /// The version manifest, e.g. `index/plugins/3/g/git/versions/1.2.0.toml`.
         manifest: PathBuf,
     },
     /// Sign releases and write the signature into their manifests.

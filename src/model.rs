@@ -25,6 +25,8 @@ pub struct RegistryMeta {
     pub keys: Option<RegistryKeys>,
     /// `revocations.toml`, published with the rest.
     pub revocations: RevocationList,
+    /// Its keys, parsed (every one did: else there is no model), in its order.
+    pub revoked_keys: Vec<(PublicKey, String)>,
 }
 
 /// The registry's root keys and the online key they delegate to, checked:
@@ -47,7 +49,7 @@ pub struct Plugin {
     pub readme: Option<String>,
     /// Sorted by version, oldest first.
     pub releases: Vec<Release>,
-    /// Who changed what, when: from git history, filled in by `build`.
+    /// Who changed what, when: from git history (empty without it).
     pub audit: Vec<crate::audit::AuditEntry>,
 }
 
@@ -56,7 +58,7 @@ pub struct Release {
     /// Manifest path relative to the index root.
     pub file: String,
     pub parsed: ParsedVersion,
-    /// Publication time, seconds since the epoch: from git history, filled in by `build`.
+    /// Publication time, seconds since the epoch: from git history (0 without it).
     pub pubtime: i64,
     pub trust: ReleaseTrust,
 }
@@ -73,12 +75,13 @@ pub struct ReleaseTrust {
     pub revoked: Option<String>,
 }
 
-impl Default for ReleaseTrust {
-    fn default() -> ReleaseTrust {
+impl ReleaseTrust {
+    /// An unsigned release: the `experimental` tier, revoked when `revoked` says why.
+    pub fn unsigned(revoked: Option<String>) -> ReleaseTrust {
         ReleaseTrust {
             tier: Tier::Experimental,
             signer: None,
-            revoked: None,
+            revoked,
         }
     }
 }

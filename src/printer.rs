@@ -245,7 +245,7 @@ fn hint_level() -> Level<'static> {
 }
 
 fn json(diags: &[Diagnostic], root: &Path) -> String {
-    let mut s = serde_json::to_string_pretty(
+    let mut s = crate::untrusted::json_pretty(
         &serde_json::json!({ "diagnostics": json_items(diags, root) }),
     )
     .expect("JSON values serialise");
@@ -309,7 +309,7 @@ pub fn render_verdict(format: Format, v: &crate::check::change::Verdict, root: &
                     item["file"] = serde_json::Value::String(path(r));
                 }
             }
-            let mut s = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+            let mut s = crate::untrusted::json_pretty(&value).expect("JSON values serialise");
             s.push('\n');
             s
         }
@@ -521,7 +521,7 @@ pub fn build_summary(
         warn(
             &mut text,
             "THIS REGISTRY IS UNSIGNED: no signing key was given, so clients that verify (the default) will refuse it",
-            "give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable (README, \"Registry signing\")",
+            "give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable (docs/trust.md, \"Registry signing\")",
         );
     }
     text

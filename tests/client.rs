@@ -484,6 +484,40 @@ fn the_command_line_asks_first_then_install_list_info_remove_print_json() {
     assert_eq!(json(&["list"])["plugins"], serde_json::json!([]));
 }
 
+/// The API documents are not signed: what they say reaches `--format json`
+/// as the registry wrote it, but DEL, C1 controls and bidirectional marks
+/// are `\u` escapes in the JSON text, as C0 controls are, so a terminal that
+/// shows it raw cannot be steered. A JSON reader gets the same string back.
+#[test]
+fn json_output_escapes_every_control_and_bidi_character_a_registry_sends() {
+    let served = serve();
+    let doc = served.file("api/v1/plugins/git.json");
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&doc).unwrap()).unwrap();
+    let hostile = "Git\u{7f} tools\u{85}\u{9b}2K\u{202e}evil\u{2066}\u{1b}[1m";
+    value["description"] = hostile.into();
+    std::fs::write(&doc, serde_json::to_vec(&value).unwrap()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (code, stderr, stdout) = cli(
+        &served.url,
+        home.path(),
+        &["info", "git", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = String::from_utf8(stdout).unwrap();
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| c != '\n' && plugdex::untrusted::is_unprintable(c))
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in {text}");
+    assert!(
+        text.contains(r#""Git\u007f tools\u0085\u009b2K\u202eevil\u2066\u001b[1m""#),
+        "{text}"
+    );
+    let info: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(info["description"], hostile);
+}
+
 /// Runs `plugdex ARGS --registry URL --dir HOME/plugins --cache-dir HOME/cache`
 /// with no terminal: (exit code, stderr, stdout).
 fn cli(url: &str, home: &Path, args: &[&str]) -> (Option<i32>, String, Vec<u8>) {

@@ -185,7 +185,7 @@ impl<'a> PluginView<'a> {
                     version: &r.parsed.version,
                     version_text: &m.version,
                     yanked: m.yanked.is_yanked(),
-                    deps: Deps::Loaded(&r.parsed.deps),
+                    deps: Deps::Loaded(&r.parsed.manifest.dependencies),
                     replacement: m.deprecated.as_ref().and_then(Deprecation::replacement),
                 }
             }
@@ -245,7 +245,9 @@ mod tests {
 
     use super::*;
     use crate::check::verified::VerifiedCache;
-    use crate::check::{Keep, TrustLists, cross_checks, fallback_config, run};
+    use crate::check::{
+        Keep, NoHistory, Scope, Settings, TrustLists, cross_checks, fallback_config, run,
+    };
     use crate::diagnostic::{Code, Diagnostic};
     use crate::source::FolderSource;
 
@@ -327,15 +329,18 @@ mod tests {
         let source = FolderSource::open(tmp.path()).unwrap();
         let mut diags = Vec::new();
         let dirs = source.plugin_dirs(&mut diags);
-        let checked = run(
-            &source,
+        let scope = Scope {
             dirs,
-            None,
-            &[],
-            &VerifiedCache::default(),
-            Keep::Registry,
-            diags,
-        );
+            diagnostics: diags,
+            find: None,
+            known: &[],
+        };
+        let settings = Settings {
+            keep: Keep::Registry,
+            verified: &VerifiedCache::default(),
+            history: &NoHistory,
+        };
+        let checked = run(&source, scope, &settings);
         let loaded = &checked.loaded;
 
         let of_loaded: Vec<PluginView<'_>> = loaded.iter().map(PluginView::of_loaded).collect();

@@ -7,6 +7,7 @@ mod artifacts;
 pub mod change;
 mod cross;
 pub(crate) mod facts;
+pub mod history;
 pub mod progress;
 mod signatures;
 pub mod verified;
@@ -21,14 +22,15 @@ use crate::diagnostic::{self, Code, Diagnostic, Sources, Step};
 use crate::format::name::{PluginName, canonical};
 use crate::format::types::RegistryConfig;
 use crate::manifest::document::{Document, SourceFile};
-use crate::manifest::{self, ParsedPlugin};
+use crate::manifest::{self, ParsedPlugin, ParsedVersion};
 use crate::model::{Plugin, Registry, RegistryKeys, RegistryMeta, Release, ReleaseTrust};
 use crate::source::git::GitError;
 use crate::source::tree::index_at_rev;
 use crate::source::{
-    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError,
+    FolderSource, PluginDir, REVIEWED_FILE, REVOCATIONS_FILE, Source, SourceError, Text,
 };
 use facts::{PluginFacts, PluginView};
+pub use history::{GitHistory, NoHistory, ReleaseHistory};
 use signatures::TrustLists;
 
 /// The outcome of checking an index.
@@ -55,13 +57,51 @@ impl Checked {
     }
 }
 
-/// A plugin folder as loaded, before cross-plugin rules; parts may be missing.
-pub(crate) struct Loaded {
+/// A plugin folder as loaded, before cross-plugin rules; parts may be
+/// missing. Its releases are whole [`Release`]s once its signatures are
+/// checked; before that ([`Parsed`]) they are [`VersionFile`]s.
+pub(crate) struct Loaded<R = Release> {
     pub name: PluginName,
     pub dir: String,
     pub info: Option<ParsedPlugin>,
     pub readme: Option<String>,
-    pub releases: Vec<Release>,
+    /// Sorted by version, oldest first.
+    pub releases: Vec<R>,
+}
+
+/// A plugin folder as parsed, its signatures not yet checked.
+pub(crate) type Parsed = Loaded<VersionFile>;
+
+/// A version manifest as parsed, with its path relative to the index root.
+pub(crate) struct VersionFile {
+    pub file: String,
+    pub parsed: ParsedVersion,
+}
+
+impl Parsed {
+    /// The plugin with whole releases: each with the trust its signature
+    /// check gave it (`trust`, one per release) and its publication time.
+    fn into_loaded(self, trust: Vec<ReleaseTrust>, history: &dyn ReleaseHistory) -> Loaded {
+        debug_assert_eq!(trust.len(), self.releases.len());
+        let releases = self
+            .releases
+            .into_iter()
+            .zip(trust)
+            .map(|(v, trust)| Release {
+                pubtime: history.pubtime(&v.file),
+                file: v.file,
+                parsed: v.parsed,
+                trust,
+            })
+            .collect();
+        Loaded {
+            name: self.name,
+            dir: self.dir,
+            info: self.info,
+            readme: self.readme,
+            releases,
+        }
+    }
 }
 
 /// What a check keeps of the plugins it reads.
@@ -102,26 +142,64 @@ pub fn check_rev(index: &Path, rev: &str, keep: Keep) -> Result<Checked, GitErro
 /// Checks every plugin of an index, from a folder or a commit: the same
 /// rules and the same diagnostics, with paths relative to the index root.
 pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache, keep: Keep) -> Checked {
-    let mut diags = Vec::new();
-    let dirs = source.all_plugin_dirs(&mut diags);
-    run(source, dirs, None, &[], cache, keep, diags).finish()
+    let mut diagnostics = Vec::new();
+    let dirs = source.all_plugin_dirs(&mut diagnostics);
+    let scope = Scope {
+        dirs,
+        diagnostics,
+        find: None,
+        known: &[],
+    };
+    let settings = Settings {
+        keep,
+        verified: cache,
+        history: &NoHistory,
+    };
+    run(source, scope, &settings).finish()
 }
 
-/// Checks the plugins in `dirs` of `source` together with `known`: plugins
-/// not read again (a build's cache holds their facts), sorted by folder.
-/// The rules that span plugins see both; the registry holds only `dirs`'.
+/// Checks what `scope` names of `source` (a build: no `find`), keeping the
+/// registry, its releases dated by `history`. The rules that span plugins
+/// see the plugins read and `scope.known`; the registry holds only those read.
 pub(crate) fn check_some<S: Source>(
     source: &S,
-    dirs: Vec<PluginDir>,
-    known: &[PluginView<'_>],
+    scope: Scope<'_>,
     cache: &VerifiedCache,
-    diags: Vec<Diagnostic>,
+    history: &dyn ReleaseHistory,
 ) -> Checked {
-    run(source, dirs, None, known, cache, Keep::Registry, diags).finish()
+    let settings = Settings {
+        keep: Keep::Registry,
+        verified: cache,
+        history,
+    };
+    run(source, scope, &settings).finish()
+}
+
+/// What one check reads.
+pub(crate) struct Scope<'a> {
+    /// The plugin folders asked for.
+    pub dirs: Vec<PluginDir>,
+    /// Problems found while listing `dirs`.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Looks up the plugins that `dirs` name, to read them too (a pull
+    /// request's check); `None` when `dirs` is every plugin there is to read.
+    pub find: Option<&'a FindPlugin<'a>>,
+    /// Plugins not read again (a build's cache holds their facts), sorted by
+    /// folder: the cross-plugin rules see them beside those read.
+    pub known: &'a [PluginView<'a>],
+}
+
+/// How one check treats what it reads.
+pub(crate) struct Settings<'a> {
+    pub keep: Keep,
+    /// Signatures verified before, not verified again.
+    pub verified: &'a VerifiedCache,
+    /// Dates each release and gives each plugin its audit trail.
+    pub history: &'a dyn ReleaseHistory,
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
-pub(crate) struct Run {
+pub(crate) struct Run<'h> {
     pub config: Option<RegistryConfig>,
     pub lists: TrustLists,
     /// The plugins read, sorted by folder (with [`Keep::Registry`]).
@@ -130,23 +208,30 @@ pub(crate) struct Run {
     pub facts: Vec<PluginFacts>,
     pub keep: Keep,
     pub keys: Option<RegistryKeys>,
+    /// `revocations.toml`'s keys, parsed, in its order.
+    revoked_keys: Vec<(crate::trust::keys::PublicKey, String)>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
+    /// Gives each plugin of the registry its audit trail.
+    history: &'h dyn ReleaseHistory,
 }
 
-impl Run {
+impl Run<'_> {
     fn finish(self) -> Checked {
         let plugins = self.loaded.len() + self.facts.len();
         let versions = self.loaded.iter().map(|l| l.releases.len()).sum::<usize>()
             + self.facts.iter().map(|f| f.releases.len()).sum::<usize>();
         let has_errors = self.diagnostics.iter().any(Diagnostic::is_error);
         let registry = match self.config {
-            Some(config) if !has_errors && self.keep == Keep::Registry => Some(into_registry(
-                config,
-                self.loaded,
-                self.keys,
-                self.lists.revocations,
-            )),
+            Some(config) if !has_errors && self.keep == Keep::Registry => {
+                let meta = RegistryMeta {
+                    config,
+                    keys: self.keys,
+                    revoked_keys: self.revoked_keys,
+                    revocations: self.lists.revocations,
+                };
+                Some(into_registry(meta, self.loaded, self.history))
+            }
             _ => None,
         };
         Checked {
@@ -167,15 +252,18 @@ pub(crate) type FindPlugin<'a> = dyn Fn(&str) -> Option<PluginDir> + Sync + 'a;
 /// pull request's check reads what it touches and what that depends on, not
 /// the registry. A whole-index check has no `find`: it reads every plugin
 /// already, and collecting the names they reference would be wasted work.
-pub(crate) fn run<S: Source>(
-    source: &S,
-    dirs: Vec<PluginDir>,
-    find: Option<&FindPlugin<'_>>,
-    others: &[PluginView<'_>],
-    cache: &VerifiedCache,
-    keep: Keep,
-    mut diags: Vec<Diagnostic>,
-) -> Run {
+pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settings<'h>) -> Run<'h> {
+    let Scope {
+        dirs,
+        diagnostics: mut diags,
+        find,
+        known: others,
+    } = scope;
+    let &Settings {
+        keep,
+        verified: cache,
+        history,
+    } = settings;
     let mut sources = Sources::default();
     let config = read_config(source, &mut diags, &mut sources);
     let lists = read_trust_lists(source, &mut diags, &mut sources);
@@ -198,16 +286,24 @@ pub(crate) fn run<S: Source>(
     let seeds: HashSet<String> = dirs.iter().map(|d| d.rel.clone()).collect();
     // Each plugin's own rules, signatures and artifacts, right after it is
     // parsed, so that with `Keep::Diagnostics` only its facts outlive it.
-    let examine = |(mut l, mut out, texts): (Loaded, Vec<Diagnostic>, Sources)| {
-        out.extend(signatures::verify_plugin(
-            &mut l,
-            signing_reg,
-            &lists,
-            &revoked_keys,
-            cache,
-        ));
+    let examine = |read: Read| {
+        let Read {
+            plugin,
+            texts,
+            diagnostics: mut out,
+        } = read;
+        let trust =
+            signatures::verify_plugin(&plugin, signing_reg, &lists, &revoked_keys, cache, &mut out);
+        let l = plugin.into_loaded(trust, history);
         if seeds.contains(&l.dir) {
             out.extend(artifacts::verify(source, &l, reg));
+        }
+        // Findings of signatures and artifacts name a field: placed now,
+        // while the texts are in hand, rather than read back at the end.
+        place(&texts, &mut out);
+        let mut cited = Sources::default();
+        for t in texts {
+            cited.keep_if_cited(&out, &t.rel, t.text);
         }
         let refs = match find {
             Some(_) => referenced_names(&l),
@@ -217,7 +313,7 @@ pub(crate) fn run<S: Source>(
             Keep::Registry => Kept::Loaded(l),
             Keep::Diagnostics => Kept::Facts(PluginFacts::of(&l)),
         };
-        (kept, refs, out, texts)
+        (kept, refs, out, cited)
     };
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut facts: Vec<PluginFacts> = Vec::new();
@@ -258,8 +354,8 @@ pub(crate) fn run<S: Source>(
     cross_checks(&views, reg, &lists, &mut diags);
     drop(views);
     crate::timings::mark("cross-plugin rules");
-    // Findings of signatures, artifacts and cross-plugin rules name a field;
-    // the per-file rules placed theirs already.
+    // Findings of the cross-plugin rules name a field of a file no longer
+    // in hand; every plugin's own findings are placed already.
     resolve_positions(source, &mut diags, &mut sources);
     diagnostic::sort(&mut diags);
     crate::timings::mark("sort");
@@ -270,8 +366,10 @@ pub(crate) fn run<S: Source>(
         facts,
         keep,
         keys,
+        revoked_keys: revoked_keys.listed,
         diagnostics: diags,
         sources,
+        history,
     }
 }
 
@@ -357,7 +455,12 @@ fn referenced_names(l: &Loaded) -> Vec<String> {
         .releases
         .iter()
         .flat_map(|r| {
-            let deps = r.parsed.deps.iter().map(|d| d.name.clone());
+            let deps = r
+                .parsed
+                .manifest
+                .dependencies
+                .iter()
+                .map(|d| d.name.clone());
             let repl = r
                 .parsed
                 .manifest
@@ -453,12 +556,12 @@ fn load_all<S: Source, T: Send>(
     source: &S,
     dirs: &[PluginDir],
     reg: &RegistryConfig,
-    then: &(impl Fn((Loaded, Vec<Diagnostic>, Sources)) -> T + Sync),
+    then: &(impl Fn(Read) -> T + Sync),
 ) -> Vec<T> {
     if !source.reads_best_serially() {
         return dirs
             .par_iter()
-            .map(|d| then(load_plugin(source, d, reg)))
+            .map(|d| then(read_plugin(source, d, reg)))
             .collect();
     }
     std::thread::scope(|s| {
@@ -484,7 +587,12 @@ pub(crate) fn load_plugin<S: Source>(
     source: &S,
     dir: &PluginDir,
     reg: &RegistryConfig,
-) -> (Loaded, Vec<Diagnostic>, Sources) {
+) -> (Parsed, Vec<Diagnostic>) {
+    let read = read_plugin(source, dir, reg);
+    (read.plugin, read.diagnostics)
+}
+
+fn read_plugin<S: Source>(source: &S, dir: &PluginDir, reg: &RegistryConfig) -> Read {
     let mut out = Vec::new();
     let files = source.read_plugin(dir, &mut out);
     parse_plugin_files(dir, files, reg, out)
@@ -497,7 +605,7 @@ fn parse_plugin_files(
     files: crate::source::PluginFiles,
     reg: &RegistryConfig,
     mut out: Vec<Diagnostic>,
-) -> (Loaded, Vec<Diagnostic>, Sources) {
+) -> Read {
     let info = files.plugin_toml.as_ref().and_then(|t| {
         manifest::parse_plugin(
             SourceFile {
@@ -509,7 +617,7 @@ fn parse_plugin_files(
             &mut out,
         )
     });
-    let mut releases: Vec<Release> = files
+    let mut releases: Vec<VersionFile> = files
         .versions
         .iter()
         .filter_map(|(stem, t)| {
@@ -523,59 +631,77 @@ fn parse_plugin_files(
                 reg,
                 &mut out,
             )?;
-            Some(Release {
+            Some(VersionFile {
                 file: t.rel.clone(),
                 parsed,
-                pubtime: 0,
-                trust: ReleaseTrust::default(),
             })
         })
         .collect();
     releases.sort_by(|a, b| a.parsed.version.cmp(&b.parsed.version));
     let name = PluginName::parse(&dir.name).expect("source yields only folders with valid names");
-    let mut texts = Sources::default();
-    if !out.is_empty() {
-        let toml = files.plugin_toml.into_iter();
-        for t in toml.chain(files.versions.into_iter().map(|(_, t)| t)) {
-            texts.keep_if_cited(&out, &t.rel, t.text);
-        }
-    }
-    let loaded = Loaded {
+    let parsed = Parsed {
         name,
         dir: dir.rel.clone(),
         info,
         readme: files.readme.map(|t| t.text),
         releases,
     };
-    (loaded, out, texts)
+    let texts = files
+        .plugin_toml
+        .into_iter()
+        .chain(files.versions.into_iter().map(|(_, t)| t));
+    Read {
+        plugin: parsed,
+        texts: texts.collect(),
+        diagnostics: out,
+    }
+}
+
+/// One plugin folder as read and parsed, with the texts of its manifests,
+/// kept until its own checks have placed their findings.
+struct Read {
+    plugin: Parsed,
+    texts: Vec<Text>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Places the findings in `diags` that name a field of one of `texts`,
+/// from the texts in hand: only a file with such a finding is parsed for it.
+fn place(texts: &[Text], diags: &mut [Diagnostic]) {
+    for t in texts {
+        if !diags
+            .iter()
+            .any(|d| d.pos.is_none() && d.field.is_some() && d.file == t.rel)
+        {
+            continue;
+        }
+        if let Ok(doc) = Document::parse(SourceFile {
+            path: &t.rel,
+            text: &t.text,
+        }) {
+            doc.resolve(diags);
+        }
+    }
 }
 
 fn into_registry(
-    config: RegistryConfig,
+    meta: RegistryMeta,
     loaded: Vec<Loaded>,
-    keys: Option<RegistryKeys>,
-    revocations: crate::format::types::RevocationList,
+    history: &dyn ReleaseHistory,
 ) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
-        .into_iter()
+        .into_par_iter()
         .filter_map(|l| {
             Some(Plugin {
                 info: l.info?,
+                audit: history.audit(&l.dir, &l.releases),
                 name: l.name,
                 dir: l.dir,
                 readme: l.readme,
                 releases: l.releases,
-                audit: Vec::new(),
             })
         })
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
-    Registry {
-        meta: RegistryMeta {
-            config,
-            keys,
-            revocations,
-        },
-        plugins,
-    }
+    Registry { meta, plugins }
 }

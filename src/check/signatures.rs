@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Loaded;
+use super::Parsed;
 use super::facts::PluginView;
 use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{Code, Diagnostic};
@@ -29,20 +29,33 @@ pub(crate) struct TrustLists {
     pub revocations: RevocationList,
 }
 
-/// Revoked keys by their bytes, with the reason.
-pub(crate) type RevokedKeys = HashMap<[u8; 32], String>;
+/// The keys of `revocations.toml`, parsed, with the reason each is revoked.
+#[derive(Default)]
+pub(crate) struct RevokedKeys {
+    by_bytes: HashMap<[u8; 32], String>,
+    /// In the file's order, as `revocations.json` lists them.
+    pub listed: Vec<(PublicKey, String)>,
+}
 
-/// The revoked keys of `revocations.toml` by their bytes, reporting any
-/// that does not parse. [`verify_plugin`] takes them.
+impl RevokedKeys {
+    /// Why `key` is revoked, if it is.
+    fn reason(&self, key: &PublicKey) -> Option<&String> {
+        self.by_bytes.get(&key.bytes())
+    }
+}
+
+/// The revoked keys of `revocations.toml`, reporting any that does not
+/// parse. [`verify_plugin`] takes them.
 pub(crate) fn revoked_keys(lists: &TrustLists, out: &mut Vec<Diagnostic>) -> RevokedKeys {
     let revocations = FileRef {
         path: REVOCATIONS_FILE,
     };
-    let mut revoked_keys = RevokedKeys::new();
+    let mut revoked_keys = RevokedKeys::default();
     for (i, k) in lists.revocations.keys.iter().enumerate() {
         match PublicKey::parse(&k.key) {
             Ok(key) => {
-                revoked_keys.insert(key.bytes(), k.reason.clone());
+                revoked_keys.by_bytes.insert(key.bytes(), k.reason.clone());
+                revoked_keys.listed.push((key, k.reason.clone()));
             }
             Err(e) => out.push(
                 revocations
@@ -58,22 +71,33 @@ pub(crate) fn revoked_keys(lists: &TrustLists, out: &mut Vec<Diagnostic>) -> Rev
     revoked_keys
 }
 
-/// Verifies one plugin's keys and releases, filling in each release's trust.
+/// Verifies one plugin's keys and releases: the trust of each release, in
+/// the order of `plugin.releases`, and the problems in `out`.
 /// Whether the trust lists name real releases is [`check_lists`]' job.
 /// `reg` is `None` when `registry.toml` could not be read or its `id` is
 /// invalid: every release statement names that id, so no signature could
 /// verify and each would bury the one real cause under a bogus error. The
-/// signatures are then not checked at all (the keys still are).
+/// signatures are then not checked at all (the keys still are). Releases
+/// whose signature is not checked (no valid `plugin.toml`, no registry id,
+/// a signature that does not verify) are trusted as unsigned; a plugin with
+/// such a problem has an error, so it is never published.
 pub(crate) fn verify_plugin(
-    plugin: &mut Loaded,
+    plugin: &Parsed,
     reg: Option<&RegistryConfig>,
     lists: &TrustLists,
     revoked_keys: &RevokedKeys,
     cache: &VerifiedCache,
-) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    out: &mut Vec<Diagnostic>,
+) -> Vec<ReleaseTrust> {
+    let unchecked = |name: &str| {
+        plugin
+            .releases
+            .iter()
+            .map(|r| ReleaseTrust::unsigned(revocation_of(lists, name, &r.parsed.manifest.version)))
+            .collect()
+    };
     let Some(info) = &plugin.info else {
-        return out;
+        return unchecked(&plugin.name.to_string());
     };
     let manifest_file = format!("{}/plugin.toml", plugin.dir);
     let file = FileRef {
@@ -101,29 +125,24 @@ pub(crate) fn verify_plugin(
     let name = info.manifest.name.as_str();
     let reviewed = lists.reviewed.plugins.get(name);
     let Some(reg) = reg else {
-        for release in &mut plugin.releases {
-            release.trust.revoked = revocation_of(lists, name, &release.parsed.manifest.version);
-        }
-        return out;
+        return unchecked(name);
     };
     let namespace = statement::sshsig_namespace(&reg.id);
-    for release in &mut plugin.releases {
+    let mut trusts = Vec::with_capacity(plugin.releases.len());
+    for release in &plugin.releases {
         let m = &release.parsed.manifest;
         let rel = FileRef {
             path: &release.file,
         };
-        let mut trust = ReleaseTrust {
-            revoked: revocation_of(lists, name, &m.version),
-            ..ReleaseTrust::default()
-        };
+        let mut trust = ReleaseTrust::unsigned(revocation_of(lists, name, &m.version));
         let Some(sig_text) = &m.signature else {
             if reg.policy.require_signatures {
                 out.push(
                     Diagnostic::error(&release.file, Code::SignatureMissing, format!("{name} {} is not signed, and this registry requires signatures", m.version))
-                        .hint(format!("sign it: `plugdex sign --key KEY {}` (or see README, \"Signing a release\")", release.file)),
+                        .hint(format!("sign it: `plugdex sign --key KEY {}` (or see docs/trust.md, \"Signing a release\")", release.file)),
                 );
             }
-            release.trust = trust;
+            trusts.push(trust);
             continue;
         };
         let sig = match AuthorSignature::parse(sig_text) {
@@ -133,6 +152,7 @@ pub(crate) fn verify_plugin(
                     rel.error_at(&[f("signature")], Code::SignatureMalformed, format!("`signature` is not a signature plugdex reads: {e}"))
                         .hint("paste the whole output of `plugdex sign`, `minisign -S` (the `.minisig` file) or `ssh-keygen -Y sign` (the `.sig` file)"),
                 );
+                trusts.push(trust);
                 continue;
             }
         };
@@ -179,10 +199,11 @@ pub(crate) fn verify_plugin(
                     release.file
                 )),
             );
+                trusts.push(trust);
                 continue;
             }
         };
-        if let Some(reason) = revoked_keys.get(&signer.bytes()) {
+        if let Some(reason) = revoked_keys.reason(signer) {
             out.push(
                 Diagnostic::warning(&release.file, Code::KeyRevoked, format!("{name} {} is signed by the revoked key {} ({reason}); it is published as revoked", m.version, signer.fingerprint()))
                     .hint("ask an owner to re-sign it with a current key"),
@@ -197,9 +218,9 @@ pub(crate) fn verify_plugin(
             Tier::Community
         };
         trust.signer = Some(Box::new(signer.clone()));
-        release.trust = trust;
+        trusts.push(trust);
     }
-    out
+    trusts
 }
 
 /// Why `revocations.toml` revokes `plugin` `version` (the whole plugin first), if it does.

@@ -41,9 +41,8 @@ pub fn index(index: &Path, format: Format, rev: Option<&str>) -> Result<Exit, Cl
     };
     let exit = report(&checked, format, index)?;
     crate::timings::mark("report");
-    // The process ends soon: handing a million manifests back to the
-    // allocator one by one would only delay the exit.
-    std::mem::forget(checked);
+    // Freed off the way to the exit, which does not wait for it (`free`).
+    crate::free::in_background(checked);
     Ok(exit)
 }
 

@@ -36,7 +36,7 @@ impl From<ClientError> for CliError {
 /// that cannot be read or written, a config that cannot be used, a format
 /// newer than this plugdex reads, is the job failing (2).
 fn exit_of(e: &ClientError) -> Exit {
-    use crate::client::{lock::LockError, state::StateError};
+    use crate::client::{lock::LockError, state::StateError, unpack::UnpackError};
     match e {
         ClientError::Config(_)
         | ClientError::Fetch(_)
@@ -50,7 +50,12 @@ fn exit_of(e: &ClientError) -> Exit {
         }
         | ClientError::Io { .. }
         | ClientError::Busy { .. }
-        | ClientError::BadDir { .. } => Exit::Failed,
+        | ClientError::BadDir { .. }
+        // The archive was fine; writing it into the plugins folder failed.
+        | ClientError::Unpack {
+            source: UnpackError::Write { .. },
+            ..
+        } => Exit::Failed,
         ClientError::Verify { .. } if !e.is_verification_failure() => Exit::Failed,
         ClientError::NotARegistry { .. }
         | ClientError::UnsignedRegistry { .. }
@@ -140,7 +145,8 @@ fn execute(command: ClientCommand) -> Result<(), CliError> {
 }
 
 fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
+    // Author-controlled strings (descriptions, names, reasons) are escaped.
+    let text = crate::untrusted::json_pretty(value)
         .map_err(|e| CliError::context(Exit::Failed, "cannot write JSON", e))?;
     Ok(printer::out(&format!("{text}\n"))?)
 }
@@ -334,4 +340,43 @@ fn permissions(perms: &[crate::format::types::Permission]) -> String {
     }
     let words: Vec<String> = perms.iter().map(word).collect();
     format!("permissions: {}", words.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::unpack::{self, Limits, UnpackError};
+
+    fn unpack_failure(source: UnpackError) -> Exit {
+        CliError::from(ClientError::Unpack {
+            name: "git".into(),
+            vers: "1.2.0".into(),
+            archive: "git-1.2.0.tar.gz".into(),
+            source,
+        })
+        .exit
+    }
+
+    /// docs/cli.md: an archive that cannot be written out (here: its
+    /// folder's parent is a file, which fails for root too) is the job
+    /// failing, 2; a damaged archive is the thing examined being bad, 1.
+    #[test]
+    fn an_archive_that_cannot_be_written_is_exit_2_a_damaged_one_exit_1() {
+        let tmp = tempfile::tempdir().unwrap();
+        let not_a_folder = tmp.path().join("plugins");
+        std::fs::write(&not_a_folder, b"").unwrap();
+        let archive = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("index/artifacts/git/git-1.2.0.tar.gz"),
+        )
+        .unwrap();
+        let err = unpack::unpack(&archive, &not_a_folder.join("git"), Limits::default())
+            .expect_err("nothing can be written under a file");
+        assert!(matches!(err, UnpackError::Write { .. }), "{err:?}");
+        assert_eq!(unpack_failure(err), Exit::Failed);
+        let damaged = unpack::unpack(&archive[..200], &tmp.path().join("x"), Limits::default())
+            .expect_err("a truncated archive");
+        assert!(matches!(damaged, UnpackError::Damaged(_)), "{damaged:?}");
+        assert_eq!(unpack_failure(damaged), Exit::Invalid);
+    }
 }

@@ -227,14 +227,11 @@ pub fn registry(reg: &RegistryMeta, listings: &[&Listing], cx: &Context) -> Vec<
         &published::Revocations {
             v: published::API_V,
             keys: reg
-                .revocations
-                .keys
+                .revoked_keys
                 .iter()
-                .map(|k| published::RevokedKey {
-                    key: crate::trust::keys::PublicKey::parse(&k.key)
-                        .map(|k| k.to_raw_base64())
-                        .unwrap_or_else(|_| k.key.clone()),
-                    reason: k.reason.clone(),
+                .map(|(key, reason)| published::RevokedKey {
+                    key: key.to_raw_base64(),
+                    reason: reason.clone(),
                 })
                 .collect(),
             releases: reg.revocations.releases.clone(),

@@ -1,7 +1,7 @@
 //! The published formats: what `build` writes and what clients read. Each
 //! document carries its format version in `v`; readers ignore keys they do
 //! not know, so adding a key is not a breaking change, and a change that
-//! would break a reader bumps `v` (see README, "Output formats").
+//! would break a reader bumps `v` (see docs/output-format.md).
 
 use serde::{Deserialize, Serialize};
 

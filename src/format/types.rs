@@ -266,9 +266,16 @@ impl Deprecation {
 /// `versions/<version>.toml`: one published version.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, bound(serialize = "Deps: Serialize + IsEmpty"))]
 #[cfg_attr(feature = "generator", schemars(title = "plugdex version manifest"))]
-pub struct VersionManifest {
+#[cfg_attr(
+    feature = "generator",
+    schemars(
+        rename = "VersionManifest",
+        bound = "Deps: JsonSchema + Default + IsEmpty"
+    )
+)]
+pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
     /// SemVer 2.0 version; must equal the file name without `.toml`.
     pub version: String,
     /// SemVer requirement on the host engine, e.g. `>=1.0.0, <2.0.0`.
@@ -285,9 +292,11 @@ pub struct VersionManifest {
     pub permissions: Vec<Permission>,
     /// The downloadable artifact.
     pub artifact: Artifact,
+    // As written in the file (the default `Deps`), or in the form a reader
+    // parsed them into (`with_dependencies`). Doc comments here are the schema's.
     /// Other plugins this version needs: name → SemVer requirement.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dependencies: BTreeMap<String, Dependency>,
+    #[serde(default, skip_serializing_if = "IsEmpty::is_empty")]
+    pub dependencies: Deps,
     /// What the plugin offers the host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<Capability>,
@@ -300,6 +309,45 @@ pub struct VersionManifest {
     /// The owner's signature over this release's statement (`plugdex statement`): raw base64 ed25519, minisign or SSHSIG text. May be replaced by a re-signature after publishing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+}
+
+/// Whether a manifest's dependencies, in either form, are none (then the
+/// field is left out when written).
+pub trait IsEmpty {
+    fn is_empty(&self) -> bool;
+}
+
+impl<K, V> IsEmpty for BTreeMap<K, V> {
+    fn is_empty(&self) -> bool {
+        BTreeMap::is_empty(self)
+    }
+}
+
+impl<T> IsEmpty for Vec<T> {
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
+impl<Deps> VersionManifest<Deps> {
+    /// The same manifest with its dependencies in another form: `check`
+    /// parses each requirement once and keeps only the parsed list.
+    pub fn with_dependencies<New>(self, parse: impl FnOnce(Deps) -> New) -> VersionManifest<New> {
+        VersionManifest {
+            version: self.version,
+            engine: self.engine,
+            entry: self.entry,
+            runtime: self.runtime,
+            channel: self.channel,
+            permissions: self.permissions,
+            artifact: self.artifact,
+            dependencies: parse(self.dependencies),
+            capabilities: self.capabilities,
+            yanked: self.yanked,
+            deprecated: self.deprecated,
+            signature: self.signature,
+        }
+    }
 }
 
 /// `reviewed.toml`: the releases the registry's maintainers reviewed. A

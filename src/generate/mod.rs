@@ -95,7 +95,7 @@ pub enum BuildError {
 impl BuildError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            BuildError::NoSigningTable => Some("add `[signing]` with `root_keys`, `online_key` and `online_key_signatures` (README, \"Registry signing\"), or build without a key".into()),
+            BuildError::NoSigningTable => Some("add `[signing]` with `root_keys`, `online_key` and `online_key_signatures` (docs/trust.md, \"Registry signing\"), or build without a key".into()),
             BuildError::UnsignedRefused => Some("give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable; for a local preview only, `--allow-unsigned`".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
@@ -239,9 +239,17 @@ fn build_from<S: Source>(
         .iter()
         .map(|c| PluginView::of_facts(&c.cached.facts))
         .collect();
-    let mut checked = check::check_some(source, load, &others, &cache, diagnostics);
+    let dates = check::GitHistory::new(&history, &opts.index);
+    let scope = check::Scope {
+        dirs: load,
+        diagnostics,
+        find: None,
+        known: &others,
+    };
+    let mut checked = check::check_some(source, scope, &cache, &dates);
     drop(others);
     let carried_versions: usize = carried.iter().map(|c| c.cached.facts.releases.len()).sum();
+    let dated_from_git = carried_versions + dates.dated_from_git();
     checked.plugins += carried.len();
     checked.versions += carried_versions;
     // Invariant: past the cross-plugin rules, a carried plugin's facts are
@@ -253,29 +261,15 @@ fn build_from<S: Source>(
         .for_each(|c| drop(std::mem::take(&mut c.cached.facts.releases)));
     let cached_signatures = cache.hits();
     cache.save();
-    let Some(mut registry) = checked.registry.take() else {
+    let Some(registry) = checked.registry.take() else {
         return Ok(Report {
             checked,
             built: None,
         });
     };
-    let mut dated_from_git = carried_versions;
-    for plugin in &mut registry.plugins {
-        for release in &mut plugin.releases {
-            let (time, from_git) = history.pubtime(&release.file, &opts.index);
-            release.pubtime = time;
-            dated_from_git += usize::from(from_git);
-        }
-        let releases = plugin
-            .releases
-            .iter()
-            .map(|r| (r.file.as_str(), r.version().to_string(), r.pubtime));
-        plugin.audit = audit::trail(&history, &plugin.dir, releases);
-    }
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
     drop(history);
-    timings::mark("dates and audit");
     if let Some(key) = &opts.signing_key {
         let Some(keys) = &registry.meta.keys else {
             return Err(BuildError::NoSigningTable);

@@ -27,12 +27,14 @@ pub struct ParsedPlugin {
 #[derive(Debug, Clone)]
 pub struct ParsedVersion {
     pub version: Version,
-    /// The manifest's `[dependencies]`, parsed, in name order. They are moved
-    /// out of `manifest.dependencies`, which is left empty: a million small
-    /// maps would otherwise dominate the memory of a large registry.
-    pub deps: Vec<Dep>,
-    pub manifest: VersionManifest,
+    /// Its `[dependencies]` parsed, in name order, and only in that form: a
+    /// million small maps as written would dominate the memory of a large
+    /// registry.
+    pub manifest: ParsedManifest,
 }
+
+/// A version manifest whose dependencies are parsed.
+pub type ParsedManifest = VersionManifest<Vec<Dep>>;
 
 impl ParsedVersion {
     /// What the author signs of this release: [`SignedFields::of_line`]
@@ -41,8 +43,8 @@ impl ParsedVersion {
         let m = &self.manifest;
         SignedFields {
             engine: m.engine.clone(),
-            deps: self
-                .deps
+            deps: m
+                .dependencies
                 .iter()
                 .map(|d| IndexDep {
                     name: d.name.clone(),
@@ -60,7 +62,7 @@ impl ParsedVersion {
 }
 
 /// One dependency of a version, with its parsed requirement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Dep {
     pub name: String,
     pub req: VersionReq,
@@ -168,21 +170,20 @@ pub fn parse_version(
     if !manifest.artifact.is_self_hosted() {
         manifest.artifact.url = rules::normalised_url(&manifest.artifact.url);
     }
-    let deps = std::mem::take(&mut manifest.dependencies)
-        .into_iter()
-        .filter_map(|(name, spec)| {
-            Some(Dep {
-                req: VersionReq::parse(spec.requirement()).ok()?,
-                optional: spec.optional(),
-                name,
+    // A requirement that does not parse was reported by the rules.
+    let manifest = manifest.with_dependencies(|written| {
+        written
+            .into_iter()
+            .filter_map(|(name, spec)| {
+                Some(Dep {
+                    req: VersionReq::parse(spec.requirement()).ok()?,
+                    optional: spec.optional(),
+                    name,
+                })
             })
-        })
-        .collect();
-    Some(ParsedVersion {
-        version,
-        deps,
-        manifest,
-    })
+            .collect()
+    });
+    Some(ParsedVersion { version, manifest })
 }
 
 /// Parses `reviewed.toml`. Which releases it names is checked against the index by `check`.

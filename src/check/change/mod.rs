@@ -16,7 +16,10 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{Keep, Loaded, fallback_config, load_plugin, read_config, resolve_positions, run};
+use super::{
+    Keep, Loaded, NoHistory, Scope, Settings, fallback_config, load_plugin, read_config,
+    resolve_positions, run,
+};
 use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::Release;
@@ -128,15 +131,19 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
             .collect()
     };
     let cache = VerifiedCache::default();
-    let mut checked = run(
-        &head_src,
-        seeds,
-        Some(&|n| head_src.find_plugin(n)),
-        &[],
-        &cache,
-        Keep::Registry,
-        Vec::new(),
-    );
+    let find = |n: &str| head_src.find_plugin(n);
+    let scope = Scope {
+        dirs: seeds,
+        diagnostics: Vec::new(),
+        find: Some(&find),
+        known: &[],
+    };
+    let settings = Settings {
+        keep: Keep::Registry,
+        verified: &cache,
+        history: &NoHistory,
+    };
+    let mut checked = run(&head_src, scope, &settings);
     let mut diags = std::mem::take(&mut paths.diagnostics);
     diags.extend(
         std::mem::take(&mut checked.diagnostics)

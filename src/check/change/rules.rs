@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::check::Loaded;
+use crate::check::{Loaded, Parsed};
 use crate::diagnostic::{Code, Diagnostic, Step};
 use crate::format::name::{canonical, skeleton};
 use crate::format::types::{Owner, OwnerChanges, PluginManifest, RemovedPlugin, Yanked};
@@ -111,7 +111,7 @@ pub(super) fn new_plugin(
 pub(super) fn existing_plugin(
     ctx: &Context<'_>,
     dir: &PluginDir,
-    base: &Loaded,
+    base: &Parsed,
     head: Option<&Loaded>,
     files: &[(&str, ChangeKind)],
 ) -> Outcome {
@@ -220,13 +220,14 @@ pub(super) fn existing_plugin(
                 }
             }
             (_, ChangeKind::Modified) if rest.starts_with("versions/") => {
-                let (Some(b), Some(h)) = (release(base, file), release(head, file)) else {
+                let base_version = base.releases.iter().find(|r| r.file == file);
+                let (Some(b), Some(h)) = (base_version, release(head, file)) else {
                     continue;
                 };
                 published_version(
                     &mut out,
                     file,
-                    b,
+                    &b.parsed,
                     h,
                     is_owner,
                     by_owner_key(h.trust.signer.as_deref()),
@@ -305,13 +306,13 @@ fn plugin_toml(
 fn published_version(
     out: &mut Outcome,
     file: &str,
-    base: &Release,
+    base: &ParsedVersion,
     head: &Release,
     is_owner: bool,
     signed_by_owner: bool,
     stranger: &dyn Fn(&str, &str) -> Diagnostic,
 ) {
-    let immutable = immutable_changes(&base.parsed, &head.parsed);
+    let immutable = immutable_changes(base, &head.parsed);
     for field in &immutable {
         let shown = field
             .iter()
@@ -319,12 +320,12 @@ fn published_version(
             .collect::<Vec<_>>()
             .join(".");
         out.diagnostics.push(
-            Diagnostic::error(file, Code::PublishedChanged, format!("{shown} of the published version {} cannot change", base.parsed.version))
+            Diagnostic::error(file, Code::PublishedChanged, format!("{shown} of the published version {} cannot change", base.version))
                 .at_field(field.iter().map(|s| key(s)).collect())
                 .hint("publish a new version instead; only `yanked`, `deprecated` and `signature` of a published version may change"),
         );
     }
-    let (bm, hm) = (&base.parsed.manifest, &head.parsed.manifest);
+    let (bm, hm) = (&base.manifest, &head.parsed.manifest);
     let v = &head.parsed.version;
     let mut lifecycle = false;
     if bm.yanked != hm.yanked {
@@ -391,7 +392,8 @@ fn immutable_changes(base: &ParsedVersion, head: &ParsedVersion) -> Vec<Vec<Stri
         }
     }
     let deps = |p: &ParsedVersion| {
-        p.deps
+        p.manifest
+            .dependencies
             .iter()
             .map(|d| (canonical(&d.name), d.req.to_string(), d.optional))
             .collect::<Vec<_>>()
