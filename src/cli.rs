@@ -137,13 +137,28 @@ pub enum Command {
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.
+    ///
+    /// With `--index`, first builds that index for the address served
+    /// (base URL `http://ADDR/`, so self-hosted artifacts download from the
+    /// preview), signed like `build`, into `--dir` (default `dist-preview`,
+    /// never `dist`: a preview's URLs must not be published).
     Serve {
-        /// The folder `build` wrote.
-        #[arg(long, default_value = "dist")]
-        dir: PathBuf,
-        /// Address to listen on.
+        /// The folder to serve: default `dist`, or `dist-preview` with `--index`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8000")]
         addr: String,
+        /// Build this index repo for the preview's own URL before serving it.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// The online signing key for the preview build (as `build --signing-key`;
+        /// also `PLUGDEX_SIGNING_KEY`).
+        #[arg(long, requires = "index")]
+        signing_key: Option<PathBuf>,
+        /// Build the preview unsigned although `registry.toml` has `[signing]`.
+        #[arg(long, requires = "index")]
+        allow_unsigned: bool,
     },
     /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
     /// openssl), the public key printed in the forms `plugin.toml` accepts.

@@ -8,6 +8,7 @@ mod client;
 mod keys;
 mod manual;
 mod schema;
+mod serve;
 mod sign;
 mod status;
 
@@ -73,10 +74,19 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             };
             build::run(&opts, format, changed.as_deref())
         }
-        Command::Serve { dir, addr } => {
-            crate::serve::run(&dir, &addr).map_err(|e| CliError::from_error(Exit::Failed, e))?;
-            Ok(Exit::Done)
-        }
+        Command::Serve {
+            dir,
+            addr,
+            index,
+            signing_key,
+            allow_unsigned,
+        } => serve::run(serve::Preview {
+            dir,
+            addr,
+            index,
+            signing_key,
+            allow_unsigned,
+        }),
         Command::Keygen {
             show: Some(path), ..
         } => keys::show(&path),
