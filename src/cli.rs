@@ -160,6 +160,31 @@ pub enum Command {
         #[arg(long, requires = "index")]
         allow_unsigned: bool,
     },
+    /// Start a new index repo in DIR (new or empty): `registry.toml`, the
+    /// JSON Schemas, `.taplo.toml`, workflows calling plugdex's reusable
+    /// workflows, a README, and a root and an online key in `--keys` (outside
+    /// the repo) with the delegation signed. Asks for what no flag gives,
+    /// only on a terminal.
+    Init {
+        /// The folder of the new index repo.
+        dir: PathBuf,
+        /// The registry's id, a DNS-style name (e.g. `plugins.example.org`).
+        #[arg(long)]
+        id: Option<String>,
+        /// Its human title (default: the id).
+        #[arg(long)]
+        title: Option<String>,
+        /// The `https` URL it will be served from (default `https://ID/`).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The host application's name, which plugins' `engine` requirements refer to.
+        #[arg(long)]
+        engine: Option<String>,
+        /// Where to write `root.pem` and `online.pem` (default
+        /// `$XDG_CONFIG_HOME/plugdex/keys/ID`, else `~/.config/plugdex/keys/ID`).
+        #[arg(long, value_name = "KEYDIR")]
+        keys: Option<PathBuf>,
+    },
     /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
     /// openssl), the public key printed in the forms `plugin.toml` accepts.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["out", "show"])))]

