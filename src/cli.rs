@@ -185,6 +185,28 @@ pub enum Command {
         #[arg(long, value_name = "KEYDIR")]
         keys: Option<PathBuf>,
     },
+    /// Add a plugin: `plugins/SHARD/NAME/plugin.toml`, after checking the name
+    /// is valid, free and not confusable with another; then check the index.
+    New {
+        /// The plugin's name.
+        name: String,
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The owner's GitHub login (default: git config `github.user`).
+        #[arg(long, value_name = "LOGIN")]
+        owner: Option<String>,
+        /// The owner's public key, or a file holding it (`~/.ssh/id_ed25519.pub`,
+        /// a minisign `.pub`, raw base64).
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: Option<String>,
+        /// One line about the plugin.
+        #[arg(long, default_value = "TODO: one line about what the plugin does")]
+        description: String,
+        /// Its SPDX license expression.
+        #[arg(long, default_value = "MIT")]
+        license: String,
+    },
     /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
     /// openssl), the public key printed in the forms `plugin.toml` accepts.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["out", "show"])))]

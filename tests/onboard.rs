@@ -282,3 +282,106 @@ fn init_refuses_keys_inside_the_repo_a_full_folder_and_missing_answers() {
         "{stderr}"
     );
 }
+
+/// The `#:schema` line of `file` names a schema that exists, relative to the file.
+fn assert_schema_line_resolves(file: &Path) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let rel = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("#:schema "))
+        .unwrap_or_else(|| panic!("{} has no #:schema line:\n{text}", file.display()));
+    let schema = file.parent().unwrap().join(rel);
+    assert!(
+        schema.is_file(),
+        "{} names {rel}, which is not there",
+        file.display()
+    );
+}
+
+#[test]
+fn new_writes_each_name_into_its_shard_and_refuses_taken_confusable_and_reserved_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let key = demo_key("tnovak.pub");
+    for (name, folder) in [
+        ("x", "plugins/1/x"),
+        ("ab", "plugins/2/ab"),
+        ("Git", "plugins/3/g/Git"),
+        ("Hello_World", "plugins/he/ll/Hello_World"),
+    ] {
+        let (code, _, stderr) = run(&[
+            "new",
+            name,
+            "--index",
+            path(&repo),
+            "--owner",
+            "acme-dev",
+            "--key",
+            &key,
+        ]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let manifest = repo.join(folder).join("plugin.toml");
+        assert_schema_line_resolves(&manifest);
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            text.contains(&format!("name = \"{name}\"")) && text.contains("github = \"acme-dev\""),
+            "{text}"
+        );
+        assert!(text.contains("keys = [\"ssh-ed25519 AAAAC3"), "{text}");
+    }
+    std::fs::write(
+        repo.join("revocations.toml"),
+        "[[removed]]\nname = \"gone-for-good\"\nreason = \"malware\"\n",
+    )
+    .unwrap();
+    for (name, says) in [
+        ("hello-world", "is taken"),
+        ("he11o_world", "is confusable with `Hello_World`"),
+        ("api", "reserved"),
+        ("gone-for-good", "removed for good"),
+        ("9lives", "not a valid plugin name"),
+    ] {
+        let (code, _, stderr) = run(&["new", name, "--index", path(&repo), "--owner", "acme-dev"]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
+    // A bad owner leaves nothing behind.
+    let (code, _, stderr) = run(&[
+        "new",
+        "solo",
+        "--index",
+        path(&repo),
+        "--owner",
+        "not a login!",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("invalid-owner"), "{stderr}");
+    assert!(!repo.join("plugins/so").exists());
+}
+
+#[test]
+fn new_takes_the_owner_from_git_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join(".gitconfig"), "[github]\n\tuser = octo-cat\n").unwrap();
+    let out = plugdex_cmd()
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("GIT_CONFIG_GLOBAL")
+        .args(["new", "sparkle", "--index", path(&repo)])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(repo.join("plugins/sp/ar/sparkle/plugin.toml")).unwrap();
+    assert!(text.contains("github = \"octo-cat\""), "{text}");
+}

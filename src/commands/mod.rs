@@ -9,6 +9,7 @@ mod client;
 mod init;
 mod keys;
 mod manual;
+mod new;
 mod schema;
 mod serve;
 mod sign;
@@ -103,6 +104,21 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             base_url,
             engine,
             keys,
+        }),
+        Command::New {
+            name,
+            index,
+            owner,
+            key,
+            description,
+            license,
+        } => new::run(new::NewArgs {
+            name,
+            index,
+            owner,
+            key,
+            description,
+            license,
         }),
         Command::Keygen {
             show: Some(path), ..

@@ -4,6 +4,7 @@
 //! overwrites one; what it writes is then checked by `check` like any edit.
 
 pub mod init;
+pub mod plugin;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
