@@ -207,6 +207,37 @@ pub enum Command {
         #[arg(long, default_value = "MIT")]
         license: String,
     },
+    /// Publish a version: `versions/VERSION.toml` with the artifact's size
+    /// and SHA-256 (a file is copied into `artifacts/NAME/`, a URL downloaded
+    /// once), facts carried over from the previous version unless given,
+    /// signed with `--sign`; then check the index.
+    Release {
+        /// The plugin's name.
+        name: String,
+        /// The new version (SemVer; a pre-release goes on the beta channel).
+        version: String,
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The artifact: a file to self-host, or an `https` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        artifact: String,
+        /// Sign the release with this secret key (as `plugdex sign --key`).
+        #[arg(long, value_name = "SECRET_KEY_FILE")]
+        sign: Option<PathBuf>,
+        /// The SemVer requirement on the host engine (default: the previous version's).
+        #[arg(long, value_name = "REQ")]
+        engine: Option<String>,
+        /// The entry point inside the artifact (default: the previous version's).
+        #[arg(long)]
+        entry: Option<String>,
+        /// wasm, native, script or docker (default: the previous version's).
+        #[arg(long, value_parser = crate::commands::release::parse_runtime)]
+        runtime: Option<crate::format::types::Runtime>,
+        /// Seconds the download of a URL may take.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
     /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
     /// openssl), the public key printed in the forms `plugin.toml` accepts.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["out", "show"])))]

@@ -385,3 +385,154 @@ fn new_takes_the_owner_from_git_config() {
     let text = std::fs::read_to_string(repo.join("plugins/sp/ar/sparkle/plugin.toml")).unwrap();
     assert!(text.contains("github = \"octo-cat\""), "{text}");
 }
+
+#[test]
+fn init_new_release_check_build_serve_install_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let (code, _, stderr) = run(&[
+        "new",
+        "hello-world",
+        "--index",
+        path(&repo),
+        "--owner",
+        "acme-dev",
+        "--key",
+        &demo_key("tnovak.pub"),
+        "--description",
+        "Says hello.",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // A real archive from the example, released self-hosted and signed by its owner.
+    let archive = tmp.path().join("hello-world-1.0.0.tar.gz");
+    std::fs::copy(
+        example_index().join("artifacts/git/git-1.0.0.tar.gz"),
+        &archive,
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&[
+        "release",
+        "hello-world",
+        "1.0.0",
+        "--index",
+        path(&repo),
+        "--artifact",
+        path(&archive),
+        "--engine",
+        "^1",
+        "--entry",
+        "bin/inkwell-git",
+        "--runtime",
+        "native",
+        "--sign",
+        &demo_key("tnovak"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("signed hello-world 1.0.0"), "{stderr}");
+    let manifest = repo.join("plugins/he/ll/hello-world/versions/1.0.0.toml");
+    assert_schema_line_resolves(&manifest);
+    let copied = repo.join("artifacts/hello-world/hello-world-1.0.0.tar.gz");
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        std::fs::read(&archive).unwrap()
+    );
+    let (code, _, stderr) = run(&["verify", "--index", path(&repo), path(&manifest)]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(&["check", "--index", path(&repo)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("1 plugins, 1 versions: no problems"),
+        "{stderr}"
+    );
+
+    // Signed with the online key init made; the client verifies it all.
+    let preview = serve_preview(
+        &repo,
+        &tmp.path().join("dist-preview"),
+        &["--signing-key", path(&keys.join("online.pem"))],
+    );
+    let (code, stdout, stderr) = run(&["status", "--registry", &preview.url]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let home = tmp.path().join("home");
+    let (code, text) = install(&preview.url, &home, "hello-world");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("hello-world 1.0.0"), "{text}");
+    assert!(home.join("plugins/hello-world").is_dir(), "{text}");
+}
+
+#[test]
+fn release_refuses_what_it_cannot_write_correctly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, keys) = (tmp.path().join("acme"), tmp.path().join("keys"));
+    init(&repo, &keys);
+    let archive = tmp.path().join("a.tar.gz");
+    std::fs::write(&archive, b"bytes").unwrap();
+    let r = |args: &[&str]| run(&[&["release"][..], args, &["--index", path(&repo)]].concat());
+    let (code, _, stderr) = r(&["nobody", "1.0.0", "--artifact", path(&archive)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("plugdex new nobody"), "{stderr}");
+    let (code, _, _) = run(&["new", "solo", "--index", path(&repo), "--owner", "acme-dev"]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = r(&["solo", "1.0", "--artifact", path(&archive)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a SemVer version"), "{stderr}");
+    let (code, _, stderr) = r(&["solo", "1.0.0", "--artifact", path(&archive)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pass `--engine`"), "{stderr}");
+    let (code, _, stderr) = r(&[
+        "solo",
+        "1.0.0",
+        "--artifact",
+        "http://e.example/a.tar.gz",
+        "--engine",
+        "*",
+        "--entry",
+        "a",
+        "--runtime",
+        "wasm",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("must be an `https` URL"), "{stderr}");
+    let versions = repo.join("plugins/so/lo/solo/versions");
+    assert!(!versions.exists(), "a refused release wrote something");
+
+    // The second release carries the first's facts; the same version twice is refused.
+    let (code, _, stderr) = r(&[
+        "solo",
+        "1.0.0",
+        "--artifact",
+        path(&archive),
+        "--engine",
+        "^1",
+        "--entry",
+        "a",
+        "--runtime",
+        "script",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(&archive, b"other bytes").unwrap();
+    let (code, _, stderr) = r(&["solo", "1.0.0", "--artifact", path(&archive)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let (code, _, stderr) = r(&["solo", "1.1.0-beta.1", "--artifact", path(&archive)]);
+    // Same file name, other bytes: the published artifact is never replaced.
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("artifacts/solo/a.tar.gz` already exists"),
+        "{stderr}"
+    );
+    let renamed = tmp.path().join("b.tar.gz");
+    std::fs::rename(&archive, &renamed).unwrap();
+    let (code, _, stderr) = r(&["solo", "1.1.0-beta.1", "--artifact", path(&renamed)]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(versions.join("1.1.0-beta.1.toml")).unwrap();
+    for line in [
+        "engine = \"^1\"",
+        "runtime = \"script\"",
+        "channel = \"beta\"",
+        "size = 11",
+    ] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+}

@@ -10,6 +10,7 @@ mod init;
 mod keys;
 mod manual;
 mod new;
+pub(crate) mod release;
 mod schema;
 mod serve;
 mod sign;
@@ -119,6 +120,27 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             key,
             description,
             license,
+        }),
+        Command::Release {
+            name,
+            version,
+            index,
+            artifact,
+            sign,
+            engine,
+            entry,
+            runtime,
+            timeout,
+        } => release::run(release::ReleaseArgs {
+            name,
+            version,
+            index,
+            artifact,
+            sign,
+            engine,
+            entry,
+            runtime,
+            timeout,
         }),
         Command::Keygen {
             show: Some(path), ..

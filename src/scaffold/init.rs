@@ -227,7 +227,7 @@ pull request against it and builds the signed registry from it.\n\n\
 ## Adding a plugin\n\n\
 ```sh\n\
 plugdex new NAME --owner YOUR_GITHUB_LOGIN --key ~/.ssh/id_ed25519.pub   # plugins/…/NAME/plugin.toml\n\
-plugdex release NAME 1.0.0 --artifact NAME-1.0.0.tar.gz --entry main.js --runtime js \\\n\
+plugdex release NAME 1.0.0 --artifact NAME-1.0.0.tar.gz --entry main.wasm --runtime wasm \\\n\
   --engine '^1' --sign ~/.ssh/id_ed25519                                 # versions/1.0.0.toml, signed\n\
 plugdex check                                                             # what CI checks\n\
 ```\n\n\

@@ -5,6 +5,7 @@
 
 pub mod init;
 pub mod plugin;
+pub mod release;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
