@@ -263,7 +263,8 @@ pub enum Command {
         /// The index repo folder.
         #[arg(long, default_value = "index")]
         index: PathBuf,
-        /// The secret key: PKCS#8 PEM (`plugdex keygen`, `openssl genpkey`) or an unencrypted OpenSSH key.
+        /// The secret key: PKCS#8 PEM (`plugdex keygen`, `openssl genpkey`) or an OpenSSH key;
+        /// an encrypted one takes its passphrase from `PLUGDEX_KEY_PASSPHRASE` or a prompt.
         #[arg(long)]
         key: PathBuf,
         /// The signature format to write.
