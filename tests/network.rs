@@ -306,3 +306,195 @@ fn json_comes_compressed_with_gzip_or_brotli_and_artifacts_as_stored() {
         );
     }
 }
+
+/// A private CA and a certificate for 127.0.0.1 it signed, made with openssl.
+fn private_ca(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl (scripts/test.sh installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=plugdex test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+}
+
+/// `openssl s_server -WWW`: HTTPS for the files under `root`, until dropped.
+struct TlsServer(std::process::Child);
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn https_server(root: &Path, certs: &Path, port: u16) -> TlsServer {
+    let child = std::process::Command::new("openssl")
+        .current_dir(root)
+        .args([
+            "s_server",
+            "-quiet",
+            "-WWW",
+            "-accept",
+            &port.to_string(),
+            "-cert",
+        ])
+        .arg(certs.join("srv.pem"))
+        .arg("-key")
+        .arg(certs.join("srv.key"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return TlsServer(child);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("openssl s_server did not listen on {port}");
+}
+
+#[test]
+fn a_registry_behind_a_private_ca_works_with_ssl_cert_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    private_ca(&certs);
+    let port = common::free_port();
+    let url = format!("https://127.0.0.1:{port}/");
+    let out = tmp.path().join("dist");
+    let built = common::plugdex_cmd()
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(["build", "--index"])
+        .arg(common::example_index())
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--base-url",
+            &url,
+            "--signing-key",
+            &common::demo_key("online.pem"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let _server = https_server(&out, &certs, port);
+
+    // The library: a transport trusting the CA's file; the system store does not know it.
+    let trusting = plugdex::client::transport::UreqTransport::with_ca_file(&certs.join("ca.pem"));
+    let f = Fetcher::with_transport(
+        Box::new(trusting),
+        &url,
+        None,
+        None,
+        false,
+        Duration::from_secs(10),
+    );
+    assert!(f.get("config.json").unwrap().starts_with(b"{"));
+    let system = plugdex::client::transport::UreqTransport::with_system_roots();
+    let f = Fetcher::with_transport(
+        Box::new(system),
+        &url,
+        None,
+        None,
+        false,
+        Duration::from_secs(10),
+    );
+    let err = f.get("config.json").unwrap_err();
+    assert!(err.to_string().contains("TLS"), "{err}");
+    assert_eq!(
+        f.stats().retries,
+        0,
+        "a certificate that does not verify was retried"
+    );
+
+    // The CLI: `SSL_CERT_FILE` names the bundle; without it the server is not trusted.
+    let status = |cert_file: Option<&Path>| {
+        let mut cmd = common::plugdex_cmd();
+        cmd.env_remove("SSL_CERT_FILE")
+            .args(["status", "--registry", &url, "--timeout", "10"]);
+        if let Some(file) = cert_file {
+            cmd.env("SSL_CERT_FILE", file);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, text) = status(Some(&certs.join("ca.pem")));
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = status(None);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.to_lowercase().contains("certificate") || text.contains("UnknownIssuer"),
+        "{text}"
+    );
+    let (code, text) = status(Some(&tmp.path().join("missing.pem")));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("cannot read `SSL_CERT_FILE`"), "{text}");
+}

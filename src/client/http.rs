@@ -25,7 +25,7 @@ use crate::client::cache::{Cache, Validators};
 use crate::client::config::Token;
 use crate::client::protocol::{Endpoint, Exchange, Outcome};
 pub use crate::client::protocol::{FetchError, MAX_METADATA, MAX_REDIRECTS};
-use crate::client::transport::{Transport, UreqTransport};
+use crate::client::transport::{Response, Transport, TransportError, UreqTransport};
 
 /// Counters of one run, for reports and figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -83,14 +83,13 @@ impl Retry {
     }
 }
 
-/// A failure on the way, which the same request may not meet again.
-fn is_transient(e: &FetchError) -> bool {
-    match e {
-        FetchError::Unreachable { .. }
-        | FetchError::Timeout { .. }
-        | FetchError::Truncated { .. } => true,
-        FetchError::Status { status, .. } => *status >= 500,
-        _ => false,
+/// A failure on the way, which the same request may not meet again: not a
+/// certificate that does not verify, nor a body over its cap.
+fn is_transient(answer: &Result<Response, TransportError>) -> bool {
+    match answer {
+        Ok(response) => response.status >= 500,
+        Err(TransportError::Tls(_) | TransportError::TooLarge) => false,
+        Err(_) => true,
     }
 }
 
@@ -316,8 +315,9 @@ impl Fetcher {
             self.stats.lock().expect("stats lock").requests += 1;
             let answer = self.transport.send(request);
             let wire_bytes = answer.as_ref().map_or(0, |r| r.body.len() as u64);
+            let transient = is_transient(&answer);
             let outcome = match exchange.interpret(answer) {
-                Err(e) if is_transient(&e) && failed_tries + 1 < self.retry.tries => {
+                Err(_) if transient && failed_tries + 1 < self.retry.tries => {
                     std::thread::sleep(self.retry.delay(failed_tries));
                     failed_tries += 1;
                     self.stats.lock().expect("stats lock").retries += 1;

@@ -182,6 +182,10 @@ impl Exchange {
                 url: url.clone(),
                 why,
             },
+            e @ TransportError::Tls(_) => FetchError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            },
             TransportError::Truncated(why) => FetchError::Truncated {
                 url: url.clone(),
                 why,
