@@ -536,3 +536,47 @@ fn release_refuses_what_it_cannot_write_correctly() {
         assert!(text.contains(line), "{line} missing:\n{text}");
     }
 }
+
+#[test]
+fn trust_on_first_use_pins_only_once_the_install_goes_ahead() {
+    let tmp = tempfile::tempdir().unwrap();
+    let preview = serve_preview(
+        &example_index(),
+        &tmp.path().join("dist-preview"),
+        &["--signing-key", &demo_key("online.pem")],
+    );
+    let home = tmp.path().join("home");
+    let state = home.join("plugins.state.json");
+    let client = |args: &[&str]| {
+        let out = plugdex_cmd()
+            .env("PLUGDEX_CONFIG", home.join("config.toml"))
+            .stdin(Stdio::null())
+            .args(args)
+            .args(["--registry", &preview.url, "--engine", "1.5.0", "--dir"])
+            .arg(home.join("plugins"))
+            .arg("--cache-dir")
+            .arg(home.join("cache"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Looking pins nothing; neither does a plan nobody confirmed.
+    let (code, stderr) = client(&["info", "git"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!state.exists(), "info pinned the root keys");
+    let (code, stderr) = client(&["install", "git"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("without confirmation"), "{stderr}");
+    assert!(!state.exists(), "a declined install pinned the root keys");
+    // Going ahead pins them.
+    let (code, stderr) = client(&["install", "--yes", "git"]);
+    assert_eq!(code, 0, "{stderr}");
+    let pinned = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        pinned.contains("2NnyqCvq8MnG+OZR7rtb723XaXP/b5QjHNSlk8CL+GU="),
+        "{pinned}"
+    );
+}
