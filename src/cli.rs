@@ -292,8 +292,12 @@ pub enum Command {
         #[arg(long)]
         root_key: PathBuf,
     },
-    /// Print the JSON Schemas of the index files, or write them into a folder.
+    /// Print the JSON Schema of one kind of index file, or all of them as one
+    /// JSON object keyed by file name; or write them into a folder.
     Schema {
+        /// `registry`, `plugin`, `version`, `reviewed` or `revocations`.
+        #[arg(value_parser = ["registry", "plugin", "version", "reviewed", "revocations"], conflicts_with = "write")]
+        kind: Option<String>,
         /// Write `registry.schema.json`, `plugin.schema.json` and `version.schema.json` here.
         #[arg(long)]
         write: Option<PathBuf>,

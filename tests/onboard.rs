@@ -580,3 +580,26 @@ fn trust_on_first_use_pins_only_once_the_install_goes_ahead() {
         "{pinned}"
     );
 }
+
+#[test]
+fn schema_prints_one_json_document_per_call() {
+    let (code, stdout, stderr) = run(&["schema"]);
+    assert_eq!(code, 0, "{stderr}");
+    let all: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    for file in ["registry", "plugin", "version", "reviewed", "revocations"] {
+        let (code, one, stderr) = run(&["schema", file]);
+        assert_eq!(code, 0, "{stderr}");
+        let one: serde_json::Value = serde_json::from_str(&one).expect("one JSON document");
+        assert_eq!(all[format!("{file}.schema.json")], one, "{file}");
+        let committed =
+            std::fs::read_to_string(example_index().join(format!("schemas/{file}.schema.json")))
+                .unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&committed).unwrap(),
+            one,
+            "{file}"
+        );
+    }
+    let (code, _, stderr) = run(&["schema", "nonsense"]);
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -155,10 +155,13 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             manifests,
         } => sign::sign(&index, &key, format, &manifests),
         Command::Verify { index, manifest } => sign::verify(&index, &manifest),
-        Command::Schema { write: None, .. } => schema::print(),
+        Command::Schema {
+            write: None, kind, ..
+        } => schema::print(kind.as_deref()),
         Command::Schema {
             write: Some(dir),
             check,
+            ..
         } => schema::write(&dir, check),
         Command::Status {
             registry,
