@@ -401,9 +401,11 @@ fn https_server(root: &Path, certs: &Path, port: u16) -> TlsServer {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("openssl s_server");
+    // Dropped (killed and reaped) on every path, the panic's included.
+    let server = TlsServer(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return TlsServer(child);
+            return server;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
