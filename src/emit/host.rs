@@ -259,11 +259,13 @@ mod tests {
         let files = host_files(&redirects);
         let text = String::from_utf8(files[1].bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(lines.len(), HOSTILE.len());
-        for line in lines {
+        assert_eq!(lines.len(), HOSTILE.len() + API_REWRITES.len());
+        for (i, line) in lines.iter().enumerate() {
             let fields: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(fields.len(), 3, "{line}");
-            assert_eq!(fields[2], "302", "{line}");
+            // The redirects, then the API's rewrites.
+            let status = if i < HOSTILE.len() { "302" } else { "200" };
+            assert_eq!(fields[2], status, "{line}");
         }
     }
 }
