@@ -273,7 +273,10 @@ fn host_files_escape_what_check_never_lets_through() {
         redirects.iter().all(|l| l.len() == 3 && l[2] == "302"),
         "{lines:?}"
     );
-    assert!(rewritten.iter().all(|l| l.len() == 3 && l[2] == "200"), "{lines:?}");
+    assert!(
+        rewritten.iter().all(|l| l.len() == 3 && l[2] == "200"),
+        "{lines:?}"
+    );
     let (_nginx, addr) =
         common::start_nginx(tmp.path(), &out, common::free_port(), "access_log off;");
     let (status, _, body) = get(&addr, "/");
