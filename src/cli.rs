@@ -137,13 +137,106 @@ pub enum Command {
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.
+    ///
+    /// With `--index`, first builds that index for the address served
+    /// (base URL `http://ADDR/`, so self-hosted artifacts download from the
+    /// preview), signed like `build`, into `--dir` (default `dist-preview`,
+    /// never `dist`: a preview's URLs must not be published).
     Serve {
-        /// The folder `build` wrote.
-        #[arg(long, default_value = "dist")]
-        dir: PathBuf,
-        /// Address to listen on.
+        /// The folder to serve: default `dist`, or `dist-preview` with `--index`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8000")]
         addr: String,
+        /// Build this index repo for the preview's own URL before serving it.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// The online signing key for the preview build (as `build --signing-key`;
+        /// also `PLUGDEX_SIGNING_KEY`).
+        #[arg(long, requires = "index")]
+        signing_key: Option<PathBuf>,
+        /// Build the preview unsigned although `registry.toml` has `[signing]`.
+        #[arg(long, requires = "index")]
+        allow_unsigned: bool,
+    },
+    /// Start a new index repo in DIR (new or empty): `registry.toml`, the
+    /// JSON Schemas, `.taplo.toml`, workflows calling plugdex's reusable
+    /// workflows, a README, and a root and an online key in `--keys` (outside
+    /// the repo) with the delegation signed. Asks for what no flag gives,
+    /// only on a terminal.
+    Init {
+        /// The folder of the new index repo.
+        dir: PathBuf,
+        /// The registry's id, a DNS-style name (e.g. `plugins.example.org`).
+        #[arg(long)]
+        id: Option<String>,
+        /// Its human title (default: the id).
+        #[arg(long)]
+        title: Option<String>,
+        /// The `https` URL it will be served from (default `https://ID/`).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The host application's name, which plugins' `engine` requirements refer to.
+        #[arg(long)]
+        engine: Option<String>,
+        /// Where to write `root.pem` and `online.pem` (default
+        /// `$XDG_CONFIG_HOME/plugdex/keys/ID`, else `~/.config/plugdex/keys/ID`).
+        #[arg(long, value_name = "KEYDIR")]
+        keys: Option<PathBuf>,
+    },
+    /// Add a plugin: `plugins/SHARD/NAME/plugin.toml`, after checking the name
+    /// is valid, free and not confusable with another; then check the index.
+    New {
+        /// The plugin's name.
+        name: String,
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The owner's GitHub login (default: git config `github.user`).
+        #[arg(long, value_name = "LOGIN")]
+        owner: Option<String>,
+        /// The owner's public key, or a file holding it (`~/.ssh/id_ed25519.pub`,
+        /// a minisign `.pub`, raw base64).
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: Option<String>,
+        /// One line about the plugin.
+        #[arg(long, default_value = "TODO: one line about what the plugin does")]
+        description: String,
+        /// Its SPDX license expression.
+        #[arg(long, default_value = "MIT")]
+        license: String,
+    },
+    /// Publish a version: `versions/VERSION.toml` with the artifact's size
+    /// and SHA-256 (a file is copied into `artifacts/NAME/`, a URL downloaded
+    /// once), facts carried over from the previous version unless given,
+    /// signed with `--sign`; then check the index.
+    Release {
+        /// The plugin's name.
+        name: String,
+        /// The new version (SemVer; a pre-release goes on the beta channel).
+        version: String,
+        /// The index repo folder.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// The artifact: a file to self-host, or an `https` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        artifact: String,
+        /// Sign the release with this secret key (as `plugdex sign --key`).
+        #[arg(long, value_name = "SECRET_KEY_FILE")]
+        sign: Option<PathBuf>,
+        /// The SemVer requirement on the host engine (default: the previous version's).
+        #[arg(long, value_name = "REQ")]
+        engine: Option<String>,
+        /// The entry point inside the artifact (default: the previous version's).
+        #[arg(long)]
+        entry: Option<String>,
+        /// wasm, native, script or docker (default: the previous version's).
+        #[arg(long, value_parser = crate::commands::release::parse_runtime)]
+        runtime: Option<crate::format::types::Runtime>,
+        /// Seconds the download of a URL may take.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
     },
     /// Create an ed25519 key pair: the secret key as PKCS#8 PEM (readable by
     /// openssl), the public key printed in the forms `plugin.toml` accepts.
@@ -170,7 +263,8 @@ pub enum Command {
         /// The index repo folder.
         #[arg(long, default_value = "index")]
         index: PathBuf,
-        /// The secret key: PKCS#8 PEM (`plugdex keygen`, `openssl genpkey`) or an unencrypted OpenSSH key.
+        /// The secret key: PKCS#8 PEM (`plugdex keygen`, `openssl genpkey`) or an OpenSSH key;
+        /// an encrypted one takes its passphrase from `PLUGDEX_KEY_PASSPHRASE` or a prompt.
         #[arg(long)]
         key: PathBuf,
         /// The signature format to write.
@@ -198,8 +292,12 @@ pub enum Command {
         #[arg(long)]
         root_key: PathBuf,
     },
-    /// Print the JSON Schemas of the index files, or write them into a folder.
+    /// Print the JSON Schema of one kind of index file, or all of them as one
+    /// JSON object keyed by file name; or write them into a folder.
     Schema {
+        /// `registry`, `plugin`, `version`, `reviewed` or `revocations`.
+        #[arg(value_parser = ["registry", "plugin", "version", "reviewed", "revocations"], conflicts_with = "write")]
+        kind: Option<String>,
         /// Write `registry.schema.json`, `plugin.schema.json` and `version.schema.json` here.
         #[arg(long)]
         write: Option<PathBuf>,

@@ -41,6 +41,8 @@ pub mod model;
 #[cfg(feature = "generator")]
 pub mod printer;
 #[cfg(feature = "generator")]
+pub mod scaffold;
+#[cfg(feature = "generator")]
 pub mod serve;
 #[cfg(feature = "generator")]
 pub mod sign;

@@ -40,8 +40,12 @@ const MAX_FILE: u64 = 512 * 1024 * 1024;
 pub struct HostRules {
     /// `(pattern, headers)`; a trailing `*` matches any rest of the path.
     headers: Vec<(String, Vec<(String, String)>)>,
-    /// `(from, to, status)`.
-    redirects: Vec<(String, String, u16)>,
+    /// from → (to, status), for exact paths: a 100,000-plugin registry has
+    /// as many, and each request looks one up.
+    redirects: std::collections::HashMap<String, (String, u16)>,
+    /// `(from, to)` of `200` rewrites, in order; `:name` matches one path
+    /// segment, a trailing `*` the rest (`:splat` in `to`).
+    rewrites: Vec<(String, String)>,
 }
 
 impl HostRules {
@@ -69,15 +73,21 @@ impl HostRules {
                 continue;
             }
             if let [from, to, rest @ ..] = parts.as_slice() {
-                // Only redirects: a Netlify `200` (a rewrite) or a junk status is not one.
-                let status = rest
-                    .first()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|s| (300..400).contains(s))
-                    .unwrap_or(301);
+                let status = rest.first().and_then(|s| s.parse::<u16>().ok());
+                if status == Some(200) {
+                    // A rewrite, to a path in the folder (Netlify also proxies URLs: not here).
+                    if to.starts_with('/') {
+                        rules.rewrites.push(((*from).to_owned(), (*to).to_owned()));
+                    }
+                    continue;
+                }
+                // A junk status is a plain redirect.
+                let status = status.filter(|s| (300..400).contains(s)).unwrap_or(301);
+                // The first rule for a path wins, as on Netlify.
                 rules
                     .redirects
-                    .push(((*from).to_owned(), (*to).to_owned(), status));
+                    .entry((*from).to_owned())
+                    .or_insert(((*to).to_owned(), status));
             }
         }
         rules
@@ -115,10 +125,84 @@ impl HostRules {
 
     pub fn redirect_for(&self, path: &str) -> Option<(&str, u16)> {
         self.redirects
-            .iter()
-            .find(|(from, _, _)| from == path)
-            .map(|(_, to, status)| (to.as_str(), *status))
+            .get(path)
+            .map(|(to, status)| (to.as_str(), *status))
     }
+
+    /// Where the first rewrite matching `path` points, placeholders filled in.
+    pub fn rewrite_for(&self, path: &str) -> Option<String> {
+        self.rewrites
+            .iter()
+            .find_map(|(from, to)| rewrite(from, to, path))
+    }
+}
+
+/// `to` with `from`'s placeholders taken from `path`, when `path` matches.
+fn rewrite(from: &str, to: &str, path: &str) -> Option<String> {
+    let pattern: Vec<&str> = from.split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut values: Vec<(&str, String)> = Vec::new();
+    for (i, p) in pattern.iter().enumerate() {
+        if *p == "*" && i + 1 == pattern.len() {
+            values.push(("splat", segments.get(i..)?.join("/")));
+            return Some(fill(to, values));
+        }
+        let seg = segments.get(i)?;
+        match p.strip_prefix(':') {
+            Some(name) if !seg.is_empty() => values.push((name, (*seg).to_owned())),
+            None if p == seg => {}
+            _ => return None,
+        }
+    }
+    (pattern.len() == segments.len()).then(|| fill(to, values))
+}
+
+/// `to` with each `:name` replaced, longer names first (`:name` must not
+/// replace the start of `:names`).
+fn fill(to: &str, mut values: Vec<(&str, String)>) -> String {
+    values.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    let mut out = to.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!(":{name}"), &value);
+    }
+    out
+}
+
+/// The host rules of a served folder, parsed once and again only when
+/// `_headers` or `_redirects` changed (a rebuild swaps the folder; each
+/// request checks the files' identity, which costs two `stat`s, not a parse).
+#[derive(Default)]
+struct RulesCache(std::sync::Mutex<Option<(RulesStamp, Arc<HostRules>)>>);
+
+/// What identifies the two files' contents: device, inode, size and
+/// modification time of each (`None` when missing).
+type RulesStamp = [Option<(u64, u64, u64, i64, i64)>; 2];
+
+impl RulesCache {
+    fn get(&self, root: &Path) -> Arc<HostRules> {
+        let stamp = [stamp(root, "_headers"), stamp(root, "_redirects")];
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, rules)) = cached.as_ref()
+            && *seen == stamp
+        {
+            return Arc::clone(rules);
+        }
+        let rules = Arc::new(HostRules::load(root));
+        *cached = Some((stamp, Arc::clone(&rules)));
+        rules
+    }
+}
+
+fn stamp(root: &Path, name: &str) -> Option<(u64, u64, u64, i64, i64)> {
+    let file = open_in_root(root, name)?;
+    let st = rustix::fs::fstat(&file).ok()?;
+    Some((
+        st.st_dev as u64,
+        st.st_ino as u64,
+        st.st_size as u64,
+        st.st_mtime as i64,
+        st.st_mtime_nsec as i64,
+    ))
 }
 
 /// Largest request head (request line and headers) read; past it the answer
@@ -188,6 +272,7 @@ impl Drop for Slot {
 /// panic ends only the thread of its connection, never the server.
 pub fn serve_forever(server: Server, dir: &Path) {
     let root = Arc::new(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned()));
+    let rules = Arc::new(RulesCache::default());
     let active = Arc::new(AtomicUsize::new(0));
     for stream in server.listener.incoming() {
         let Ok(mut stream) = stream else {
@@ -204,11 +289,12 @@ pub fn serve_forever(server: Server, dir: &Path) {
         }
         let slot = Slot(Arc::clone(&active));
         let root = Arc::clone(&root);
+        let rules = Arc::clone(&rules);
         let _ = std::thread::Builder::new()
             .name("serve".into())
             .spawn(move || {
                 let _slot = slot;
-                connection(stream, &root);
+                connection(stream, &root, &rules);
             });
     }
 }
@@ -362,7 +448,7 @@ fn parse_request(bytes: &[u8]) -> Result<Request, Response> {
 }
 
 /// Reads, answers and closes one connection.
-fn connection(mut stream: TcpStream, root: &Path) {
+fn connection(mut stream: TcpStream, root: &Path, rules: &RulesCache) {
     let (response, head) = match read_head(&mut stream) {
         Err(HeadError::Gone) => return,
         Err(HeadError::TooLarge) => (
@@ -372,8 +458,7 @@ fn connection(mut stream: TcpStream, root: &Path) {
         Ok(bytes) => match parse_request(&bytes) {
             Err(refusal) => (refusal, false),
             Ok(request) => {
-                // Re-read per request: a rebuild swaps the folder underneath.
-                let rules = HostRules::load(root);
+                let rules = rules.get(root);
                 (answer(&request, root, &rules), request.head)
             }
         },
@@ -438,10 +523,15 @@ fn answer(request: &Request, root: &Path, rules: &HostRules) -> Response {
         }
         return r;
     }
-    let Some((bytes, served)) = open_under(root, path).and_then(|(file, served)| {
-        let bytes = read_all(file).ok()?;
-        Some((bytes, served))
-    }) else {
+    let read = |path: &str| {
+        open_under(root, path).and_then(|(file, served)| {
+            let bytes = read_all(file).ok()?;
+            Some((bytes, served))
+        })
+    };
+    // A rewrite applies only where no file is, as on Netlify.
+    let found = read(path).or_else(|| rules.rewrite_for(path).and_then(|to| read(&to)));
+    let Some((bytes, served)) = found else {
         return not_found(root, rules);
     };
     let etag = format!("\"{}\"", &digest::hex(&digest::sha256(&bytes))[..32]);
@@ -629,6 +719,42 @@ mod tests {
         ] {
             assert_eq!(request_path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn rewrites_fill_placeholders_and_splats() {
+        let rules = HostRules::parse(
+            "",
+            "/a/:name/x /a/:name/x.json 200\n/a/:name /a/:name.json 200\n/s/* /t/:splat 200\n/r /elsewhere 302\n",
+        );
+        assert_eq!(rules.rewrite_for("/a/git").as_deref(), Some("/a/git.json"));
+        assert_eq!(
+            rules.rewrite_for("/a/git/x").as_deref(),
+            Some("/a/git/x.json")
+        );
+        assert_eq!(rules.rewrite_for("/a/git/y"), None);
+        assert_eq!(rules.rewrite_for("/a/"), None);
+        assert_eq!(rules.rewrite_for("/s/1/2").as_deref(), Some("/t/1/2"));
+        // A rewrite is no redirect, and a redirect no rewrite.
+        assert_eq!(rules.redirect_for("/a/git"), None);
+        assert_eq!(rules.rewrite_for("/r"), None);
+        assert_eq!(rules.redirect_for("/r"), Some(("/elsewhere", 302)));
+    }
+
+    #[test]
+    fn rules_are_parsed_once_until_a_file_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("_redirects"), "/a /b 302\n").unwrap();
+        let cache = RulesCache::default();
+        let first = cache.get(root);
+        assert!(Arc::ptr_eq(&first, &cache.get(root)), "parsed again");
+        // A rebuild writes a new file (another inode, as the writer's swap gives).
+        fs::write(root.join("_redirects.new"), "/a /c 302\n").unwrap();
+        fs::rename(root.join("_redirects.new"), root.join("_redirects")).unwrap();
+        let second = cache.get(root);
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.redirect_for("/a"), Some(("/c", 302)));
     }
 
     #[test]

@@ -178,8 +178,9 @@ fn install_writes_plugins_and_lock_then_an_unchanged_update_is_only_304s() {
         .collect();
     assert_eq!(names, [("bibtex-parser", true), ("citations", false)]);
     assert!(
-        plan.warnings[0]
-            .contains("pinned its root keys (2NnyqCvq8MnG+OZR7rtb723XaXP/b5QjHNSlk8CL+GU=)"),
+        plan.warnings[0].contains(
+            "installing pins its root keys (2NnyqCvq8MnG+OZR7rtb723XaXP/b5QjHNSlk8CL+GU=)"
+        ),
         "trust on first use says so: {:?}",
         plan.warnings
     );

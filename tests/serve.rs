@@ -105,6 +105,36 @@ fn assert_serves_registry(addr: &str, out: &Path) {
     let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(doc["latest"]["stable"], "2.0.0");
 
+    // The API's paths without `.json` serve the same documents (the seeds' paths).
+    for (clean, file) in [
+        ("/api/v1/plugins", "api/v1/plugins.json"),
+        ("/api/v1/plugins/git", "api/v1/plugins/git.json"),
+        (
+            "/api/v1/plugins/git/versions",
+            "api/v1/plugins/git/versions.json",
+        ),
+        (
+            "/api/v1/plugins/git/versions/1.2.0",
+            "api/v1/plugins/git/versions/1.2.0.json",
+        ),
+    ] {
+        let (status, h, body) = get(addr, clean, "");
+        assert_eq!(status, 200, "{clean}");
+        assert!(
+            header(&h, "content-type")
+                .unwrap()
+                .starts_with("application/json"),
+            "{clean}: {h:?}"
+        );
+        assert_eq!(
+            header(&h, "cache-control"),
+            Some("public, max-age=300"),
+            "{clean}"
+        );
+        assert_eq!(body, std::fs::read(out.join(file)).unwrap(), "{clean}");
+    }
+    assert_eq!(get(addr, "/api/v1/plugins/no-such-plugin", "").0, 404);
+
     // The download redirect, then the immutable, content-addressed artifact.
     let (status, h, _) = get(addr, "/api/v1/plugins/git/download", "");
     assert_eq!(status, 302);

@@ -228,21 +228,33 @@ impl Client {
         &self.paths
     }
 
-    /// Opens the registry and records what it learnt (pins, timestamp version).
+    /// Opens the registry and records what it learnt (the timestamp version)
+    /// of a registry already trusted. A first use's root keys are pinned only
+    /// by [`Client::apply`], once the user went ahead: looking (`info`,
+    /// `list`) or declining a plan pins nothing.
     fn open(&self) -> Result<Remote<'_>, ClientError> {
-        let mut state = self.paths.read_state()?;
-        let url = &self.opts.registry.url;
+        let state = self.paths.read_state()?;
         let remote = Remote::open(
             &self.fetcher,
             &self.opts.registry,
-            state.registries.get(url),
+            state.registries.get(&self.opts.registry.url),
             self.opts.now,
         )?;
+        if !remote.pinned_now {
+            self.remember(&remote)?;
+        }
+        Ok(remote)
+    }
+
+    /// Writes what `remote` learnt (pins, timestamp version) to the state file.
+    fn remember(&self, remote: &Remote<'_>) -> Result<(), ClientError> {
+        let mut state = self.paths.read_state()?;
+        let url = &self.opts.registry.url;
         if state.registries.get(url) != Some(&remote.state) {
             state.registries.insert(url.clone(), remote.state.clone());
             self.paths.write_state(&state)?;
         }
-        Ok(remote)
+        Ok(())
     }
 
     /// Plans installing `requests` on top of what is installed.
@@ -356,7 +368,7 @@ impl Client {
             warnings.insert(
                 0,
                 format!(
-                    "first use of {url}: pinned its root keys ({}) in `{}`; set `root_keys` in the config file to pin them yourself",
+                    "first use of {url}: installing pins its root keys ({}) in `{}`; set `root_keys` in the config file to pin them yourself",
                     remote.state.root_keys.join(", "),
                     self.paths.state.display()
                 ),
@@ -423,6 +435,7 @@ impl Client {
             &plan.lock,
             self.opts.limits,
         )?;
+        self.remember(&plan.remote)?;
         Ok(Report {
             changes: plan.changes,
             warnings: plan.warnings,

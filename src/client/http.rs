@@ -25,7 +25,7 @@ use crate::client::cache::{Cache, Validators};
 use crate::client::config::Token;
 use crate::client::protocol::{Endpoint, Exchange, Outcome};
 pub use crate::client::protocol::{FetchError, MAX_METADATA, MAX_REDIRECTS};
-use crate::client::transport::{Transport, UreqTransport};
+use crate::client::transport::{Response, Transport, TransportError, UreqTransport};
 
 /// Counters of one run, for reports and figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -36,8 +36,10 @@ pub struct Stats {
     pub ok: u64,
     /// Answers `304 Not Modified` (the cached copy was reused).
     pub not_modified: u64,
-    /// Body bytes received.
+    /// Body bytes received, as sent (compressed metadata counts compressed).
     pub bytes: u64,
+    /// Requests sent again after a transient failure.
+    pub retries: u64,
     /// Immutable files served from the cache without a request.
     pub cache_hits: u64,
 }
@@ -52,6 +54,52 @@ impl Trace {
     }
 }
 
+/// How often, and how patiently, a request that failed on the way (no
+/// connection, a reset, a timeout, a `5xx`) is sent again. Only the
+/// transport's failures are retried: an answer that arrived and does not
+/// verify is final, as is a `4xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries in all, the first included (1: never retry).
+    pub tries: u32,
+    /// The wait before the first retry; each next one waits four times longer.
+    pub first_delay: Duration,
+}
+
+impl Default for Retry {
+    /// 3 tries, waiting 250 ms then 1 s.
+    fn default() -> Retry {
+        Retry {
+            tries: 3,
+            first_delay: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Retry {
+    fn delay(&self, failed_tries: u32) -> Duration {
+        self.first_delay
+            .saturating_mul(4u32.saturating_pow(failed_tries))
+    }
+}
+
+/// A failure on the way, which the same request may not meet again: not a
+/// certificate that does not verify, nor a body over its cap.
+fn is_transient(answer: &Result<Response, TransportError>) -> bool {
+    match answer {
+        Ok(response) => response.status >= 500,
+        Err(TransportError::Tls(_) | TransportError::TooLarge) => false,
+        Err(_) => true,
+    }
+}
+
+/// What a body is: metadata may come compressed, artifacts come as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Metadata,
+    Artifact,
+}
+
 pub struct Fetcher {
     transport: Box<dyn Transport>,
     endpoint: Endpoint,
@@ -61,6 +109,7 @@ pub struct Fetcher {
     /// from the cache unchecked (a `304`, or offline).
     memo: Mutex<HashMap<String, (Vec<u8>, bool)>>,
     stats: Mutex<Stats>,
+    retry: Retry,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -112,7 +161,14 @@ impl Fetcher {
             offline,
             memo: Mutex::new(HashMap::new()),
             stats: Mutex::new(Stats::default()),
+            retry: Retry::default(),
         }
+    }
+
+    /// Retries transient failures as `retry` says (default: [`Retry::default`]).
+    pub fn retry(mut self, retry: Retry) -> Fetcher {
+        self.retry = retry;
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -136,7 +192,7 @@ impl Fetcher {
         let immutable = path
             .strip_prefix(crate::trust::metadata::BY_HASH_DIR)
             .filter(|h| h.len() == 64);
-        self.fetch(&url, MAX_METADATA, immutable, trace)
+        self.fetch(&url, MAX_METADATA, immutable, trace, Body::Metadata)
     }
 
     /// A file under the base URL, fetched afresh and not kept: for reading
@@ -145,12 +201,13 @@ impl Fetcher {
     pub fn get_once(&self, path: &str) -> Result<Vec<u8>, FetchError> {
         let url = format!("{}{path}", self.endpoint.base);
         // No cached copy was offered, so the body is always fresh.
-        self.request(&url, MAX_METADATA, None).map(|(body, _)| body)
+        self.request(&url, MAX_METADATA, None, Body::Metadata)
+            .map(|(body, _)| body)
     }
 
     /// An artifact by its absolute URL, capped at the size the index names.
     pub fn download(&self, url: &str, size: u64, sha256: &str) -> Result<Vec<u8>, FetchError> {
-        self.fetch(url, size, Some(sha256), &Trace::default())
+        self.fetch(url, size, Some(sha256), &Trace::default(), Body::Artifact)
     }
 
     /// Runs `check`, which fetches files through the trace it is given and
@@ -192,6 +249,7 @@ impl Fetcher {
         cap: u64,
         sha256: Option<&str>,
         trace: &Trace,
+        kind: Body,
     ) -> Result<Vec<u8>, FetchError> {
         if let Some((body, unchecked)) = self.memo.lock().expect("memo lock").get(url) {
             if *unchecked {
@@ -222,7 +280,7 @@ impl Fetcher {
             // copy is damaged, and its validators would only bring it back.
             cached = None;
         }
-        let (body, unchecked) = self.request(url, cap, cached)?;
+        let (body, unchecked) = self.request(url, cap, cached, kind)?;
         if unchecked {
             trace.record(url);
         }
@@ -244,13 +302,30 @@ impl Fetcher {
         url: &str,
         cap: u64,
         cached: Option<(Vec<u8>, Validators)>,
+        kind: Body,
     ) -> Result<(Vec<u8>, bool), FetchError> {
         let (cached_body, validators) = cached.unzip();
         let mut exchange = Exchange::new(url, cap, validators);
+        if kind == Body::Metadata {
+            exchange = exchange.compressed();
+        }
+        let mut failed_tries = 0;
         loop {
             let request = exchange.request(&self.endpoint);
             self.stats.lock().expect("stats lock").requests += 1;
-            match exchange.interpret(self.transport.send(request))? {
+            let answer = self.transport.send(request);
+            let wire_bytes = answer.as_ref().map_or(0, |r| r.body.len() as u64);
+            let transient = is_transient(&answer);
+            let outcome = match exchange.interpret(answer) {
+                Err(_) if transient && failed_tries + 1 < self.retry.tries => {
+                    std::thread::sleep(self.retry.delay(failed_tries));
+                    failed_tries += 1;
+                    self.stats.lock().expect("stats lock").retries += 1;
+                    continue;
+                }
+                outcome => outcome?,
+            };
+            match outcome {
                 Outcome::Redirected => {}
                 Outcome::NotModified => {
                     self.stats.lock().expect("stats lock").not_modified += 1;
@@ -261,7 +336,7 @@ impl Fetcher {
                     {
                         let mut stats = self.stats.lock().expect("stats lock");
                         stats.ok += 1;
-                        stats.bytes += body.len() as u64;
+                        stats.bytes += wire_bytes;
                     }
                     if let Some(cache) = &self.cache {
                         // A cache that cannot be written costs speed, not correctness.

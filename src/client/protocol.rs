@@ -8,8 +8,14 @@
 //!
 //! Redirects are followed hop by hop here, not by the transport, so that
 //! each hop is checked: http(s) only, at most `MAX_REDIRECTS`, and the
-//! token never leaves the base URL. No `Accept-Encoding` is sent: bodies
-//! are read as they are stored, and caps count stored bytes.
+//! token never leaves the base URL.
+//!
+//! Metadata (JSON and index files, which compress several times) is asked
+//! for with `Accept-Encoding: gzip, br` and decoded here, so any transport
+//! gets it; the cap counts decoded bytes too, so a small compressed body
+//! cannot expand past it. Artifacts are asked for as stored (no
+//! `Accept-Encoding`), and an encoding nobody asked for is not undone: a
+//! `.tar.gz` that a host labels `Content-Encoding: gzip` keeps its hash.
 
 use std::time::Duration;
 
@@ -102,7 +108,12 @@ pub struct Exchange {
     cap: u64,
     /// The cache entry's validators; `None` asks unconditionally.
     cached: Option<Validators>,
+    /// Ask for, and decode, a gzip or brotli body (metadata only).
+    compressed: bool,
 }
+
+/// What `Accept-Encoding` offers for metadata.
+pub const ACCEPT_ENCODING: &str = "gzip, br";
 
 impl Exchange {
     /// Fetching `url`, at most `cap` body bytes, revalidating the cached copy
@@ -114,7 +125,15 @@ impl Exchange {
             hops: 0,
             cap,
             cached,
+            compressed: false,
         }
+    }
+
+    /// Accepts a gzip or brotli body (decoded under the cap): for metadata,
+    /// never for artifacts.
+    pub fn compressed(mut self) -> Exchange {
+        self.compressed = true;
+        self
     }
 
     pub fn url(&self) -> &str {
@@ -134,6 +153,9 @@ impl Exchange {
         }
         if let Some((name, value)) = self.cached.as_ref().and_then(Validators::conditional) {
             headers.push((name, value.to_owned()));
+        }
+        if self.compressed {
+            headers.push(("Accept-Encoding", ACCEPT_ENCODING.to_owned()));
         }
         Request {
             method: "GET",
@@ -159,6 +181,10 @@ impl Exchange {
             TransportError::Unreachable(why) => FetchError::Unreachable {
                 url: url.clone(),
                 why,
+            },
+            e @ TransportError::Tls(_) => FetchError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
             },
             TransportError::Truncated(why) => FetchError::Truncated {
                 url: url.clone(),
@@ -193,6 +219,21 @@ impl Exchange {
                 if resp.body.len() as u64 > self.cap {
                     return Err(FetchError::TooLarge { url, cap: self.cap });
                 }
+                let body = match resp.header("content-encoding").map(str::trim) {
+                    Some(coding) if self.compressed && !coding.eq_ignore_ascii_case("identity") => {
+                        decode(coding, &resp.body, self.cap).map_err(|e| match e {
+                            Decode::TooLarge => FetchError::TooLarge {
+                                url: url.clone(),
+                                cap: self.cap,
+                            },
+                            Decode::Bad(why) => FetchError::Truncated {
+                                url: url.clone(),
+                                why,
+                            },
+                        })?
+                    }
+                    _ => resp.body.clone(),
+                };
                 let header = |name: &str| resp.header(name).map(str::to_owned);
                 let store = Validators {
                     v: CACHE_V,
@@ -200,15 +241,42 @@ impl Exchange {
                     last_modified: header("last-modified"),
                     url,
                 };
-                Ok(Outcome::Fresh {
-                    body: resp.body,
-                    store,
-                })
+                Ok(Outcome::Fresh { body, store })
             }
             404 | 410 => Err(FetchError::NotFound { url }),
             status => Err(FetchError::Status { url, status }),
         }
     }
+}
+
+/// Why a compressed body was not decoded.
+enum Decode {
+    TooLarge,
+    Bad(String),
+}
+
+/// The body `coding` (`gzip` or `br`) encodes, refused once it passes `cap`.
+fn decode(coding: &str, body: &[u8], cap: u64) -> Result<Vec<u8>, Decode> {
+    use std::io::Read as _;
+    let reader: Box<dyn std::io::Read + '_> = match coding.to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(body)),
+        "br" => Box::new(brotli_decompressor::Decompressor::new(body, 4096)),
+        other => {
+            return Err(Decode::Bad(format!(
+                "`Content-Encoding: {}` was not asked for",
+                crate::untrusted::shown(other)
+            )));
+        }
+    };
+    let mut out = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Decode::Bad(format!("cannot decode the {coding} body: {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(Decode::TooLarge);
+    }
+    Ok(out)
 }
 
 /// Where a `Location` header sent from `from` points, when it is an
@@ -272,6 +340,54 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         Ok(Response::new(status, headers, body.to_vec()))
+    }
+
+    fn gzip(body: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(body).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn metadata_is_asked_compressed_and_decoded_under_the_cap() {
+        let url = format!("{BASE}index/3/g/git");
+        let mut ex = Exchange::new(&url, 1000, None).compressed();
+        assert_eq!(
+            ex.request(&endpoint(None)).header("accept-encoding"),
+            Some(ACCEPT_ENCODING)
+        );
+        let zipped = gzip(b"{\"v\":1}");
+        match ex.interpret(answer(200, &[("Content-Encoding", "gzip")], &zipped)) {
+            Ok(Outcome::Fresh { body, .. }) => assert_eq!(body, b"{\"v\":1}"),
+            other => panic!("{other:?}"),
+        }
+        // A megabyte of zeros in a kilobyte: refused at the cap, not inflated.
+        let bomb = gzip(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 2000);
+        let mut ex = Exchange::new(&url, 4096, None).compressed();
+        assert!(matches!(
+            ex.interpret(answer(200, &[("Content-Encoding", "gzip")], &bomb)),
+            Err(FetchError::TooLarge { cap: 4096, .. })
+        ));
+        let mut ex = Exchange::new(&url, 4096, None).compressed();
+        assert!(matches!(
+            ex.interpret(answer(200, &[("Content-Encoding", "gzip")], b"not gzip")),
+            Err(FetchError::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn artifacts_are_asked_as_stored_and_never_decoded() {
+        let url = format!("{BASE}artifacts/a.tar.gz");
+        let mut ex = Exchange::new(&url, 1000, None);
+        assert_eq!(ex.request(&endpoint(None)).header("accept-encoding"), None);
+        // A host that labels a .tar.gz `Content-Encoding: gzip`: the bytes stay as sent.
+        let stored = gzip(b"tar");
+        match ex.interpret(answer(200, &[("Content-Encoding", "gzip")], &stored)) {
+            Ok(Outcome::Fresh { body, .. }) => assert_eq!(body, stored),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -114,6 +114,10 @@ pub enum TransportError {
     /// The body went past `Request::body_limit`.
     #[error("body larger than the limit")]
     TooLarge,
+    /// The server's TLS certificate did not verify (or TLS failed otherwise):
+    /// never retried.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// An HTTP stack. Called from several threads at once (index files are
@@ -135,10 +139,16 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 }
 
 /// The default transport: `ureq` with rustls, no redirects followed, no
-/// status treated as an error.
+/// status treated as an error. Servers are verified against the operating
+/// system's certificate store (rustls-platform-verifier), so a company CA
+/// installed there works; `SSL_CERT_FILE` names a PEM bundle to use
+/// instead. Proxies come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+/// `NO_PROXY` (ureq reads them).
 #[derive(Debug)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    /// Why the certificates could not be set up; every request fails with it.
+    broken: Option<String>,
 }
 
 impl Default for UreqTransport {
@@ -148,19 +158,70 @@ impl Default for UreqTransport {
 }
 
 impl UreqTransport {
+    /// Trusts `SSL_CERT_FILE`'s certificates when it is set, else the system's.
     pub fn new() -> UreqTransport {
+        match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+            Some(path) => UreqTransport::with_ca_file(std::path::Path::new(&path)),
+            None => UreqTransport::with_system_roots(),
+        }
+    }
+
+    /// Trusts the operating system's certificate store only.
+    pub fn with_system_roots() -> UreqTransport {
+        UreqTransport::with_roots(Ok(ureq::tls::RootCerts::PlatformVerifier))
+    }
+
+    /// Trusts only the certificates in the PEM file `path` (a private CA).
+    pub fn with_ca_file(path: &std::path::Path) -> UreqTransport {
+        UreqTransport::with_roots(read_roots(path))
+    }
+
+    fn with_roots(roots: Result<ureq::tls::RootCerts, String>) -> UreqTransport {
+        let (roots, broken) = match roots {
+            Ok(roots) => (roots, None),
+            Err(why) => (ureq::tls::RootCerts::PlatformVerifier, Some(why)),
+        };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .build();
         UreqTransport {
             agent: ureq::Agent::new_with_config(config),
+            broken,
         }
     }
 }
 
+/// The certificates of a PEM bundle; an unreadable or empty one is an error
+/// naming it.
+fn read_roots(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
+    let shown = path.display();
+    let pem =
+        std::fs::read(path).map_err(|e| format!("cannot read `SSL_CERT_FILE` `{shown}`: {e}"))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(format!(
+                    "`SSL_CERT_FILE` `{shown}` is not a PEM bundle: {e}"
+                ));
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!("`SSL_CERT_FILE` `{shown}` holds no certificate"));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
 impl Transport for UreqTransport {
     fn send(&self, request: Request) -> Result<Response, TransportError> {
+        if let Some(why) = &self.broken {
+            return Err(TransportError::Unreachable(why.clone()));
+        }
         let mut req = self
             .agent
             .get(&request.url)
@@ -209,8 +270,14 @@ fn transport_error(e: ureq::Error) -> TransportError {
             TransportError::Truncated(io.to_string())
         }
         ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout,
+        // rustls reports a handshake that failed (a certificate that does not
+        // verify) as invalid data on the stream.
+        ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => {
+            TransportError::Tls(io.to_string())
+        }
         ureq::Error::Io(io) => TransportError::Unreachable(io.to_string()),
         ureq::Error::Protocol(p) => TransportError::Truncated(p.to_string()),
+        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_)) => TransportError::Tls(e.to_string()),
         other => TransportError::Unreachable(other.to_string()),
     }
 }

@@ -12,13 +12,17 @@ pub fn signing_key(path: Option<&Path>) -> Result<Option<SecretKey>, CliError> {
         return super::keys::read_secret(path).map(Some);
     }
     match std::env::var("PLUGDEX_SIGNING_KEY") {
-        Ok(text) if !text.trim().is_empty() => SecretKey::parse(&text).map(Some).map_err(|e| {
-            CliError::context(
-                Exit::Failed,
-                "`PLUGDEX_SIGNING_KEY` does not hold a usable key",
-                e,
-            )
-        }),
+        Ok(text) if !text.trim().is_empty() => {
+            SecretKey::parse_with(&text, &|| super::keys::passphrase("`PLUGDEX_SIGNING_KEY`"))
+                .map(Some)
+                .map_err(|e| {
+                    CliError::context(
+                        Exit::Failed,
+                        "`PLUGDEX_SIGNING_KEY` does not hold a usable key",
+                        e,
+                    )
+                })
+        }
         _ => Ok(None),
     }
 }

@@ -5,9 +5,31 @@ use std::path::Path;
 use crate::error::{CliError, Exit};
 use crate::printer;
 use crate::trust::secret::SecretKey;
+use zeroize::Zeroizing;
 
+/// Reads a secret key file; an encrypted one is decrypted with [`passphrase`].
 pub fn read_secret(path: &Path) -> Result<SecretKey, CliError> {
-    SecretKey::read_file(path).map_err(|e| CliError::from_error(Exit::Failed, e))
+    let what = format!("`{}`", path.display());
+    SecretKey::read_file_with(path, &|| passphrase(&what))
+        .map_err(|e| CliError::from_error(Exit::Failed, e))
+}
+
+/// The environment variable that holds the passphrase of an encrypted secret key.
+pub const PASSPHRASE_VAR: &str = "PLUGDEX_KEY_PASSPHRASE";
+
+/// The passphrase of the key `what`: `PLUGDEX_KEY_PASSPHRASE`, else asked
+/// on the terminal without echo, else none.
+pub fn passphrase(what: &str) -> Option<Zeroizing<String>> {
+    use std::io::IsTerminal;
+    if let Some(value) = std::env::var_os(PASSPHRASE_VAR) {
+        return value.into_string().ok().map(Zeroizing::new);
+    }
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    rpassword::prompt_password(format!("passphrase for {what}: "))
+        .ok()
+        .map(Zeroizing::new)
 }
 
 /// `keygen --show FILE`: the public key of a secret key.

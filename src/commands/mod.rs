@@ -2,12 +2,17 @@
 //! library and printing through `printer`. Each returns the exit status, or
 //! a [`CliError`] that `main` prints once.
 
+mod ask;
 mod build;
 mod check;
 mod client;
+mod init;
 mod keys;
 mod manual;
+mod new;
+pub(crate) mod release;
 mod schema;
+mod serve;
 mod sign;
 mod status;
 
@@ -73,10 +78,70 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             };
             build::run(&opts, format, changed.as_deref())
         }
-        Command::Serve { dir, addr } => {
-            crate::serve::run(&dir, &addr).map_err(|e| CliError::from_error(Exit::Failed, e))?;
-            Ok(Exit::Done)
-        }
+        Command::Serve {
+            dir,
+            addr,
+            index,
+            signing_key,
+            allow_unsigned,
+        } => serve::run(serve::Preview {
+            dir,
+            addr,
+            index,
+            signing_key,
+            allow_unsigned,
+        }),
+        Command::Init {
+            dir,
+            id,
+            title,
+            base_url,
+            engine,
+            keys,
+        } => init::run(init::InitArgs {
+            dir,
+            id,
+            title,
+            base_url,
+            engine,
+            keys,
+        }),
+        Command::New {
+            name,
+            index,
+            owner,
+            key,
+            description,
+            license,
+        } => new::run(new::NewArgs {
+            name,
+            index,
+            owner,
+            key,
+            description,
+            license,
+        }),
+        Command::Release {
+            name,
+            version,
+            index,
+            artifact,
+            sign,
+            engine,
+            entry,
+            runtime,
+            timeout,
+        } => release::run(release::ReleaseArgs {
+            name,
+            version,
+            index,
+            artifact,
+            sign,
+            engine,
+            entry,
+            runtime,
+            timeout,
+        }),
         Command::Keygen {
             show: Some(path), ..
         } => keys::show(&path),
@@ -90,10 +155,13 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             manifests,
         } => sign::sign(&index, &key, format, &manifests),
         Command::Verify { index, manifest } => sign::verify(&index, &manifest),
-        Command::Schema { write: None, .. } => schema::print(),
+        Command::Schema {
+            write: None, kind, ..
+        } => schema::print(kind.as_deref()),
         Command::Schema {
             write: Some(dir),
             check,
+            ..
         } => schema::write(&dir, check),
         Command::Status {
             registry,

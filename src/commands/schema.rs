@@ -7,10 +7,27 @@ use crate::error::{CliError, Exit};
 use crate::manifest::schema::FileKind;
 use crate::printer;
 
-pub fn print() -> Result<Exit, CliError> {
-    for kind in FileKind::ALL {
-        printer::out(&kind.schema_text())?;
-    }
+/// One JSON document: the schema of `kind` (its file name without
+/// `.schema.json`), or every schema in an object keyed by file name.
+pub fn print(kind: Option<&str>) -> Result<Exit, CliError> {
+    let text = match kind {
+        Some(name) => FileKind::ALL
+            .into_iter()
+            .find(|k| k.schema_file().strip_suffix(".schema.json") == Some(name))
+            .ok_or_else(|| CliError::failed(format!("no schema named `{name}`")))?
+            .schema_text(),
+        None => {
+            let all: serde_json::Map<String, serde_json::Value> = FileKind::ALL
+                .into_iter()
+                .map(|k| (k.schema_file().to_owned(), k.schema().clone()))
+                .collect();
+            let mut text = serde_json::to_string_pretty(&all)
+                .map_err(|e| CliError::context(Exit::Failed, "cannot write JSON", e))?;
+            text.push('\n');
+            text
+        }
+    };
+    printer::out(&text)?;
     Ok(Exit::Done)
 }
 

@@ -1,11 +1,14 @@
 //! Secret keys: generating, reading the files authors have (openssl PKCS#8,
-//! unencrypted OpenSSH, a base64 seed), and signing in all three formats.
+//! OpenSSH, a base64 seed; with the generator, also passphrase-protected
+//! PKCS#8 and OpenSSH keys), and signing in all three formats. Decoded
+//! secrets are wiped with `zeroize`, which the compiler may not elide.
 
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer as _, SigningKey};
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::keys::{
     BlobError, PublicKey, SSH_ED25519, SshReader, armor, b64, clip, dearmor,
@@ -24,7 +27,7 @@ const ED25519_ALG: [u8; 5] = [0x06, 0x03, 0x2b, 0x65, 0x70];
 const OPENSSH_MAGIC: &[u8; 15] = b"openssh-key-v1\0";
 
 const ACCEPTED: &str = "expected a PKCS#8 PEM key (`-----BEGIN PRIVATE KEY-----`, from \
-     `openssl genpkey -algorithm ed25519` or `plugdex keygen`), an unencrypted OpenSSH key \
+     `openssl genpkey -algorithm ed25519` or `plugdex keygen`), an OpenSSH key \
      (`-----BEGIN OPENSSH PRIVATE KEY-----`), or the standard base64 of a 32-byte ed25519 seed";
 
 /// An ed25519 signing key. The seed is wiped from memory on drop.
@@ -38,6 +41,8 @@ pub enum SecretKeyError {
     Unsupported(String),
     #[error("the secret key is encrypted: {0}")]
     Encrypted(String),
+    #[error("cannot decrypt the secret key: {0}")]
+    Decrypt(String),
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
 }
@@ -85,7 +90,7 @@ impl SecretKey {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| SecretKeyError::Random(e.to_string()))?;
         let key = SecretKey::from_seed(seed);
-        seed.fill(0);
+        seed.zeroize();
         Ok(key)
     }
 
@@ -105,16 +110,23 @@ impl SecretKey {
 
     /// PKCS#8 PEM, which `openssl pkeyutl -sign -inkey` reads.
     pub fn to_pkcs8_pem(&self) -> String {
-        let mut der = PKCS8_PREFIX.to_vec();
+        let mut der = Zeroizing::new(PKCS8_PREFIX.to_vec());
         der.extend_from_slice(self.0.as_bytes());
-        let pem = armor("PRIVATE KEY", &der, 64);
-        der.fill(0);
-        pem
+        armor("PRIVATE KEY", &der, 64)
     }
 
     /// Reads PKCS#8 PEM ed25519 keys, unencrypted OpenSSH private keys, or
     /// the standard base64 of the 32-byte seed on one line (for CI secrets).
+    /// An encrypted key is refused with what to do: see [`SecretKey::parse_with`].
     pub fn parse(text: &str) -> Result<SecretKey, SecretKeyError> {
+        SecretKey::parse_with(text, &|| None)
+    }
+
+    /// [`SecretKey::parse`], and with the generator also encrypted PKCS#8
+    /// (`-----BEGIN ENCRYPTED PRIVATE KEY-----`, PBES2) and OpenSSH keys
+    /// (bcrypt KDF), decrypted with the passphrase `passphrase` gives; it is
+    /// asked only for an encrypted key.
+    pub fn parse_with(text: &str, passphrase: Passphrase<'_>) -> Result<SecretKey, SecretKeyError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(SecretKeyError::Malformed(format!(
@@ -123,15 +135,23 @@ impl SecretKey {
         }
         let first = text.lines().next().unwrap_or_default().trim();
         match first {
-            "-----BEGIN OPENSSH PRIVATE KEY-----" => return parse_openssh(text),
+            "-----BEGIN OPENSSH PRIVATE KEY-----" => {
+                return match parse_openssh(text) {
+                    Err(SecretKeyError::Encrypted(why)) => {
+                        encrypted::openssh(text, passphrase, why)
+                    }
+                    parsed => parsed,
+                };
+            }
             "-----BEGIN PRIVATE KEY-----" => return parse_pkcs8(text),
             "-----BEGIN ENCRYPTED PRIVATE KEY-----" => {
-                return Err(SecretKeyError::Encrypted(
-                    "plugdex cannot decrypt it; decrypt a copy with \
-                     `openssl pkey -in KEY.pem -out plain.pem` (it asks for the passphrase) \
-                     and keep that copy private"
+                return encrypted::pkcs8(
+                    text,
+                    passphrase,
+                    "decrypt a copy with `openssl pkey -in KEY.pem -out plain.pem` (it asks \
+                     for the passphrase) and keep that copy private"
                         .into(),
-                ));
+                );
             }
             _ => {}
         }
@@ -155,33 +175,38 @@ impl SecretKey {
                     .into(),
             ));
         }
-        let mut bytes = b64(text).map_err(|e| {
+        let bytes = Zeroizing::new(b64(text).map_err(|e| {
             SecretKeyError::Malformed(format!("the key is not valid base64 ({e}); {ACCEPTED}"))
-        })?;
-        let key = match bytes.len() {
+        })?);
+        match bytes.len() {
             32 => Ok(SecretKey::from_seed(to_array(&bytes))),
             n => Err(SecretKeyError::Malformed(format!(
                 "a base64 seed must decode to 32 bytes, this one decodes to {n}; {ACCEPTED}"
             ))),
-        };
-        bytes.fill(0);
-        key
+        }
     }
 
     /// Reads and parses a key file; errors name the file.
     pub fn read_file(path: &Path) -> Result<SecretKey, SecretFileError> {
-        let bytes = std::fs::read(path).map_err(|source| SecretFileError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        SecretKey::read_file_with(path, &|| None)
+    }
+
+    /// [`SecretKey::read_file`] with a passphrase for an encrypted key.
+    pub fn read_file_with(
+        path: &Path,
+        passphrase: Passphrase<'_>,
+    ) -> Result<SecretKey, SecretFileError> {
+        let bytes =
+            Zeroizing::new(std::fs::read(path).map_err(|source| SecretFileError::Read {
+                path: path.to_owned(),
+                source,
+            })?);
         let parsed = match std::str::from_utf8(&bytes) {
-            Ok(text) => SecretKey::parse(text),
+            Ok(text) => SecretKey::parse_with(text, passphrase),
             Err(_) => Err(SecretKeyError::Malformed(format!(
                 "the file is not text; {ACCEPTED}"
             ))),
         };
-        let mut bytes = bytes;
-        bytes.fill(0);
         parsed.map_err(|source| SecretFileError::Parse {
             path: path.to_owned(),
             source,
@@ -282,13 +307,11 @@ fn parse_armoured(
     parse: fn(&[u8]) -> Result<SecretKey, SecretKeyError>,
 ) -> Result<SecretKey, SecretKeyError> {
     let m = |e: String| malformed(format!("{what}: {e}"));
-    let mut bytes = dearmor(text, label).map_err(m)?;
-    let key = parse(&bytes).map_err(|e| match e {
+    let bytes = Zeroizing::new(dearmor(text, label).map_err(m)?);
+    parse(&bytes).map_err(|e| match e {
         SecretKeyError::Malformed(e) => m(e),
         other => other,
-    });
-    bytes.fill(0);
-    key
+    })
 }
 
 /// OneAsymmetricKey (RFC 5958): v1 as openssl writes it, or v2 with the
@@ -423,10 +446,10 @@ fn parse_openssh_blob(blob: &[u8]) -> Result<SecretKey, SecretKeyError> {
     r.string("the KDF options").map_err(malformed)?;
     if cipher != b"none" {
         return Err(SecretKeyError::Encrypted(format!(
-            "the OpenSSH key is protected by a passphrase (cipher `{}`), which plugdex does not \
-             ask for. Either sign with `ssh-keygen -Y sign -f KEY -n NAMESPACE FILE` and give \
-             plugdex the `.sig` file, or decrypt a copy: `cp KEY plain && ssh-keygen -p -N '' \
-             -f plain` (it asks for the old passphrase) and keep that copy private",
+            "the OpenSSH key is protected by a passphrase (cipher `{}`). Either sign with \
+             `ssh-keygen -Y sign -f KEY -n NAMESPACE FILE` and give plugdex the `.sig` file, \
+             or decrypt a copy: `cp KEY plain && ssh-keygen -p -N '' -f plain` (it asks for \
+             the old passphrase) and keep that copy private",
             clip(&String::from_utf8_lossy(cipher))
         )));
     }
@@ -501,6 +524,106 @@ fn parse_openssh_blob(blob: &[u8]) -> Result<SecretKey, SecretKeyError> {
         ));
     }
     Ok(key)
+}
+
+/// Gives the passphrase of an encrypted key when asked (an environment
+/// variable, a prompt); `None` when there is none to give.
+pub type Passphrase<'a> = &'a dyn Fn() -> Option<Zeroizing<String>>;
+
+/// What an encrypted key needs, and where to give it.
+#[cfg(feature = "generator")]
+const GIVE_PASSPHRASE: &str = "give its passphrase in the `PLUGDEX_KEY_PASSPHRASE` environment \
+     variable or on a terminal when plugdex asks";
+
+/// Decrypting keys: with the generator, through the RustCrypto crates; the
+/// client alone never reads secret keys, and says so.
+#[cfg(feature = "generator")]
+mod encrypted {
+    use zeroize::Zeroizing;
+
+    use super::{GIVE_PASSPHRASE, Passphrase, SecretKey, SecretKeyError, parse_pkcs8_der};
+
+    fn ask(
+        passphrase: Passphrase<'_>,
+        otherwise: &str,
+    ) -> Result<Zeroizing<String>, SecretKeyError> {
+        passphrase()
+            .ok_or_else(|| SecretKeyError::Encrypted(format!("{GIVE_PASSPHRASE}; or {otherwise}")))
+    }
+
+    /// `-----BEGIN ENCRYPTED PRIVATE KEY-----`: PKCS#8 with PBES2 (what
+    /// `openssl genpkey -aes256` and `openssl pkcs8 -topk8` write).
+    pub fn pkcs8(
+        text: &str,
+        passphrase: Passphrase<'_>,
+        otherwise: String,
+    ) -> Result<SecretKey, SecretKeyError> {
+        let der = Zeroizing::new(
+            super::dearmor(text, "ENCRYPTED PRIVATE KEY")
+                .map_err(|e| SecretKeyError::Malformed(format!("encrypted PKCS#8 key: {e}")))?,
+        );
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
+            .map_err(|e| SecretKeyError::Malformed(format!("encrypted PKCS#8 key: {e}")))?;
+        let pass = ask(passphrase, &otherwise)?;
+        let plain = info.decrypt(pass.as_bytes()).map_err(|e| {
+            SecretKeyError::Decrypt(format!(
+                "wrong passphrase, or an encryption plugdex does not read ({e})"
+            ))
+        })?;
+        parse_pkcs8_der(plain.as_bytes())
+    }
+
+    /// An OpenSSH key with a cipher (bcrypt KDF), as `ssh-keygen -N PASS` writes it.
+    pub fn openssh(
+        text: &str,
+        passphrase: Passphrase<'_>,
+        why: String,
+    ) -> Result<SecretKey, SecretKeyError> {
+        let key = ssh_key::PrivateKey::from_openssh(text)
+            .map_err(|e| SecretKeyError::Malformed(format!("OpenSSH private key: {e}")))?;
+        let pass = ask(passphrase, &why)?;
+        let plain = key.decrypt(pass.as_bytes()).map_err(|e| {
+            SecretKeyError::Decrypt(format!(
+                "wrong passphrase, or a cipher plugdex does not read ({e})"
+            ))
+        })?;
+        let pair = plain.key_data().ed25519().ok_or_else(|| {
+            SecretKeyError::Unsupported(
+                "the OpenSSH key is not ed25519; plugdex signs only with ed25519 keys \
+                 (`ssh-keygen -t ed25519`)"
+                    .into(),
+            )
+        })?;
+        let seed = Zeroizing::new(pair.private.to_bytes());
+        let secret = SecretKey::from_seed(*seed);
+        if secret.public().bytes() != pair.public.0 {
+            return Err(SecretKeyError::Malformed(
+                "the public key stored in the file does not match its private key; the file is \
+                 corrupt"
+                    .into(),
+            ));
+        }
+        Ok(secret)
+    }
+}
+
+#[cfg(not(feature = "generator"))]
+mod encrypted {
+    use super::{Passphrase, SecretKey, SecretKeyError};
+
+    pub fn pkcs8(
+        _: &str,
+        _: Passphrase<'_>,
+        otherwise: String,
+    ) -> Result<SecretKey, SecretKeyError> {
+        Err(SecretKeyError::Encrypted(format!(
+            "this build of plugdex (the client alone) does not decrypt keys; {otherwise}"
+        )))
+    }
+
+    pub fn openssh(_: &str, _: Passphrase<'_>, why: String) -> Result<SecretKey, SecretKeyError> {
+        Err(SecretKeyError::Encrypted(why))
+    }
 }
 
 #[cfg(test)]
@@ -623,7 +746,12 @@ aV5THRmqFuz2lDgWGuwRAAAACm1lQGV4YW1wbGUBAgM=
             SecretKey::parse(&good).unwrap().public(),
             SecretKey::from_seed([5; 32]).public()
         );
+        // A real encrypted file is read (tests/secret_keys.rs); this crafted
+        // one's private section is not encrypted data, which the generator's
+        // decryption finds malformed before it asks for a passphrase.
         match SecretKey::parse(&openssh_file(b"aes256-ctr", 1, 7, None)) {
+            #[cfg(feature = "generator")]
+            Err(SecretKeyError::Malformed(m)) => assert!(m.contains("OpenSSH private key"), "{m}"),
             Err(SecretKeyError::Encrypted(m)) => {
                 assert!(
                     m.contains("ssh-keygen -p") && m.contains("ssh-keygen -Y sign"),
@@ -642,6 +770,22 @@ aV5THRmqFuz2lDgWGuwRAAAACm1lQGV4YW1wbGUBAgM=
                 other => panic!("{want}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_passphrase_is_asked_only_for_an_encrypted_key() {
+        let asked = std::cell::Cell::new(0);
+        let ask = || {
+            asked.set(asked.get() + 1);
+            None
+        };
+        SecretKey::parse_with(OPENSSL_PEM, &ask).unwrap();
+        SecretKey::parse_with(&openssh_file(b"none", 1, 7, None), &ask).unwrap();
+        assert_eq!(asked.get(), 0);
+        let encrypted = openssh_file(b"aes256-ctr", 1, 7, None);
+        assert!(SecretKey::parse_with(&encrypted, &ask).is_err());
+        #[cfg(feature = "generator")]
+        assert!(asked.get() <= 1);
     }
 
     #[test]
@@ -669,7 +813,11 @@ aV5THRmqFuz2lDgWGuwRAAAACm1lQGV4YW1wbGUBAgM=
             ),
             (
                 "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA==\n-----END ENCRYPTED PRIVATE KEY-----",
-                |e| matches!(e, SecretKeyError::Encrypted(m) if m.contains("openssl pkey")),
+                |e| match e {
+                    SecretKeyError::Malformed(m) => m.contains("encrypted PKCS#8 key"),
+                    SecretKeyError::Encrypted(m) => m.contains("openssl pkey"),
+                    _ => false,
+                },
             ),
             (
                 "-----BEGIN RSA PRIVATE KEY-----\n",
