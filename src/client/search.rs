@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use tantivy::directory::OwnedBytes;
 
 use crate::client::{Client, ClientError};
+use crate::search::bundle::BUNDLE_V;
 use crate::search::{Searcher, mapped};
 use crate::trust::metadata::{FileMeta, by_hash_path};
 use crate::trust::verify::VerifyError;
@@ -33,6 +34,12 @@ impl Client {
                 url: self.fetcher.base().to_owned(),
             });
         };
+        if search.v != BUNDLE_V {
+            return Err(ClientError::Search(format!(
+                "its format is {}, this plugdex reads {BUNDLE_V}; upgrade plugdex",
+                search.v
+            )));
+        }
         let mut fetch = |p: &str| self.fetcher.get(p).map_err(|e| e.to_string());
         let meta = remote
             .timestamp()
