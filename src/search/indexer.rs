@@ -99,11 +99,15 @@ fn document(d: &SearchDoc, f: &Fields) -> TantivyDocument {
         d.tier.map(schema::tier_name).unwrap_or("experimental"),
     );
     doc.add_text(f.name_key, schema::name_key(&d.name));
-    doc.add_text(f.name_words, schema::name_words(&d.name));
+    let name_words = schema::name_words(&d.name);
+    doc.add_text(f.name_plain, &name_words);
+    doc.add_text(f.name_words, name_words);
     doc.add_text(f.description_text, &d.description);
+    doc.add_text(f.text_plain, &d.description);
     for tag in &d.tags {
         doc.add_text(f.tags, tag);
         doc.add_text(f.tag, tag);
+        doc.add_text(f.text_plain, tag);
     }
     for person in &d.people {
         doc.add_text(f.people, person);

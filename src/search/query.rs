@@ -14,64 +14,45 @@ use tantivy::tokenizer::TokenizerManager;
 use super::Filters;
 use super::schema::{self, Fields};
 
-/// The fields a word is looked for in, with their analyzer and boost.
-/// `typos` marks the fields fuzzy and prefix matching also apply to.
+/// A field a word is looked for in, with its analyzer and boost.
 struct Target {
     label: &'static str,
     field: fn(&Fields) -> Field,
     analyzer: &'static str,
     boost: f32,
-    typos: bool,
 }
 
+const fn target(
+    label: &'static str,
+    field: fn(&Fields) -> Field,
+    analyzer: &'static str,
+    boost: f32,
+) -> Target {
+    Target {
+        label,
+        field,
+        analyzer,
+        boost,
+    }
+}
+
+/// Where a word is matched as analyzed (stemmed): BM25 with these boosts.
 const TARGETS: &[Target] = &[
-    Target {
-        label: "name",
-        field: |f| f.name_words,
-        analyzer: schema::NAME,
-        boost: 4.0,
-        typos: true,
-    },
-    Target {
-        label: "tags",
-        field: |f| f.tags,
-        analyzer: schema::ENGLISH,
-        boost: 2.5,
-        typos: true,
-    },
-    Target {
-        label: "capabilities",
-        field: |f| f.capabilities,
-        analyzer: schema::ENGLISH,
-        boost: 1.5,
-        typos: false,
-    },
-    Target {
-        label: "description",
-        field: |f| f.description_text,
-        analyzer: schema::ENGLISH,
-        boost: 1.5,
-        typos: true,
-    },
-    Target {
-        label: "people",
-        field: |f| f.people,
-        analyzer: schema::PLAIN,
-        boost: 1.0,
-        typos: false,
-    },
-    Target {
-        label: "readme",
-        field: |f| f.readme,
-        analyzer: schema::ENGLISH,
-        boost: 0.4,
-        typos: false,
-    },
+    target("name", |f| f.name_words, schema::NAME, 4.0),
+    target("tags", |f| f.tags, schema::ENGLISH, 2.5),
+    target("capabilities", |f| f.capabilities, schema::ENGLISH, 1.5),
+    target("description", |f| f.description_text, schema::ENGLISH, 1.5),
+    target("people", |f| f.people, schema::PLAIN, 1.0),
+    target("readme", |f| f.readme, schema::ENGLISH, 0.4),
 ];
 
-/// Fuzzy and prefix matches score a constant (they have no term statistics):
-/// this fraction of the field's boost, so an exact word counts for more.
-const INEXACT: f32 = 0.6;
+/// Where a word is matched with typos or as a prefix: unstemmed fields.
+/// Such matches score a constant (they have no term statistics), below
+/// what the same word matched exactly in the name or tags brings.
+const INEXACT_TARGETS: &[Target] = &[
+    target("name", |f| f.name_plain, schema::PLAIN, 2.4),
+    target("text", |f| f.text_plain, schema::PLAIN, 1.2),
+];
 /// The longest query considered, in words.
 pub const MAX_WORDS: usize = 16;
 
@@ -131,41 +112,41 @@ impl Plan {
             for target in TARGETS {
                 let field = (target.field)(fields);
                 for token in tokens(analyzers, target.analyzer, word) {
-                    let term = Term::from_field_text(field, &token);
                     clauses.push(Clause {
                         label: format!("{}:{token}", target.label),
                         query: boosted(
-                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(field, &token),
+                                IndexRecordOption::WithFreqs,
+                            )),
                             target.boost,
                         ),
                     });
-                    let distance = typo_distance(token.chars().count());
-                    if target.typos && distance > 0 {
+                }
+            }
+            for target in INEXACT_TARGETS {
+                let field = (target.field)(fields);
+                for token in tokens(analyzers, target.analyzer, word) {
+                    let term = Term::from_field_text(field, &token);
+                    let chars = token.chars().count();
+                    let distance = typo_distance(chars);
+                    if distance > 0 {
                         clauses.push(Clause {
                             label: format!("{}:{token}~{distance}", target.label),
                             query: boosted(
-                                Box::new(FuzzyTermQuery::new(term, distance, true)),
-                                target.boost * INEXACT,
+                                Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
+                                target.boost,
                             ),
                         });
                     }
-                }
-                // As-you-type: the word as typed, unstemmed ("calend" →
-                // "calendar"), once it has two characters.
-                if last && target.typos {
-                    for token in tokens(analyzers, schema::PLAIN, word) {
-                        if token.chars().count() < 2 {
-                            continue;
-                        }
+                    // As-you-type: the word as typed ("calend" → "calendar"),
+                    // once it has two characters.
+                    if last && chars >= 2 {
                         clauses.push(Clause {
                             label: format!("{}:{token}*", target.label),
                             query: boosted(
-                                Box::new(FuzzyTermQuery::new_prefix(
-                                    Term::from_field_text(field, &token),
-                                    0,
-                                    false,
-                                )),
-                                target.boost * INEXACT,
+                                Box::new(FuzzyTermQuery::new_prefix(term, 0, false)),
+                                target.boost,
                             ),
                         });
                     }

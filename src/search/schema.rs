@@ -78,6 +78,11 @@ pub struct Fields {
     pub name_key: Field,
     /// The name's words ([`name_words`]).
     pub name_words: Field,
+    /// The name's words and the tags and description, unstemmed, for
+    /// typo-tolerant and prefix matching: a stemmed term is no base for an
+    /// edit distance ("citatoins" is 2 edits from "citations", 4 from its stem "citat").
+    pub name_plain: Field,
+    pub text_plain: Field,
     pub description_text: Field,
     pub tags: Field,
     /// Tags as whole values, for `--tag`.
@@ -125,6 +130,8 @@ pub fn schema() -> (Schema, Fields) {
         tier: b.add_text_field("tier", STRING | STORED | FAST),
         name_key: b.add_text_field("name_key", keyword().set_fast("raw")),
         name_words: b.add_text_field("name_words", text(NAME, freqs)),
+        name_plain: b.add_text_field("name_plain", text(PLAIN, IndexRecordOption::Basic)),
+        text_plain: b.add_text_field("text_plain", text(PLAIN, IndexRecordOption::Basic)),
         description_text: b.add_text_field("description_text", text(ENGLISH, freqs)),
         tags: b.add_text_field("tags", text(ENGLISH, freqs)),
         tag: b.add_text_field("tag", keyword()),
