@@ -6,8 +6,6 @@
 
 use std::path::Path;
 
-use plugdex::search::OwnedBytes;
-use plugdex::search::indexer;
 use plugdex::search::{Filters, SearchDoc, Searcher};
 
 fn epoch(text: &str) -> i64 {
@@ -205,6 +203,7 @@ pub fn measure(searcher: &Searcher, verbose: bool) -> (f64, f64) {
 
 #[test]
 fn judged_queries_find_the_plugins_users_want() {
+    use plugdex::search::{OwnedBytes, indexer};
     let docs = documents();
     assert!(docs.len() > 1000, "both catalogues load: {}", docs.len());
     let bytes = indexer::build(&docs).expect("the bundle builds");

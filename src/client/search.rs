@@ -59,10 +59,8 @@ impl Client {
             .cache_dir
             .as_ref()
             .map(|dir| dir.join("search").join(format!("{}.tantivy", meta.sha256)));
-        if let Some(path) = &cached {
-            if let Some(bytes) = mapped_if_matches(path, &meta) {
-                return Ok((open(bytes)?, BundleSource::Cache));
-            }
+        if let Some(bytes) = cached.as_ref().and_then(|p| mapped_if_matches(p, &meta)) {
+            return Ok((open(bytes)?, BundleSource::Cache));
         }
         if self.opts.offline {
             return Err(ClientError::Fetch(

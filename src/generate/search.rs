@@ -108,7 +108,7 @@ impl Kept {
             emit::search::SEARCH_DIR,
             digest::hex(&digest::sha256(&bytes))
         );
-        (name == path).then(|| OutFile { path: name, bytes })
+        (name == path).then_some(OutFile { path: name, bytes })
     }
 
     fn write(&self, key: &str, file: &OutFile) -> std::io::Result<()> {
