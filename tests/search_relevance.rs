@@ -225,5 +225,7 @@ fn judged_queries_find_the_plugins_users_want() {
     assert!(mrr >= MRR_FLOOR, "MRR {mrr:.3} fell below {MRR_FLOOR}");
 }
 
-const TOP3_FLOOR: f64 = 0.9;
-const MRR_FLOOR: f64 = 0.8;
+/// Measured 0.978 and 0.983; plain BM25 (no boosts, typos, prefixes,
+/// every-word pass or signals) gives 0.911 and 0.893, below both floors.
+const TOP3_FLOOR: f64 = 0.95;
+const MRR_FLOOR: f64 = 0.95;
