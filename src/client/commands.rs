@@ -95,8 +95,8 @@ impl Options {
 }
 
 pub struct Client {
-    opts: Options,
-    fetcher: Fetcher,
+    pub(super) opts: Options,
+    pub(super) fetcher: Fetcher,
     paths: Paths,
 }
 
@@ -232,7 +232,7 @@ impl Client {
     /// of a registry already trusted. A first use's root keys are pinned only
     /// by [`Client::apply`], once the user went ahead: looking (`info`,
     /// `list`) or declining a plan pins nothing.
-    fn open(&self) -> Result<Remote<'_>, ClientError> {
+    pub(super) fn open(&self) -> Result<Remote<'_>, ClientError> {
         let state = self.paths.read_state()?;
         let remote = Remote::open(
             &self.fetcher,

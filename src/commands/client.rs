@@ -67,7 +67,9 @@ fn exit_of(e: &ClientError) -> Exit {
         | ClientError::State { .. }
         | ClientError::Unpack { .. }
         | ClientError::OtherRegistry { .. }
-        | ClientError::UnsafeName { .. } => Exit::Invalid,
+        | ClientError::UnsafeName { .. }
+        | ClientError::NoSearch { .. }
+        | ClientError::Search(_) => Exit::Invalid,
     }
 }
 
@@ -75,7 +77,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn client(args: &ClientArgs) -> Result<Client, ClientError> {
+pub(super) fn client(args: &ClientArgs) -> Result<Client, ClientError> {
     let path = config::default_path(&env);
     let file = match &path {
         Some(p) => ConfigFile::read(p)?,
@@ -134,6 +136,11 @@ fn execute(command: ClientCommand) -> Result<(), CliError> {
                 ClientFormat::Human => Ok(printer::out(&render_list(&listed))?),
             }
         }
+        ClientCommand::Search {
+            query,
+            search,
+            opts,
+        } => super::search::run(&query, &search, &opts),
         ClientCommand::Info { plugin, opts } => {
             let info = client(&opts)?.info(&plugin)?;
             match opts.format {
@@ -144,7 +151,7 @@ fn execute(command: ClientCommand) -> Result<(), CliError> {
     }
 }
 
-fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(super) fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
     // Author-controlled strings (descriptions, names, reasons) are escaped.
     let text = crate::untrusted::json_pretty(value)
         .map_err(|e| CliError::context(Exit::Failed, "cannot write JSON", e))?;

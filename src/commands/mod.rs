@@ -12,6 +12,7 @@ mod manual;
 mod new;
 pub(crate) mod release;
 mod schema;
+mod search;
 mod serve;
 mod sign;
 mod status;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             format,
             rev,
             allow_signing_time_skew,
+            stats,
         } => {
             let opts = crate::generate::Options {
                 index,
@@ -75,6 +77,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
                 allow_unsigned,
                 previous,
                 allow_signing_time_skew,
+                stats,
             };
             build::run(&opts, format, changed.as_deref())
         }

@@ -32,7 +32,8 @@ use crate::write::replace_file;
 
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
-const FORMAT: u32 = 2;
+/// 3: listings carry their `SearchDoc`.
+const FORMAT: u32 = 3;
 /// Chunks: enough that one plugin's change rewrites a small file, few
 /// enough that loading is not dominated by opening them.
 pub const BUCKETS: usize = 256;
