@@ -50,8 +50,13 @@ pub fn run(args: NewArgs) -> Result<Exit, CliError> {
     // release); a file made from bad flags is taken back.
     match crate::sign::OwnersFile::read(&opts.index, &path) {
         Ok(_) => {}
-        Err(crate::sign::SignError::Invalid(_, diags)) => {
-            printer::err(&printer::render(Format::Human, &diags, Path::new(".")));
+        Err(crate::sign::SignError::Invalid(_, diags, sources)) => {
+            printer::err(&printer::render(
+                Format::Human,
+                &diags,
+                &sources,
+                Path::new("."),
+            ));
             let _ = std::fs::remove_file(&path);
             // The folders made for it go too (remove_dir leaves a non-empty one).
             let plugins = opts.index.join(crate::source::PLUGINS_DIR);

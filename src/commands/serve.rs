@@ -51,6 +51,7 @@ pub fn run(preview: Preview) -> Result<Exit, CliError> {
         allow_unsigned: preview.allow_unsigned,
         previous: None,
         allow_signing_time_skew: false,
+        stats: None,
     };
     let exit = super::build::run(&opts, Format::Human, None)?;
     if exit != Exit::Done {
