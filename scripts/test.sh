@@ -14,6 +14,8 @@
 #   python3, curl             tests/workflows.rs runs scripts/pr-verdict.py and
 #                             scripts/setup-plugdex.sh (which downloads with curl)
 #   gzip                      tests/attacks_client.rs packs hostile archives
+#   chromium, node, npm       tests/browser_search.rs searches in a real headless
+#                             browser, driven by playwright-core (npm ci in tests/browser/)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,9 @@ declare -A packages=(
   [python3]=python3
   [curl]=curl
   [gzip]=gzip
+  [chromium]=chromium
+  [node]=nodejs
+  [npm]=npm
 )
 
 have() {
@@ -64,6 +69,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for tests/browser_search.rs, from the committed lock file;
+# it drives /usr/bin/chromium and never downloads a browser.
+browser_deps=tests/browser/node_modules/.package-lock.json
+if [ ! -f "$browser_deps" ] || [ tests/browser/package-lock.json -nt "$browser_deps" ]; then
+  echo "--- npm ci in tests/browser"
+  if [ "${PLUGDEX_NO_INSTALL:-}" = 1 ]; then
+    echo "error: tests/browser/node_modules is missing or stale (PLUGDEX_NO_INSTALL=1 is set, so npm ci was not run)" >&2
+    exit 2
+  fi
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
 echo "--- cargo test"
