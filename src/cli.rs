@@ -134,6 +134,10 @@ pub enum Command {
         /// from it would refuse normal builds as rollbacks until that time.
         #[arg(long)]
         allow_signing_time_skew: bool,
+        /// Download counts for search ranking: JSON `{"<plugin>": {"downloads": N}, …}`
+        /// (other keys ignored), e.g. a CDN's counts.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.
@@ -282,6 +286,45 @@ pub enum ClientCommand {
         #[command(flatten)]
         opts: ClientArgs,
     },
+    /// Search a registry's plugins (offline from its cached, verified search
+    /// bundle with `--offline`), or a local build with `--dist`. `--engine`
+    /// keeps plugins with a non-yanked version whose engine requirement
+    /// accepts that host version.
+    Search {
+        /// The words to look for (the last one also as a prefix, unless the query ends with a space).
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+        #[command(flatten)]
+        search: SearchArgs,
+        #[command(flatten)]
+        opts: ClientArgs,
+    },
+}
+
+/// What `search` narrows and shows.
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// Search the bundle of a local build (the folder `build` wrote) instead of a registry.
+    #[arg(long, value_name = "DIR", conflicts_with = "registry")]
+    pub dist: Option<PathBuf>,
+    /// How many results to show.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+    /// Only plugins with this tag (repeat to require several).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only plugins whose latest version has this runtime.
+    #[arg(long, value_parser = ["wasm", "native", "script", "docker"])]
+    pub runtime: Option<String>,
+    /// Only plugins whose latest version is in this trust tier.
+    #[arg(long, value_parser = ["verified", "community", "experimental"])]
+    pub tier: Option<String>,
+    /// Only plugins whose latest version does not ask for this permission (repeatable).
+    #[arg(long = "without-permission", value_name = "PERMISSION", value_parser = ["filesystem", "network", "process", "env", "clipboard", "notifications", "keychain"])]
+    pub without_permissions: Vec<String>,
+    /// Show why each result ranks where it does.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// Options every client command takes.

@@ -40,6 +40,8 @@ pub mod manifest;
 pub mod model;
 #[cfg(feature = "generator")]
 pub mod printer;
+#[cfg(feature = "search")]
+pub mod search;
 #[cfg(feature = "generator")]
 pub mod serve;
 #[cfg(feature = "generator")]

@@ -662,3 +662,137 @@ fn the_host_example_installs_through_its_own_transport() {
         again.requests
     );
 }
+
+// ---- search ------------------------------------------------------------------
+
+/// The search bundle `config.json` names in the served build.
+fn bundle_path(served: &Served) -> String {
+    let config: plugdex::format::published::Config =
+        serde_json::from_slice(&std::fs::read(served.file("config.json")).unwrap()).unwrap();
+    config.search.expect("the build has a search bundle").bundle
+}
+
+fn search_names(stdout: &[u8]) -> Vec<String> {
+    let found: serde_json::Value = serde_json::from_slice(stdout).expect("JSON on stdout");
+    found["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn search_fetches_the_bundle_once_then_only_revalidates_the_timestamp_and_works_offline() {
+    let mut served = serve();
+    let bundle = format!("/{}", bundle_path(&served));
+    let home = tempfile::tempdir().unwrap();
+    let url = served.url.clone();
+    let search = |args: &[&str]| {
+        let (code, stderr, stdout) = cli(&url, home.path(), &[&["search"], args].concat());
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        search_names(&stdout)
+    };
+    let fetched = |log: &[(u16, String, u64)]| {
+        log.iter()
+            .filter(|(s, p, _)| *s == 200 && *p == bundle)
+            .count()
+    };
+    assert_eq!(search(&["bibtex", "--format", "json"])[0], "bibtex-parser");
+    assert_eq!(
+        fetched(&served.log()),
+        1,
+        "the first search downloads the bundle"
+    );
+
+    let before = served.log().len();
+    let names = search(&["citations", "--format", "json", "--tier", "verified"]);
+    assert_eq!(names, ["citations"]);
+    let log = served.log();
+    let later = &log[before..];
+    assert_eq!(
+        fetched(later),
+        0,
+        "an unchanged bundle is not requested: {later:?}"
+    );
+    assert!(
+        later
+            .iter()
+            .any(|(s, p, _)| *s == 304 && p == "/timestamp.json"),
+        "the timestamp is revalidated: {later:?}"
+    );
+    assert!(
+        later
+            .iter()
+            .all(|(s, p, _)| *s == 304 || p.starts_with("/by-hash/")),
+        "nothing but 304s and snapshot nodes: {later:?}"
+    );
+
+    // A cached copy damaged on disk is never searched: it is fetched again.
+    let cached = home
+        .path()
+        .join("cache/search")
+        .join(bundle.rsplit('/').next().unwrap());
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&cached, &bytes).unwrap();
+    let before = served.log().len();
+    assert_eq!(search(&["bibtex", "--format", "json"])[0], "bibtex-parser");
+    assert_eq!(
+        fetched(&served.log()[before..]),
+        1,
+        "the damaged copy was replaced"
+    );
+
+    served.stop();
+    assert_eq!(
+        search(&["bibtex", "--format", "json", "--offline"])[0],
+        "bibtex-parser",
+        "offline, from the cache"
+    );
+}
+
+#[test]
+fn a_tampered_or_substituted_search_bundle_is_refused() {
+    let served = serve();
+    let bundle = bundle_path(&served);
+    let good = std::fs::read(served.file(&bundle)).unwrap();
+    let hash = plugdex::digest::hex(&plugdex::digest::sha256(&good));
+    // Another valid bundle (a different registry's) in place of this one.
+    let other = plugdex::search::indexer::build(&[plugdex::search::SearchDoc {
+        name: "evil".into(),
+        version: Some("6.6.6".into()),
+        description: "bibtex citations".into(),
+        ..Default::default()
+    }])
+    .unwrap();
+    for substitute in [other, {
+        let mut b = good.clone();
+        b[10] ^= 1;
+        b
+    }] {
+        std::fs::write(served.file(&bundle), &substitute).unwrap();
+        std::fs::write(served.file(&format!("by-hash/{hash}")), &substitute).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let (code, stderr, stdout) = cli(&served.url, home.path(), &["search", "bibtex"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stdout.is_empty(),
+            "nothing searched: {}",
+            String::from_utf8_lossy(&stdout)
+        );
+        assert!(
+            stderr.contains("verification failed (search bundle)") && stderr.contains("tampered"),
+            "{stderr}"
+        );
+        let kept = std::fs::read_dir(home.path().join("cache/search"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(kept, 0, "nothing refused is cached");
+    }
+    // Offline with nothing cached: a clear failure, not a search of nothing.
+    let home = tempfile::tempdir().unwrap();
+    let (code, stderr, _) = cli(&served.url, home.path(), &["search", "bibtex", "--offline"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}

@@ -95,8 +95,8 @@ impl Options {
 }
 
 pub struct Client {
-    opts: Options,
-    fetcher: Fetcher,
+    pub(super) opts: Options,
+    pub(super) fetcher: Fetcher,
     paths: Paths,
 }
 
@@ -229,7 +229,7 @@ impl Client {
     }
 
     /// Opens the registry and records what it learnt (pins, timestamp version).
-    fn open(&self) -> Result<Remote<'_>, ClientError> {
+    pub(super) fn open(&self) -> Result<Remote<'_>, ClientError> {
         let mut state = self.paths.read_state()?;
         let url = &self.opts.registry.url;
         let remote = Remote::open(

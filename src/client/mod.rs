@@ -19,6 +19,8 @@ pub mod lock;
 pub mod protocol;
 pub mod remote;
 pub mod resolve;
+#[cfg(feature = "search")]
+pub mod search;
 pub mod state;
 pub mod transport;
 pub mod unpack;
@@ -85,6 +87,12 @@ pub enum ClientError {
     OtherRegistry { name: String, registry: String },
     #[error("`{}` cannot be a plugins folder (it has no name)", path.display())]
     BadDir { path: PathBuf },
+    #[error(
+        "the registry at `{url}` has no search bundle (it was built without search, or by an older plugdex)"
+    )]
+    NoSearch { url: String },
+    #[error("the search bundle cannot be read: {0}")]
+    Search(String),
     #[error("refusing to change `{name}` in `{}`: {why}", dir.display())]
     UnsafeName {
         name: String,
@@ -155,6 +163,9 @@ impl ClientError {
                 "relax one of the requirements, or `plugdex update` the plugins that require it"
             }
             ClientError::Busy { .. } => "wait for it to finish, then run this again",
+            ClientError::NoSearch { .. } => {
+                "ask its maintainers to rebuild it with this plugdex, or search a local build with `--dist`"
+            }
             ClientError::OtherRegistry { .. } => {
                 "remove it first, or use a separate `--dir` for each registry"
             }

@@ -62,7 +62,9 @@ fn exit_of(e: &ClientError) -> Exit {
         | ClientError::State { .. }
         | ClientError::Unpack { .. }
         | ClientError::OtherRegistry { .. }
-        | ClientError::UnsafeName { .. } => Exit::Invalid,
+        | ClientError::UnsafeName { .. }
+        | ClientError::NoSearch { .. }
+        | ClientError::Search(_) => Exit::Invalid,
     }
 }
 
@@ -70,7 +72,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn client(args: &ClientArgs) -> Result<Client, ClientError> {
+pub(super) fn client(args: &ClientArgs) -> Result<Client, ClientError> {
     let path = config::default_path(&env);
     let file = match &path {
         Some(p) => ConfigFile::read(p)?,
@@ -129,6 +131,11 @@ fn execute(command: ClientCommand) -> Result<(), CliError> {
                 ClientFormat::Human => Ok(printer::out(&render_list(&listed))?),
             }
         }
+        ClientCommand::Search {
+            query,
+            search,
+            opts,
+        } => super::search::run(&query, &search, &opts),
         ClientCommand::Info { plugin, opts } => {
             let info = client(&opts)?.info(&plugin)?;
             match opts.format {
@@ -139,7 +146,7 @@ fn execute(command: ClientCommand) -> Result<(), CliError> {
     }
 }
 
-fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(super) fn json_out(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::context(Exit::Failed, "cannot write JSON", e))?;
     Ok(printer::out(&format!("{text}\n"))?)

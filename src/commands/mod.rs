@@ -8,6 +8,7 @@ mod client;
 mod keys;
 mod manual;
 mod schema;
+mod search;
 mod sign;
 mod status;
 
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             format,
             rev,
             allow_signing_time_skew,
+            stats,
         } => {
             let opts = crate::generate::Options {
                 index,
@@ -70,6 +72,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
                 allow_unsigned,
                 previous,
                 allow_signing_time_skew,
+                stats,
             };
             build::run(&opts, format, changed.as_deref())
         }

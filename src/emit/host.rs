@@ -18,6 +18,9 @@ pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 /// Sparse index files are JSON lines.
 pub const INDEX_CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
 
+/// The search bundle (`search/{sha256}.tantivy`).
+pub const SEARCH_CONTENT_TYPE: &str = "application/octet-stream";
+
 /// Content types of artifact files by extension; nginx's stock `mime.types`
 /// lacks some of them.
 pub const ARTIFACT_TYPES: &[(&str, &str)] = &[
@@ -48,6 +51,14 @@ const RULES: &[(&str, &[(&str, &str)])] = &[
     ),
     ("/api/*", &[("Cache-Control", SHORT_CACHE)]),
     ("/artifacts/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
+    // The search bundle is content-addressed; binary, and compressible by the host.
+    (
+        "/search/*",
+        &[
+            ("Cache-Control", IMMUTABLE_CACHE),
+            ("Content-Type", SEARCH_CONTENT_TYPE),
+        ],
+    ),
 ];
 
 /// Bytes percent-encoded in a URL or path written into a host file: all but

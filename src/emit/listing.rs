@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, latest, latest_any};
 use crate::format::types::Channel;
 use crate::model::Plugin;
+use crate::search::SearchDoc;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
@@ -24,6 +25,8 @@ pub struct Listing {
     pub download: Option<String>,
     /// Publication time of the newest version, seconds since the epoch.
     pub updated: Option<i64>,
+    /// What the search bundle indexes of the plugin.
+    pub search: SearchDoc,
 }
 
 impl Listing {
@@ -39,6 +42,7 @@ impl Listing {
             latest: latest_any(plugin).map(|r| r.version().to_string()),
             download: latest(plugin, Channel::Stable).map(|r| cx.download_url(r)),
             updated: plugin.releases.iter().map(|r| r.pubtime).max(),
+            search: super::search::doc(plugin),
         }
     }
 }

@@ -8,6 +8,7 @@ mod api;
 pub mod host;
 mod listing;
 mod names;
+pub mod search;
 
 pub use listing::Listing;
 
@@ -147,7 +148,8 @@ pub fn latest_any(plugin: &Plugin) -> Option<&Release> {
 }
 
 /// Whether clients verify `path` through the signed snapshot: everything
-/// they read (config, root, names, revocations, the sparse index). The API
+/// they read (config, root, names, revocations, the sparse index, the
+/// search bundle). The API
 /// and pages are for browsers; artifacts are pinned by the index lines.
 pub fn is_covered(path: &str) -> bool {
     path == published::CONFIG_PATH
@@ -156,6 +158,7 @@ pub fn is_covered(path: &str) -> bool {
         || path == published::NAMES_PATH
         || path.starts_with("names/")
         || path.starts_with(published::INDEX_DIR)
+        || path.starts_with(search::SEARCH_DIR)
 }
 
 /// Every file that depends on one plugin only: its sparse index file and its API documents.
@@ -180,9 +183,15 @@ pub fn plugin(plugin: &Plugin, cx: &Context) -> Vec<OutFile> {
 
 /// Files that span the registry: `config.json`, `root.json`,
 /// `revocations.json`, the names list, the plugin list pages and the host
-/// configuration. `listings` are sorted by canonical name, as
-/// [`crate::model::Registry::plugins`] is.
-pub fn registry(reg: &RegistryMeta, listings: &[&Listing], cx: &Context) -> Vec<OutFile> {
+/// configuration, and the search bundle `search` when given (made by
+/// [`search::bundle`]; `config.json` names it). `listings` are sorted by
+/// canonical name, as [`crate::model::Registry::plugins`] is.
+pub fn registry(
+    reg: &RegistryMeta,
+    listings: &[&Listing],
+    cx: &Context,
+    search: Option<OutFile>,
+) -> Vec<OutFile> {
     let mut files = vec![OutFile::json(
         published::CONFIG_PATH.to_owned(),
         &published::Config {
@@ -208,8 +217,10 @@ pub fn registry(reg: &RegistryMeta, listings: &[&Listing], cx: &Context) -> Vec<
             threshold: reg.keys.as_ref().map(|k| k.threshold),
             root: metadata::ROOT_PATH.to_owned(),
             timestamp: metadata::TIMESTAMP_PATH.to_owned(),
+            search: search.as_ref().map(search::config_entry),
         },
     )];
+    files.extend(search);
     if let Some(keys) = &reg.keys {
         files.push(OutFile {
             path: metadata::ROOT_PATH.to_owned(),

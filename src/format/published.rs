@@ -51,6 +51,19 @@ pub struct Config {
     /// `root.json` (absent while unsigned) and `timestamp.json`, relative to this file.
     pub root: String,
     pub timestamp: String,
+    /// The search bundle; absent from registries built before search (and
+    /// from builds without the `search` feature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchConfig>,
+}
+
+/// `config.json`'s `search`: the search bundle, covered by the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// The bundle's format version (a reader refuses a newer one).
+    pub v: u32,
+    /// Path of the bundle relative to `config.json`: `search/{sha256}.tantivy`.
+    pub bundle: String,
 }
 
 /// `revocations.json`: keys and releases clients must not install.

@@ -5,6 +5,7 @@
 mod cache;
 pub mod hosting;
 mod reuse;
+pub mod search;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -58,6 +59,8 @@ pub struct Options {
     /// Sign a `SOURCE_DATE_EPOCH` more than [`MAX_SIGNING_SKEW_SECS`] ahead
     /// of the clock (`--allow-signing-time-skew`).
     pub allow_signing_time_skew: bool,
+    /// Downloads per plugin for search ranking (`--stats FILE`).
+    pub stats: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +87,10 @@ pub enum BuildError {
         "`registry.toml` has a `[signing]` table but no signing key was given: every client would refuse the unsigned registry; nothing was written"
     )]
     UnsignedRefused,
+    #[error("cannot read the download counts in {path}: {why}")]
+    Stats { path: PathBuf, why: String },
+    #[error("the search bundle could not be built: {0}")]
+    Search(String),
     #[error("`SOURCE_DATE_EPOCH` is `{value}`: {why}")]
     SigningTimeInvalid { value: String, why: &'static str },
     #[error(
@@ -99,6 +106,7 @@ impl BuildError {
             BuildError::UnsignedRefused => Some("give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable; for a local preview only, `--allow-unsigned`".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
+            BuildError::Stats { .. } => Some("give a JSON object of plugin names to objects with a `downloads` number, e.g. `{\"git\": {\"downloads\": 1200}}`".into()),
             BuildError::SigningTimeInvalid { .. } => Some("set it to a whole number of seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it to use the clock".into()),
             BuildError::SigningTimeAhead { .. } => Some("set it to the commit time (`git log -1 --format=%ct`) or unset it; if the clock is wrong, fix it; `--allow-signing-time-skew` signs it anyway".into()),
             _ => None,
@@ -146,12 +154,18 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             jiff::Timestamp::now().as_second(),
             opts,
         )?,
+        stats: search::Stats::default(),
     };
     let base_url = opts
         .base_url
         .as_deref()
         .map(normalise_base_url)
         .transpose()?;
+    let stats = match &opts.stats {
+        Some(path) => search::Stats::load(path)?,
+        None => search::Stats::default(),
+    };
+    let started = Started { stats, ..started };
     // History first: libgit2's pack maps and object cache are gone before
     // the registry model is built, so the two never add up in memory.
     match &opts.rev {
@@ -309,6 +323,8 @@ fn build_from<S: Source>(
         source,
         writer: &writer,
         progress,
+        out: &opts.out,
+        stats: &started.stats,
     };
     let emitted = write_all(registry, &mut carried, &tree_of, save.is_some(), &output)?;
     drop(tree_of);
@@ -432,6 +448,9 @@ struct Output<'a, S> {
     source: &'a S,
     writer: &'a Writer,
     progress: &'a ProgressBar,
+    /// The output folder (its state folder keeps the last search bundle).
+    out: &'a Path,
+    stats: &'a search::Stats,
 }
 
 /// What emitting produced besides the files.
@@ -456,6 +475,8 @@ fn write_all<S: Source>(
         source,
         writer,
         progress,
+        out,
+        stats,
     } = *output;
     let covered = Mutex::new(BTreeMap::new());
     for c in carried.iter_mut() {
@@ -543,7 +564,10 @@ fn write_all<S: Source>(
         .chain(&own)
         .collect();
     listings.sort_by_cached_key(|l| canonical(&l.name));
-    for file in emit::registry(&registry.meta, &listings, cx) {
+    let state = crate::write::state_dir(out);
+    let bundle = search::bundle(&listings, stats, state.as_deref())?;
+    timings::mark("search bundle");
+    for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
@@ -582,10 +606,11 @@ fn write_all<S: Source>(
 }
 
 /// When a build started: the instant (for its duration) and the time it signs.
-#[derive(Clone, Copy)]
 struct Started {
     at: Instant,
     now: i64,
+    /// `--stats`, read before anything else so bad input writes nothing.
+    stats: search::Stats,
 }
 
 /// How far ahead of the clock `SOURCE_DATE_EPOCH` may be without
@@ -685,6 +710,7 @@ mod tests {
             allow_unsigned: false,
             previous: None,
             allow_signing_time_skew,
+            stats: None,
         }
     }
 

@@ -1,0 +1,91 @@
+//! A plugin's searchable facts ([`SearchDoc`]) and the search bundle file,
+//! `search/{sha256}.tantivy` (content-addressed: a new bundle is a new name,
+//! so hosts may cache it forever). The bundle itself is [`crate::search`]'s.
+
+use super::{OutFile, latest_any};
+use crate::format::published;
+use crate::model::Plugin;
+use crate::search::schema::{SearchDoc, readme_text};
+use crate::search::{BundleError, indexer};
+
+/// Folder of the bundle, relative to the root.
+pub const SEARCH_DIR: &str = "search/";
+
+fn lowercase<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// What search indexes of `plugin` (its releases dated already). Downloads
+/// are not the plugin's: `build --stats` fills them in.
+pub fn doc(plugin: &Plugin) -> SearchDoc {
+    let m = &plugin.info.manifest;
+    let latest = latest_any(plugin);
+    let mut people = m.authors.clone();
+    people.extend(m.owners.iter().map(|o| o.github.clone()));
+    let (capabilities, runtime, channel, permissions) = match latest {
+        Some(r) => {
+            let v = &r.parsed.manifest;
+            (
+                v.capabilities
+                    .iter()
+                    .map(|c| format!("{} {}", c.name.replace(['-', '_'], " "), c.description))
+                    .collect(),
+                Some(lowercase(&v.runtime)),
+                Some(lowercase(&v.channel)),
+                v.permissions.iter().map(lowercase).collect(),
+            )
+        }
+        None => (Vec::new(), None, None, Vec::new()),
+    };
+    let mut engines: Vec<String> = plugin
+        .releases
+        .iter()
+        .filter(|r| !r.is_yanked())
+        .map(|r| r.parsed.manifest.engine.clone())
+        .collect();
+    engines.sort();
+    engines.dedup();
+    SearchDoc {
+        name: plugin.name.to_string(),
+        version: latest.map(|r| r.version().to_string()),
+        description: m.description.clone(),
+        tags: m.tags.clone(),
+        people,
+        capabilities,
+        readme: plugin
+            .readme
+            .as_deref()
+            .map(readme_text)
+            .unwrap_or_default(),
+        tier: latest.map(|r| r.trust.tier),
+        runtime,
+        channel,
+        permissions,
+        engines,
+        created: plugin.releases.iter().map(|r| r.pubtime).min().unwrap_or(0),
+        updated: plugin.releases.iter().map(|r| r.pubtime).max().unwrap_or(0),
+        downloads: 0,
+        deprecated: m.deprecated.is_some(),
+    }
+}
+
+/// The bundle of `docs` (sorted by canonical name), at its content address.
+pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
+    let bytes = indexer::build(docs)?;
+    let path = format!(
+        "{SEARCH_DIR}{}.tantivy",
+        crate::digest::hex(&crate::digest::sha256(&bytes))
+    );
+    Ok(OutFile { path, bytes })
+}
+
+/// `config.json`'s `search`: where the bundle is and its format.
+pub fn config_entry(bundle: &OutFile) -> published::SearchConfig {
+    published::SearchConfig {
+        v: crate::search::bundle::BUNDLE_V,
+        bundle: bundle.path.clone(),
+    }
+}
