@@ -54,7 +54,7 @@ export function openSearch({ root = "/" } = {}) {
      * `{ query, total, results: [{ name, version, description, tier, score }] }`.
      * `filters`: `tag` (a tag or a list of tags, all required), `runtime`,
      * `tier`, `withoutPermission` (a permission or a list), `engine` (a host
-     * version, e.g. "1.5.0"), `limit` (default 20).
+     * version, e.g. "1.5.0"), `limit` (1 to 1000, default 10).
      */
     search(query, filters = {}) {
       if (typeof query !== "string") {
