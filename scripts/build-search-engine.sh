@@ -90,7 +90,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # No wasm-opt pass: -Oz took over ten minutes on two busy cores and the
 # linked engine is within its size goal (docs/search-browser.md).
-cp "$built" "$out/engine.wasm"
+cat "$built" >"$out/engine.wasm" # not cp: the linker's executable bit is no part of it
 toolchain >"$out/engine.toolchain"
 
 if $check; then
