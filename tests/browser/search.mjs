@@ -28,17 +28,17 @@ const repeat = rest[0] === "--repeat" ? Number(rest[1]) : 0;
 const requests = JSON.parse(readFileSync(requestsFile, "utf8"));
 
 const profile = mkdtempSync(join(tmpdir(), "plugdex-chromium-"));
-const browser = await chromium.launch({
+// A fresh profile (playwright passes it as --user-data-dir).
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    `--user-data-dir=${profile}`,
   ],
   timeout: 60_000,
 });
 try {
-  const context = await browser.newContext();
   // Every request of the page and its worker, with the bytes it transferred.
   let fetched = [];
   const cspViolations = [];
@@ -53,7 +53,10 @@ try {
     }
   });
   const page = await context.newPage();
+  const consoleLog = [];
+  page.on("pageerror", (error) => consoleLog.push(`page error: ${error.message}`));
   page.on("console", (message) => {
+    consoleLog.push(message.text());
     if (/Content[- ]Security[- ]Policy/i.test(message.text())) cspViolations.push(message.text());
   });
   page.on("worker", (worker) => worker.on("console", (message) => {
@@ -61,7 +64,9 @@ try {
   }));
   const response = await page.goto(url, { waitUntil: "networkidle" });
   const pageHeaders = response.headers();
-  await page.waitForFunction(() => window.plugdexReady === true, null, { timeout: 30_000 });
+  await page.waitForFunction(() => window.plugdexReady === true, null, { timeout: 30_000 }).catch((error) => {
+    throw new Error(`the page never became ready (${error.message}); its console: ${JSON.stringify(consoleLog)}; fetched: ${JSON.stringify(fetched)}`);
+  });
   await page.waitForTimeout(300); // anything the page would load on its own has started
   const beforeSearch = fetched.map((f) => f.url);
 
@@ -97,6 +102,6 @@ try {
   const laterSearches = fetched;
   console.log(JSON.stringify({ answers, beforeSearch, firstSearch: firstSearch || [], laterSearches, timings, cspViolations, pageHeaders }));
 } finally {
-  await browser.close();
+  await context.close();
   rmSync(profile, { recursive: true, force: true });
 }
