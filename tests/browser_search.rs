@@ -75,12 +75,24 @@ fn assert_same(request: &Value, browser: &Value, cli: &Value) {
         }
         v
     };
-    assert_eq!(strip(browser), strip(cli), "browser and CLI disagree on {request}");
+    assert_eq!(
+        strip(browser),
+        strip(cli),
+        "browser and CLI disagree on {request}"
+    );
     let scores = |v: &Value| -> Vec<f64> {
-        v["results"].as_array().unwrap().iter().map(|h| h["score"].as_f64().unwrap()).collect()
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["score"].as_f64().unwrap())
+            .collect()
     };
     for (b, c) in scores(browser).iter().zip(scores(cli)) {
-        assert!((b - c).abs() <= 1e-5 * c.abs().max(1.0), "scores differ on {request}: browser {b}, CLI {c}");
+        assert!(
+            (b - c).abs() <= 1e-5 * c.abs().max(1.0),
+            "scores differ on {request}: browser {b}, CLI {c}"
+        );
     }
 }
 
@@ -118,7 +130,9 @@ fn site(dir: &Path) -> PathBuf {
     )
     .unwrap();
     let mut headers = fs::read_to_string(dist.join("_headers")).unwrap();
-    headers.push_str(&format!("/search-test.html\n  Content-Security-Policy: {CSP}\n"));
+    // Every response, as a site sends it: a worker runs under the policy of
+    // its own script's response, not the page's.
+    headers.push_str(&format!("/*\n  Content-Security-Policy: {CSP}\n"));
     fs::write(dist.join("_headers"), headers).unwrap();
     dist
 }
@@ -164,24 +178,50 @@ fn browser_search_matches_the_cli_under_the_site_csp_and_loads_lazily() {
     std::thread::spawn(move || plugdex::serve::serve_forever(server, &served));
 
     let requests = requests();
-    let report = run_browser(&format!("http://{addr}/search-test.html"), &requests, dir.path());
+    let report = run_browser(
+        &format!("http://{addr}/search-test.html"),
+        &requests,
+        dir.path(),
+    );
 
-    assert_eq!(report["pageHeaders"]["content-security-policy"], CSP, "the page is served under the CSP");
-    assert_eq!(report["cspViolations"], json!([]), "the CSP blocked something");
+    assert_eq!(
+        report["pageHeaders"]["content-security-policy"], CSP,
+        "the page is served under the CSP"
+    );
+    assert_eq!(
+        report["cspViolations"],
+        json!([]),
+        "the CSP blocked something"
+    );
 
     // Lazy: the page loads the module only; nothing of search until a search.
     let before = urls(&report["beforeSearch"]);
     for url in &before {
         assert!(
-            !url.ends_with(".wasm") && !url.ends_with(".tantivy") && !url.ends_with("config.json") && !url.contains("worker"),
+            !url.ends_with(".wasm")
+                && !url.ends_with(".tantivy")
+                && !url.ends_with("config.json")
+                && !url.contains("worker"),
             "fetched before any search: {url} (all: {before:?})"
         );
     }
     let first = urls(&report["firstSearch"]);
-    for wanted in [".wasm", ".tantivy", "/config.json", "plugdex-search-worker."] {
-        assert!(first.iter().any(|u| u.contains(wanted)), "the first search fetched no {wanted}: {first:?}");
+    for wanted in [
+        ".wasm",
+        ".tantivy",
+        "/config.json",
+        "plugdex-search-worker.",
+    ] {
+        assert!(
+            first.iter().any(|u| u.contains(wanted)),
+            "the first search fetched no {wanted}: {first:?}"
+        );
     }
-    assert_eq!(urls(&report["laterSearches"]), Vec::<String>::new(), "later searches fetch nothing");
+    assert_eq!(
+        urls(&report["laterSearches"]),
+        Vec::<String>::new(),
+        "later searches fetch nothing"
+    );
 
     let answers = report["answers"].as_array().unwrap();
     assert_eq!(answers.len(), requests.len());
@@ -193,7 +233,10 @@ fn browser_search_matches_the_cli_under_the_site_csp_and_loads_lazily() {
         matched_any += usize::from(browser["total"].as_u64().unwrap() > 0);
     }
     // The comparison means something only if most queries find plugins.
-    assert!(matched_any >= requests.len() - 1, "too few queries matched: {answers:?}");
+    assert!(
+        matched_any >= requests.len() - 1,
+        "too few queries matched: {answers:?}"
+    );
 }
 
 #[test]
@@ -212,7 +255,11 @@ fn browser_search_reports_bad_filters_and_a_registry_without_a_bundle() {
         // The engine still answers after refusing a request.
         json!({ "query": "sync" }),
     ];
-    let report = run_browser(&format!("http://{addr}/search-test.html"), &requests, dir.path());
+    let report = run_browser(
+        &format!("http://{addr}/search-test.html"),
+        &requests,
+        dir.path(),
+    );
     let answers = report["answers"].as_array().unwrap();
     let error = |i: usize| answers[i]["error"].as_str().unwrap_or_default().to_owned();
     assert!(error(0).contains("golden"), "{}", answers[0]);
@@ -225,7 +272,15 @@ fn browser_search_reports_bad_filters_and_a_registry_without_a_bundle() {
     let mut value: Value = serde_json::from_slice(&fs::read(&config).unwrap()).unwrap();
     value.as_object_mut().unwrap().remove("search");
     fs::write(&config, serde_json::to_vec(&value).unwrap()).unwrap();
-    let report = run_browser(&format!("http://{addr}/search-test.html"), &[json!({ "query": "sync" })], dir.path());
+    let report = run_browser(
+        &format!("http://{addr}/search-test.html"),
+        &[json!({ "query": "sync" })],
+        dir.path(),
+    );
     let error = report["answers"][0]["error"].as_str().unwrap_or_default();
-    assert!(error.contains("names no search bundle"), "{}", report["answers"][0]);
+    assert!(
+        error.contains("names no search bundle"),
+        "{}",
+        report["answers"][0]
+    );
 }

@@ -93,20 +93,31 @@ mod tests {
     fn names_are_content_hashes_and_chain_engine_worker_module() {
         let assets = assets();
         let [engine, worker, module] = &assets.files[..] else {
-            panic!("three files: {:?}", assets.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+            panic!(
+                "three files: {:?}",
+                assets.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+            );
         };
         assert_eq!(assets.module, module.path);
         for file in &assets.files {
             let hash = digest::hex(&digest::sha256(&file.bytes));
             let name = file_name(&file.path);
             assert!(file.path.starts_with("search/"), "{}", file.path);
-            assert!(name.contains(&format!(".{}.", &hash[..16])), "{name} is not named by its content");
+            assert!(
+                name.contains(&format!(".{}.", &hash[..16])),
+                "{name} is not named by its content"
+            );
         }
-        assert!(engine.bytes.starts_with(b"\0asm"), "the engine is a wasm module");
+        assert!(
+            engine.bytes.starts_with(b"\0asm"),
+            "the engine is a wasm module"
+        );
         let worker_text = String::from_utf8(worker.bytes.clone()).unwrap();
         let module_text = String::from_utf8(module.bytes.clone()).unwrap();
         assert!(worker_text.contains(&format!("\"./{}\"", file_name(&engine.path))));
         assert!(module_text.contains(&format!("\"./{}\"", file_name(&worker.path))));
-        assert!(!worker_text.contains("__PLUGDEX_SEARCH") && !module_text.contains("__PLUGDEX_SEARCH"));
+        assert!(
+            !worker_text.contains("__PLUGDEX_SEARCH") && !module_text.contains("__PLUGDEX_SEARCH")
+        );
     }
 }
