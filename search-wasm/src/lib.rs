@@ -74,10 +74,18 @@ impl Request {
             ),
         };
         Ok(Filters {
-            tags: self.tag.clone().map(OneOrMany::into_vec).unwrap_or_default(),
+            tags: self
+                .tag
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
             runtime: self.runtime.clone(),
             tier,
-            without_permissions: self.without_permission.clone().map(OneOrMany::into_vec).unwrap_or_default(),
+            without_permissions: self
+                .without_permission
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
             engine,
         })
     }
@@ -99,7 +107,10 @@ unsafe fn take(ptr: *mut u8, len: usize) -> Vec<u8> {
 fn answer(result: Result<Vec<u8>, String>) -> u32 {
     let (status, bytes) = match result {
         Ok(json) => (0, json),
-        Err(error) => (1, serde_json::to_vec(&serde_json::json!({ "error": error })).unwrap_or_default()),
+        Err(error) => (
+            1,
+            serde_json::to_vec(&serde_json::json!({ "error": error })).unwrap_or_default(),
+        ),
     };
     OUTPUT.with(|out| *out.borrow_mut() = bytes);
     status
@@ -167,7 +178,10 @@ unsafe extern "C" {
 /// # Safety
 /// getrandom calls it with a writable buffer of `len` bytes.
 #[unsafe(no_mangle)]
-unsafe extern "Rust" fn __getrandom_v03_custom(dest: *mut u8, len: usize) -> Result<(), getrandom::Error> {
+unsafe extern "Rust" fn __getrandom_v03_custom(
+    dest: *mut u8,
+    len: usize,
+) -> Result<(), getrandom::Error> {
     unsafe { random_fill(dest, len) };
     Ok(())
 }
