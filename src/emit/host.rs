@@ -18,9 +18,6 @@ pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 /// Sparse index files are JSON lines.
 pub const INDEX_CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
 
-/// The search bundle (`search/{sha256}.tantivy`).
-pub const SEARCH_CONTENT_TYPE: &str = "application/octet-stream";
-
 /// Content types of artifact files by extension; nginx's stock `mime.types`
 /// lacks some of them.
 pub const ARTIFACT_TYPES: &[(&str, &str)] = &[
@@ -51,14 +48,11 @@ const RULES: &[(&str, &[(&str, &str)])] = &[
     ),
     ("/api/*", &[("Cache-Control", SHORT_CACHE)]),
     ("/artifacts/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
-    // The search bundle is content-addressed; binary, and compressible by the host.
-    (
-        "/search/*",
-        &[
-            ("Cache-Control", IMMUTABLE_CACHE),
-            ("Content-Type", SEARCH_CONTENT_TYPE),
-        ],
-    ),
+    // The search bundle and the browser's engine, worker and module, all
+    // content-addressed. No Content-Type here: the module and the worker must
+    // be served as JavaScript, so each file's comes from its extension
+    // (`.tantivy`: the default, application/octet-stream).
+    ("/search/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
 ];
 
 /// The API's documents by their paths without `.json` (`/api/v1/plugins/NAME`,

@@ -22,6 +22,10 @@ pub mod mapped;
 pub mod query;
 pub mod rank;
 pub mod schema;
+// The browser's engine, worker and module, for the build to write (the
+// engine itself, compiled to wasm32, cannot embed itself).
+#[cfg(all(feature = "generator", not(target_arch = "wasm32")))]
+pub mod web;
 
 use std::collections::HashSet;
 
