@@ -9,7 +9,7 @@ pub mod host;
 mod listing;
 mod names;
 
-pub use listing::Listing;
+pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
 use crate::format::published::{self, Deprecated, IndexLine};
 use crate::format::types::Channel;

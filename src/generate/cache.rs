@@ -32,7 +32,7 @@ use crate::write::replace_file;
 
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Chunks: enough that one plugin's change rewrites a small file, few
 /// enough that loading is not dominated by opening them.
 pub const BUCKETS: usize = 256;
@@ -78,6 +78,9 @@ pub struct CachedPlugin {
     pub files: Vec<(String, Sha256Digest)>,
     /// The files of `files` the snapshot covers.
     pub covered: Vec<(String, FileMeta)>,
+    /// The plugins that depended on it when its page was made: a carried
+    /// page is stale when they change.
+    pub dependents: Vec<String>,
 }
 
 #[derive(Debug)]

@@ -22,6 +22,7 @@ use crate::emit::{self, Context, Listing, OutFile};
 use crate::format::name::canonical;
 use crate::format::types::Artifact;
 use crate::model::Registry;
+use crate::site::{self, Site};
 use crate::source::git::GitError;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::tree::index_at_rev;
@@ -84,6 +85,12 @@ pub enum BuildError {
         "`registry.toml` has a `[signing]` table but no signing key was given: every client would refuse the unsigned registry; nothing was written"
     )]
     UnsignedRefused,
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
+    /// Carried-over pages list dependents that changed: the build starts
+    /// again without the cache (never shown: `build` handles it).
+    #[error("a carried-over plugin's dependents changed")]
+    DependentsChanged,
     #[error("`SOURCE_DATE_EPOCH` is `{value}`: {why}")]
     SigningTimeInvalid { value: String, why: &'static str },
     #[error(
@@ -99,6 +106,7 @@ impl BuildError {
             BuildError::UnsignedRefused => Some("give the online key with `--signing-key FILE` or the `PLUGDEX_SIGNING_KEY` environment variable; for a local preview only, `--allow-unsigned`".into()),
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
+            BuildError::Site(e) => e.hint(),
             BuildError::SigningTimeInvalid { .. } => Some("set it to a whole number of seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it to use the clock".into()),
             BuildError::SigningTimeAhead { .. } => Some("set it to the commit time (`git log -1 --format=%ct`) or unset it; if the clock is wrong, fix it; `--allow-signing-time-skew` signs it anyway".into()),
             _ => None,
@@ -166,24 +174,46 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
         Some(rev) => {
             let source = index_at_rev(&opts.index, rev)?;
-            let plan = reuse::plan(&source, &opts.out, base_url.as_deref());
-            timings::mark("plan");
-            // Carrying plugins over, only the ones read are dated: the walk
-            // looks at their folders alone.
-            let history = if plan.carried.is_empty() {
-                History::read_at(&opts.index, source.commit(), audit::read_edit)?
-            } else {
-                History::read_at_for(
-                    &opts.index,
-                    source.commit(),
-                    &plan.load_set(),
-                    audit::read_edit,
-                )?
-            };
-            timings::mark("history");
-            build_from(opts, &source, plan, history, base_url, started, progress)
+            match build_at_rev(opts, &source, None, base_url.clone(), started, progress) {
+                Err(BuildError::DependentsChanged) => build_at_rev(
+                    opts,
+                    &source,
+                    Some("a carried-over plugin's dependents changed"),
+                    base_url,
+                    started,
+                    progress,
+                ),
+                done => done,
+            }
         }
     }
+}
+
+/// A build from a commit, carrying over what the build cache allows (nothing with `fresh`).
+fn build_at_rev(
+    opts: &Options,
+    source: &crate::source::tree::TreeSource,
+    fresh: Option<&'static str>,
+    base_url: Option<String>,
+    started: Started,
+    progress: &ProgressBar,
+) -> Result<Report, BuildError> {
+    let plan = reuse::plan(source, &opts.out, base_url.as_deref(), fresh);
+    timings::mark("plan");
+    // Carrying plugins over, only the ones read are dated: the walk
+    // looks at their folders alone.
+    let history = if plan.carried.is_empty() {
+        History::read_at(&opts.index, source.commit(), audit::read_edit)?
+    } else {
+        History::read_at_for(
+            &opts.index,
+            source.commit(),
+            &plan.load_set(),
+            audit::read_edit,
+        )?
+    };
+    timings::mark("history");
+    build_from(opts, source, plan, history, base_url, started, progress)
 }
 
 /// The build proper, with manifests and artifacts read from one `source`.
@@ -241,6 +271,17 @@ fn build_from<S: Source>(
         .collect();
     let mut checked = check::check_some(source, load, &others, &cache, diagnostics);
     drop(others);
+    // Who depends on whom, over every plugin, before the carried facts go.
+    let dependents = dependents_of(checked.registry.as_ref(), &carried);
+    let stale = |c: &Carried| {
+        let now = dependents.get(&canonical(&c.cached.facts.name));
+        now.map_or(&[][..], Vec::as_slice) != c.cached.dependents.as_slice()
+    };
+    if checked.registry.is_some() && carried.iter().any(stale) {
+        // A carried page would list the wrong dependents: rare (a
+        // dependency added or dropped), so the whole build starts again.
+        return Err(BuildError::DependentsChanged);
+    }
     let carried_versions: usize = carried.iter().map(|c| c.cached.facts.releases.len()).sum();
     checked.plugins += carried.len();
     checked.versions += carried_versions;
@@ -290,6 +331,7 @@ fn build_from<S: Source>(
     let cx = Context {
         base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
     };
+    let site = Site::load(source, &registry.meta.config, &cx, &site::Inputs::built_in())?;
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     let carried_files: usize = carried.iter().map(|c| c.cached.files.len()).sum();
@@ -306,6 +348,8 @@ fn build_from<S: Source>(
     let host = registry.meta.config.hosting.clone();
     let output = Output {
         cx: &cx,
+        site: &site,
+        dependents: &dependents,
         source,
         writer: &writer,
         progress,
@@ -428,6 +472,9 @@ impl Carried {
 /// Where emitted files go, and what emitting reads besides the model.
 struct Output<'a, S> {
     cx: &'a Context,
+    site: &'a Site,
+    /// Each plugin's dependents, by canonical name.
+    dependents: &'a BTreeMap<String, Vec<String>>,
     /// Self-hosted artifacts are read from it.
     source: &'a S,
     writer: &'a Writer,
@@ -453,6 +500,8 @@ fn write_all<S: Source>(
 ) -> Result<Emitted, BuildError> {
     let Output {
         cx,
+        site,
+        dependents,
         source,
         writer,
         progress,
@@ -510,7 +559,14 @@ fn write_all<S: Source>(
         .into_par_iter()
         .map(|plugin| {
             let (mut files, mut own_covered) = (Vec::new(), Vec::new());
+            let own_dependents = dependents
+                .get(&plugin.name.canonical())
+                .cloned()
+                .unwrap_or_default();
             for file in emit::plugin(&plugin, cx) {
+                put(&file, &mut files, &mut own_covered)?;
+            }
+            for file in site.plugin(&plugin, &own_dependents)? {
                 put(&file, &mut files, &mut own_covered)?;
             }
             progress.inc(1);
@@ -534,6 +590,7 @@ fn write_all<S: Source>(
                 listing: Listing::default(),
                 files,
                 covered: own_covered,
+                dependents: own_dependents,
             }))
         })
         .collect::<Result<_, BuildError>>()?;
@@ -544,6 +601,9 @@ fn write_all<S: Source>(
         .collect();
     listings.sort_by_cached_key(|l| canonical(&l.name));
     for file in emit::registry(&registry.meta, &listings, cx) {
+        put(&file, &mut Vec::new(), &mut Vec::new())?;
+    }
+    for file in site.registry(&listings)? {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
@@ -579,6 +639,29 @@ fn write_all<S: Source>(
         covered: covered.into_inner().expect("no panics while held"),
         plugins: plugins.into_iter().flatten().collect(),
     })
+}
+
+/// Each plugin's dependents (by canonical name): the plugins read in this
+/// build, and the carried ones through their cached facts.
+fn dependents_of(
+    registry: Option<&Registry>,
+    carried: &[Carried],
+) -> BTreeMap<String, Vec<String>> {
+    let read = registry.into_iter().flat_map(|r| &r.plugins).flat_map(|p| {
+        p.releases
+            .iter()
+            .filter(|r| !r.is_yanked())
+            .flat_map(move |r| r.parsed.deps.iter().map(move |d| (p.name.as_str(), d.name.as_str())))
+    });
+    let cached = carried.iter().flat_map(|c| {
+        let facts = &c.cached.facts;
+        facts
+            .releases
+            .iter()
+            .filter(|r| !r.yanked)
+            .flat_map(move |r| r.deps.iter().map(move |d| (facts.name.as_str(), d.name.as_str())))
+    });
+    site::dependents(read.chain(cached))
 }
 
 /// When a build started: the instant (for its duration) and the time it signs.

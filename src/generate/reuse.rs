@@ -71,13 +71,20 @@ impl Plan {
 /// cache is valid (same registry-wide inputs, the output it describes is the
 /// one served, the commits are on one line of history), its folder has the
 /// same tree id, and no commit in between touched it.
-pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
+/// `fresh` says why nothing may be carried over, when something already knows.
+pub fn plan(
+    source: &TreeSource,
+    out: &Path,
+    base_url: Option<&str>,
+    fresh: Option<&'static str>,
+) -> Plan {
     let mut diagnostics = Vec::new();
     let dirs = source.plugin_dirs_with_ids(&mut diagnostics);
     let context = context(source, base_url);
     let commit = source.commit().to_string();
     let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
     let cached = match path.as_deref().map(Cache::load) {
+        _ if fresh.is_some() => Err(fresh.unwrap_or_default()),
         None | Some(None) => Err("no build cache"),
         Some(Some(c)) if c.header.context != context => Err(
             "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
@@ -153,7 +160,8 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
 }
 
 /// A digest of everything each cached result depends on beyond its plugin
-/// folder: the registry's own files, the base URL and whether history is cut.
+/// folder: the registry's own files, the base URL, whether history is cut,
+/// and the site's templates and theme (the index repo's and the built-in ones).
 fn context(source: &TreeSource, base_url: Option<&str>) -> String {
     let id = |rel: &str| {
         source
@@ -161,12 +169,15 @@ fn context(source: &TreeSource, base_url: Option<&str>) -> String {
             .map_or_else(|| "none".to_owned(), |id| id.to_string())
     };
     let text = format!(
-        "registry={}\nreviewed={}\nrevocations={}\nbase_url={}\nshallow={}\n",
+        "registry={}\nreviewed={}\nrevocations={}\nbase_url={}\nshallow={}\ntemplates={}\nthemes={}\nsite={}\n",
         id(crate::source::REGISTRY_FILE),
         id(crate::source::REVIEWED_FILE),
         id(crate::source::REVOCATIONS_FILE),
         base_url.unwrap_or("-"),
         source.is_shallow(),
+        id("templates"),
+        id("themes"),
+        crate::site::defaults_fingerprint(&crate::site::Inputs::built_in()),
     );
     crate::digest::hex(&crate::digest::sha256(text.as_bytes()))
 }

@@ -1,0 +1,192 @@
+//! The HTML site `build` writes beside the registry: one page per plugin
+//! ([`Site::plugin`], run in parallel with the other per-plugin files) and
+//! the pages that span the registry ([`Site::registry`], from listings
+//! only, as `emit::registry`). Pure like `emit`: the driver reads the
+//! index repo's overrides ([`Site::load`]) and writes what comes back.
+//! Pages are for browsers: the signed snapshot does not cover them.
+//! See docs/site.md.
+
+mod assets;
+mod highlight;
+pub mod markdown;
+mod pages;
+mod templates;
+
+use std::collections::BTreeMap;
+
+use crate::digest;
+use crate::emit::{Context, Listing, OutFile};
+use crate::format::types::RegistryConfig;
+use crate::model::Plugin;
+use crate::source::Source;
+
+pub use assets::{STATIC_DIR, THEMES};
+pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS, plugin_page_path};
+pub use templates::TEMPLATES;
+
+/// The theme used when `[site] theme` is not set.
+pub const DEFAULT_THEME: &str = "default";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("`{file}`{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Template {
+        /// `templates/NAME` in the index repo, or `built-in templates/NAME`.
+        file: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("`{file}` could not be read: {message}")]
+    Read { file: String, message: String },
+    #[error("`registry.toml`: `[site] theme = \"{0}\"` is not a built-in theme")]
+    UnknownTheme(String),
+}
+
+impl SiteError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SiteError::Template { .. } => Some(
+                "fix the template (docs/site.md lists each page's context), or delete the override to use the built-in one".into(),
+            ),
+            SiteError::UnknownTheme(_) => Some(format!(
+                "use one of: {}; or add `themes/<name>/site.css` to the index repo",
+                THEMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )),
+            SiteError::Read { .. } => None,
+        }
+    }
+}
+
+/// What the pages need that the index does not say.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The URL path of the search engine's ES module (e.g.
+    /// `/search/plugdex-search.1a2b3c.js`); `None` while no engine is built,
+    /// and the search page says search is not available.
+    pub search_module: Option<String>,
+}
+
+impl Inputs {
+    /// What this binary brings. The search engine's module is set here once
+    /// the engine is built into the binary.
+    pub fn built_in() -> Inputs {
+        Inputs::default()
+    }
+}
+
+/// A digest of the built-in templates, themes and script and of `inputs`:
+/// pages of an earlier build are carried over only under the same one.
+pub fn defaults_fingerprint(inputs: &Inputs) -> String {
+    let mut text = format!("{:?}\n", inputs.search_module);
+    for (name, source) in TEMPLATES.iter().chain(THEMES) {
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(source);
+    }
+    text.push_str(assets::SCRIPT);
+    text.push_str(assets::ICON);
+    digest::hex(&digest::sha256(text.as_bytes()))
+}
+
+/// The templates and theme of one build.
+pub struct Site {
+    env: minijinja::Environment<'static>,
+    assets: assets::Assets,
+    globals: pages::Globals,
+    /// A digest of the templates, theme and inputs: pages carried over from
+    /// an earlier build are only valid under the same one.
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("fingerprint", &self.fingerprint).finish()
+    }
+}
+
+impl Site {
+    /// The templates (each the index repo's `templates/NAME` if it has one,
+    /// else the built-in one) and the theme (`themes/THEME/site.css` in the
+    /// index repo, else the built-in theme of that name).
+    pub fn load<S: Source>(
+        source: &S,
+        config: &RegistryConfig,
+        cx: &Context,
+        inputs: &Inputs,
+    ) -> Result<Site, SiteError> {
+        let site = config.site.clone().unwrap_or_default();
+        let theme = site.theme.as_deref().unwrap_or(DEFAULT_THEME);
+        let theme_file = format!("themes/{theme}/site.css");
+        let css = match templates::read_override(source, &theme_file)? {
+            Some(css) => css,
+            None => assets::builtin_theme(theme)
+                .ok_or_else(|| SiteError::UnknownTheme(theme.to_owned()))?
+                .to_owned(),
+        };
+        let (env, sources) = templates::environment(source)?;
+        let assets = assets::Assets::new(&css);
+        let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
+        let mut fingerprint = format!("{sources}\n{:?}\n", inputs.search_module);
+        for f in &assets.files {
+            fingerprint.push_str(&f.path);
+            fingerprint.push('\n');
+        }
+        Ok(Site {
+            env,
+            assets,
+            globals,
+            fingerprint: digest::hex(&digest::sha256(fingerprint.as_bytes())),
+        })
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The pages of one plugin: its page and its feed. `dependents` are the
+    /// names of the plugins that depend on it, sorted.
+    pub fn plugin(&self, plugin: &Plugin, dependents: &[String]) -> Result<Vec<OutFile>, SiteError> {
+        pages::plugin(self, plugin, dependents)
+    }
+
+    /// The pages that span the registry, and the theme's files. `listings`
+    /// are sorted by canonical name.
+    pub fn registry(&self, listings: &[&Listing]) -> Result<Vec<OutFile>, SiteError> {
+        let mut files = self.assets.files.clone();
+        files.extend(pages::registry(self, listings)?);
+        Ok(files)
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, SiteError> {
+        let template = self.env.get_template(name).map_err(|e| templates::error(name, &e))?;
+        template.render(ctx).map_err(|e| templates::error(name, &e))
+    }
+}
+
+/// Who depends on whom: for each canonical name, the names of the plugins
+/// with a non-yanked version that depends on it, sorted and deduplicated.
+pub fn dependents<'a>(
+    edges: impl Iterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (dependent, dependency) in edges {
+        map.entry(crate::format::name::canonical(dependency))
+            .or_default()
+            .push(dependent.to_owned());
+    }
+    for names in map.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    map
+}
+
+/// Whether `path` is one of the site's files (pages, feeds, assets): none
+/// is covered by the snapshot.
+pub fn is_site_file(path: &str) -> bool {
+    path.ends_with(".html")
+        || path.starts_with(STATIC_DIR)
+        || path == "robots.txt"
+        || (path.ends_with(".xml") && !path.contains('/'))
+        || (path.starts_with("plugins/") && path.ends_with("/feed.xml"))
+}
