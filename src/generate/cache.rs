@@ -215,6 +215,7 @@ mod tests {
             listing: Listing::default(),
             files: vec![(file.to_owned(), [7; 32])],
             covered: Vec::new(),
+            dependents: Vec::new(),
         }
     }
 

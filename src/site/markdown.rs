@@ -66,7 +66,7 @@ pub fn render(markdown: &str, links: &RepoLinks) -> String {
     clean(&html, links)
 }
 
-/// Heading levels shifted down one (the page's name is its only `h1`), ids
+/// Heading levels shifted down (the page's name is its only `h1`), ids
 /// from the heading text, relative URLs resolved, code blocks highlighted.
 fn rewrite<'a>(events: Vec<Event<'a>>, links: &RepoLinks) -> Vec<Event<'a>> {
     let mut out = Vec::with_capacity(events.len());
@@ -150,13 +150,13 @@ fn rewrite<'a>(events: Vec<Event<'a>>, links: &RepoLinks) -> Vec<Event<'a>> {
     out
 }
 
+/// Two levels down: the README sits under the page's `h2` "Readme".
 fn shifted(level: HeadingLevel) -> HeadingLevel {
     match level {
-        HeadingLevel::H1 => HeadingLevel::H2,
-        HeadingLevel::H2 => HeadingLevel::H3,
-        HeadingLevel::H3 => HeadingLevel::H4,
-        HeadingLevel::H4 => HeadingLevel::H5,
-        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
     }
 }
 
@@ -183,6 +183,10 @@ fn unique_slug(text: &str, seen: &mut HashMap<String, usize>) -> String {
 /// Absolute URLs are left to the sanitiser's scheme list.
 fn resolve(url: &str, base: Option<&str>) -> String {
     if let Some(fragment) = url.strip_prefix('#') {
+        // The sanitiser sees the Markdown links again, already prefixed.
+        if fragment.starts_with(ID_PREFIX) {
+            return url.to_owned();
+        }
         return format!("#{ID_PREFIX}{fragment}");
     }
     if is_absolute(url) {
@@ -210,8 +214,7 @@ fn clean(html: &str, links: &RepoLinks) -> String {
     let blob = links.blob.clone();
     let mut builder = ammonia::Builder::default();
     builder
-        .rm_tags(["h1", "svg", "math"])
-        .add_tag_attributes("h2", ["id"])
+        .rm_tags(["h1", "h2", "svg", "math"])
         .add_tag_attributes("h3", ["id"])
         .add_tag_attributes("h4", ["id"])
         .add_tag_attributes("h5", ["id"])
@@ -266,13 +269,14 @@ mod tests {
 
     #[test]
     fn scripts_handlers_and_dangerous_urls_do_not_survive() {
-        let readme = "# Hi\n\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n\
-            [a](javascript:alert(1)) [b](data:text/html,<script>alert(1)</script>)\n\
+        let readme = "# Hi\n\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n\n\
+            [a](javascript:alert(1)) [b](data:text/html,<script>alert(1)</script>) ![i](javascript:x)\n\n\
             <svg onload=alert(1)><circle/></svg><math><mi>x</mi></math>\n\
             <form action=/x><input name=q></form><style>body{}</style>\n\
             <a href=\"jav&#x61;script:alert(1)\" style=\"color:red\">c</a>\n";
         let html = render(readme, &github());
-        for bad in ["<script", "onerror", "onload", "javascript:", "data:", "<svg", "<math", "<form", "<input", "<style", "style="] {
+        assert!(html.contains(">a</a>") && html.contains(">b</a>"), "the links parsed: {html}");
+        for bad in ["<script", "onerror", "onload", "href=\"javascript:", "src=\"javascript:", "href=\"data:", "<svg", "<math", "<form", "<input", "<style", "style="] {
             assert!(!html.to_ascii_lowercase().contains(bad), "{bad} survived: {html}");
         }
     }
@@ -280,10 +284,10 @@ mod tests {
     #[test]
     fn headings_get_prefixed_ids_and_move_down_a_level() {
         let html = render("# Usage\n\n## Usage\n\n[top](#usage)\n\n<h1 id=main>x</h1>", &github());
-        assert!(html.contains("<h2 id=\"user-content-usage\">Usage</h2>"), "{html}");
-        assert!(html.contains("<h3 id=\"user-content-usage-1\">"), "{html}");
+        assert!(html.contains("<h3 id=\"user-content-usage\">Usage</h3>"), "{html}");
+        assert!(html.contains("<h4 id=\"user-content-usage-1\">"), "{html}");
         assert!(html.contains("href=\"#user-content-usage\""), "{html}");
-        assert!(!html.contains("<h1"), "{html}");
+        assert!(!html.contains("<h1") && !html.contains("<h2"), "{html}");
         assert!(!html.contains("id=\"main\""), "{html}");
     }
 
