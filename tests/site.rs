@@ -145,7 +145,8 @@ fn hostile(index: &Path) {
         if !caps.is_empty() {
             text.push_str(&format!(
                 "\n[[capabilities]]\nname = \"render\"\ndescription = {}\nendpoint = \"/render\"\nmethod = \"POST\"\n",
-                toml_str(&joined)
+                // A capability's description has at most 280 characters.
+                toml_str(&PAYLOADS[4..9].join(" "))
             ));
         }
         fs::write(path, text).unwrap();
@@ -242,11 +243,11 @@ fn theme_toggle_persists_slash_focuses_search_and_works_with_marks_versions() {
     assert_eq!(c["themeAfterClick"], "dark", "{c}");
     assert_eq!(c["backgroundChanged"], true, "{c}");
     assert_eq!(c["themeAfterNavigation"], "dark", "the choice persists: {c}");
-    // live-preview's versions all need >=1.0.0, <2.0.0.
+    // live-preview 0.3.0 needs >=1.0.0, <2.0.0; 0.2.0 <1.5.0; 0.1.0 <1.3.0.
     let marks = |key: &str| -> Vec<String> {
         c[key].as_array().unwrap().iter().map(|r| r[2].as_str().unwrap_or("unmarked").to_owned()).collect()
     };
-    assert_eq!(marks("works15"), ["yes", "yes", "yes"], "{c}");
+    assert_eq!(marks("works14"), ["yes", "yes", "no"], "{c}");
     assert_eq!(marks("works21"), ["no", "no", "no"], "{c}");
     assert_eq!(c["versionRemembered"], "2.1.0", "{c}");
     assert_eq!(c["events"], serde_json::json!([]), "{c}");

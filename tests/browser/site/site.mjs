@@ -14,22 +14,22 @@ import { join } from "node:path";
 
 const [mode, base, ...paths] = process.argv.slice(2);
 const profile = mkdtempSync(join(tmpdir(), "plugdex-site-chromium-"));
-const browser = await chromium.launch({
+// A persistent context is how playwright takes a fresh --user-data-dir.
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.PLUGDEX_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    `--user-data-dir=${profile}`],
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const report = {};
 try {
-  const context = await browser.newContext();
   if (mode === "xss") report.pages = await xss(context);
   else if (mode === "axe") report.pages = await axe(context);
   else if (mode === "links") report.broken = await links(context);
   else if (mode === "behaviour") report.checks = await behaviour(context);
   else throw new Error(`unknown mode ${mode}`);
 } finally {
-  await browser.close();
+  await context.close();
   rmSync(profile, { recursive: true, force: true });
 }
 process.stdout.write(JSON.stringify(report) + "\n");
@@ -143,8 +143,8 @@ async function behaviour(context) {
   checks.backgroundChanged = before !== (await page.evaluate(() => getComputedStyle(document.body).backgroundColor));
   await page.goto(base + pluginPath, { waitUntil: "load" });
   checks.themeAfterNavigation = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
-  await page.fill("#host-version", "1.5.0");
-  checks.works15 = await page.evaluate(() => [...document.querySelectorAll("tr[data-engine]")].map((r) => [r.id, r.getAttribute("data-engine"), r.getAttribute("data-works")]));
+  await page.fill("#host-version", "1.4.0");
+  checks.works14 = await page.evaluate(() => [...document.querySelectorAll("tr[data-engine]")].map((r) => [r.id, r.getAttribute("data-engine"), r.getAttribute("data-works")]));
   await page.fill("#host-version", "2.1.0");
   checks.works21 = await page.evaluate(() => [...document.querySelectorAll("tr[data-engine]")].map((r) => [r.id, r.getAttribute("data-engine"), r.getAttribute("data-works")]));
   await page.reload({ waitUntil: "load" });
