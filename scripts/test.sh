@@ -14,6 +14,9 @@
 #   python3, curl             tests/workflows.rs runs scripts/pr-verdict.py and
 #                             scripts/setup-plugdex.sh (which downloads with curl)
 #   gzip                      tests/attacks_client.rs packs hostile archives
+#   chromium, node, npm       tests/site.rs loads the built site in headless Chromium
+#                             (playwright-core and axe-core from tests/browser/site, `npm ci`)
+#   java                      tests/site.rs runs the Nu Html Checker (vnu-jar from npm)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,10 @@ declare -A packages=(
   [python3]=python3
   [curl]=curl
   [gzip]=gzip
+  [chromium]=chromium
+  [node]=nodejs
+  [npm]=npm
+  [java]=default-jre-headless
 )
 
 have() {
@@ -64,6 +71,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The site's browser tests' npm packages, from the committed lock file. No
+# install scripts: playwright-core must not fetch a browser (Debian's
+# chromium is used), nor vnu-jar a Java runtime.
+site_browser=tests/browser/site
+if [ ! -d "$site_browser/node_modules" ] || [ "$site_browser/package-lock.json" -nt "$site_browser/node_modules" ]; then
+  echo "--- npm ci ($site_browser)"
+  (cd "$site_browser" && npm ci --ignore-scripts --no-audit --no-fund)
+  touch "$site_browser/node_modules"
 fi
 
 echo "--- cargo test"

@@ -134,6 +134,9 @@ pub enum Command {
         /// from it would refuse normal builds as rollbacks until that time.
         #[arg(long)]
         allow_signing_time_skew: bool,
+        /// Write no HTML site: only the registry, the API and the host files.
+        #[arg(long)]
+        no_site: bool,
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.

@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             format,
             rev,
             allow_signing_time_skew,
+            no_site,
         } => {
             let opts = crate::generate::Options {
                 index,
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
                 allow_unsigned,
                 previous,
                 allow_signing_time_skew,
+                site: !no_site,
             };
             build::run(&opts, format, changed.as_deref())
         }

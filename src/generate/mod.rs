@@ -59,6 +59,8 @@ pub struct Options {
     /// Sign a `SOURCE_DATE_EPOCH` more than [`MAX_SIGNING_SKEW_SECS`] ahead
     /// of the clock (`--allow-signing-time-skew`).
     pub allow_signing_time_skew: bool,
+    /// Write the HTML site (`--no-site` turns it off).
+    pub site: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +200,10 @@ fn build_at_rev(
     started: Started,
     progress: &ProgressBar,
 ) -> Result<Report, BuildError> {
-    let plan = reuse::plan(source, &opts.out, base_url.as_deref(), fresh);
+    let site = opts
+        .site
+        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
+    let plan = reuse::plan(source, &opts.out, base_url.as_deref(), site.as_deref(), fresh);
     timings::mark("plan");
     // Carrying plugins over, only the ones read are dated: the walk
     // looks at their folders alone.
@@ -277,7 +282,7 @@ fn build_from<S: Source>(
         let now = dependents.get(&canonical(&c.cached.facts.name));
         now.map_or(&[][..], Vec::as_slice) != c.cached.dependents.as_slice()
     };
-    if checked.registry.is_some() && carried.iter().any(stale) {
+    if opts.site && checked.registry.is_some() && carried.iter().any(stale) {
         // A carried page would list the wrong dependents: rare (a
         // dependency added or dropped), so the whole build starts again.
         return Err(BuildError::DependentsChanged);
@@ -331,7 +336,10 @@ fn build_from<S: Source>(
     let cx = Context {
         base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
     };
-    let site = Site::load(source, &registry.meta.config, &cx, &site::Inputs::built_in())?;
+    let site = opts
+        .site
+        .then(|| Site::load(source, &registry.meta.config, &cx, &site::Inputs::built_in()))
+        .transpose()?;
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     let carried_files: usize = carried.iter().map(|c| c.cached.files.len()).sum();
@@ -348,7 +356,7 @@ fn build_from<S: Source>(
     let host = registry.meta.config.hosting.clone();
     let output = Output {
         cx: &cx,
-        site: &site,
+        site: site.as_ref(),
         dependents: &dependents,
         source,
         writer: &writer,
@@ -472,7 +480,7 @@ impl Carried {
 /// Where emitted files go, and what emitting reads besides the model.
 struct Output<'a, S> {
     cx: &'a Context,
-    site: &'a Site,
+    site: Option<&'a Site>,
     /// Each plugin's dependents, by canonical name.
     dependents: &'a BTreeMap<String, Vec<String>>,
     /// Self-hosted artifacts are read from it.
@@ -566,7 +574,7 @@ fn write_all<S: Source>(
             for file in emit::plugin(&plugin, cx) {
                 put(&file, &mut files, &mut own_covered)?;
             }
-            for file in site.plugin(&plugin, &own_dependents)? {
+            for file in site.map(|s| s.plugin(&plugin, &own_dependents)).transpose()?.into_iter().flatten() {
                 put(&file, &mut files, &mut own_covered)?;
             }
             progress.inc(1);
@@ -603,7 +611,7 @@ fn write_all<S: Source>(
     for file in emit::registry(&registry.meta, &listings, cx) {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
-    for file in site.registry(&listings)? {
+    for file in site.map(|s| s.registry(&listings)).transpose()?.into_iter().flatten() {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
@@ -768,6 +776,7 @@ mod tests {
             allow_unsigned: false,
             previous: None,
             allow_signing_time_skew,
+            site: true,
         }
     }
 

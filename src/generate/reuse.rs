@@ -71,30 +71,32 @@ impl Plan {
 /// cache is valid (same registry-wide inputs, the output it describes is the
 /// one served, the commits are on one line of history), its folder has the
 /// same tree id, and no commit in between touched it.
-/// `fresh` says why nothing may be carried over, when something already knows.
+/// `site` is the site's fingerprint (`None` without a site); `fresh` says
+/// why nothing may be carried over, when something already knows.
 pub fn plan(
     source: &TreeSource,
     out: &Path,
     base_url: Option<&str>,
+    site: Option<&str>,
     fresh: Option<&'static str>,
 ) -> Plan {
     let mut diagnostics = Vec::new();
     let dirs = source.plugin_dirs_with_ids(&mut diagnostics);
-    let context = context(source, base_url);
+    let context = context(source, base_url, site);
     let commit = source.commit().to_string();
     let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
-    let cached = match path.as_deref().map(Cache::load) {
-        _ if fresh.is_some() => Err(fresh.unwrap_or_default()),
-        None | Some(None) => Err("no build cache"),
-        Some(Some(c)) if c.header.context != context => Err(
+    let cached = match (fresh, path.as_deref().map(Cache::load)) {
+        (Some(why), _) => Err(why),
+        (None, None | Some(None)) => Err("no build cache"),
+        (None, Some(Some(c))) if c.header.context != context => Err(
             "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
         ),
-        Some(Some(c))
+        (None, Some(Some(c)))
             if crate::write::served_key(out).as_deref() != Some(c.header.served.as_str()) =>
         {
             Err("the output folder is not the one the cache describes")
         }
-        Some(Some(c)) => match c
+        (None, Some(Some(c))) => match c
             .header
             .commit
             .parse()
@@ -162,7 +164,7 @@ pub fn plan(
 /// A digest of everything each cached result depends on beyond its plugin
 /// folder: the registry's own files, the base URL, whether history is cut,
 /// and the site's templates and theme (the index repo's and the built-in ones).
-fn context(source: &TreeSource, base_url: Option<&str>) -> String {
+fn context(source: &TreeSource, base_url: Option<&str>, site: Option<&str>) -> String {
     let id = |rel: &str| {
         source
             .tree_id_of(rel)
@@ -177,7 +179,7 @@ fn context(source: &TreeSource, base_url: Option<&str>) -> String {
         source.is_shallow(),
         id("templates"),
         id("themes"),
-        crate::site::defaults_fingerprint(&crate::site::Inputs::built_in()),
+        site.unwrap_or("none"),
     );
     crate::digest::hex(&crate::digest::sha256(text.as_bytes()))
 }

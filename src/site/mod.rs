@@ -93,14 +93,11 @@ pub struct Site {
     env: minijinja::Environment<'static>,
     assets: assets::Assets,
     globals: pages::Globals,
-    /// A digest of the templates, theme and inputs: pages carried over from
-    /// an earlier build are only valid under the same one.
-    fingerprint: String,
 }
 
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Site").field("fingerprint", &self.fingerprint).finish()
+        f.debug_struct("Site").field("theme", &self.globals).finish()
     }
 }
 
@@ -123,24 +120,14 @@ impl Site {
                 .ok_or_else(|| SiteError::UnknownTheme(theme.to_owned()))?
                 .to_owned(),
         };
-        let (env, sources) = templates::environment(source)?;
+        let env = templates::environment(source)?;
         let assets = assets::Assets::new(&css);
         let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
-        let mut fingerprint = format!("{sources}\n{:?}\n", inputs.search_module);
-        for f in &assets.files {
-            fingerprint.push_str(&f.path);
-            fingerprint.push('\n');
-        }
         Ok(Site {
             env,
             assets,
             globals,
-            fingerprint: digest::hex(&digest::sha256(fingerprint.as_bytes())),
         })
-    }
-
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
     }
 
     /// The pages of one plugin: its page and its feed. `dependents` are the

@@ -46,30 +46,28 @@ pub(super) fn read_override<S: Source>(source: &S, rel: &str) -> Result<Option<S
     }
 }
 
-/// The environment with every template loaded (overrides first), and a
-/// text naming each template's source for the site's fingerprint.
-pub(super) fn environment<S: Source>(source: &S) -> Result<(Environment<'static>, String), SiteError> {
+/// The environment with every template loaded, each from the index repo
+/// when it has an override.
+pub(super) fn environment<S: Source>(source: &S) -> Result<Environment<'static>, SiteError> {
     let mut env = Environment::new();
     // Every template escapes for HTML, the XML ones too (the same five
     // characters); only values made safe in Rust (sanitised READMEs) pass.
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_formatter(format_value);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    let mut sources = String::new();
     for (name, builtin) in TEMPLATES {
         let rel = format!("templates/{name}");
         let (text, origin) = match read_override(source, &rel)? {
             Some(text) => (text, rel.clone()),
             None => ((*builtin).to_owned(), format!("built-in {rel}")),
         };
-        sources.push_str(&format!("{name}={}\n", crate::digest::hex(&crate::digest::sha256(text.as_bytes()))));
         env.add_template_owned(*name, text).map_err(|e| SiteError::Template {
             file: origin,
             line: e.line(),
             message: detail(&e),
         })?;
     }
-    Ok((env, sources))
+    Ok(env)
 }
 
 /// A render error, naming the template's file in the index repo (where an
