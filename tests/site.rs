@@ -353,3 +353,65 @@ fn two_builds_of_the_same_index_are_byte_identical() {
     }
     assert_eq!(a.len(), b.len());
 }
+
+/// `plugdex build --allow-unsigned --rev HEAD --out OUT` in the git repository at `repo`.
+fn build_rev(repo: &Path, out: &Path) -> (i32, String) {
+    let output = common::plugdex_cmd()
+        .args(["build", "--allow-unsigned", "--rev", "HEAD", "--index"])
+        .arg(repo.join("index"))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run plugdex build");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn commit_all(repo: &Path, message: &str) {
+    let env = [
+        ("GIT_AUTHOR_DATE", "2025-06-01T12:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2025-06-01T12:00:00Z"),
+        ("GIT_AUTHOR_NAME", "maintainer"),
+        ("GIT_AUTHOR_EMAIL", "m@example.org"),
+        ("GIT_COMMITTER_NAME", "maintainer"),
+        ("GIT_COMMITTER_EMAIL", "m@example.org"),
+    ];
+    common::git(repo, &["add", "-A"], &env);
+    common::git(repo, &["commit", "-q", "-m", message], &env);
+}
+
+/// A plugin carried over from the build cache keeps its pages; when another
+/// plugin starts depending on it, its page must list the new dependent.
+#[test]
+fn a_new_dependent_reaches_the_page_of_a_carried_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    common::copy_tree(&common::example_index(), &repo.join("index"));
+    common::git(&repo, &["init", "-q", "-b", "main"], &[]);
+    commit_all(&repo, "the example index");
+    let inc = dir.path().join("inc");
+    let (code, stderr) = build_rev(&repo, &inc);
+    assert_eq!(code, 0, "{stderr}");
+    let page = || fs::read_to_string(inc.join("plugins/word-count/index.html")).unwrap();
+    assert!(!page().contains("href=\"/plugins/live-preview/\""), "not a dependent yet");
+
+    // live-preview (unsigned) now depends on word-count; word-count's folder is untouched.
+    let manifest = repo.join("index/plugins/li/ve/live-preview/versions/0.3.0.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, text.replace("[artifact]", "[dependencies]\nword-count = \">=0.1\"\n\n[artifact]")).unwrap();
+    commit_all(&repo, "live-preview uses word-count");
+    let (code, stderr) = build_rev(&repo, &inc);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(page().contains("href=\"/plugins/live-preview/\""), "word-count's page lists its new dependent:\n{}", page());
+
+    // And the output is the one a fresh build makes.
+    let fresh = dir.path().join("fresh");
+    let (code, stderr) = build_rev(&repo, &fresh);
+    assert_eq!(code, 0, "{stderr}");
+    let (mut kept, fresh) = (common::read_tree(&inc), common::read_tree(&fresh));
+    kept.retain(|p, _| !p.starts_with("by-hash/") || fresh.contains_key(p));
+    let differ: Vec<&String> = kept.keys().chain(fresh.keys()).filter(|p| kept.get(*p) != fresh.get(*p)).collect();
+    assert!(differ.is_empty(), "{differ:?}");
+}
