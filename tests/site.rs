@@ -415,3 +415,56 @@ fn a_new_dependent_reaches_the_page_of_a_carried_plugin() {
     let differ: Vec<&String> = kept.keys().chain(fresh.keys()).filter(|p| kept.get(*p) != fresh.get(*p)).collect();
     assert!(differ.is_empty(), "{differ:?}");
 }
+
+#[test]
+fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_its_line() {
+    let (_dir, out) = built(|index| {
+        fs::create_dir_all(index.join("templates")).unwrap();
+        fs::write(
+            index.join("templates/404.html"),
+            "{% extends \"base.html\" %}{% block main %}<h1>Lost in {{ site.title }}</h1>{% endblock %}",
+        )
+        .unwrap();
+        fs::create_dir_all(index.join("themes/default")).unwrap();
+        fs::write(index.join("themes/default/site.css"), "body { color: #111; }\n").unwrap();
+    });
+    let page = fs::read_to_string(out.join("404.html")).unwrap();
+    assert!(page.contains("<h1>Lost in Inkwell Plugin Registry</h1>"), "{page}");
+    let css: Vec<String> = walk(&out).into_iter().filter(|p| p.starts_with("static/") && p.ends_with(".css")).collect();
+    assert_eq!(css.len(), 1);
+    assert_eq!(fs::read_to_string(out.join(&css[0])).unwrap(), "body { color: #111; }\n");
+    // Every other page still comes from the built-in templates.
+    assert!(fs::read_to_string(out.join("index.html")).unwrap().contains("Recently updated"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    common::copy_tree(&common::example_index(), &index);
+    fs::create_dir_all(index.join("templates")).unwrap();
+    fs::write(index.join("templates/tag.html"), "line one\n{% if %}\n").unwrap();
+    let (code, stderr) = common::build(&index, &dir.path().join("dist"), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`templates/tag.html`:2"), "names the file and line: {stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!dir.path().join("dist").exists(), "nothing was written");
+
+    let sub = r#"[site]
+theme = "no-such-theme""#;
+    let registry = fs::read_to_string(index.join("registry.toml")).unwrap();
+    fs::remove_dir_all(index.join("templates")).unwrap();
+    fs::write(index.join("registry.toml"), registry.replace("[site]", &sub.replace("[site]\n", "[site]\n"))).unwrap();
+    let (code, stderr) = common::build(&index, &dir.path().join("dist"), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no-such-theme") && stderr.contains("default, paper"), "{stderr}");
+}
+
+#[test]
+fn the_paper_theme_is_a_built_in_alternative() {
+    let (_dir, out) = built(|index| {
+        let registry = fs::read_to_string(index.join("registry.toml")).unwrap();
+        fs::write(index.join("registry.toml"), registry.replace("[site]\n", "[site]\ntheme = \"paper\"\n")).unwrap();
+    });
+    let css: Vec<String> = walk(&out).into_iter().filter(|p| p.starts_with("static/") && p.ends_with(".css")).collect();
+    let text = fs::read_to_string(out.join(&css[0])).unwrap();
+    assert!(text.contains("Georgia"), "{text}");
+    assert!(fs::read_to_string(out.join("index.html")).unwrap().contains("data-theme-name=\"paper\""));
+}

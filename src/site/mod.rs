@@ -177,3 +177,107 @@ pub fn is_site_file(path: &str) -> bool {
         || (path.ends_with(".xml") && !path.contains('/'))
         || (path.starts_with("plugins/") && path.ends_with("/feed.xml"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FolderSource;
+
+    fn example_site() -> Site {
+        let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
+        let source = FolderSource::open(&index).unwrap();
+        let checked = crate::check::check_index(&index).unwrap();
+        let config = checked.registry.unwrap().meta.config;
+        let cx = Context {
+            base_url: "https://r.example/sub/".into(),
+        };
+        Site::load(&source, &config, &cx, &Inputs::default()).unwrap()
+    }
+
+    fn listing(i: usize) -> Listing {
+        Listing {
+            name: format!("p{i:06}"),
+            description: "d".into(),
+            tags: vec!["t".into()],
+            owners: vec!["o".into()],
+            latest: Some("1.0.0".into()),
+            updated: Some(i as i64),
+            created: Some(i as i64),
+            ..Listing::default()
+        }
+    }
+
+    fn paths(files: &[OutFile]) -> Vec<&str> {
+        files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn the_sitemap_splits_past_fifty_thousand_urls_and_pages_are_under_the_base_path() {
+        let site = example_site();
+        // The fixed pages (home, tags, the tag, owners, the owner, search)
+        // plus the A–Z pages and one per plugin.
+        let fixed = |n: usize| 6 + n.div_ceil(A_TO_Z_PER_PAGE) + n;
+        // The most plugins whose pages fit one sitemap.
+        let mut n = MAX_SITEMAP_URLS;
+        while fixed(n) > MAX_SITEMAP_URLS {
+            n -= 1;
+        }
+        assert_eq!(fixed(n + 1), MAX_SITEMAP_URLS + 1);
+        let owned: Vec<Listing> = (0..n).map(listing).collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        assert!(paths(&files).contains(&"sitemap.xml"));
+        assert!(!paths(&files).iter().any(|p| p.starts_with("sitemap-")));
+        let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
+        let text = std::str::from_utf8(&one.bytes).unwrap();
+        assert_eq!(text.matches("<loc>").count(), fixed(n));
+        assert!(text.contains("<loc>https://r.example/sub/plugins/p000000/</loc>"), "absolute URLs under the base");
+
+        let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        let index = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
+        let text = std::str::from_utf8(&index.bytes).unwrap();
+        assert!(text.contains("<sitemapindex"), "{text}");
+        assert_eq!(text.matches("<loc>").count(), 2, "{text}");
+        let parts: Vec<&OutFile> = files.iter().filter(|f| f.path.starts_with("sitemap-")).collect();
+        assert_eq!(paths(&parts.iter().map(|f| (*f).clone()).collect::<Vec<_>>()), ["sitemap-1.xml", "sitemap-2.xml"]);
+        let urls: usize = parts.iter().map(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count()).sum();
+        assert_eq!(urls, fixed(n + 200));
+        assert!(parts.iter().all(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count() <= MAX_SITEMAP_URLS));
+        // Links inside pages use the base URL's path.
+        let home = files.iter().find(|f| f.path == "index.html").unwrap();
+        assert!(String::from_utf8_lossy(&home.bytes).contains("href=\"/sub/all/\""));
+    }
+
+    #[test]
+    fn the_registry_feed_has_the_fifty_newest_releases_newest_first() {
+        let site = example_site();
+        let owned: Vec<Listing> = (0..30)
+            .map(|i| Listing {
+                recent: (0..5)
+                    .map(|v| crate::emit::RecentRelease {
+                        version: format!("1.0.{v}"),
+                        pubtime: (i * 10 + v) as i64,
+                    })
+                    .collect(),
+                ..listing(i)
+            })
+            .collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
+        let text = String::from_utf8_lossy(&feed.bytes);
+        assert_eq!(text.matches("<entry>").count(), 50);
+        let first = text.find("<title>p000029 1.0.4</title>").expect("the newest first");
+        assert!(first < text.find("<title>p000029 1.0.3</title>").unwrap());
+        assert!(!text.contains("p000019 1.0.4"), "only the 50 newest");
+    }
+
+    #[test]
+    fn dependents_are_by_canonical_name_sorted_and_unique() {
+        let map = dependents([("b", "Table_Tools"), ("a", "table-tools"), ("b", "table-tools")].into_iter());
+        assert_eq!(map["table-tools"], ["a", "b"]);
+        assert_eq!(map.len(), 1);
+    }
+}
