@@ -452,7 +452,10 @@ fn answer(request: &Request, root: &Path, rules: &HostRules) -> Response {
             headers: Vec::new(),
             body: Vec::new(),
         };
-        r.header("Location", &crate::emit::host::host_safe(&format!("{path}/")));
+        r.header(
+            "Location",
+            &crate::emit::host::host_safe(&format!("{path}/")),
+        );
         for (k, v) in rules.headers_for(&served) {
             r.header(&k, &v);
         }

@@ -131,7 +131,10 @@ fn assert_serves_registry(addr: &str, out: &Path) {
         header(&h, "content-security-policy"),
         Some(plugdex::emit::host::CONTENT_SECURITY_POLICY)
     );
-    assert_eq!(body, std::fs::read(out.join("plugins/git/index.html")).unwrap());
+    assert_eq!(
+        body,
+        std::fs::read(out.join("plugins/git/index.html")).unwrap()
+    );
     let (status, h, _) = get(addr, "/plugins/git", "");
     assert_eq!(status, 301, "{h:?}");
     assert!(
@@ -139,7 +142,10 @@ fn assert_serves_registry(addr: &str, out: &Path) {
         "{h:?}"
     );
     let (status, h, body) = get(addr, "/", "");
-    assert_eq!((status, header(&h, "content-type")), (200, Some("text/html; charset=utf-8")));
+    assert_eq!(
+        (status, header(&h, "content-type")),
+        (200, Some("text/html; charset=utf-8"))
+    );
     assert_eq!(body, std::fs::read(out.join("index.html")).unwrap());
     let css = std::fs::read_dir(out.join("static"))
         .unwrap()
@@ -148,11 +154,20 @@ fn assert_serves_registry(addr: &str, out: &Path) {
         .expect("a stylesheet");
     let (status, h, _) = get(addr, &format!("/static/{css}"), "");
     assert_eq!(status, 200);
-    assert!(header(&h, "content-type").is_some_and(|t| t.starts_with("text/css")), "{h:?}");
-    assert_eq!(header(&h, "cache-control"), Some("public, max-age=31536000, immutable"));
+    assert!(
+        header(&h, "content-type").is_some_and(|t| t.starts_with("text/css")),
+        "{h:?}"
+    );
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let (status, h, body) = get(addr, "/plugins/no-such-plugin/", "");
     assert_eq!(status, 404);
-    assert!(header(&h, "content-type").is_some_and(|t| t.starts_with("text/html")), "{h:?}");
+    assert!(
+        header(&h, "content-type").is_some_and(|t| t.starts_with("text/html")),
+        "{h:?}"
+    );
     assert_eq!(body, std::fs::read(out.join("404.html")).unwrap());
 
     // Host configuration is not content; unknown paths are 404s.

@@ -121,7 +121,11 @@ fn hostile(index: &Path) {
          homepage = \"https://github.com/old-ink/live-preview\"\nrepository = \"https://github.com/old-ink/live-preview\"\n\
          authors = [{}]\ndeprecated = {{ message = {}, replacement = \"markdown-preview\" }}\n\n[[owners]]\ngithub = \"old-ink\"\n",
         toml_str(&PAYLOADS[..4].join(" ")),
-        PAYLOADS.iter().map(|p| toml_str(p)).collect::<Vec<_>>().join(", "),
+        PAYLOADS
+            .iter()
+            .map(|p| toml_str(p))
+            .collect::<Vec<_>>()
+            .join(", "),
         toml_str(&joined),
     );
     plugin.push('\n');
@@ -137,9 +141,19 @@ fn hostile(index: &Path) {
         let path = dir.join(format!("versions/{v}.toml"));
         let old = fs::read_to_string(&path).unwrap();
         let artifact = old.split("[artifact]").nth(1).unwrap();
-        let (sha_size, caps) = artifact.split_once("[[capabilities]]").unwrap_or((artifact, ""));
-        let sha_size: String = sha_size.lines().filter(|l| l.starts_with("sha256") || l.starts_with("size")).map(|l| format!("{l}\n")).collect();
-        let yanked = if v == "0.1.0" { toml_str(&joined) } else { "false".into() };
+        let (sha_size, caps) = artifact
+            .split_once("[[capabilities]]")
+            .unwrap_or((artifact, ""));
+        let sha_size: String = sha_size
+            .lines()
+            .filter(|l| l.starts_with("sha256") || l.starts_with("size"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let yanked = if v == "0.1.0" {
+            toml_str(&joined)
+        } else {
+            "false".into()
+        };
         let mut text = version(v, &yanked);
         text.push_str(&sha_size);
         if !caps.is_empty() {
@@ -163,7 +177,13 @@ fn hostile(index: &Path) {
             "title = \"Inkwell Plugin Registry\"",
             &format!("title = {}", toml_str(&format!("Inkwell {}", PAYLOADS[0]))),
         )
-        .replace("install = \"inkwell --install-plugin {name}\"", &format!("install = {}", toml_str(&format!("inkwell {} {{name}}", PAYLOADS[1]))));
+        .replace(
+            "install = \"inkwell --install-plugin {name}\"",
+            &format!(
+                "install = {}",
+                toml_str(&format!("inkwell {} {{name}}", PAYLOADS[1]))
+            ),
+        );
     fs::write(index.join("registry.toml"), registry).unwrap();
 }
 
@@ -171,7 +191,10 @@ fn hostile(index: &Path) {
 fn the_xss_corpus_runs_no_script_in_chromium() {
     let (_dir, out) = built(hostile);
     let page = fs::read_to_string(out.join("plugins/live-preview/index.html")).unwrap();
-    assert!(page.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"), "the payloads are on the page, escaped");
+    assert!(
+        page.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"),
+        "the payloads are on the page, escaped"
+    );
     let served = serve(&out);
     let paths = [
         "/plugins/live-preview/",
@@ -188,14 +211,23 @@ fn the_xss_corpus_runs_no_script_in_chromium() {
         let path = page["path"].as_str().unwrap();
         assert_eq!(page["events"], serde_json::json!([]), "{path}: {page}");
         assert_eq!(page["bad"], serde_json::json!([]), "{path}: {page}");
-        assert_eq!(page["evaluated"], false, "{path}: a template expression in author text was evaluated");
+        assert_eq!(
+            page["evaluated"], false,
+            "{path}: a template expression in author text was evaluated"
+        );
     }
     let plugin = &report["pages"][0];
     assert_eq!(plugin["status"], 200);
-    assert_eq!(plugin["templateLiteral"], true, "author text is shown as written: {plugin}");
+    assert_eq!(
+        plugin["templateLiteral"], true,
+        "author text is shown as written: {plugin}"
+    );
     // Nothing of the feeds is markup either: the payloads are escaped text.
     let feed = fs::read_to_string(out.join("plugins/live-preview/feed.xml")).unwrap();
-    assert!(!feed.contains("<script") && !feed.contains("<img"), "{feed}");
+    assert!(
+        !feed.contains("<script") && !feed.contains("<img"),
+        "{feed}"
+    );
 }
 
 fn example() -> &'static (tempfile::TempDir, PathBuf) {
@@ -207,18 +239,32 @@ fn example() -> &'static (tempfile::TempDir, PathBuf) {
 fn axe_finds_no_violations_in_light_and_dark() {
     let (_, out) = example();
     let served = serve(out);
-    let paths = ["/", "/plugins/citations/", "/search/", "/tags/markdown/", "/no-such-page"];
+    let paths = [
+        "/",
+        "/plugins/citations/",
+        "/search/",
+        "/tags/markdown/",
+        "/no-such-page",
+    ];
     let report = chromium("axe", &served.base, &paths);
     let pages = report["pages"].as_array().unwrap();
     assert_eq!(pages.len(), paths.len() * 2);
     let mut backgrounds = BTreeSet::new();
     for page in pages {
         assert_eq!(page["violations"], serde_json::json!([]), "{page}");
-        assert_eq!(page["events"], serde_json::json!([]), "the pages pass the CSP: {page}");
+        assert_eq!(
+            page["events"],
+            serde_json::json!([]),
+            "the pages pass the CSP: {page}"
+        );
         assert!(page["passes"].as_u64().unwrap() > 10, "{page}");
         backgrounds.insert(page["theme"].as_str().unwrap().to_owned());
     }
-    assert_eq!(backgrounds.len(), 2, "light and dark differ: {backgrounds:?}");
+    assert_eq!(
+        backgrounds.len(),
+        2,
+        "light and dark differ: {backgrounds:?}"
+    );
 }
 
 #[test]
@@ -226,10 +272,20 @@ fn every_internal_link_and_asset_resolves() {
     let (_, out) = example();
     let served = serve(out);
     let report = chromium("links", &served.base, &[]);
-    assert_eq!(report["broken"]["broken"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        report["broken"]["broken"],
+        serde_json::json!([]),
+        "{report}"
+    );
     // Every page of the site was reached from the home page.
-    let pages = walk(out).into_iter().filter(|p| p.ends_with("index.html")).count();
-    assert!(report["broken"]["checked"].as_u64().unwrap() as usize >= pages, "{report}");
+    let pages = walk(out)
+        .into_iter()
+        .filter(|p| p.ends_with("index.html"))
+        .count();
+    assert!(
+        report["broken"]["checked"].as_u64().unwrap() as usize >= pages,
+        "{report}"
+    );
 }
 
 #[test]
@@ -242,10 +298,18 @@ fn theme_toggle_persists_slash_focuses_search_and_works_with_marks_versions() {
     assert_eq!(c["toggleVisible"], true, "{c}");
     assert_eq!(c["themeAfterClick"], "dark", "{c}");
     assert_eq!(c["backgroundChanged"], true, "{c}");
-    assert_eq!(c["themeAfterNavigation"], "dark", "the choice persists: {c}");
+    assert_eq!(
+        c["themeAfterNavigation"], "dark",
+        "the choice persists: {c}"
+    );
     // live-preview 0.3.0 needs >=1.0.0, <2.0.0; 0.2.0 <1.5.0; 0.1.0 <1.3.0.
     let marks = |key: &str| -> Vec<String> {
-        c[key].as_array().unwrap().iter().map(|r| r[2].as_str().unwrap_or("unmarked").to_owned()).collect()
+        c[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[2].as_str().unwrap_or("unmarked").to_owned())
+            .collect()
     };
     assert_eq!(marks("works14"), ["yes", "yes", "no"], "{c}");
     assert_eq!(marks("works21"), ["no", "no", "no"], "{c}");
@@ -289,14 +353,27 @@ fn the_search_page_works_without_an_engine_and_links_the_listings() {
     let (_, out) = example();
     let page = fs::read_to_string(out.join("search/index.html")).unwrap();
     assert!(page.contains("id=\"search-results\""), "{page}");
-    assert!(page.contains("data-engine=\"\""), "no engine in this build: {page}");
-    assert!(page.contains("Search is not available in this build."), "{page}");
-    assert!(page.contains("href=\"/all/\"") && page.contains("href=\"/tags/\""), "{page}");
+    assert!(
+        page.contains("data-engine=\"\""),
+        "no engine in this build: {page}"
+    );
+    assert!(
+        page.contains("Search is not available in this build."),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/all/\"") && page.contains("href=\"/tags/\""),
+        "{page}"
+    );
     // No page loads the engine up front.
     for (path, bytes) in common::read_tree(out) {
         if path.ends_with(".html") {
             let text = String::from_utf8(bytes).unwrap();
-            assert_eq!(text.matches("<script").count(), 1, "{path}: one script, the site's");
+            assert_eq!(
+                text.matches("<script").count(),
+                1,
+                "{path}: one script, the site's"
+            );
             assert!(!text.contains("style="), "{path}: no inline style");
         }
     }
@@ -306,7 +383,10 @@ fn the_search_page_works_without_an_engine_and_links_the_listings() {
 fn pages_with(out: &Path, needle: &str) -> BTreeSet<String> {
     common::read_tree(out)
         .into_iter()
-        .filter(|(p, b)| (p.ends_with(".html") || p.ends_with(".xml")) && String::from_utf8_lossy(b).contains(needle))
+        .filter(|(p, b)| {
+            (p.ends_with(".html") || p.ends_with(".xml"))
+                && String::from_utf8_lossy(b).contains(needle)
+        })
         .map(|(p, _)| p)
         .collect()
 }
@@ -323,8 +403,19 @@ fn one_plugins_change_rewrites_only_the_pages_that_show_it() {
     assert_eq!(code, 0, "{stderr}");
     let toml = index.join("plugins/wo/rd/word-count/plugin.toml");
     let text = fs::read_to_string(&toml).unwrap();
-    let old = text.lines().find(|l| l.starts_with("description")).unwrap().to_owned();
-    fs::write(&toml, text.replace(&old, "description = \"Counts words, fast: a new description.\"")).unwrap();
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("description"))
+        .unwrap()
+        .to_owned();
+    fs::write(
+        &toml,
+        text.replace(
+            &old,
+            "description = \"Counts words, fast: a new description.\"",
+        ),
+    )
+    .unwrap();
     let (code, stderr) = common::build(&index, &out, &["--changed", changed_arg]);
     assert_eq!(code, 0, "{stderr}");
     let rewritten: BTreeSet<String> = fs::read_to_string(&changed)
@@ -334,9 +425,15 @@ fn one_plugins_change_rewrites_only_the_pages_that_show_it() {
         .filter(|p| p.ends_with(".html") || p.ends_with(".xml"))
         .collect();
     let showing = pages_with(&out, "Counts words, fast");
-    assert!(showing.contains("plugins/word-count/index.html"), "{showing:?}");
+    assert!(
+        showing.contains("plugins/word-count/index.html"),
+        "{showing:?}"
+    );
     assert!(showing.contains("all/index.html"), "{showing:?}");
-    assert_eq!(rewritten, showing, "exactly the pages that show the description were rewritten");
+    assert_eq!(
+        rewritten, showing,
+        "exactly the pages that show the description were rewritten"
+    );
 }
 
 #[test]
@@ -349,7 +446,10 @@ fn two_builds_of_the_same_index_are_byte_identical() {
         if path == "timestamp.json" || path.starts_with("by-hash/") {
             continue;
         }
-        assert!(b.get(path) == Some(bytes), "{path} differs between two builds");
+        assert!(
+            b.get(path) == Some(bytes),
+            "{path} differs between two builds"
+        );
     }
     assert_eq!(a.len(), b.len());
 }
@@ -395,16 +495,30 @@ fn a_new_dependent_reaches_the_page_of_a_carried_plugin() {
     let (code, stderr) = build_rev(&repo, &inc);
     assert_eq!(code, 0, "{stderr}");
     let page = || fs::read_to_string(inc.join("plugins/word-count/index.html")).unwrap();
-    assert!(!page().contains("href=\"/plugins/live-preview/\""), "not a dependent yet");
+    assert!(
+        !page().contains("href=\"/plugins/live-preview/\""),
+        "not a dependent yet"
+    );
 
     // live-preview (unsigned) now depends on word-count; word-count's folder is untouched.
     let manifest = repo.join("index/plugins/li/ve/live-preview/versions/0.3.0.toml");
     let text = fs::read_to_string(&manifest).unwrap();
-    fs::write(&manifest, text.replace("[artifact]", "[dependencies]\nword-count = \">=0.1\"\n\n[artifact]")).unwrap();
+    fs::write(
+        &manifest,
+        text.replace(
+            "[artifact]",
+            "[dependencies]\nword-count = \">=0.1\"\n\n[artifact]",
+        ),
+    )
+    .unwrap();
     commit_all(&repo, "live-preview uses word-count");
     let (code, stderr) = build_rev(&repo, &inc);
     assert_eq!(code, 0, "{stderr}");
-    assert!(page().contains("href=\"/plugins/live-preview/\""), "word-count's page lists its new dependent:\n{}", page());
+    assert!(
+        page().contains("href=\"/plugins/live-preview/\""),
+        "word-count's page lists its new dependent:\n{}",
+        page()
+    );
 
     // And the output is the one a fresh build makes.
     let fresh = dir.path().join("fresh");
@@ -412,7 +526,11 @@ fn a_new_dependent_reaches_the_page_of_a_carried_plugin() {
     assert_eq!(code, 0, "{stderr}");
     let (mut kept, fresh) = (common::read_tree(&inc), common::read_tree(&fresh));
     kept.retain(|p, _| !p.starts_with("by-hash/") || fresh.contains_key(p));
-    let differ: Vec<&String> = kept.keys().chain(fresh.keys()).filter(|p| kept.get(*p) != fresh.get(*p)).collect();
+    let differ: Vec<&String> = kept
+        .keys()
+        .chain(fresh.keys())
+        .filter(|p| kept.get(*p) != fresh.get(*p))
+        .collect();
     assert!(differ.is_empty(), "{differ:?}");
 }
 
@@ -426,15 +544,32 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
         )
         .unwrap();
         fs::create_dir_all(index.join("themes/default")).unwrap();
-        fs::write(index.join("themes/default/site.css"), "body { color: #111; }\n").unwrap();
+        fs::write(
+            index.join("themes/default/site.css"),
+            "body { color: #111; }\n",
+        )
+        .unwrap();
     });
     let page = fs::read_to_string(out.join("404.html")).unwrap();
-    assert!(page.contains("<h1>Lost in Inkwell Plugin Registry</h1>"), "{page}");
-    let css: Vec<String> = walk(&out).into_iter().filter(|p| p.starts_with("static/") && p.ends_with(".css")).collect();
+    assert!(
+        page.contains("<h1>Lost in Inkwell Plugin Registry</h1>"),
+        "{page}"
+    );
+    let css: Vec<String> = walk(&out)
+        .into_iter()
+        .filter(|p| p.starts_with("static/") && p.ends_with(".css"))
+        .collect();
     assert_eq!(css.len(), 1);
-    assert_eq!(fs::read_to_string(out.join(&css[0])).unwrap(), "body { color: #111; }\n");
+    assert_eq!(
+        fs::read_to_string(out.join(&css[0])).unwrap(),
+        "body { color: #111; }\n"
+    );
     // Every other page still comes from the built-in templates.
-    assert!(fs::read_to_string(out.join("index.html")).unwrap().contains("Recently updated"));
+    assert!(
+        fs::read_to_string(out.join("index.html"))
+            .unwrap()
+            .contains("Recently updated")
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("index");
@@ -443,7 +578,10 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
     fs::write(index.join("templates/tag.html"), "line one\n{% if %}\n").unwrap();
     let (code, stderr) = common::build(&index, &dir.path().join("dist"), &[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("`templates/tag.html`:2"), "names the file and line: {stderr}");
+    assert!(
+        stderr.contains("`templates/tag.html`:2"),
+        "names the file and line: {stderr}"
+    );
     assert!(stderr.contains("hint:"), "{stderr}");
     assert!(!dir.path().join("dist").exists(), "nothing was written");
 
@@ -451,20 +589,68 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
 theme = "no-such-theme""#;
     let registry = fs::read_to_string(index.join("registry.toml")).unwrap();
     fs::remove_dir_all(index.join("templates")).unwrap();
-    fs::write(index.join("registry.toml"), registry.replace("[site]", &sub.replace("[site]\n", "[site]\n"))).unwrap();
+    fs::write(
+        index.join("registry.toml"),
+        registry.replace("[site]", &sub.replace("[site]\n", "[site]\n")),
+    )
+    .unwrap();
     let (code, stderr) = common::build(&index, &dir.path().join("dist"), &[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("no-such-theme") && stderr.contains("default, paper"), "{stderr}");
+    assert!(
+        stderr.contains("no-such-theme") && stderr.contains("default, paper"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn the_paper_theme_is_a_built_in_alternative() {
     let (_dir, out) = built(|index| {
         let registry = fs::read_to_string(index.join("registry.toml")).unwrap();
-        fs::write(index.join("registry.toml"), registry.replace("[site]\n", "[site]\ntheme = \"paper\"\n")).unwrap();
+        fs::write(
+            index.join("registry.toml"),
+            registry.replace("[site]\n", "[site]\ntheme = \"paper\"\n"),
+        )
+        .unwrap();
     });
-    let css: Vec<String> = walk(&out).into_iter().filter(|p| p.starts_with("static/") && p.ends_with(".css")).collect();
+    let css: Vec<String> = walk(&out)
+        .into_iter()
+        .filter(|p| p.starts_with("static/") && p.ends_with(".css"))
+        .collect();
     let text = fs::read_to_string(out.join(&css[0])).unwrap();
     assert!(text.contains("Georgia"), "{text}");
-    assert!(fs::read_to_string(out.join("index.html")).unwrap().contains("data-theme-name=\"paper\""));
+    assert!(
+        fs::read_to_string(out.join("index.html"))
+            .unwrap()
+            .contains("data-theme-name=\"paper\"")
+    );
+}
+
+/// "Works with" decides in the browser what the client decides with the
+/// semver crate: the two must agree.
+#[test]
+fn the_pages_requirement_matcher_agrees_with_the_semver_crate() {
+    let (_, out) = example();
+    let served = serve(out);
+    let reqs = [
+        "*", "1", "1.2", "1.2.3", "^1.2.3", "^0.2.3", "^0.0.3", "^0.2", "^0.0", "~1.2.3", "~1.2", "~1",
+        "=1.2.3", "=1.2", ">1.2.3", ">1.2", ">=1.2.3", ">=1", "<1.2.3", "<1.2", "<=1.2.3", "<=1.2",
+        ">=1.0.0, <2.0.0", ">=1.0.0, <1.5.0", "1.x", "1.2.*", ">=1.2.3-beta.2", "^1.2.3-alpha", "<2.0.0-rc.1",
+    ];
+    let versions = [
+        "0.0.3", "0.0.4", "0.2.3", "0.2.9", "0.3.0", "1.0.0", "1.1.9", "1.2.0", "1.2.2", "1.2.3", "1.2.4", "1.3.0",
+        "1.4.9", "1.5.0", "1.99.0", "2.0.0", "2.0.0-rc.1", "2.0.0-alpha", "1.2.3-alpha", "1.2.3-beta.3", "1.2.3-beta.10",
+        "1.2.4-alpha", "3.0.0",
+    ];
+    let pairs: Vec<(&str, &str)> = reqs.iter().flat_map(|r| versions.iter().map(move |v| (*r, *v))).collect();
+    let report = chromium("semver", &served.base, &[&serde_json::to_string(&pairs).unwrap()]);
+    let answers = report["answers"].as_array().unwrap();
+    let wrong: Vec<String> = pairs
+        .iter()
+        .zip(answers)
+        .filter_map(|((r, v), got)| {
+            let want = semver::VersionReq::parse(r).unwrap().matches(&semver::Version::parse(v).unwrap());
+            (got.as_bool() != Some(want)).then(|| format!("{r} vs {v}: page says {got}, semver says {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

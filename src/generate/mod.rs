@@ -203,7 +203,13 @@ fn build_at_rev(
     let site = opts
         .site
         .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
-    let plan = reuse::plan(source, &opts.out, base_url.as_deref(), site.as_deref(), fresh);
+    let plan = reuse::plan(
+        source,
+        &opts.out,
+        base_url.as_deref(),
+        site.as_deref(),
+        fresh,
+    );
     timings::mark("plan");
     // Carrying plugins over, only the ones read are dated: the walk
     // looks at their folders alone.
@@ -338,7 +344,14 @@ fn build_from<S: Source>(
     };
     let site = opts
         .site
-        .then(|| Site::load(source, &registry.meta.config, &cx, &site::Inputs::built_in()))
+        .then(|| {
+            Site::load(
+                source,
+                &registry.meta.config,
+                &cx,
+                &site::Inputs::built_in(),
+            )
+        })
         .transpose()?;
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
@@ -574,7 +587,12 @@ fn write_all<S: Source>(
             for file in emit::plugin(&plugin, cx) {
                 put(&file, &mut files, &mut own_covered)?;
             }
-            for file in site.map(|s| s.plugin(&plugin, &own_dependents)).transpose()?.into_iter().flatten() {
+            for file in site
+                .map(|s| s.plugin(&plugin, &own_dependents))
+                .transpose()?
+                .into_iter()
+                .flatten()
+            {
                 put(&file, &mut files, &mut own_covered)?;
             }
             progress.inc(1);
@@ -611,7 +629,12 @@ fn write_all<S: Source>(
     for file in emit::registry(&registry.meta, &listings, cx) {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
-    for file in site.map(|s| s.registry(&listings)).transpose()?.into_iter().flatten() {
+    for file in site
+        .map(|s| s.registry(&listings))
+        .transpose()?
+        .into_iter()
+        .flatten()
+    {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
@@ -659,7 +682,12 @@ fn dependents_of(
         p.releases
             .iter()
             .filter(|r| !r.is_yanked())
-            .flat_map(move |r| r.parsed.deps.iter().map(move |d| (p.name.as_str(), d.name.as_str())))
+            .flat_map(move |r| {
+                r.parsed
+                    .deps
+                    .iter()
+                    .map(move |d| (p.name.as_str(), d.name.as_str()))
+            })
     });
     let cached = carried.iter().flat_map(|c| {
         let facts = &c.cached.facts;
@@ -667,7 +695,11 @@ fn dependents_of(
             .releases
             .iter()
             .filter(|r| !r.yanked)
-            .flat_map(move |r| r.deps.iter().map(move |d| (facts.name.as_str(), d.name.as_str())))
+            .flat_map(move |r| {
+                r.deps
+                    .iter()
+                    .map(move |d| (facts.name.as_str(), d.name.as_str()))
+            })
     });
     site::dependents(read.chain(cached))
 }

@@ -50,5 +50,8 @@ impl Assets {
 
 /// The built-in stylesheet of `theme`.
 pub fn builtin_theme(theme: &str) -> Option<&'static str> {
-    THEMES.iter().find(|(n, _)| *n == theme).map(|(_, css)| *css)
+    THEMES
+        .iter()
+        .find(|(n, _)| *n == theme)
+        .map(|(_, css)| *css)
 }

@@ -81,6 +81,9 @@ mod tests {
         assert!(!plain.contains("<span"), "{plain}");
         let many = "x\n".repeat(MAX_BLOCK_LINES + 1);
         assert!(!block(&many, "rust").contains("<span"));
-        assert_eq!(block("<x>", "no-such-lang"), "<pre class=\"hl-code\"><code>&lt;x&gt;</code></pre>\n");
+        assert_eq!(
+            block("<x>", "no-such-lang"),
+            "<pre class=\"hl-code\"><code>&lt;x&gt;</code></pre>\n"
+        );
     }
 }

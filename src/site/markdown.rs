@@ -59,7 +59,8 @@ impl RepoLinks {
 
 /// A README as safe HTML.
 pub fn render(markdown: &str, links: &RepoLinks) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = rewrite(Parser::new_ext(markdown, options).collect(), links);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -143,7 +144,9 @@ fn rewrite<'a>(events: Vec<Event<'a>>, links: &RepoLinks) -> Vec<Event<'a>> {
                 title,
                 id,
             })),
-            Event::End(TagEnd::Heading(level)) => out.push(Event::End(TagEnd::Heading(shifted(level)))),
+            Event::End(TagEnd::Heading(level)) => {
+                out.push(Event::End(TagEnd::Heading(shifted(level))))
+            }
             other => out.push(other),
         }
     }
@@ -193,7 +196,10 @@ fn resolve(url: &str, base: Option<&str>) -> String {
         return url.to_owned();
     }
     match base {
-        Some(base) => format!("{base}{}", url.trim_start_matches("./").trim_start_matches('/')),
+        Some(base) => format!(
+            "{base}{}",
+            url.trim_start_matches("./").trim_start_matches('/')
+        ),
         None => String::new(),
     }
 }
@@ -253,7 +259,8 @@ fn highlight_classes(value: &str) -> String {
         .split_ascii_whitespace()
         .filter(|c| {
             c.starts_with(highlight::CLASS_PREFIX)
-                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -275,16 +282,41 @@ mod tests {
             <form action=/x><input name=q></form><style>body{}</style>\n\
             <a href=\"jav&#x61;script:alert(1)\" style=\"color:red\">c</a>\n";
         let html = render(readme, &github());
-        assert!(html.contains(">a</a>") && html.contains(">b</a>"), "the links parsed: {html}");
-        for bad in ["<script", "onerror", "onload", "href=\"javascript:", "src=\"javascript:", "href=\"data:", "<svg", "<math", "<form", "<input", "<style", "style="] {
-            assert!(!html.to_ascii_lowercase().contains(bad), "{bad} survived: {html}");
+        assert!(
+            html.contains(">a</a>") && html.contains(">b</a>"),
+            "the links parsed: {html}"
+        );
+        for bad in [
+            "<script",
+            "onerror",
+            "onload",
+            "href=\"javascript:",
+            "src=\"javascript:",
+            "href=\"data:",
+            "<svg",
+            "<math",
+            "<form",
+            "<input",
+            "<style",
+            "style=",
+        ] {
+            assert!(
+                !html.to_ascii_lowercase().contains(bad),
+                "{bad} survived: {html}"
+            );
         }
     }
 
     #[test]
     fn headings_get_prefixed_ids_and_move_down_a_level() {
-        let html = render("# Usage\n\n## Usage\n\n[top](#usage)\n\n<h1 id=main>x</h1>", &github());
-        assert!(html.contains("<h3 id=\"user-content-usage\">Usage</h3>"), "{html}");
+        let html = render(
+            "# Usage\n\n## Usage\n\n[top](#usage)\n\n<h1 id=main>x</h1>",
+            &github(),
+        );
+        assert!(
+            html.contains("<h3 id=\"user-content-usage\">Usage</h3>"),
+            "{html}"
+        );
         assert!(html.contains("<h4 id=\"user-content-usage-1\">"), "{html}");
         assert!(html.contains("href=\"#user-content-usage\""), "{html}");
         assert!(!html.contains("<h1") && !html.contains("<h2"), "{html}");
@@ -293,18 +325,39 @@ mod tests {
 
     #[test]
     fn relative_urls_resolve_against_the_repository() {
-        let html = render("[doc](docs/a.md) ![logo](./logo.png) <a href=\"x/y\">raw</a>", &github());
-        assert!(html.contains("href=\"https://github.com/o/r/blob/HEAD/docs/a.md\""), "{html}");
-        assert!(html.contains("src=\"https://raw.githubusercontent.com/o/r/HEAD/logo.png\""), "{html}");
-        assert!(html.contains("href=\"https://github.com/o/r/blob/HEAD/x/y\""), "{html}");
-        assert!(html.contains("rel=\"nofollow noopener noreferrer\""), "{html}");
+        let html = render(
+            "[doc](docs/a.md) ![logo](./logo.png) <a href=\"x/y\">raw</a>",
+            &github(),
+        );
+        assert!(
+            html.contains("href=\"https://github.com/o/r/blob/HEAD/docs/a.md\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("src=\"https://raw.githubusercontent.com/o/r/HEAD/logo.png\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://github.com/o/r/blob/HEAD/x/y\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("rel=\"nofollow noopener noreferrer\""),
+            "{html}"
+        );
         let none = render("[doc](docs/a.md) ![logo](logo.png)", &RepoLinks::default());
-        assert!(!none.contains("docs/a.md") && !none.contains("logo.png"), "{none}");
+        assert!(
+            !none.contains("docs/a.md") && !none.contains("logo.png"),
+            "{none}"
+        );
     }
 
     #[test]
     fn code_is_highlighted_with_classes_only_and_authors_classes_are_dropped() {
-        let html = render("```rust\nfn main() {}\n```\n\n<span class=\"hl-x site-header\">x</span>", &github());
+        let html = render(
+            "```rust\nfn main() {}\n```\n\n<span class=\"hl-x site-header\">x</span>",
+            &github(),
+        );
         assert!(html.contains("<pre class=\"hl-code\">"), "{html}");
         assert!(html.contains("class=\"hl-"), "{html}");
         assert!(!html.contains("site-header"), "{html}");

@@ -21,7 +21,7 @@ use crate::model::Plugin;
 use crate::source::Source;
 
 pub use assets::{STATIC_DIR, THEMES};
-pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS, plugin_page_path};
+pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS};
 pub use templates::TEMPLATES;
 
 /// The theme used when `[site] theme` is not set.
@@ -97,7 +97,9 @@ pub struct Site {
 
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Site").field("theme", &self.globals).finish()
+        f.debug_struct("Site")
+            .field("theme", &self.globals)
+            .finish()
     }
 }
 
@@ -132,7 +134,11 @@ impl Site {
 
     /// The pages of one plugin: its page and its feed. `dependents` are the
     /// names of the plugins that depend on it, sorted.
-    pub fn plugin(&self, plugin: &Plugin, dependents: &[String]) -> Result<Vec<OutFile>, SiteError> {
+    pub fn plugin(
+        &self,
+        plugin: &Plugin,
+        dependents: &[String],
+    ) -> Result<Vec<OutFile>, SiteError> {
         pages::plugin(self, plugin, dependents)
     }
 
@@ -145,7 +151,10 @@ impl Site {
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, SiteError> {
-        let template = self.env.get_template(name).map_err(|e| templates::error(name, &e))?;
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| templates::error(name, &e))?;
         template.render(ctx).map_err(|e| templates::error(name, &e))
     }
 }
@@ -166,16 +175,6 @@ pub fn dependents<'a>(
         names.dedup();
     }
     map
-}
-
-/// Whether `path` is one of the site's files (pages, feeds, assets): none
-/// is covered by the snapshot.
-pub fn is_site_file(path: &str) -> bool {
-    path.ends_with(".html")
-        || path.starts_with(STATIC_DIR)
-        || path == "robots.txt"
-        || (path.ends_with(".xml") && !path.contains('/'))
-        || (path.starts_with("plugins/") && path.ends_with("/feed.xml"))
 }
 
 #[cfg(test)]
@@ -231,7 +230,10 @@ mod tests {
         let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
         let text = std::str::from_utf8(&one.bytes).unwrap();
         assert_eq!(text.matches("<loc>").count(), fixed(n));
-        assert!(text.contains("<loc>https://r.example/sub/plugins/p000000/</loc>"), "absolute URLs under the base");
+        assert!(
+            text.contains("<loc>https://r.example/sub/plugins/p000000/</loc>"),
+            "absolute URLs under the base"
+        );
 
         let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
@@ -240,11 +242,22 @@ mod tests {
         let text = std::str::from_utf8(&index.bytes).unwrap();
         assert!(text.contains("<sitemapindex"), "{text}");
         assert_eq!(text.matches("<loc>").count(), 2, "{text}");
-        let parts: Vec<&OutFile> = files.iter().filter(|f| f.path.starts_with("sitemap-")).collect();
-        assert_eq!(paths(&parts.iter().map(|f| (*f).clone()).collect::<Vec<_>>()), ["sitemap-1.xml", "sitemap-2.xml"]);
-        let urls: usize = parts.iter().map(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count()).sum();
+        let parts: Vec<&OutFile> = files
+            .iter()
+            .filter(|f| f.path.starts_with("sitemap-"))
+            .collect();
+        assert_eq!(
+            paths(&parts.iter().map(|f| (*f).clone()).collect::<Vec<_>>()),
+            ["sitemap-1.xml", "sitemap-2.xml"]
+        );
+        let urls: usize = parts
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count())
+            .sum();
         assert_eq!(urls, fixed(n + 200));
-        assert!(parts.iter().all(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count() <= MAX_SITEMAP_URLS));
+        assert!(parts.iter().all(
+            |f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count() <= MAX_SITEMAP_URLS
+        ));
         // Links inside pages use the base URL's path.
         let home = files.iter().find(|f| f.path == "index.html").unwrap();
         assert!(String::from_utf8_lossy(&home.bytes).contains("href=\"/sub/all/\""));
@@ -269,14 +282,23 @@ mod tests {
         let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
         let text = String::from_utf8_lossy(&feed.bytes);
         assert_eq!(text.matches("<entry>").count(), 50);
-        let first = text.find("<title>p000029 1.0.4</title>").expect("the newest first");
+        let first = text
+            .find("<title>p000029 1.0.4</title>")
+            .expect("the newest first");
         assert!(first < text.find("<title>p000029 1.0.3</title>").unwrap());
         assert!(!text.contains("p000019 1.0.4"), "only the 50 newest");
     }
 
     #[test]
     fn dependents_are_by_canonical_name_sorted_and_unique() {
-        let map = dependents([("b", "Table_Tools"), ("a", "table-tools"), ("b", "table-tools")].into_iter());
+        let map = dependents(
+            [
+                ("b", "Table_Tools"),
+                ("a", "table-tools"),
+                ("b", "table-tools"),
+            ]
+            .into_iter(),
+        );
         assert_eq!(map["table-tools"], ["a", "b"]);
         assert_eq!(map.len(), 1);
     }

@@ -27,11 +27,6 @@ const PLUGIN_FEED_ENTRIES: usize = 20;
 /// Plugins on each list of the home page.
 const HOME_LIST: usize = 10;
 
-/// Path of a plugin's page.
-pub fn plugin_page_path(name: &str) -> String {
-    format!("plugins/{}/index.html", canonical(name))
-}
-
 /// What every page's context has as `site`.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Globals {
@@ -290,13 +285,7 @@ fn permission_meaning(p: Permission) -> &'static str {
     }
 }
 
-fn permission_name(p: Permission) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
+/// A unit enum as its serde name (`network`, `wasm`, `POST`).
 fn lower<T: Serialize>(value: T) -> String {
     serde_json::to_value(value)
         .ok()
@@ -356,8 +345,17 @@ fn version_info(site: &Site, plugin: &Plugin, index: usize) -> VersionInfo {
         engine: m.engine.clone(),
         runtime: lower(m.runtime),
         permissions: m.permissions.clone(),
-        adds: m.permissions.iter().filter(|p| !before.contains(p)).copied().collect(),
-        removes: before.iter().filter(|p| !m.permissions.contains(p)).copied().collect(),
+        adds: m
+            .permissions
+            .iter()
+            .filter(|p| !before.contains(p))
+            .copied()
+            .collect(),
+        removes: before
+            .iter()
+            .filter(|p| !m.permissions.contains(p))
+            .copied()
+            .collect(),
         signer: release.trust.signer.as_ref().map(|k| k.to_raw_base64()),
         signature_format: signature_format(release),
         size: m.artifact.size,
@@ -370,7 +368,7 @@ fn version_info(site: &Site, plugin: &Plugin, index: usize) -> VersionInfo {
 fn permission_changes(versions: &[VersionInfo]) -> Vec<String> {
     let names = |ps: &[Permission]| {
         ps.iter()
-            .map(|p| format!("`{}`", permission_name(*p)))
+            .map(|p| format!("`{}`", lower(*p)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -394,7 +392,11 @@ fn permission_changes(versions: &[VersionInfo]) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn plugin(site: &Site, plugin: &Plugin, dependents: &[String]) -> Result<Vec<OutFile>, SiteError> {
+pub(super) fn plugin(
+    site: &Site,
+    plugin: &Plugin,
+    dependents: &[String],
+) -> Result<Vec<OutFile>, SiteError> {
     let g = &site.globals;
     let m = &plugin.info.manifest;
     let name = plugin.name.to_string();
@@ -523,7 +525,9 @@ pub(super) fn plugin(site: &Site, plugin: &Plugin, dependents: &[String]) -> Res
         title: format!("{name}: new versions"),
         url: g.absolute(&format!("{dir}feed.xml")),
         page: g.absolute(&dir),
-        updated: entries.first().map_or_else(|| rfc3339(0), |e| e.updated.clone()),
+        updated: entries
+            .first()
+            .map_or_else(|| rfc3339(0), |e| e.updated.clone()),
         entries,
     };
     let html = render(
@@ -565,7 +569,12 @@ struct FeedEntry {
 
 fn render_feed(site: &Site, feed: &Feed) -> Result<String, SiteError> {
     let meta = page_meta(site, feed.title.clone(), String::new(), "");
-    render(site, "feed.xml", meta, minijinja::context! { feed => Value::from_serialize(feed) })
+    render(
+        site,
+        "feed.xml",
+        meta,
+        minijinja::context! { feed => Value::from_serialize(feed) },
+    )
 }
 
 // ---- the pages that span the registry ----
@@ -574,7 +583,9 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     let g = &site.globals;
     let mut files = Vec::new();
     let mut urls: Vec<String> = Vec::new();
-    let cards = |ls: &mut dyn Iterator<Item = &&Listing>| -> Vec<Card> { ls.map(|l| Card::of(site, l)).collect() };
+    let cards = |ls: &mut dyn Iterator<Item = &&Listing>| -> Vec<Card> {
+        ls.map(|l| Card::of(site, l)).collect()
+    };
 
     // Tags and owners, each in name order.
     let mut tags: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
@@ -604,7 +615,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     let home = render(
         site,
         "index.html",
-        page_meta(site, g.title.clone(), g.description.clone().unwrap_or_default(), ""),
+        page_meta(
+            site,
+            g.title.clone(),
+            g.description.clone().unwrap_or_default(),
+            "",
+        ),
         minijinja::context! {
             newest => Value::from_serialize(cards(&mut newest.into_iter().take(HOME_LIST))),
             updated => Value::from_serialize(cards(&mut updated.into_iter().take(HOME_LIST))),
@@ -620,7 +636,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     let tags_page = render(
         site,
         "tags.html",
-        page_meta(site, "Tags".into(), format!("Plugins of {} by tag", g.title), "tags/"),
+        page_meta(
+            site,
+            "Tags".into(),
+            format!("Plugins of {} by tag", g.title),
+            "tags/",
+        ),
         minijinja::context! { tags => Value::from_serialize(&tag_links) },
     )?;
     files.push(file("tags/index.html".into(), tags_page));
@@ -630,7 +651,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
         let html = render(
             site,
             "tag.html",
-            page_meta(site, format!("Tag: {tag}"), format!("Plugins tagged {tag}"), &path),
+            page_meta(
+                site,
+                format!("Tag: {tag}"),
+                format!("Plugins tagged {tag}"),
+                &path,
+            ),
             minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
         )?;
         files.push(file(format!("{path}index.html"), html));
@@ -649,7 +675,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     let owners_page = render(
         site,
         "owners.html",
-        page_meta(site, "Owners".into(), format!("Who publishes the plugins of {}", g.title), "owners/"),
+        page_meta(
+            site,
+            "Owners".into(),
+            format!("Who publishes the plugins of {}", g.title),
+            "owners/",
+        ),
         minijinja::context! { owners => Value::from_serialize(&owner_links) },
     )?;
     files.push(file("owners/index.html".into(), owners_page));
@@ -659,7 +690,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
         let html = render(
             site,
             "owner.html",
-            page_meta(site, format!("Plugins by {owner}"), format!("Plugins {owner} owns"), &path),
+            page_meta(
+                site,
+                format!("Plugins by {owner}"),
+                format!("Plugins {owner} owns"),
+                &path,
+            ),
             minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
         )?;
         files.push(file(format!("{path}index.html"), html));
@@ -668,10 +704,21 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
 
     // A–Z, paged; each letter links to the page it starts on.
     let pages = listings.len().div_ceil(A_TO_Z_PER_PAGE).max(1);
-    let page_path = |n: usize| if n == 1 { "all/".to_owned() } else { format!("all/{n}/") };
+    let page_path = |n: usize| {
+        if n == 1 {
+            "all/".to_owned()
+        } else {
+            format!("all/{n}/")
+        }
+    };
     let mut letters: Vec<Letter> = Vec::new();
     for (i, l) in listings.iter().enumerate() {
-        let initial = canonical(&l.name).chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
+        let initial = canonical(&l.name)
+            .chars()
+            .next()
+            .unwrap_or('?')
+            .to_ascii_uppercase()
+            .to_string();
         if letters.last().is_none_or(|x| x.letter != initial) {
             letters.push(Letter {
                 letter: initial,
@@ -680,12 +727,24 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
         }
     }
     for n in 1..=pages {
-        let chunk = listings.iter().skip((n - 1) * A_TO_Z_PER_PAGE).take(A_TO_Z_PER_PAGE);
+        let chunk = listings
+            .iter()
+            .skip((n - 1) * A_TO_Z_PER_PAGE)
+            .take(A_TO_Z_PER_PAGE);
         let path = page_path(n);
         let html = render(
             site,
             "all.html",
-            page_meta(site, if n == 1 { "All plugins".into() } else { format!("All plugins, page {n}") }, format!("Every plugin of {}, A to Z", g.title), &path),
+            page_meta(
+                site,
+                if n == 1 {
+                    "All plugins".into()
+                } else {
+                    format!("All plugins, page {n}")
+                },
+                format!("Every plugin of {}, A to Z", g.title),
+                &path,
+            ),
             minijinja::context! {
                 plugins => Value::from_serialize(cards(&mut chunk.into_iter())),
                 letters => Value::from_serialize(&letters),
@@ -703,7 +762,12 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     let search = render(
         site,
         "search.html",
-        page_meta(site, "Search".into(), format!("Search the plugins of {}", g.title), "search/"),
+        page_meta(
+            site,
+            "Search".into(),
+            format!("Search the plugins of {}", g.title),
+            "search/",
+        ),
         minijinja::context! { all => g.link("all/"), tags => g.link("tags/") },
     )?;
     files.push(file("search/index.html".into(), search));
@@ -717,8 +781,10 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     files.push(file("404.html".into(), not_found));
 
     // The registry-wide feed: the newest releases of all plugins.
-    let mut recent: Vec<(&Listing, &crate::emit::RecentRelease)> =
-        listings.iter().flat_map(|l| l.recent.iter().map(move |r| (*l, r))).collect();
+    let mut recent: Vec<(&Listing, &crate::emit::RecentRelease)> = listings
+        .iter()
+        .flat_map(|l| l.recent.iter().map(move |r| (*l, r)))
+        .collect();
     recent.sort_by(|a, b| {
         b.1.pubtime
             .cmp(&a.1.pubtime)
@@ -743,7 +809,9 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
         title: format!("{}: new releases", g.title),
         url: g.absolute("feed.xml"),
         page: g.absolute(""),
-        updated: entries.first().map_or_else(|| rfc3339(0), |e| e.updated.clone()),
+        updated: entries
+            .first()
+            .map_or_else(|| rfc3339(0), |e| e.updated.clone()),
         entries,
     };
     files.push(file("feed.xml".into(), render_feed(site, &feed)?));
@@ -754,7 +822,10 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     files.extend(sitemaps(site, &urls)?);
     files.push(file(
         "robots.txt".into(),
-        format!("User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n", g.base_url),
+        format!(
+            "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
+            g.base_url
+        ),
     ));
     Ok(files)
 }
@@ -775,7 +846,12 @@ struct Letter {
 fn sitemaps(site: &Site, urls: &[String]) -> Result<Vec<OutFile>, SiteError> {
     let meta = || page_meta(site, String::new(), String::new(), "sitemap.xml");
     if urls.len() <= MAX_SITEMAP_URLS {
-        let xml = render(site, "sitemap.xml", meta(), minijinja::context! { urls => urls })?;
+        let xml = render(
+            site,
+            "sitemap.xml",
+            meta(),
+            minijinja::context! { urls => urls },
+        )?;
         return Ok(vec![file("sitemap.xml".into(), xml)]);
     }
     let mut files = Vec::new();
@@ -783,10 +859,20 @@ fn sitemaps(site: &Site, urls: &[String]) -> Result<Vec<OutFile>, SiteError> {
     for (i, chunk) in urls.chunks(MAX_SITEMAP_URLS).enumerate() {
         let name = format!("sitemap-{}.xml", i + 1);
         parts.push(site.globals.absolute(&name));
-        let xml = render(site, "sitemap.xml", meta(), minijinja::context! { urls => chunk })?;
+        let xml = render(
+            site,
+            "sitemap.xml",
+            meta(),
+            minijinja::context! { urls => chunk },
+        )?;
         files.push(file(name, xml));
     }
-    let index = render(site, "sitemap-index.xml", meta(), minijinja::context! { sitemaps => parts })?;
+    let index = render(
+        site,
+        "sitemap-index.xml",
+        meta(),
+        minijinja::context! { sitemaps => parts },
+    )?;
     files.push(file("sitemap.xml".into(), index));
     Ok(files)
 }

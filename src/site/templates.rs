@@ -23,7 +23,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("404.html", include_str!("../../templates/404.html")),
     ("feed.xml", include_str!("../../templates/feed.xml")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
-    ("sitemap-index.xml", include_str!("../../templates/sitemap-index.xml")),
+    (
+        "sitemap-index.xml",
+        include_str!("../../templates/sitemap-index.xml"),
+    ),
 ];
 
 /// Largest template or stylesheet read from the index repo.
@@ -61,11 +64,12 @@ pub(super) fn environment<S: Source>(source: &S) -> Result<Environment<'static>,
             Some(text) => (text, rel.clone()),
             None => ((*builtin).to_owned(), format!("built-in {rel}")),
         };
-        env.add_template_owned(*name, text).map_err(|e| SiteError::Template {
-            file: origin,
-            line: e.line(),
-            message: detail(&e),
-        })?;
+        env.add_template_owned(*name, text)
+            .map_err(|e| SiteError::Template {
+                file: origin,
+                line: e.line(),
+                message: detail(&e),
+            })?;
     }
     Ok(env)
 }
@@ -124,12 +128,16 @@ mod tests {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::Html);
         env.set_formatter(format_value);
-        env.add_template("t.xml", "<a title=\"{{ x }}\">{{ x }}</a>{{ y }}{{ n }}").unwrap();
+        env.add_template("t.xml", "<a title=\"{{ x }}\">{{ x }}</a>{{ y }}{{ n }}")
+            .unwrap();
         let out = env
             .get_template("t.xml")
             .unwrap()
             .render(minijinja::context! { x => "\"><script>'&", y => Value::from_safe_string("<b>ok</b>".into()), n => Value::from(()) })
             .unwrap();
-        assert_eq!(out, "<a title=\"&quot;&gt;&lt;script&gt;&#39;&amp;\">&quot;&gt;&lt;script&gt;&#39;&amp;</a><b>ok</b>");
+        assert_eq!(
+            out,
+            "<a title=\"&quot;&gt;&lt;script&gt;&#39;&amp;\">&quot;&gt;&lt;script&gt;&#39;&amp;</a><b>ok</b>"
+        );
     }
 }

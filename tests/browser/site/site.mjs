@@ -6,6 +6,8 @@
 //   axe        axe-core (WCAG 2.1 A and AA) on each path, light and dark
 //   links      crawl from "/" and fetch every internal link and asset
 //   behaviour  theme toggle persists, "/" focuses search, "Works with" marks
+//   semver     the page script's requirement matcher over PATH[0], a JSON
+//              list of [requirement, version] pairs
 import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +29,7 @@ try {
   else if (mode === "axe") report.pages = await axe(context);
   else if (mode === "links") report.broken = await links(context);
   else if (mode === "behaviour") report.checks = await behaviour(context);
+  else if (mode === "semver") report.answers = await semver(context);
   else throw new Error(`unknown mode ${mode}`);
 } finally {
   await context.close();
@@ -151,4 +154,12 @@ async function behaviour(context) {
   checks.versionRemembered = await page.inputValue("#host-version");
   checks.events = events;
   return checks;
+}
+
+async function semver(context) {
+  const pairs = JSON.parse(paths[0]);
+  const { page } = await open(context, "/", []);
+  const answers = await page.evaluate((pairs) => pairs.map(([r, v]) => window.plugdexRequirementMatches(r, v)), pairs);
+  await page.close();
+  return answers;
 }
