@@ -585,13 +585,11 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
     assert!(stderr.contains("hint:"), "{stderr}");
     assert!(!dir.path().join("dist").exists(), "nothing was written");
 
-    let sub = r#"[site]
-theme = "no-such-theme""#;
     let registry = fs::read_to_string(index.join("registry.toml")).unwrap();
     fs::remove_dir_all(index.join("templates")).unwrap();
     fs::write(
         index.join("registry.toml"),
-        registry.replace("[site]", &sub.replace("[site]\n", "[site]\n")),
+        registry.replace("[site]\n", "[site]\ntheme = \"no-such-theme\"\n"),
     )
     .unwrap();
     let (code, stderr) = common::build(&index, &dir.path().join("dist"), &[]);
