@@ -60,9 +60,10 @@ impl SiteError {
 /// What the pages need that the index does not say.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
-    /// The URL path of the search engine's ES module (e.g.
-    /// `/search/plugdex-search.1a2b3c.js`); `None` while no engine is built,
-    /// and the search page says search is not available.
+    /// The search engine's ES module, relative to the output root (e.g.
+    /// `search/plugdex-search.1a2b3c.js`; pages prefix the base URL's path);
+    /// `None` while no engine is built, and the search page says search is
+    /// not available.
     pub search_module: Option<String>,
 }
 

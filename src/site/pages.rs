@@ -69,7 +69,11 @@ impl Globals {
             css: format!("{root}{}", assets.css),
             js: format!("{root}{}", assets.js),
             icon: format!("{root}{}", assets.icon),
-            search_module: inputs.search_module.clone().unwrap_or_default(),
+            search_module: inputs
+                .search_module
+                .as_ref()
+                .map(|path| format!("{root}{path}"))
+                .unwrap_or_default(),
             theme: theme.to_owned(),
             feed: format!("{root}feed.xml"),
             install: config.site.as_ref().and_then(|s| s.install.clone()),
