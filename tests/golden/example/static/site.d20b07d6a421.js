@@ -109,6 +109,12 @@
     return true;
   }
 
+  // For tests/site.rs, which checks it against the semver crate.
+  window.plugdexRequirementMatches = function (req, version) {
+    var ver = parseVersion(version);
+    return ver ? matches(req, ver) : null;
+  };
+
   function worksWith() {
     var form = document.getElementById("works-with"), input = document.getElementById("host-version");
     var marked = document.querySelectorAll("[data-engine]");
