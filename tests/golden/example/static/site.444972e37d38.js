@@ -71,7 +71,9 @@
   function comparator(text) {
     var m = /^\s*(=|>=|<=|>|<|~|\^)?\s*v?(\d+|\*|x|X)(?:\.(\d+|\*|x|X))?(?:\.(\d+|\*|x|X))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\s*$/.exec(text);
     if (!m) return null;
-    var op = m[1] || "^", wild = function (s) { return s === undefined || /^[*xX]$/.test(s); };
+    var wild = function (s) { return s === undefined || /^[*xX]$/.test(s); };
+    // A bare requirement is `^`, but one with a wildcard (`1.2.*`) is `=`.
+    var op = m[1] || (/^[*xX]$/.test(m[3] || "") || /^[*xX]$/.test(m[4] || "") ? "=" : "^");
     if (wild(m[2])) return { lo: null, hi: null, pre: null };
     var I = +m[2], hasJ = !wild(m[3]), J = hasJ ? +m[3] : 0, hasK = hasJ && !wild(m[4]), K = hasK ? +m[4] : 0;
     var pre = m[5] ? m[5].split(".") : [], at = v(I, J, K, pre);
