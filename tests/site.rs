@@ -630,24 +630,80 @@ fn the_pages_requirement_matcher_agrees_with_the_semver_crate() {
     let (_, out) = example();
     let served = serve(out);
     let reqs = [
-        "*", "1", "1.2", "1.2.3", "^1.2.3", "^0.2.3", "^0.0.3", "^0.2", "^0.0", "~1.2.3", "~1.2", "~1",
-        "=1.2.3", "=1.2", ">1.2.3", ">1.2", ">=1.2.3", ">=1", "<1.2.3", "<1.2", "<=1.2.3", "<=1.2",
-        ">=1.0.0, <2.0.0", ">=1.0.0, <1.5.0", "1.x", "1.2.*", ">=1.2.3-beta.2", "^1.2.3-alpha", "<2.0.0-rc.1",
+        "*",
+        "1",
+        "1.2",
+        "1.2.3",
+        "^1.2.3",
+        "^0.2.3",
+        "^0.0.3",
+        "^0.2",
+        "^0.0",
+        "~1.2.3",
+        "~1.2",
+        "~1",
+        "=1.2.3",
+        "=1.2",
+        ">1.2.3",
+        ">1.2",
+        ">=1.2.3",
+        ">=1",
+        "<1.2.3",
+        "<1.2",
+        "<=1.2.3",
+        "<=1.2",
+        ">=1.0.0, <2.0.0",
+        ">=1.0.0, <1.5.0",
+        "1.x",
+        "1.2.*",
+        ">=1.2.3-beta.2",
+        "^1.2.3-alpha",
+        "<2.0.0-rc.1",
     ];
     let versions = [
-        "0.0.3", "0.0.4", "0.2.3", "0.2.9", "0.3.0", "1.0.0", "1.1.9", "1.2.0", "1.2.2", "1.2.3", "1.2.4", "1.3.0",
-        "1.4.9", "1.5.0", "1.99.0", "2.0.0", "2.0.0-rc.1", "2.0.0-alpha", "1.2.3-alpha", "1.2.3-beta.3", "1.2.3-beta.10",
-        "1.2.4-alpha", "3.0.0",
+        "0.0.3",
+        "0.0.4",
+        "0.2.3",
+        "0.2.9",
+        "0.3.0",
+        "1.0.0",
+        "1.1.9",
+        "1.2.0",
+        "1.2.2",
+        "1.2.3",
+        "1.2.4",
+        "1.3.0",
+        "1.4.9",
+        "1.5.0",
+        "1.99.0",
+        "2.0.0",
+        "2.0.0-rc.1",
+        "2.0.0-alpha",
+        "1.2.3-alpha",
+        "1.2.3-beta.3",
+        "1.2.3-beta.10",
+        "1.2.4-alpha",
+        "3.0.0",
     ];
-    let pairs: Vec<(&str, &str)> = reqs.iter().flat_map(|r| versions.iter().map(move |v| (*r, *v))).collect();
-    let report = chromium("semver", &served.base, &[&serde_json::to_string(&pairs).unwrap()]);
+    let pairs: Vec<(&str, &str)> = reqs
+        .iter()
+        .flat_map(|r| versions.iter().map(move |v| (*r, *v)))
+        .collect();
+    let report = chromium(
+        "semver",
+        &served.base,
+        &[&serde_json::to_string(&pairs).unwrap()],
+    );
     let answers = report["answers"].as_array().unwrap();
     let wrong: Vec<String> = pairs
         .iter()
         .zip(answers)
         .filter_map(|((r, v), got)| {
-            let want = semver::VersionReq::parse(r).unwrap().matches(&semver::Version::parse(v).unwrap());
-            (got.as_bool() != Some(want)).then(|| format!("{r} vs {v}: page says {got}, semver says {want}"))
+            let want = semver::VersionReq::parse(r)
+                .unwrap()
+                .matches(&semver::Version::parse(v).unwrap());
+            (got.as_bool() != Some(want))
+                .then(|| format!("{r} vs {v}: page says {got}, semver says {want}"))
         })
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
