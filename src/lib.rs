@@ -49,6 +49,8 @@ pub mod serve;
 #[cfg(feature = "generator")]
 pub mod sign;
 #[cfg(feature = "generator")]
+pub mod site;
+#[cfg(feature = "generator")]
 pub mod source;
 #[cfg(feature = "client")]
 pub mod status;

@@ -534,6 +534,23 @@ fn answer(request: &Request, root: &Path, rules: &HostRules) -> Response {
     let Some((bytes, served)) = found else {
         return not_found(root, rules);
     };
+    // A folder's page is served at the folder's URL with its slash, as
+    // static hosts do, so that one page has one address.
+    if served.ends_with("/index.html") && !path.ends_with('/') && !path.ends_with("/index.html") {
+        let mut r = Response {
+            status: 301,
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        r.header(
+            "Location",
+            &crate::emit::host::host_safe(&format!("{path}/")),
+        );
+        for (k, v) in rules.headers_for(&served) {
+            r.header(&k, &v);
+        }
+        return r;
+    }
     let etag = format!("\"{}\"", &digest::hex(&digest::sha256(&bytes))[..32]);
     let matches = request
         .if_none_match

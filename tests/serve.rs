@@ -153,6 +153,53 @@ fn assert_serves_registry(addr: &str, out: &Path) {
     let sha = local.split('/').nth(2).expect("/artifacts/{sha256}/file");
     assert_eq!(plugdex::digest::hex(&plugdex::digest::sha256(&body)), sha);
 
+    // The site: clean URLs, one address per page, the strict policy, the 404 page.
+    let (status, h, body) = get(addr, "/plugins/git/", "");
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        header(&h, "content-security-policy"),
+        Some(plugdex::emit::host::CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(
+        body,
+        std::fs::read(out.join("plugins/git/index.html")).unwrap()
+    );
+    let (status, h, _) = get(addr, "/plugins/git", "");
+    assert_eq!(status, 301, "{h:?}");
+    assert!(
+        header(&h, "location").is_some_and(|l| l.ends_with("/plugins/git/")),
+        "{h:?}"
+    );
+    let (status, h, body) = get(addr, "/", "");
+    assert_eq!(
+        (status, header(&h, "content-type")),
+        (200, Some("text/html; charset=utf-8"))
+    );
+    assert_eq!(body, std::fs::read(out.join("index.html")).unwrap());
+    let css = std::fs::read_dir(out.join("static"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".css"))
+        .expect("a stylesheet");
+    let (status, h, _) = get(addr, &format!("/static/{css}"), "");
+    assert_eq!(status, 200);
+    assert!(
+        header(&h, "content-type").is_some_and(|t| t.starts_with("text/css")),
+        "{h:?}"
+    );
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let (status, h, body) = get(addr, "/plugins/no-such-plugin/", "");
+    assert_eq!(status, 404);
+    assert!(
+        header(&h, "content-type").is_some_and(|t| t.starts_with("text/html")),
+        "{h:?}"
+    );
+    assert_eq!(body, std::fs::read(out.join("404.html")).unwrap());
+
     // Host configuration is not content; unknown paths are 404s.
     for hidden in [
         "/_headers",

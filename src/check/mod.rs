@@ -446,6 +446,7 @@ pub(crate) fn fallback_config() -> RegistryConfig {
         policy: Default::default(),
         signing: None,
         hosting: None,
+        site: None,
     }
 }
 

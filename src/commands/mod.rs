@@ -66,6 +66,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
             rev,
             allow_signing_time_skew,
             stats,
+            no_site,
         } => {
             let opts = crate::generate::Options {
                 index,
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
                 previous,
                 allow_signing_time_skew,
                 stats,
+                site: !no_site,
             };
             build::run(&opts, format, changed.as_deref())
         }

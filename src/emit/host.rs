@@ -27,9 +27,18 @@ pub const ARTIFACT_TYPES: &[(&str, &str)] = &[
     ("wasm", "application/wasm"),
 ];
 
+/// The site's Content-Security-Policy: nothing inline, nothing from
+/// elsewhere but README images over `https`; the search engine may compile
+/// WebAssembly, start a worker and fetch its index, all from the site.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https:; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Headers every response carries.
 const COMMON: &[(&str, &str)] = &[
     ("X-Content-Type-Options", "nosniff"),
+    // On every response, not only pages: a JSON document or an artifact
+    // opened in a browser gets no script either.
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
     // The registry is public; host applications running in a browser may read it.
     ("Access-Control-Allow-Origin", "*"),
 ];
@@ -53,6 +62,8 @@ const RULES: &[(&str, &[(&str, &str)])] = &[
     // be served as JavaScript, so each file's comes from its extension
     // (`.tantivy`: the default, application/octet-stream).
     ("/search/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
+    // The site's stylesheet, script and icon have content-hashed names.
+    ("/static/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
 ];
 
 /// The API's documents by their paths without `.json` (`/api/v1/plugins/NAME`,
@@ -181,6 +192,8 @@ fn nginx(redirects: &[(String, String)]) -> String {
             let _ = writeln!(s, "    add_header {k} \"{v}\" always;");
         }
     };
+    // The site's own page for paths that hold nothing.
+    s.push_str("error_page 404 /404.html;\ncharset utf-8;\n");
     s.push_str("location / {\n");
     common(&mut s, &[]);
     s.push_str("}\n");

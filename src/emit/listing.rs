@@ -5,9 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Context, latest, latest_any};
+use crate::format::published::Tier;
 use crate::format::types::Channel;
 use crate::model::Plugin;
 use crate::search::SearchDoc;
+
+/// Releases a listing keeps for the registry-wide feed: it shows the
+/// newest this many, which could all be one plugin's.
+pub const RECENT_RELEASES: usize = 50;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
@@ -27,6 +32,22 @@ pub struct Listing {
     pub updated: Option<i64>,
     /// What the search bundle indexes of the plugin.
     pub search: SearchDoc,
+    /// Publication time of the first version: when the plugin appeared.
+    pub created: Option<i64>,
+    /// GitHub logins of the owners.
+    pub owners: Vec<String>,
+    /// The latest release's engine requirement and tier.
+    pub engine: Option<String>,
+    pub tier: Option<Tier>,
+    /// The newest releases, newest first, at most [`RECENT_RELEASES`].
+    pub recent: Vec<RecentRelease>,
+}
+
+/// One release as the registry-wide feed lists it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecentRelease {
+    pub version: String,
+    pub pubtime: i64,
 }
 
 impl Listing {
@@ -43,6 +64,29 @@ impl Listing {
             download: latest(plugin, Channel::Stable).map(|r| cx.download_url(r)),
             updated: plugin.releases.iter().map(|r| r.pubtime).max(),
             search: super::search::doc(plugin),
+            created: plugin.releases.iter().map(|r| r.pubtime).min(),
+            owners: m.owners.iter().map(|o| o.github.clone()).collect(),
+            engine: latest_any(plugin).map(|r| r.parsed.manifest.engine.clone()),
+            tier: latest_any(plugin).map(|r| r.trust.tier),
+            recent: recent_releases(plugin),
         }
     }
+}
+
+/// Newest first by publication time, then by version: a deterministic order.
+fn recent_releases(plugin: &Plugin) -> Vec<RecentRelease> {
+    let mut releases: Vec<&crate::model::Release> = plugin.releases.iter().collect();
+    releases.sort_by(|a, b| {
+        b.pubtime
+            .cmp(&a.pubtime)
+            .then_with(|| b.version().cmp(a.version()))
+    });
+    releases
+        .into_iter()
+        .take(RECENT_RELEASES)
+        .map(|r| RecentRelease {
+            version: r.version().to_string(),
+            pubtime: r.pubtime,
+        })
+        .collect()
 }

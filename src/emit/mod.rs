@@ -10,7 +10,7 @@ mod listing;
 mod names;
 pub mod search;
 
-pub use listing::Listing;
+pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
 use crate::format::published::{self, Deprecated, IndexLine};
 use crate::format::types::Channel;

@@ -37,6 +37,22 @@ pub struct RegistryConfig {
     /// Where the built registry is published; `build` warns when the output exceeds that host's limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosting: Option<Hosting>,
+    /// The HTML site `build` writes beside the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteConfig>,
+}
+
+/// `[site]`: how the HTML pages look and what they tell users to run.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The built-in theme: `default` or `paper`. A `themes/<theme>/site.css` in the index repo overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    /// The host application's own install command, shown beside `plugdex install`; `{name}` is replaced by the plugin's name, e.g. `inkwell plugins add {name}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
 }
 
 /// The static host the registry is published to.

@@ -33,7 +33,8 @@ use crate::write::replace_file;
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
 /// 3: listings carry their `SearchDoc`.
-const FORMAT: u32 = 3;
+/// 4: listings carry what the site's pages list (owners, engine, tier, recent releases).
+const FORMAT: u32 = 4;
 /// Chunks: enough that one plugin's change rewrites a small file, few
 /// enough that loading is not dominated by opening them.
 pub const BUCKETS: usize = 256;
@@ -79,6 +80,9 @@ pub struct CachedPlugin {
     pub files: Vec<(String, Sha256Digest)>,
     /// The files of `files` the snapshot covers.
     pub covered: Vec<(String, FileMeta)>,
+    /// The plugins that depended on it when its page was made: a carried
+    /// page is stale when they change.
+    pub dependents: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -213,6 +217,7 @@ mod tests {
             listing: Listing::default(),
             files: vec![(file.to_owned(), [7; 32])],
             covered: Vec::new(),
+            dependents: Vec::new(),
         }
     }
 

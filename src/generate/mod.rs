@@ -23,6 +23,7 @@ use crate::emit::{self, Context, Listing, OutFile};
 use crate::format::name::canonical;
 use crate::format::types::Artifact;
 use crate::model::Registry;
+use crate::site::{self, Site};
 use crate::source::git::GitError;
 use crate::source::history::{History, HistoryError, Origin};
 use crate::source::tree::index_at_rev;
@@ -61,6 +62,8 @@ pub struct Options {
     pub allow_signing_time_skew: bool,
     /// Downloads per plugin for search ranking (`--stats FILE`).
     pub stats: Option<PathBuf>,
+    /// Write the HTML site (`--no-site` turns it off).
+    pub site: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +94,12 @@ pub enum BuildError {
     Stats { path: PathBuf, why: String },
     #[error("the search bundle could not be built: {0}")]
     Search(String),
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
+    /// Carried-over pages list dependents that changed: the build starts
+    /// again without the cache (never shown: `build` handles it).
+    #[error("a carried-over plugin's dependents changed")]
+    DependentsChanged,
     #[error("`SOURCE_DATE_EPOCH` is `{value}`: {why}")]
     SigningTimeInvalid { value: String, why: &'static str },
     #[error(
@@ -107,6 +116,7 @@ impl BuildError {
             BuildError::WrongSigningKey { .. } => Some("give the secret half of `signing.online_key`, or delegate to this key with `plugdex delegate`".into()),
             BuildError::Git(e) => e.hint(),
             BuildError::Stats { .. } => Some("give a JSON object of plugin names to objects with a `downloads` number, e.g. `{\"git\": {\"downloads\": 1200}}`".into()),
+            BuildError::Site(e) => e.hint(),
             BuildError::SigningTimeInvalid { .. } => Some("set it to a whole number of seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it to use the clock".into()),
             BuildError::SigningTimeAhead { .. } => Some("set it to the commit time (`git log -1 --format=%ct`) or unset it; if the clock is wrong, fix it; `--allow-signing-time-skew` signs it anyway".into()),
             _ => None,
@@ -180,24 +190,55 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
         Some(rev) => {
             let source = index_at_rev(&opts.index, rev)?;
-            let plan = reuse::plan(&source, &opts.out, base_url.as_deref());
-            timings::mark("plan");
-            // Carrying plugins over, only the ones read are dated: the walk
-            // looks at their folders alone.
-            let history = if plan.carried.is_empty() {
-                History::read_at(&opts.index, source.commit(), audit::read_edit)?
-            } else {
-                History::read_at_for(
-                    &opts.index,
-                    source.commit(),
-                    &plan.load_set(),
-                    audit::read_edit,
-                )?
-            };
-            timings::mark("history");
-            build_from(opts, &source, plan, history, base_url, started, progress)
+            match build_at_rev(opts, &source, None, base_url.clone(), started, progress) {
+                Err(BuildError::DependentsChanged) => build_at_rev(
+                    opts,
+                    &source,
+                    Some("a carried-over plugin's dependents changed"),
+                    base_url,
+                    started,
+                    progress,
+                ),
+                done => done,
+            }
         }
     }
+}
+
+/// A build from a commit, carrying over what the build cache allows (nothing with `fresh`).
+fn build_at_rev(
+    opts: &Options,
+    source: &crate::source::tree::TreeSource,
+    fresh: Option<&'static str>,
+    base_url: Option<String>,
+    started: Started,
+    progress: &ProgressBar,
+) -> Result<Report, BuildError> {
+    let site = opts
+        .site
+        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
+    let plan = reuse::plan(
+        source,
+        &opts.out,
+        base_url.as_deref(),
+        site.as_deref(),
+        fresh,
+    );
+    timings::mark("plan");
+    // Carrying plugins over, only the ones read are dated: the walk
+    // looks at their folders alone.
+    let history = if plan.carried.is_empty() {
+        History::read_at(&opts.index, source.commit(), audit::read_edit)?
+    } else {
+        History::read_at_for(
+            &opts.index,
+            source.commit(),
+            &plan.load_set(),
+            audit::read_edit,
+        )?
+    };
+    timings::mark("history");
+    build_from(opts, source, plan, history, base_url, started, progress)
 }
 
 /// The build proper, with manifests and artifacts read from one `source`.
@@ -262,6 +303,17 @@ fn build_from<S: Source>(
     };
     let mut checked = check::check_some(source, scope, &cache, &dates);
     drop(others);
+    // Who depends on whom, over every plugin, before the carried facts go.
+    let dependents = dependents_of(checked.registry.as_ref(), &carried);
+    let stale = |c: &Carried| {
+        let now = dependents.get(&canonical(&c.cached.facts.name));
+        now.map_or(&[][..], Vec::as_slice) != c.cached.dependents.as_slice()
+    };
+    if opts.site && checked.registry.is_some() && carried.iter().any(stale) {
+        // A carried page would list the wrong dependents: rare (a
+        // dependency added or dropped), so the whole build starts again.
+        return Err(BuildError::DependentsChanged);
+    }
     let carried_versions: usize = carried.iter().map(|c| c.cached.facts.releases.len()).sum();
     let dated_from_git = carried_versions + dates.dated_from_git();
     checked.plugins += carried.len();
@@ -298,6 +350,17 @@ fn build_from<S: Source>(
     let cx = Context {
         base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
     };
+    let site = opts
+        .site
+        .then(|| {
+            Site::load(
+                source,
+                &registry.meta.config,
+                &cx,
+                &site::Inputs::built_in(),
+            )
+        })
+        .transpose()?;
     let writer = Writer::open(&opts.out)?;
     // Per plugin: its index file and by-hash copy, three API documents and one per version.
     let carried_files: usize = carried.iter().map(|c| c.cached.files.len()).sum();
@@ -314,6 +377,8 @@ fn build_from<S: Source>(
     let host = registry.meta.config.hosting.clone();
     let output = Output {
         cx: &cx,
+        site: site.as_ref(),
+        dependents: &dependents,
         source,
         writer: &writer,
         progress,
@@ -438,6 +503,9 @@ impl Carried {
 /// Where emitted files go, and what emitting reads besides the model.
 struct Output<'a, S> {
     cx: &'a Context,
+    site: Option<&'a Site>,
+    /// Each plugin's dependents, by canonical name.
+    dependents: &'a BTreeMap<String, Vec<String>>,
     /// Self-hosted artifacts are read from it.
     source: &'a S,
     writer: &'a Writer,
@@ -466,6 +534,8 @@ fn write_all<S: Source>(
 ) -> Result<Emitted, BuildError> {
     let Output {
         cx,
+        site,
+        dependents,
         source,
         writer,
         progress,
@@ -525,7 +595,19 @@ fn write_all<S: Source>(
         .into_par_iter()
         .map(|plugin| {
             let (mut files, mut own_covered) = (Vec::new(), Vec::new());
+            let own_dependents = dependents
+                .get(&plugin.name.canonical())
+                .cloned()
+                .unwrap_or_default();
             for file in emit::plugin(&plugin, cx) {
+                put(&file, &mut files, &mut own_covered)?;
+            }
+            for file in site
+                .map(|s| s.plugin(&plugin, &own_dependents))
+                .transpose()?
+                .into_iter()
+                .flatten()
+            {
                 put(&file, &mut files, &mut own_covered)?;
             }
             progress.inc(1);
@@ -549,6 +631,7 @@ fn write_all<S: Source>(
                 listing: Listing::default(),
                 files,
                 covered: own_covered,
+                dependents: own_dependents,
             }))
         })
         .collect::<Result<_, BuildError>>()?;
@@ -562,6 +645,14 @@ fn write_all<S: Source>(
     let bundle = search::bundle(&listings, stats, state.as_deref())?;
     timings::mark("search bundle");
     for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
+        put(&file, &mut Vec::new(), &mut Vec::new())?;
+    }
+    for file in site
+        .map(|s| s.registry(&listings))
+        .transpose()?
+        .into_iter()
+        .flatten()
+    {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     drop(listings);
@@ -597,6 +688,38 @@ fn write_all<S: Source>(
         covered: covered.into_inner().expect("no panics while held"),
         plugins: plugins.into_iter().flatten().collect(),
     })
+}
+
+/// Each plugin's dependents (by canonical name): the plugins read in this
+/// build, and the carried ones through their cached facts.
+fn dependents_of(
+    registry: Option<&Registry>,
+    carried: &[Carried],
+) -> BTreeMap<String, Vec<String>> {
+    let read = registry.into_iter().flat_map(|r| &r.plugins).flat_map(|p| {
+        p.releases
+            .iter()
+            .filter(|r| !r.is_yanked())
+            .flat_map(move |r| {
+                r.parsed
+                    .deps
+                    .iter()
+                    .map(move |d| (p.name.as_str(), d.name.as_str()))
+            })
+    });
+    let cached = carried.iter().flat_map(|c| {
+        let facts = &c.cached.facts;
+        facts
+            .releases
+            .iter()
+            .filter(|r| !r.yanked)
+            .flat_map(move |r| {
+                r.deps
+                    .iter()
+                    .map(move |d| (facts.name.as_str(), d.name.as_str()))
+            })
+    });
+    site::dependents(read.chain(cached))
 }
 
 /// When a build started: the instant (for its duration) and the time it signs.
@@ -705,6 +828,7 @@ mod tests {
             previous: None,
             allow_signing_time_skew,
             stats: None,
+            site: true,
         }
     }
 

@@ -71,23 +71,32 @@ impl Plan {
 /// cache is valid (same registry-wide inputs, the output it describes is the
 /// one served, the commits are on one line of history), its folder has the
 /// same tree id, and no commit in between touched it.
-pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
+/// `site` is the site's fingerprint (`None` without a site); `fresh` says
+/// why nothing may be carried over, when something already knows.
+pub fn plan(
+    source: &TreeSource,
+    out: &Path,
+    base_url: Option<&str>,
+    site: Option<&str>,
+    fresh: Option<&'static str>,
+) -> Plan {
     let mut diagnostics = Vec::new();
     let dirs = source.plugin_dirs_with_ids(&mut diagnostics);
-    let context = context(source, base_url);
+    let context = context(source, base_url, site);
     let commit = source.commit().to_string();
     let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
-    let cached = match path.as_deref().map(Cache::load) {
-        None | Some(None) => Err("no build cache"),
-        Some(Some(c)) if c.header.context != context => Err(
+    let cached = match (fresh, path.as_deref().map(Cache::load)) {
+        (Some(why), _) => Err(why),
+        (None, None | Some(None)) => Err("no build cache"),
+        (None, Some(Some(c))) if c.header.context != context => Err(
             "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
         ),
-        Some(Some(c))
+        (None, Some(Some(c)))
             if crate::write::served_key(out).as_deref() != Some(c.header.served.as_str()) =>
         {
             Err("the output folder is not the one the cache describes")
         }
-        Some(Some(c)) => match c
+        (None, Some(Some(c))) => match c
             .header
             .commit
             .parse()
@@ -153,20 +162,24 @@ pub fn plan(source: &TreeSource, out: &Path, base_url: Option<&str>) -> Plan {
 }
 
 /// A digest of everything each cached result depends on beyond its plugin
-/// folder: the registry's own files, the base URL and whether history is cut.
-fn context(source: &TreeSource, base_url: Option<&str>) -> String {
+/// folder: the registry's own files, the base URL, whether history is cut,
+/// and the site's templates and theme (the index repo's and the built-in ones).
+fn context(source: &TreeSource, base_url: Option<&str>, site: Option<&str>) -> String {
     let id = |rel: &str| {
         source
             .tree_id_of(rel)
             .map_or_else(|| "none".to_owned(), |id| id.to_string())
     };
     let text = format!(
-        "registry={}\nreviewed={}\nrevocations={}\nbase_url={}\nshallow={}\n",
+        "registry={}\nreviewed={}\nrevocations={}\nbase_url={}\nshallow={}\ntemplates={}\nthemes={}\nsite={}\n",
         id(crate::source::REGISTRY_FILE),
         id(crate::source::REVIEWED_FILE),
         id(crate::source::REVOCATIONS_FILE),
         base_url.unwrap_or("-"),
         source.is_shallow(),
+        id("templates"),
+        id("themes"),
+        site.unwrap_or("none"),
     );
     crate::digest::hex(&crate::digest::sha256(text.as_bytes()))
 }

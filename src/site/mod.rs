@@ -1,0 +1,306 @@
+//! The HTML site `build` writes beside the registry: one page per plugin
+//! ([`Site::plugin`], run in parallel with the other per-plugin files) and
+//! the pages that span the registry ([`Site::registry`], from listings
+//! only, as `emit::registry`). Pure like `emit`: the driver reads the
+//! index repo's overrides ([`Site::load`]) and writes what comes back.
+//! Pages are for browsers: the signed snapshot does not cover them.
+//! See docs/site.md.
+
+mod assets;
+mod highlight;
+pub mod markdown;
+mod pages;
+mod templates;
+
+use std::collections::BTreeMap;
+
+use crate::digest;
+use crate::emit::{Context, Listing, OutFile};
+use crate::format::types::RegistryConfig;
+use crate::model::Plugin;
+use crate::source::Source;
+
+pub use assets::{STATIC_DIR, THEMES};
+pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS};
+pub use templates::TEMPLATES;
+
+/// The theme used when `[site] theme` is not set.
+pub const DEFAULT_THEME: &str = "default";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("`{file}`{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Template {
+        /// `templates/NAME` in the index repo, or `built-in templates/NAME`.
+        file: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("`{file}` could not be read: {message}")]
+    Read { file: String, message: String },
+    #[error("`registry.toml`: `[site] theme = \"{0}\"` is not a built-in theme")]
+    UnknownTheme(String),
+}
+
+impl SiteError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SiteError::Template { .. } => Some(
+                "fix the template (docs/site.md lists each page's context), or delete the override to use the built-in one".into(),
+            ),
+            SiteError::UnknownTheme(_) => Some(format!(
+                "use one of: {}; or add `themes/<name>/site.css` to the index repo",
+                THEMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )),
+            SiteError::Read { .. } => None,
+        }
+    }
+}
+
+/// What the pages need that the index does not say.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The search engine's ES module, relative to the output root (e.g.
+    /// `search/plugdex-search.1a2b3c.js`; pages prefix the base URL's path);
+    /// `None` while no engine is built, and the search page says search is
+    /// not available.
+    pub search_module: Option<String>,
+}
+
+impl Inputs {
+    /// What this binary brings. The search engine's module is set here once
+    /// the engine is built into the binary.
+    pub fn built_in() -> Inputs {
+        Inputs::default()
+    }
+}
+
+/// A digest of the built-in templates, themes and script and of `inputs`:
+/// pages of an earlier build are carried over only under the same one.
+pub fn defaults_fingerprint(inputs: &Inputs) -> String {
+    let mut text = format!("{:?}\n", inputs.search_module);
+    for (name, source) in TEMPLATES.iter().chain(THEMES) {
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(source);
+    }
+    text.push_str(assets::SCRIPT);
+    text.push_str(assets::ICON);
+    digest::hex(&digest::sha256(text.as_bytes()))
+}
+
+/// The templates and theme of one build.
+pub struct Site {
+    env: minijinja::Environment<'static>,
+    assets: assets::Assets,
+    globals: pages::Globals,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("theme", &self.globals)
+            .finish()
+    }
+}
+
+impl Site {
+    /// The templates (each the index repo's `templates/NAME` if it has one,
+    /// else the built-in one) and the theme (`themes/THEME/site.css` in the
+    /// index repo, else the built-in theme of that name).
+    pub fn load<S: Source>(
+        source: &S,
+        config: &RegistryConfig,
+        cx: &Context,
+        inputs: &Inputs,
+    ) -> Result<Site, SiteError> {
+        let site = config.site.clone().unwrap_or_default();
+        let theme = site.theme.as_deref().unwrap_or(DEFAULT_THEME);
+        let theme_file = format!("themes/{theme}/site.css");
+        let css = match templates::read_override(source, &theme_file)? {
+            Some(css) => css,
+            None => assets::builtin_theme(theme)
+                .ok_or_else(|| SiteError::UnknownTheme(theme.to_owned()))?
+                .to_owned(),
+        };
+        let env = templates::environment(source)?;
+        let assets = assets::Assets::new(&css);
+        let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
+        Ok(Site {
+            env,
+            assets,
+            globals,
+        })
+    }
+
+    /// The pages of one plugin: its page and its feed. `dependents` are the
+    /// names of the plugins that depend on it, sorted.
+    pub fn plugin(
+        &self,
+        plugin: &Plugin,
+        dependents: &[String],
+    ) -> Result<Vec<OutFile>, SiteError> {
+        pages::plugin(self, plugin, dependents)
+    }
+
+    /// The pages that span the registry, and the theme's files. `listings`
+    /// are sorted by canonical name.
+    pub fn registry(&self, listings: &[&Listing]) -> Result<Vec<OutFile>, SiteError> {
+        let mut files = self.assets.files.clone();
+        files.extend(pages::registry(self, listings)?);
+        Ok(files)
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, SiteError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| templates::error(name, &e))?;
+        template.render(ctx).map_err(|e| templates::error(name, &e))
+    }
+}
+
+/// Who depends on whom: for each canonical name, the names of the plugins
+/// with a non-yanked version that depends on it, sorted and deduplicated.
+pub fn dependents<'a>(
+    edges: impl Iterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (dependent, dependency) in edges {
+        map.entry(crate::format::name::canonical(dependency))
+            .or_default()
+            .push(dependent.to_owned());
+    }
+    for names in map.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FolderSource;
+
+    fn example_site() -> Site {
+        let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
+        let source = FolderSource::open(&index).unwrap();
+        let checked = crate::check::check_index(&index).unwrap();
+        let config = checked.registry.unwrap().meta.config;
+        let cx = Context {
+            base_url: "https://r.example/sub/".into(),
+        };
+        Site::load(&source, &config, &cx, &Inputs::default()).unwrap()
+    }
+
+    fn listing(i: usize) -> Listing {
+        Listing {
+            name: format!("p{i:06}"),
+            description: "d".into(),
+            tags: vec!["t".into()],
+            owners: vec!["o".into()],
+            latest: Some("1.0.0".into()),
+            updated: Some(i as i64),
+            created: Some(i as i64),
+            ..Listing::default()
+        }
+    }
+
+    fn paths(files: &[OutFile]) -> Vec<&str> {
+        files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn the_sitemap_splits_past_fifty_thousand_urls_and_pages_are_under_the_base_path() {
+        let site = example_site();
+        // The fixed pages (home, tags, the tag, owners, the owner, search)
+        // plus the A–Z pages and one per plugin.
+        let fixed = |n: usize| 6 + n.div_ceil(A_TO_Z_PER_PAGE) + n;
+        // The most plugins whose pages fit one sitemap.
+        let mut n = MAX_SITEMAP_URLS;
+        while fixed(n) > MAX_SITEMAP_URLS {
+            n -= 1;
+        }
+        assert_eq!(fixed(n + 1), MAX_SITEMAP_URLS + 1);
+        let owned: Vec<Listing> = (0..n).map(listing).collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        assert!(paths(&files).contains(&"sitemap.xml"));
+        assert!(!paths(&files).iter().any(|p| p.starts_with("sitemap-")));
+        let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
+        let text = std::str::from_utf8(&one.bytes).unwrap();
+        assert_eq!(text.matches("<loc>").count(), fixed(n));
+        assert!(
+            text.contains("<loc>https://r.example/sub/plugins/p000000/</loc>"),
+            "absolute URLs under the base"
+        );
+
+        let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        let index = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
+        let text = std::str::from_utf8(&index.bytes).unwrap();
+        assert!(text.contains("<sitemapindex"), "{text}");
+        assert_eq!(text.matches("<loc>").count(), 2, "{text}");
+        let parts: Vec<&OutFile> = files
+            .iter()
+            .filter(|f| f.path.starts_with("sitemap-"))
+            .collect();
+        assert_eq!(
+            paths(&parts.iter().map(|f| (*f).clone()).collect::<Vec<_>>()),
+            ["sitemap-1.xml", "sitemap-2.xml"]
+        );
+        let urls: usize = parts
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count())
+            .sum();
+        assert_eq!(urls, fixed(n + 200));
+        assert!(parts.iter().all(
+            |f| String::from_utf8_lossy(&f.bytes).matches("<loc>").count() <= MAX_SITEMAP_URLS
+        ));
+        // Links inside pages use the base URL's path.
+        let home = files.iter().find(|f| f.path == "index.html").unwrap();
+        assert!(String::from_utf8_lossy(&home.bytes).contains("href=\"/sub/all/\""));
+    }
+
+    #[test]
+    fn the_registry_feed_has_the_fifty_newest_releases_newest_first() {
+        let site = example_site();
+        let owned: Vec<Listing> = (0..30)
+            .map(|i| Listing {
+                recent: (0..5)
+                    .map(|v| crate::emit::RecentRelease {
+                        version: format!("1.0.{v}"),
+                        pubtime: (i * 10 + v) as i64,
+                    })
+                    .collect(),
+                ..listing(i)
+            })
+            .collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs).unwrap();
+        let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
+        let text = String::from_utf8_lossy(&feed.bytes);
+        assert_eq!(text.matches("<entry>").count(), 50);
+        let first = text
+            .find("<title>p000029 1.0.4</title>")
+            .expect("the newest first");
+        assert!(first < text.find("<title>p000029 1.0.3</title>").unwrap());
+        assert!(!text.contains("p000019 1.0.4"), "only the 50 newest");
+    }
+
+    #[test]
+    fn dependents_are_by_canonical_name_sorted_and_unique() {
+        let map = dependents(
+            [
+                ("b", "Table_Tools"),
+                ("a", "table-tools"),
+                ("b", "table-tools"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(map["table-tools"], ["a", "b"]);
+        assert_eq!(map.len(), 1);
+    }
+}
