@@ -40,10 +40,10 @@ pub mod manifest;
 pub mod model;
 #[cfg(feature = "generator")]
 pub mod printer;
-#[cfg(feature = "search")]
-pub mod search;
 #[cfg(feature = "generator")]
 pub mod scaffold;
+#[cfg(feature = "search")]
+pub mod search;
 #[cfg(feature = "generator")]
 pub mod serve;
 #[cfg(feature = "generator")]

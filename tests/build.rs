@@ -31,8 +31,10 @@ fn golden_view(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
     let mut artifacts = String::new();
     for (path, bytes) in tree {
         // Content-addressed files are listed, not copied: `timestamp.json`
-        // pins the snapshot nodes by hash, and artifacts are fixtures.
-        if path.starts_with("artifacts/") || path.starts_with("by-hash/") {
+        // pins the snapshot nodes by hash, artifacts are fixtures and the
+        // search engine is `assets/search/engine.wasm`.
+        if path.starts_with("artifacts/") || path.starts_with("by-hash/") || path.ends_with(".wasm")
+        {
             let digest = plugdex::digest::hex(&plugdex::digest::sha256(bytes));
             artifacts.push_str(&format!("{digest} {path}\n"));
         } else {

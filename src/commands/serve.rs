@@ -52,6 +52,7 @@ pub fn run(preview: Preview) -> Result<Exit, CliError> {
         previous: None,
         allow_signing_time_skew: false,
         stats: None,
+        site: true,
     };
     let exit = super::build::run(&opts, Format::Human, None)?;
     if exit != Exit::Done {

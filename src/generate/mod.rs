@@ -190,7 +190,14 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
         }
         Some(rev) => {
             let source = index_at_rev(&opts.index, rev)?;
-            match build_at_rev(opts, &source, None, base_url.clone(), started, progress) {
+            match build_at_rev(
+                opts,
+                &source,
+                None,
+                base_url.clone(),
+                started.clone(),
+                progress,
+            ) {
                 Err(BuildError::DependentsChanged) => build_at_rev(
                     opts,
                     &source,
@@ -702,7 +709,8 @@ fn dependents_of(
             .filter(|r| !r.is_yanked())
             .flat_map(move |r| {
                 r.parsed
-                    .deps
+                    .manifest
+                    .dependencies
                     .iter()
                     .map(move |d| (p.name.as_str(), d.name.as_str()))
             })
@@ -723,6 +731,7 @@ fn dependents_of(
 }
 
 /// When a build started: the instant (for its duration) and the time it signs.
+#[derive(Clone)]
 struct Started {
     at: Instant,
     now: i64,

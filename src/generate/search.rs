@@ -16,7 +16,7 @@ use crate::search::SearchDoc;
 use crate::search::bundle::BUNDLE_V;
 
 /// Downloads per plugin (canonical name), from `build --stats FILE`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Stats(HashMap<String, u64>);
 
 #[derive(Deserialize)]

@@ -68,10 +68,12 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// What this binary brings. The search engine's module is set here once
-    /// the engine is built into the binary.
+    /// What this binary brings: the browser's search engine built into it
+    /// (`search::web`).
     pub fn built_in() -> Inputs {
-        Inputs::default()
+        Inputs {
+            search_module: Some(crate::search::web::assets().module.clone()),
+        }
     }
 }
 
@@ -93,6 +95,8 @@ pub fn defaults_fingerprint(inputs: &Inputs) -> String {
 pub struct Site {
     env: minijinja::Environment<'static>,
     assets: assets::Assets,
+    /// The browser's search engine, worker and module, when pages use them.
+    engine: Vec<OutFile>,
     globals: pages::Globals,
 }
 
@@ -126,9 +130,21 @@ impl Site {
         let env = templates::environment(source)?;
         let assets = assets::Assets::new(&css);
         let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
+        let engine = match inputs.search_module {
+            Some(_) => crate::search::web::assets()
+                .files
+                .iter()
+                .map(|f| OutFile {
+                    path: f.path.clone(),
+                    bytes: f.bytes.clone(),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Site {
             env,
             assets,
+            engine,
             globals,
         })
     }
@@ -147,6 +163,7 @@ impl Site {
     /// are sorted by canonical name.
     pub fn registry(&self, listings: &[&Listing]) -> Result<Vec<OutFile>, SiteError> {
         let mut files = self.assets.files.clone();
+        files.extend(self.engine.iter().cloned());
         files.extend(pages::registry(self, listings)?);
         Ok(files)
     }

@@ -478,7 +478,8 @@ pub(super) fn plugin(
         dependencies: latest
             .map(|r| {
                 r.parsed
-                    .deps
+                    .manifest
+                    .dependencies
                     .iter()
                     .map(|d| DependencyInfo {
                         name: d.name.clone(),
