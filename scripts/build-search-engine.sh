@@ -64,11 +64,22 @@ if $check && [ -f "$record" ] && ! diff -u "$record" <(toolchain) >&2; then
   exit 2
 fi
 
-target=${SEARCH_ENGINE_TARGET_DIR:-$repo/search-wasm/target}
+# The sources are built from one fixed folder, whatever the checkout's path:
+# remapping the path is not enough (a clone elsewhere built different bytes),
+# so every checkout compiles the same paths. The tracked files only: no
+# target folders, no node_modules.
+src=/tmp/plugdex-search-engine-src
+# Kept between runs (the standard library and tantivy take minutes), at a
+# fixed path too: build scripts' OUT_DIR paths can reach the binary.
+target=${SEARCH_ENGINE_TARGET_DIR:-/tmp/plugdex-search-engine-target}
+rm -rf "$src"
+mkdir -p "$src"
+git ls-files -z | (cd "$repo" && xargs -0 cp --parents -t "$src")
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 # Every path a panic location or symbol could carry, made machine-independent.
 flags=(
-  "--remap-path-prefix=$repo=/plugdex"
+  "--remap-path-prefix=$src=/plugdex"
+  "--remap-path-prefix=$target=/target"
   "--remap-path-prefix=$cargo_home/registry/src=/cargo"
   "--remap-path-prefix=/usr/lib/rustlib/src/rust=/rustc"
   "--remap-path-prefix=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}=/rustc"
@@ -76,7 +87,7 @@ flags=(
 rustflags=$(printf '"%s",' "${flags[@]}")
 echo "--- building the search engine (wasm32, $("$rustc" -V))" >&2
 (
-  cd search-wasm
+  cd "$src/search-wasm"
   # -Zbuild-std needs nightly features of a stable compiler.
   RUSTC="$rustc" RUSTC_BOOTSTRAP=1 SOURCE_DATE_EPOCH=0 CARGO_INCREMENTAL=0 \
     "$cargo" build --quiet --locked --release --target wasm32-unknown-unknown \
