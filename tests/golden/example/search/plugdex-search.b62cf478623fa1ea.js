@@ -10,7 +10,7 @@
 // registry's config.json and its search bundle once; later searches fetch
 // nothing.
 
-const WORKER = "./plugdex-search-worker.38afbbcb18789c86.js";
+const WORKER = "./plugdex-search-worker.da45d40efeec68d3.js";
 
 /** Filters `search` understands, and the engine's names for them. */
 const FILTERS = ["tag", "runtime", "tier", "withoutPermission", "engine", "limit"];
