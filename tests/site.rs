@@ -553,6 +553,7 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
             "body { color: #111; }\n",
         )
         .unwrap();
+        fs::write(index.join("themes/base.css"), "main { margin: 0; }").unwrap();
     });
     let page = fs::read_to_string(out.join("404.html")).unwrap();
     assert!(
@@ -564,9 +565,10 @@ fn an_index_repo_overrides_a_template_and_a_theme_and_a_broken_override_names_it
         .filter(|p| p.starts_with("static/") && p.ends_with(".css"))
         .collect();
     assert_eq!(css.len(), 1);
+    // The index repo's base, then its theme, in one stylesheet.
     assert_eq!(
         fs::read_to_string(out.join(&css[0])).unwrap(),
-        "body { color: #111; }\n"
+        "main { margin: 0; }\nbody { color: #111; }\n"
     );
     // Every other page still comes from the built-in templates.
     assert!(
@@ -620,6 +622,14 @@ fn the_paper_theme_is_a_built_in_alternative() {
         .collect();
     let text = fs::read_to_string(out.join(&css[0])).unwrap();
     assert!(text.contains("Georgia"), "{text}");
+    // The shared base comes first, the paper look after it.
+    let base =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/base.css")).unwrap();
+    assert!(text.starts_with(&base), "{text}");
+    assert!(
+        !text.contains("system-ui"),
+        "not the default theme's type: {text}"
+    );
     assert!(
         fs::read_to_string(out.join("index.html"))
             .unwrap()

@@ -1,10 +1,14 @@
-//! The theme's files: the stylesheet of the chosen theme and the one
-//! script, under content-hashed names so hosts can cache them forever.
+//! The theme's files: the stylesheet (the shared base, then the chosen
+//! theme's look) and the one script, under content-hashed names so hosts can
+//! cache them forever.
 
 use crate::digest;
 use crate::emit::OutFile;
 
-/// The built-in themes: name and stylesheet.
+/// Layout and components, shared by every theme; a theme sets the colours
+/// and type it reads (themes/README.md).
+pub const BASE: &str = include_str!("../../themes/base.css");
+/// The built-in themes: name and stylesheet (what goes after the base).
 pub const THEMES: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default/site.css")),
     ("paper", include_str!("../../themes/paper/site.css")),
@@ -46,6 +50,18 @@ impl Assets {
             files,
         }
     }
+}
+
+/// The one stylesheet pages link: the base, then the theme, so a theme's
+/// rules win over the base's.
+pub fn stylesheet(base: &str, theme: &str) -> String {
+    let mut css = String::with_capacity(base.len() + theme.len() + 1);
+    css.push_str(base);
+    if !base.is_empty() && !base.ends_with('\n') {
+        css.push('\n');
+    }
+    css.push_str(theme);
+    css
 }
 
 /// The built-in stylesheet of `theme`.

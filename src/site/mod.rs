@@ -24,6 +24,9 @@ pub use assets::{STATIC_DIR, THEMES};
 pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS};
 pub use templates::TEMPLATES;
 
+/// The index repo's file that replaces the built-in base stylesheet.
+pub const BASE_FILE: &str = "themes/base.css";
+
 /// The theme used when `[site] theme` is not set.
 pub const DEFAULT_THEME: &str = "default";
 
@@ -86,6 +89,7 @@ pub fn defaults_fingerprint(inputs: &Inputs) -> String {
         text.push('\n');
         text.push_str(source);
     }
+    text.push_str(assets::BASE);
     text.push_str(assets::SCRIPT);
     text.push_str(assets::ICON);
     digest::hex(&digest::sha256(text.as_bytes()))
@@ -110,8 +114,10 @@ impl std::fmt::Debug for Site {
 
 impl Site {
     /// The templates (each the index repo's `templates/NAME` if it has one,
-    /// else the built-in one) and the theme (`themes/THEME/site.css` in the
-    /// index repo, else the built-in theme of that name).
+    /// else the built-in one) and the stylesheet: the base (`themes/base.css`
+    /// in the index repo, else the built-in one), then the theme
+    /// (`themes/THEME/site.css` in the index repo, else the built-in theme
+    /// of that name).
     pub fn load<S: Source>(
         source: &S,
         config: &RegistryConfig,
@@ -121,12 +127,14 @@ impl Site {
         let site = config.site.clone().unwrap_or_default();
         let theme = site.theme.as_deref().unwrap_or(DEFAULT_THEME);
         let theme_file = format!("themes/{theme}/site.css");
-        let css = match templates::read_override(source, &theme_file)? {
+        let look = match templates::read_override(source, &theme_file)? {
             Some(css) => css,
             None => assets::builtin_theme(theme)
                 .ok_or_else(|| SiteError::UnknownTheme(theme.to_owned()))?
                 .to_owned(),
         };
+        let base = templates::read_override(source, BASE_FILE)?;
+        let css = assets::stylesheet(base.as_deref().unwrap_or(assets::BASE), &look);
         let env = templates::environment(source)?;
         let assets = assets::Assets::new(&css);
         let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
