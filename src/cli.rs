@@ -134,8 +134,8 @@ pub enum Command {
         /// from it would refuse normal builds as rollbacks until that time.
         #[arg(long)]
         allow_signing_time_skew: bool,
-        /// Download counts for search ranking: JSON `{"<plugin>": {"downloads": N}, …}`
-        /// (other keys ignored), e.g. a CDN's counts.
+        /// Download counts for search ranking and the site's "Popular" list:
+        /// JSON `{"<plugin>": {"downloads": N}, …}` (other keys ignored), e.g. a CDN's counts.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
         /// Write no HTML site: only the registry, the API and the host files.

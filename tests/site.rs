@@ -722,3 +722,67 @@ fn the_pages_requirement_matcher_agrees_with_the_semver_crate() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// The plugin links of the home page's section `id`, in order.
+fn home_section_links(home: &str, id: &str) -> Vec<String> {
+    let Some(start) = home.find(&format!("<h2 id=\"{id}\">")) else {
+        return Vec::new();
+    };
+    let section = &home[start..start + home[start..].find("</section>").unwrap()];
+    section
+        .split("<a href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_home_page_lists_popular_plugins_by_downloads_only_with_stats() {
+    let (_, out) = example();
+    let home = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        !home.contains("id=\"popular\""),
+        "no --stats, no popular list"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    // Names as authors spell them, a tie broken by name, a zero and a
+    // plugin the index does not have.
+    fs::write(
+        &stats,
+        r#"{"Live-Preview": {"downloads": 1200, "updated": 1},
+            "word-count": {"downloads": 50}, "citations": {"downloads": 50},
+            "table-tools": {"downloads": 0}, "no-such-plugin": {"downloads": 99999}}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("dist");
+    let (code, stderr) = common::build(
+        &common::example_index(),
+        &out,
+        &["--stats", stats.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let home = fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(
+        home_section_links(&home, "popular"),
+        [
+            "/plugins/live-preview/",
+            "/plugins/citations/",
+            "/plugins/word-count/"
+        ],
+        "{home}"
+    );
+    assert!(home.contains("1200 downloads"), "{home}");
+
+    // Counts of nothing the index has: no section at all.
+    fs::write(&stats, r#"{"no-such-plugin": {"downloads": 5}}"#).unwrap();
+    let (code, stderr) = common::build(
+        &common::example_index(),
+        &out,
+        &["--stats", stats.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let home = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(!home.contains("id=\"popular\""), "{home}");
+}

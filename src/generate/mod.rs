@@ -60,7 +60,8 @@ pub struct Options {
     /// Sign a `SOURCE_DATE_EPOCH` more than [`MAX_SIGNING_SKEW_SECS`] ahead
     /// of the clock (`--allow-signing-time-skew`).
     pub allow_signing_time_skew: bool,
-    /// Downloads per plugin for search ranking (`--stats FILE`).
+    /// Downloads per plugin for search ranking and the home page's popular
+    /// plugins (`--stats FILE`).
     pub stats: Option<PathBuf>,
     /// Write the HTML site (`--no-site` turns it off).
     pub site: bool,
@@ -164,17 +165,14 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             jiff::Timestamp::now().as_second(),
             opts,
         )?,
-        stats: search::Stats::default(),
+        stats: None,
     };
     let base_url = opts
         .base_url
         .as_deref()
         .map(normalise_base_url)
         .transpose()?;
-    let stats = match &opts.stats {
-        Some(path) => search::Stats::load(path)?,
-        None => search::Stats::default(),
-    };
+    let stats = opts.stats.as_deref().map(search::Stats::load).transpose()?;
     let started = Started { stats, ..started };
     // History first: libgit2's pack maps and object cache are gone before
     // the registry model is built, so the two never add up in memory.
@@ -390,7 +388,7 @@ fn build_from<S: Source>(
         writer: &writer,
         progress,
         out: &opts.out,
-        stats: &started.stats,
+        stats: started.stats.as_ref(),
     };
     let emitted = write_all(registry, &mut carried, &tree_of, save.is_some(), &output)?;
     drop(tree_of);
@@ -519,7 +517,8 @@ struct Output<'a, S> {
     progress: &'a ProgressBar,
     /// The output folder (its state folder keeps the last search bundle).
     out: &'a Path,
-    stats: &'a search::Stats,
+    /// `--stats`, when given.
+    stats: Option<&'a search::Stats>,
 }
 
 /// What emitting produced besides the files.
@@ -649,13 +648,17 @@ fn write_all<S: Source>(
         .collect();
     listings.sort_by_cached_key(|l| canonical(&l.name));
     let state = crate::write::state_dir(out);
-    let bundle = search::bundle(&listings, stats, state.as_deref())?;
+    let bundle = search::bundle(
+        &listings,
+        stats.unwrap_or(&search::Stats::default()),
+        state.as_deref(),
+    )?;
     timings::mark("search bundle");
     for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
         put(&file, &mut Vec::new(), &mut Vec::new())?;
     }
     for file in site
-        .map(|s| s.registry(&listings))
+        .map(|s| s.registry(&listings, stats.map(search::Stats::by_name)))
         .transpose()?
         .into_iter()
         .flatten()
@@ -736,7 +739,7 @@ struct Started {
     at: Instant,
     now: i64,
     /// `--stats`, read before anything else so bad input writes nothing.
-    stats: search::Stats,
+    stats: Option<search::Stats>,
 }
 
 /// How far ahead of the clock `SOURCE_DATE_EPOCH` may be without

@@ -44,6 +44,11 @@ impl Stats {
         ))
     }
 
+    /// Downloads by canonical name.
+    pub fn by_name(&self) -> &HashMap<String, u64> {
+        &self.0
+    }
+
     fn downloads(&self, name: &str) -> u64 {
         self.0.get(&canonical(name)).copied().unwrap_or(0)
     }

@@ -12,7 +12,7 @@ pub mod markdown;
 mod pages;
 mod templates;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::digest;
 use crate::emit::{Context, Listing, OutFile};
@@ -168,11 +168,16 @@ impl Site {
     }
 
     /// The pages that span the registry, and the theme's files. `listings`
-    /// are sorted by canonical name.
-    pub fn registry(&self, listings: &[&Listing]) -> Result<Vec<OutFile>, SiteError> {
+    /// are sorted by canonical name; `downloads` (by canonical name, from
+    /// `build --stats`) puts the popular plugins on the home page.
+    pub fn registry(
+        &self,
+        listings: &[&Listing],
+        downloads: Option<&HashMap<String, u64>>,
+    ) -> Result<Vec<OutFile>, SiteError> {
         let mut files = self.assets.files.clone();
         files.extend(self.engine.iter().cloned());
-        files.extend(pages::registry(self, listings)?);
+        files.extend(pages::registry(self, listings, downloads)?);
         Ok(files)
     }
 
@@ -250,7 +255,7 @@ mod tests {
         assert_eq!(fixed(n + 1), MAX_SITEMAP_URLS + 1);
         let owned: Vec<Listing> = (0..n).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs).unwrap();
+        let files = site.registry(&refs, None).unwrap();
         assert!(paths(&files).contains(&"sitemap.xml"));
         assert!(!paths(&files).iter().any(|p| p.starts_with("sitemap-")));
         let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
@@ -263,7 +268,7 @@ mod tests {
 
         let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs).unwrap();
+        let files = site.registry(&refs, None).unwrap();
         let index = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
         let text = std::str::from_utf8(&index.bytes).unwrap();
         assert!(text.contains("<sitemapindex"), "{text}");
@@ -304,7 +309,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs).unwrap();
+        let files = site.registry(&refs, None).unwrap();
         let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
         let text = String::from_utf8_lossy(&feed.bytes);
         assert_eq!(text.matches("<entry>").count(), 50);

@@ -2,7 +2,7 @@
 //! or from listings (everything else), then rendered. docs/site.md lists
 //! every context field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::Value;
 use serde::Serialize;
@@ -122,6 +122,9 @@ struct Card {
     tier: Option<Tier>,
     deprecated: bool,
     updated: Option<String>,
+    /// Downloads from `build --stats`, on the home page's popular cards only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    downloads: Option<u64>,
 }
 
 impl Card {
@@ -135,6 +138,7 @@ impl Card {
             tier: l.tier,
             deprecated: l.deprecated,
             updated: l.updated.map(date),
+            downloads: None,
         }
     }
 }
@@ -584,7 +588,32 @@ fn render_feed(site: &Site, feed: &Feed) -> Result<String, SiteError> {
 
 // ---- the pages that span the registry ----
 
-pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile>, SiteError> {
+/// The most downloaded plugins (`downloads` by canonical name), most first
+/// then by name; plugins without a download are not popular.
+fn popular(site: &Site, listings: &[&Listing], downloads: &HashMap<String, u64>) -> Vec<Card> {
+    let mut counted: Vec<(u64, &Listing)> = listings
+        .iter()
+        .filter_map(|l| {
+            let n = downloads.get(&canonical(&l.name)).copied().unwrap_or(0);
+            (n > 0).then_some((n, *l))
+        })
+        .collect();
+    counted.sort_by(|(a, la), (b, lb)| b.cmp(a).then_with(|| la.name.cmp(&lb.name)));
+    counted
+        .into_iter()
+        .take(HOME_LIST)
+        .map(|(n, l)| Card {
+            downloads: Some(n),
+            ..Card::of(site, l)
+        })
+        .collect()
+}
+
+pub(super) fn registry(
+    site: &Site,
+    listings: &[&Listing],
+    downloads: Option<&HashMap<String, u64>>,
+) -> Result<Vec<OutFile>, SiteError> {
     let g = &site.globals;
     let mut files = Vec::new();
     let mut urls: Vec<String> = Vec::new();
@@ -617,6 +646,7 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
     newest.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)));
     let mut updated: Vec<&&Listing> = listings.iter().filter(|l| l.updated.is_some()).collect();
     updated.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.name.cmp(&b.name)));
+    let popular = downloads.map_or_else(Vec::new, |d| popular(site, listings, d));
     let home = render(
         site,
         "index.html",
@@ -629,6 +659,7 @@ pub(super) fn registry(site: &Site, listings: &[&Listing]) -> Result<Vec<OutFile
         minijinja::context! {
             newest => Value::from_serialize(cards(&mut newest.into_iter().take(HOME_LIST))),
             updated => Value::from_serialize(cards(&mut updated.into_iter().take(HOME_LIST))),
+            popular => Value::from_serialize(&popular),
             tags => Value::from_serialize(&tag_links),
             total => listings.len(),
             all => g.link("all/"),
