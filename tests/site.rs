@@ -243,6 +243,7 @@ fn axe_finds_no_violations_in_light_and_dark() {
         "/",
         "/plugins/citations/",
         "/search/",
+        "/search/?q=citation",
         "/tags/markdown/",
         "/no-such-page",
     ];
@@ -258,6 +259,12 @@ fn axe_finds_no_violations_in_light_and_dark() {
             "the pages pass the CSP: {page}"
         );
         assert!(page["passes"].as_u64().unwrap() > 10, "{page}");
+        if page["path"] == "/search/?q=citation" {
+            assert!(
+                page["results"].as_u64().unwrap() >= 1,
+                "checked with results listed: {page}"
+            );
+        }
         backgrounds.insert(page["theme"].as_str().unwrap().to_owned());
     }
     assert_eq!(

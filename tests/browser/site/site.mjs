@@ -3,7 +3,8 @@
 // stdout. Modes:
 //   xss        load each path; report dialogs, script runs (window.__xss),
 //              CSP violations and dangerous markup left in the DOM
-//   axe        axe-core (WCAG 2.1 A and AA) on each path, light and dark
+//   axe        axe-core (WCAG 2.1 A and AA) on each path, light and dark; a
+//              path with ?q= once #search-results lists results (`results`)
 //   links      crawl from "/" and fetch every internal link and asset
 //   behaviour  theme toggle persists, "/" focuses search, "Works with" marks
 //   semver     the page script's requirement matcher over PATH[0], a JSON
@@ -91,10 +92,14 @@ async function axe(context) {
       await page.emulateMedia({ colorScheme: scheme });
       page.on("console", (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) events.push(m.text()); });
       await page.goto(base + path, { waitUntil: "load" });
+      // A search page with a query is checked once its results are listed.
+      const searched = new URL(base + path).searchParams.has("q");
+      if (searched) await page.waitForSelector("#search-results a", { timeout: 20000 }).catch(() => {});
       await page.waitForTimeout(100);
+      const results = searched ? await page.locator("#search-results a").count() : null;
       const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
       out.push({
-        path, scheme, events,
+        path, scheme, events, results,
         theme: await page.evaluate(() => getComputedStyle(document.body).backgroundColor),
         violations: result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })),
         passes: result.passes.length,
