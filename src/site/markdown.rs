@@ -218,6 +218,7 @@ fn is_absolute(url: &str) -> bool {
 /// highlighting classes, and `rel` on every link.
 fn clean(html: &str, links: &RepoLinks) -> String {
     let blob = links.blob.clone();
+    let raw = links.raw.clone();
     let mut builder = ammonia::Builder::default();
     builder
         .rm_tags(["h1", "h2", "svg", "math"])
@@ -227,11 +228,16 @@ fn clean(html: &str, links: &RepoLinks) -> String {
         .add_tag_attributes("h6", ["id"])
         .add_tag_attributes("span", ["class"])
         .add_tag_attributes("pre", ["class"])
-        .attribute_filter(|_, attribute, value| {
-            if attribute == "class" {
-                return Some(Cow::Owned(highlight_classes(value)));
+        .attribute_filter(move |_, attribute, value| match attribute {
+            "class" => Some(Cow::Owned(highlight_classes(value))),
+            // An embedded file (a raw `<img>`) must be the file's bytes,
+            // not the forge's page about it, which `url_relative` (given
+            // no element) would link; it runs after this filter.
+            "src" if !is_absolute(value) => {
+                let resolved = resolve(value, raw.as_deref());
+                (!resolved.is_empty()).then_some(Cow::Owned(resolved))
             }
-            Some(Cow::Borrowed(value))
+            _ => Some(Cow::Borrowed(value)),
         })
         .id_prefix(Some(ID_PREFIX))
         .link_rel(Some(LINK_REL))
@@ -240,7 +246,8 @@ fn clean(html: &str, links: &RepoLinks) -> String {
     builder.clean(html).to_string()
 }
 
-/// Relative URLs in a README's raw HTML: the same rule as Markdown links.
+/// Relative links in a README's raw HTML: the same rule as Markdown links
+/// (relative `src`s were resolved as images by the attribute filter).
 struct Relative {
     blob: Option<String>,
 }
@@ -350,6 +357,52 @@ mod tests {
             !none.contains("docs/a.md") && !none.contains("logo.png"),
             "{none}"
         );
+    }
+
+    #[test]
+    fn raw_html_images_resolve_to_the_raw_file_like_markdown_images() {
+        let readme = "<p><img src=\"docs/shot.png\" alt=\"shot\"></p>\n\n\
+            <a href=\"docs/\"><img src=\"/logo.svg\" alt=\"logo\"></a>\n\n\
+            ![md](./docs/md.png) <img src=\"https://example.com/abs.png\" alt=\"abs\">\n";
+        let html = render(readme, &github());
+        for src in [
+            "https://raw.githubusercontent.com/o/r/HEAD/docs/shot.png",
+            "https://raw.githubusercontent.com/o/r/HEAD/logo.svg",
+            "https://raw.githubusercontent.com/o/r/HEAD/docs/md.png",
+            "https://example.com/abs.png",
+        ] {
+            assert!(html.contains(&format!("src=\"{src}\"")), "{src}: {html}");
+        }
+        assert!(!html.contains("/blob/HEAD/docs/shot.png"), "{html}");
+        // A link around an image still opens the forge's page.
+        assert!(
+            html.contains("href=\"https://github.com/o/r/blob/HEAD/docs/\""),
+            "{html}"
+        );
+
+        let gitlab = render(
+            "<img src=\"a.png\" alt=\"a\">",
+            &RepoLinks::for_repository(Some("https://gitlab.com/g/p")),
+        );
+        assert!(
+            gitlab.contains("src=\"https://gitlab.com/g/p/-/raw/HEAD/a.png\""),
+            "{gitlab}"
+        );
+        // A host whose raw file URLs are unknown, or no repository: the
+        // image has no source rather than a page's URL; the sanitiser
+        // still has the last word on absolute ones.
+        for links in [
+            RepoLinks::for_repository(Some("https://git.example/o/r")),
+            RepoLinks::default(),
+        ] {
+            let html = render(
+                "<img src=\"a.png\" alt=\"a\"><img src=\"javascript:alert(1)\" alt=\"j\">",
+                &links,
+            );
+            assert!(!html.contains("a.png"), "{html}");
+            assert!(!html.contains("javascript"), "{html}");
+            assert!(html.contains("alt=\"a\""), "{html}");
+        }
     }
 
     #[test]
