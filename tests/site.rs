@@ -753,24 +753,26 @@ fn the_home_page_lists_popular_plugins_by_downloads_only_with_stats() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let stats = dir.path().join("stats.json");
+    // The home page of a build with `stats` as the `--stats` file.
+    let home_with = |stats: &str| -> String {
+        let file = dir.path().join("stats.json");
+        fs::write(&file, stats).unwrap();
+        let out = dir.path().join("dist");
+        let (code, stderr) = common::build(
+            &common::example_index(),
+            &out,
+            &["--stats", file.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        fs::read_to_string(out.join("index.html")).unwrap()
+    };
     // Names as authors spell them, a tie broken by name, a zero and a
     // plugin the index does not have.
-    fs::write(
-        &stats,
+    let home = home_with(
         r#"{"Live-Preview": {"downloads": 1200, "updated": 1},
             "word-count": {"downloads": 50}, "citations": {"downloads": 50},
             "table-tools": {"downloads": 0}, "no-such-plugin": {"downloads": 99999}}"#,
-    )
-    .unwrap();
-    let out = dir.path().join("dist");
-    let (code, stderr) = common::build(
-        &common::example_index(),
-        &out,
-        &["--stats", stats.to_str().unwrap()],
     );
-    assert_eq!(code, 0, "{stderr}");
-    let home = fs::read_to_string(out.join("index.html")).unwrap();
     assert_eq!(
         home_section_links(&home, "popular"),
         [
@@ -783,13 +785,6 @@ fn the_home_page_lists_popular_plugins_by_downloads_only_with_stats() {
     assert!(home.contains("1200 downloads"), "{home}");
 
     // Counts of nothing the index has: no section at all.
-    fs::write(&stats, r#"{"no-such-plugin": {"downloads": 5}}"#).unwrap();
-    let (code, stderr) = common::build(
-        &common::example_index(),
-        &out,
-        &["--stats", stats.to_str().unwrap()],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let home = fs::read_to_string(out.join("index.html")).unwrap();
+    let home = home_with(r#"{"no-such-plugin": {"downloads": 5}}"#);
     assert!(!home.contains("id=\"popular\""), "{home}");
 }
