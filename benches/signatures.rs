@@ -20,8 +20,11 @@ fn main() {
                 registry: "bench.example".into(),
                 plugin: format!("plugin-{i}"),
                 version: "1.0.0".into(),
-                artifact_sha256: format!("{i:064x}"),
-                artifact_size: 1000 + i as u64,
+                artifacts: vec![plugdex::trust::statement::StatementArtifact::new(
+                    None,
+                    &format!("{i:064x}"),
+                    1000 + i as u64,
+                )],
                 manifest_sha256: format!("{:064x}", i * 7),
             }
             .to_text()

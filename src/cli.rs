@@ -226,9 +226,12 @@ pub enum Command {
         /// The index repo folder.
         #[arg(long, default_value = "index")]
         index: PathBuf,
-        /// The artifact: a file to self-host, or an `https` URL.
-        #[arg(long, value_name = "FILE|URL")]
-        artifact: String,
+        /// The artifact: a file to self-host, or an `https` URL. Repeat it as
+        /// `PLATFORM=FILE|URL` for one artifact per platform (`linux-x86_64`,
+        /// `macos-aarch64`, or `macos` for every CPU); a plain one beside them
+        /// serves the other platforms.
+        #[arg(long, value_name = "[PLATFORM=]FILE|URL", required = true)]
+        artifact: Vec<String>,
         /// Sign the release with this secret key (as `plugdex sign --key`).
         #[arg(long, value_name = "SECRET_KEY_FILE")]
         sign: Option<PathBuf>,
@@ -458,9 +461,17 @@ pub struct ClientArgs {
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Install the artifacts of this platform, `OS-ARCH` (e.g. `linux-x86_64`,
+    /// `macos-aarch64`), instead of this machine's.
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: Option<crate::format::types::Platform>,
     /// `human` (default) or `json` on stdout.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ClientFormat,
+}
+
+fn parse_platform(s: &str) -> Result<crate::format::types::Platform, String> {
+    s.parse()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

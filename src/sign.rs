@@ -12,7 +12,7 @@ use crate::source::{self, MAX_TOML_BYTES, REGISTRY_FILE};
 use crate::trust::keys::PublicKey;
 use crate::trust::secret::SecretKey;
 use crate::trust::signature::{AuthorSignature, NoSigner, SigError, find_signer};
-use crate::trust::statement::{self, ReleaseStatement};
+use crate::trust::statement::{self, ReleaseStatement, StatementArtifact};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -152,7 +152,7 @@ impl ReleaseFile {
             &self.config.id,
             &self.plugin,
             &m.version,
-            (&m.artifact.sha256, m.artifact.size),
+            StatementArtifact::of_manifest(m),
             &self.parsed.signed_fields(),
         )
         .to_text()

@@ -408,7 +408,7 @@ fn a_damaged_cached_copy_with_a_good_etag_is_fetched_again_unconditionally() {
             .map(|l| serde_json::from_str(l).unwrap())
             .find(|l: &plugdex::format::published::IndexLine| l.vers == "2.0.0")
             .unwrap();
-        line.dl
+        line.dl.expect("a single artifact")
     };
     damage_cached(home.path(), &artifact_url);
     let uri = artifact_url

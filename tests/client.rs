@@ -129,7 +129,8 @@ impl Served {
             .map(|l| serde_json::from_str::<plugdex::format::published::IndexLine>(l).unwrap())
             .find(|l| l.vers == vers)
             .expect("version");
-        self.file(line.dl.strip_prefix(&self.url).expect("self-hosted"))
+        let dl = line.dl.expect("a single artifact");
+        self.file(dl.strip_prefix(&self.url).expect("self-hosted"))
     }
 }
 

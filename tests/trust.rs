@@ -9,6 +9,7 @@ use std::path::Path;
 
 use common::{build, demo_key, read_tree};
 use plugdex::format::published::Tier;
+use plugdex::format::types::Platform;
 use plugdex::trust::secret::SecretKey;
 use plugdex::trust::verify::{Anchor, TrustedTimestamp, VerifyError};
 use plugdex::trust::{KeyFormat, PublicKey};
@@ -85,19 +86,26 @@ fn a_client_verifies_every_release_of_the_example_from_root_to_artifact() {
             *tiers.entry(format!("{:?}", line.tier)).or_insert(0) += 1;
             if line.revoked.is_some() {
                 assert!(matches!(
-                    file.release(&line, true),
+                    file.release(&line, true, Platform::current()),
                     Err(VerifyError::Revoked { .. })
                 ));
                 continue;
             }
-            let release = match file.release(&line, false) {
+            let release = match file.release(&line, false, Platform::current()) {
                 Err(VerifyError::Unsigned { .. }) => {
                     assert_eq!(line.tier, Tier::Experimental);
-                    file.release(&line, true).expect("allowed when asked")
+                    file.release(&line, true, Platform::current())
+                        .expect("allowed when asked")
                 }
                 r => r.unwrap_or_else(|e| panic!("{} {}: {e}", line.name, line.vers)),
             };
-            let local = line.dl.split_once(".example/").expect("self-hosted").1;
+            let local = line
+                .dl
+                .as_deref()
+                .expect("a single artifact")
+                .split_once(".example/")
+                .expect("self-hosted")
+                .1;
             let artifact = reg.files[local].clone();
             release
                 .verify_artifact(artifact)
@@ -277,11 +285,13 @@ fn a_line_whose_author_signature_was_replayed_is_refused() {
     let mut replayed = lines[1].clone();
     replayed.sig = lines[0].sig.clone();
     assert!(matches!(
-        file.release(&replayed, false),
+        file.release(&replayed, false, Platform::current()),
         Err(VerifyError::Malformed { .. })
     ));
     // ...and a tampered artifact is caught at the last step.
-    let release = file.release(&lines[0], false).expect("signed");
+    let release = file
+        .release(&lines[0], false, Platform::current())
+        .expect("signed");
     let err = release.verify_artifact(b"evil".to_vec()).unwrap_err();
     assert!(err.to_string().contains("4 bytes, not the"), "{err}");
 }

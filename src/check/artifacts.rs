@@ -13,13 +13,31 @@ pub(super) fn verify<S: Source>(
     plugin: &Loaded,
     reg: &RegistryConfig,
 ) -> Vec<Diagnostic> {
-    plugin
-        .releases
-        .iter()
-        .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
-        .filter_map(|r| {
-            let art = &r.parsed.manifest.artifact;
-            let field = |k: &str| vec![Step::Key("artifact".into()), Step::Key(k.into())];
+    // Each artifact with the path of its table: `artifact` or `platforms[i].artifact`.
+    let artifacts = plugin.releases.iter().flat_map(|r| {
+        let m = &r.parsed.manifest;
+        let single = m
+            .artifact
+            .iter()
+            .map(|a| (vec![Step::Key("artifact".into())], a));
+        let platforms = m.platforms.iter().enumerate().map(|(i, p)| {
+            let at = vec![
+                Step::Key("platforms".into()),
+                Step::Index(i),
+                Step::Key("artifact".into()),
+            ];
+            (at, &p.artifact)
+        });
+        single.chain(platforms).map(move |(at, a)| (r, at, a))
+    });
+    artifacts
+        .filter(|(_, _, art)| art.is_self_hosted())
+        .filter_map(|(r, at, art)| {
+            let field = |k: &str| {
+                let mut steps = at.clone();
+                steps.push(Step::Key(k.into()));
+                steps
+            };
             // Read one byte past the declared size, so a larger file is caught
             // without reading more than the policy allows.
             let cap = art.size.min(reg.policy.max_artifact_size).saturating_add(1);

@@ -16,7 +16,7 @@ use crate::model::{RegistryKeys, ReleaseTrust};
 use crate::source::{REGISTRY_FILE, REVIEWED_FILE, REVOCATIONS_FILE};
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::{AuthorSignature, NoSigner, find_signer};
-use crate::trust::statement::{self, ReleaseStatement};
+use crate::trust::statement::{self, ReleaseStatement, StatementArtifact};
 
 fn f(name: &str) -> Key<'_> {
     Key::Field(name)
@@ -160,7 +160,7 @@ pub(crate) fn verify_plugin(
             &reg.id,
             name,
             &m.version,
-            (&m.artifact.sha256, m.artifact.size),
+            StatementArtifact::of_manifest(m),
             &release.parsed.signed_fields(),
         )
         .to_text();

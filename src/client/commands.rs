@@ -21,8 +21,9 @@ use crate::client::transport::{Transport, UreqTransport};
 use crate::client::unpack::Limits;
 use crate::format::name::canonical;
 use crate::format::published::Tier;
+use crate::format::types::Platform;
 use crate::format::types::{Channel, Permission, Yanked};
-use crate::trust::verify::VerifiedRelease;
+use crate::trust::verify::{VerifiedRelease, VerifyError};
 
 /// How the client runs. Made with `Options::new` and the setters below
 /// (`#[non_exhaustive]`: a new option is a new setter, never a break); the
@@ -43,6 +44,10 @@ pub struct Options {
     /// Bound on each HTTP request.
     pub timeout: Duration,
     pub limits: Limits,
+    /// The platform whose artifacts are installed (`--platform`); `None`
+    /// when this machine is outside the vocabulary (then only releases with
+    /// one artifact for every platform install).
+    pub platform: Option<Platform>,
 }
 
 impl Options {
@@ -60,6 +65,7 @@ impl Options {
             now: jiff::Timestamp::now().as_second(),
             timeout: Duration::from_secs(30),
             limits: Limits::default(),
+            platform: Platform::current(),
         }
     }
 
@@ -80,6 +86,12 @@ impl Options {
 
     pub fn now(mut self, now: i64) -> Options {
         self.now = now;
+        self
+    }
+
+    /// Installs the artifacts of `platform` rather than this machine's.
+    pub fn platform(mut self, platform: Platform) -> Options {
+        self.platform = Some(platform);
         self
     }
 
@@ -329,10 +341,27 @@ impl Client {
             // Step 4 for every chosen release, installed before or not.
             let release = files[name]
                 .file
-                .release(line, self.opts.policy.allow_experimental)
-                .map_err(|source| ClientError::Verify {
-                    check: "author signature",
-                    source,
+                .release(
+                    line,
+                    self.opts.policy.allow_experimental,
+                    self.opts.platform,
+                )
+                .map_err(|source| match source {
+                    VerifyError::NoPlatform {
+                        name,
+                        vers,
+                        platform,
+                        offered,
+                    } => ClientError::NoPlatform {
+                        name,
+                        vers,
+                        platform,
+                        offered,
+                    },
+                    source => ClientError::Verify {
+                        check: "author signature",
+                        source,
+                    },
                 })?;
             let requested = roots.get(name).cloned();
             if let Some(other) = old.get(name).filter(|b| b.registry != url) {
@@ -342,7 +371,9 @@ impl Client {
                 });
             }
             let before = old.get(name);
-            let unchanged = before.is_some_and(|b| b.vers == line.vers && b.sha256 == line.sha256)
+            let locked = Locked::of(line, release.artifact(), &url, requested.clone());
+            let unchanged = before
+                .is_some_and(|b| b.vers == line.vers && b.sha256 == locked.sha256)
                 && self.paths.dir.join(name).is_dir();
             if !unchanged {
                 changes.push(Change {
@@ -355,7 +386,7 @@ impl Client {
                 });
                 releases.push((name.clone(), release));
             }
-            lock.plugins.push(Locked::of(line, &url, requested));
+            lock.plugins.push(locked);
         }
         for p in old.plugins.iter().filter(|p| p.registry == url) {
             if !resolution.chosen.contains_key(&p.name) {

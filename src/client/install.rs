@@ -189,13 +189,11 @@ pub fn commit(
         let target = new.join(name);
         fs::create_dir_all(&target).map_err(io_err(&target))?;
         unpack::unpack(&artifact.bytes, &target, limits).map_err(|source| {
-            let line = artifact.release.line();
+            let (line, dl) = (artifact.release.line(), &artifact.release.artifact().dl);
             ClientError::Unpack {
                 name: name.clone(),
                 vers: line.vers.clone(),
-                archive: crate::untrusted::shown_name(
-                    line.dl.rsplit('/').next().unwrap_or(&line.dl),
-                ),
+                archive: crate::untrusted::shown_name(dl.rsplit('/').next().unwrap_or(dl)),
                 source,
             }
         })?;

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::published::{IndexLine, Tier};
+use crate::format::published::{IndexLine, LineArtifact, Tier};
 use crate::untrusted::shown_name;
 
 /// Version of the lock file format.
@@ -62,14 +62,20 @@ pub struct Locked {
 }
 
 impl Locked {
-    pub fn of(line: &IndexLine, registry: &str, requested: Option<String>) -> Locked {
+    /// `artifact`: the one of `line` installed, for this platform.
+    pub fn of(
+        line: &IndexLine,
+        artifact: &LineArtifact,
+        registry: &str,
+        requested: Option<String>,
+    ) -> Locked {
         Locked {
             name: crate::format::name::canonical(&line.name),
             vers: line.vers.clone(),
             registry: registry.to_owned(),
-            sha256: line.sha256.clone(),
-            size: line.size,
-            dl: line.dl.clone(),
+            sha256: artifact.sha256.clone(),
+            size: artifact.size,
+            dl: artifact.dl.clone(),
             tier: line.tier,
             requested,
             deps: line

@@ -56,6 +56,13 @@ pub enum ClientError {
         name: String,
         suggestions: Vec<String>,
     },
+    #[error("{name} {vers} has no artifact for {platform}; it ships for {offered}")]
+    NoPlatform {
+        name: String,
+        vers: String,
+        platform: String,
+        offered: String,
+    },
     #[error(transparent)]
     Resolve(#[from] resolve::ResolveError),
     #[error("`{}`: {source}", path.display())]
@@ -130,6 +137,9 @@ impl ClientError {
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
             ClientError::Fetch(e) => return e.hint().map(str::to_owned),
+            ClientError::NoPlatform { .. } => {
+                "ask the plugin's author for a build for this platform, or install an older version that has one (`NAME@VERSION`); `--platform OS-ARCH` picks another platform's artifact"
+            }
             ClientError::NotARegistry { .. } => {
                 "check `--registry`: it is the URL of the folder holding `config.json`"
             }

@@ -289,8 +289,8 @@ impl<'f> Remote<'f> {
                     .into_iter()
                     .map(|r| {
                         s.spawn(move || {
-                            let l = r.line();
-                            let bytes = self.fetcher.download(&l.dl, l.size, &l.sha256)?;
+                            let a = r.artifact();
+                            let bytes = self.fetcher.download(&a.dl, a.size, &a.sha256)?;
                             r.verify_artifact(bytes).map_err(verify("artifact"))
                         })
                     })

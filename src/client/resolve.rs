@@ -338,9 +338,10 @@ mod tests {
             v: 1,
             name: name.into(),
             vers: vers.into(),
-            sha256: "0".repeat(64),
-            size: 1,
-            dl: format!("https://x.example/{name}-{vers}.tar.gz"),
+            sha256: Some("0".repeat(64)),
+            size: Some(1),
+            dl: Some(format!("https://x.example/{name}-{vers}.tar.gz")),
+            platforms: vec![],
             engine: ">=1.0.0, <2.0.0".into(),
             deps: deps
                 .iter()

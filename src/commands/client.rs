@@ -62,6 +62,7 @@ fn exit_of(e: &ClientError) -> Exit {
         | ClientError::Malformed { .. }
         | ClientError::Verify { .. }
         | ClientError::NoSuchPlugin { .. }
+        | ClientError::NoPlatform { .. }
         | ClientError::Resolve(_)
         | ClientError::Lock { .. }
         | ClientError::State { .. }
@@ -92,8 +93,12 @@ pub(super) fn client(args: &ClientArgs) -> Result<Client, ClientError> {
         .cache_dir
         .clone()
         .or_else(|| config::default_cache_dir(&env));
+    let mut options = Options::new(registry, args.dir.clone());
+    if let Some(platform) = args.platform {
+        options = options.platform(platform);
+    }
     Client::new(
-        Options::new(registry, args.dir.clone())
+        options
             .cache_dir(cache_dir)
             .offline(args.offline)
             .policy(Policy {

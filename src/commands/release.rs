@@ -13,7 +13,7 @@ pub struct ReleaseArgs {
     pub name: String,
     pub version: String,
     pub index: PathBuf,
-    pub artifact: String,
+    pub artifact: Vec<String>,
     pub sign: Option<PathBuf>,
     pub engine: Option<String>,
     pub entry: Option<String>,
@@ -32,7 +32,12 @@ pub fn run(args: ReleaseArgs) -> Result<Exit, CliError> {
         index: args.index,
         name: args.name,
         version: args.version,
-        artifact: ArtifactSource::parse(&args.artifact),
+        artifacts: args
+            .artifact
+            .iter()
+            .map(|a| ArtifactSource::parse_for_platform(a))
+            .collect::<Result<_, _>>()
+            .map_err(CliError::failed)?,
         engine: args.engine,
         entry: args.entry,
         runtime: args.runtime,
@@ -44,15 +49,17 @@ pub fn run(args: ReleaseArgs) -> Result<Exit, CliError> {
         let hint = e.hint();
         CliError::from_error(Exit::Failed, e).hint(hint)
     })?;
-    if let Some(copied) = &done.copied {
+    for copied in &done.copied {
         printer::status(&format!("copied the artifact to `{}`", copied.display()));
     }
-    printer::status(&format!(
-        "wrote `{}` ({} bytes, sha256 {})",
-        done.manifest.display(),
-        done.artifact.size,
-        done.artifact.sha256
-    ));
+    printer::status(&format!("wrote `{}`", done.manifest.display()));
+    for (platform, artifact) in &done.artifacts {
+        let platform = platform.map_or_else(|| "every platform".to_owned(), |p| p.to_string());
+        printer::status(&format!(
+            "  {platform}: {} bytes, sha256 {}",
+            artifact.size, artifact.sha256
+        ));
+    }
     if let Some(key) = key {
         let file = crate::sign::ReleaseFile::read(&opts.index, &done.manifest)
             .map_err(super::sign::sign_error)?;

@@ -60,7 +60,10 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
         links: PluginLinks {
             index: index_file(plugin),
             versions: format!("{base}/versions.json"),
-            download: stable.map(|_| download_path(plugin.name.as_str())),
+            // A release with only `[[platforms]]` has no one file to redirect to.
+            download: stable
+                .filter(|r| r.parsed.manifest.artifact.is_some())
+                .map(|_| download_path(plugin.name.as_str())),
             audit: format!("{base}/audit.json"),
         },
     };

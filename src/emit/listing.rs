@@ -61,7 +61,7 @@ impl Listing {
             tags: m.tags.clone(),
             deprecated: m.deprecated.is_some(),
             latest: latest_any(plugin).map(|r| r.version().to_string()),
-            download: latest(plugin, Channel::Stable).map(|r| cx.download_url(r)),
+            download: latest(plugin, Channel::Stable).and_then(|r| cx.download_url(r)),
             updated: plugin.releases.iter().map(|r| r.pubtime).max(),
             search: super::search::doc(plugin),
             created: plugin.releases.iter().map(|r| r.pubtime).min(),

@@ -12,8 +12,8 @@ pub mod search;
 
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
-use crate::format::published::{self, Deprecated, IndexLine};
-use crate::format::types::Channel;
+use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
+use crate::format::types::{Artifact, Channel};
 use crate::model::{Plugin, RegistryMeta, Release};
 use crate::timestamp::rfc3339;
 use crate::trust::metadata;
@@ -42,12 +42,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// The download URL of a release: its external URL, or the content-addressed
-    /// copy of a self-hosted artifact.
-    pub fn download_url(&self, release: &Release) -> String {
-        let art = &release.parsed.manifest.artifact;
+    /// The download URL of a release's single artifact (`None` for a release
+    /// with only `[[platforms]]`).
+    pub fn download_url(&self, release: &Release) -> Option<String> {
+        release
+            .parsed
+            .manifest
+            .artifact
+            .as_ref()
+            .map(|a| self.artifact_url(a))
+    }
+
+    /// The download URL of an artifact: its external URL, or the
+    /// content-addressed copy of a self-hosted artifact.
+    pub fn artifact_url(&self, art: &Artifact) -> String {
         if art.is_self_hosted() {
-            format!("{}{}", self.base_url, artifact_url_path(release))
+            format!("{}{}", self.base_url, artifact_url_path(art))
         } else {
             art.url.clone()
         }
@@ -55,8 +65,7 @@ impl Context {
 }
 
 /// Output path of a self-hosted artifact: `artifacts/{sha256}/{filename}`.
-pub fn artifact_path(release: &Release) -> String {
-    let art = &release.parsed.manifest.artifact;
+pub fn artifact_path(art: &Artifact) -> String {
     format!(
         "{}{}/{}",
         published::ARTIFACTS_DIR,
@@ -65,8 +74,7 @@ pub fn artifact_path(release: &Release) -> String {
     )
 }
 
-fn artifact_url_path(release: &Release) -> String {
-    let art = &release.parsed.manifest.artifact;
+fn artifact_url_path(art: &Artifact) -> String {
     let name = percent_encoding::utf8_percent_encode(art.file_name(), URL_SEGMENT);
     format!("{}{}/{name}", published::ARTIFACTS_DIR, art.sha256)
 }
@@ -104,13 +112,30 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         .as_ref()
         .or(plugin.info.manifest.deprecated.as_ref());
     let facts = release.parsed.signed_fields();
+    let platforms: Vec<IndexPlatform> = m
+        .platforms
+        .iter()
+        .map(|p| IndexPlatform {
+            os: p.os,
+            arch: p.arch,
+            sha256: p.artifact.sha256.clone(),
+            size: p.artifact.size,
+            dl: cx.artifact_url(&p.artifact),
+        })
+        .collect();
     IndexLine {
-        v: published::INDEX_V,
+        // A line with platforms is v2: clients reading only v1 skip it.
+        v: if platforms.is_empty() {
+            published::INDEX_V
+        } else {
+            published::INDEX_V_PLATFORMS
+        },
         name: plugin.name.to_string(),
         vers: release.version().to_string(),
-        sha256: m.artifact.sha256.clone(),
-        size: m.artifact.size,
+        sha256: m.artifact.as_ref().map(|a| a.sha256.clone()),
+        size: m.artifact.as_ref().map(|a| a.size),
         dl: cx.download_url(release),
+        platforms,
         engine: facts.engine,
         deps: facts.deps,
         permissions: facts.permissions,
@@ -316,12 +341,10 @@ mod tests {
                 assert_eq!(SignedFields::of_line(line), release.parsed.signed_fields());
                 assert_eq!(line.pubtime, rfc3339(release.pubtime));
                 assert_eq!(line.dl, cx.download_url(release));
-                if release.parsed.manifest.artifact.is_self_hosted() {
-                    assert!(
-                        line.dl.starts_with("https://r.example/artifacts/"),
-                        "{}",
-                        line.dl
-                    );
+                let single = release.parsed.manifest.artifact.as_ref();
+                if single.is_some_and(|a| a.is_self_hosted()) {
+                    let dl = line.dl.as_deref().unwrap_or_default();
+                    assert!(dl.starts_with("https://r.example/artifacts/"), "{dl}");
                 }
                 assert_eq!(line.sig.is_some(), line.signer.is_some());
             }

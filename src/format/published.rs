@@ -5,12 +5,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::types::{Capability, Channel, Deprecation, Permission, Runtime, Yanked};
+use crate::format::types::{
+    Arch, Capability, Channel, Deprecation, Os, Permission, Platform, Runtime, Selector, Yanked,
+};
 
 /// Version of `config.json`.
 pub const CONFIG_V: u32 = 1;
-/// Version of a sparse index line.
+/// Version of a sparse index line without `platforms`.
 pub const INDEX_V: u32 = 1;
+/// Version of a sparse index line with `platforms` (and perhaps no single
+/// artifact): clients that read only v1 skip these lines, as cargo skips
+/// lines of a newer `v`, and so never install a release they cannot pick
+/// an artifact of.
+pub const INDEX_V_PLATFORMS: u32 = 2;
 /// Version of the static API documents and the names list.
 pub const API_V: u32 = 1;
 
@@ -90,10 +97,18 @@ pub struct IndexLine {
     pub v: u32,
     pub name: String,
     pub vers: String,
-    pub sha256: String,
-    pub size: u64,
-    /// Resolved download URL.
-    pub dl: String,
+    /// The single artifact's SHA-256, size and resolved download URL: the
+    /// artifact of every platform, or of those `platforms` does not match.
+    /// Always present in v1; absent in a v2 line with only `platforms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dl: Option<String>,
+    /// One artifact per platform (v2 only), in the manifest's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<IndexPlatform>,
     /// SemVer requirement on the host engine.
     pub engine: String,
     #[serde(default)]
@@ -123,6 +138,75 @@ pub struct IndexLine {
     /// Why this release must not be installed (revocation list or revoked key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<String>,
+}
+
+/// One platform's artifact in an index line (v2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexPlatform {
+    pub os: Os,
+    /// Absent: every CPU of `os`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    pub sha256: String,
+    pub size: u64,
+    /// Resolved download URL.
+    pub dl: String,
+}
+
+impl IndexPlatform {
+    pub fn selector(&self) -> Selector {
+        Selector {
+            os: self.os,
+            arch: self.arch,
+        }
+    }
+}
+
+/// The artifact a client downloads for one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineArtifact {
+    pub sha256: String,
+    pub size: u64,
+    pub dl: String,
+}
+
+impl IndexLine {
+    /// The single artifact, when the line has one.
+    pub fn single(&self) -> Option<LineArtifact> {
+        match (&self.sha256, self.size, &self.dl) {
+            (Some(sha256), Some(size), Some(dl)) => Some(LineArtifact {
+                sha256: sha256.clone(),
+                size,
+                dl: dl.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The artifact for `platform`: the `platforms` entry that matches it,
+    /// else the single artifact. `None` also for an unknown platform (a
+    /// client the vocabulary does not name), unless the line has a single
+    /// artifact.
+    pub fn artifact_for(&self, platform: Option<Platform>) -> Option<LineArtifact> {
+        platform
+            .and_then(|p| self.platforms.iter().find(|a| a.selector().matches(p)))
+            .map(|a| LineArtifact {
+                sha256: a.sha256.clone(),
+                size: a.size,
+                dl: a.dl.clone(),
+            })
+            .or_else(|| self.single())
+    }
+
+    /// Whether a reader of this format understands the line: a known `v`,
+    /// with the artifacts that `v` promises (v1: the single one; v2: some).
+    pub fn is_readable(&self) -> bool {
+        match self.v {
+            INDEX_V => self.single().is_some() && self.platforms.is_empty(),
+            INDEX_V_PLATFORMS => self.single().is_some() || !self.platforms.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 /// The trust tier of a release. `untrusted` releases (failing verification)
@@ -343,4 +427,78 @@ pub struct NameEntry {
     pub name: String,
     pub latest: Option<String>,
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(v: u32, single: bool, platforms: &[&str]) -> IndexLine {
+        let json = format!(
+            r#"{{"v":{v},"name":"t","vers":"1.0.0",{}"platforms":[{}],"engine":"*","runtime":"native","entry":"bin/t","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"community"}}"#,
+            if single {
+                r#""sha256":"aa","size":1,"dl":"https://x/any.tar.gz","#
+            } else {
+                ""
+            },
+            platforms
+                .iter()
+                .map(|p| {
+                    let (os, arch) = match p.split_once('-') {
+                        Some((os, arch)) => (os, format!(r#","arch":"{arch}""#)),
+                        None => (*p, String::new()),
+                    };
+                    format!(r#"{{"os":"{os}"{arch},"sha256":"{p}","size":2,"dl":"https://x/{p}.tar.gz"}}"#)
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        serde_json::from_str(&json).expect("a line")
+    }
+
+    #[test]
+    fn a_client_takes_its_platform_then_the_single_artifact() {
+        let linux: Platform = "linux-x86_64".parse().unwrap();
+        let mac: Platform = "macos-aarch64".parse().unwrap();
+        let win: Platform = "windows-x86_64".parse().unwrap();
+        let both = line(2, true, &["linux-x86_64", "macos"]);
+        let pick = |l: &IndexLine, p| l.artifact_for(p).map(|a| a.sha256);
+        assert_eq!(pick(&both, Some(linux)).as_deref(), Some("linux-x86_64"));
+        assert_eq!(pick(&both, Some(mac)).as_deref(), Some("macos"));
+        assert_eq!(pick(&both, Some(win)).as_deref(), Some("aa"));
+        assert_eq!(pick(&both, None).as_deref(), Some("aa"));
+        let only = line(2, false, &["linux-x86_64"]);
+        assert_eq!(pick(&only, Some(win)), None);
+        assert_eq!(pick(&only, None), None);
+    }
+
+    #[test]
+    fn readable_lines_have_the_artifacts_their_version_promises() {
+        assert!(line(1, true, &[]).is_readable());
+        assert!(!line(1, false, &[]).is_readable(), "v1 without an artifact");
+        assert!(!line(1, true, &["linux"]).is_readable(), "platforms are v2");
+        assert!(line(2, false, &["linux"]).is_readable());
+        assert!(line(2, true, &["linux"]).is_readable());
+        assert!(!line(2, false, &[]).is_readable(), "no artifact at all");
+        assert!(!line(3, true, &[]).is_readable(), "a newer version");
+    }
+
+    #[test]
+    fn selectors_match_and_overlap() {
+        let linux: Selector = "linux".parse().unwrap();
+        let linux_arm: Selector = "linux-aarch64".parse().unwrap();
+        let linux_x86: Selector = "linux-x86_64".parse().unwrap();
+        assert!(linux.overlaps(&linux_arm) && linux_arm.overlaps(&linux));
+        assert!(!linux_arm.overlaps(&linux_x86));
+        assert!(linux.matches("linux-riscv64".parse().unwrap()));
+        assert!(!linux_arm.matches("linux-x86_64".parse().unwrap()));
+        assert_eq!(linux_x86.to_string(), "linux-x86_64");
+        let err = "macos-amd64".parse::<Platform>().unwrap_err();
+        assert!(
+            err.contains("`amd64` is not a CPU") && err.contains("x86_64"),
+            "{err}"
+        );
+        let err = "windws".parse::<Selector>().unwrap_err();
+        assert!(err.contains("did you mean `windows`?"), "{err}");
+    }
 }

@@ -306,8 +306,16 @@ pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
     /// What the plugin may do on the user's machine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<Permission>,
-    /// The downloadable artifact.
-    pub artifact: Artifact,
+    /// The downloadable artifact: the one for every platform, or, beside
+    /// `[[platforms]]`, the one for platforms none of them matches. A release
+    /// needs this or `[[platforms]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<Artifact>,
+    /// One artifact per operating system and CPU, for `runtime = "native"`
+    /// plugins (as krew's platform selectors and Homebrew's bottles). The
+    /// release's signature covers each of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<PlatformArtifact>,
     // As written in the file (the default `Deps`), or in the form a reader
     // parsed them into (`with_dependencies`). Doc comments here are the schema's.
     /// Other plugins this version needs: name → SemVer requirement.
@@ -357,6 +365,7 @@ impl<Deps> VersionManifest<Deps> {
             channel: self.channel,
             permissions: self.permissions,
             artifact: self.artifact,
+            platforms: self.platforms,
             dependencies: parse(self.dependencies),
             capabilities: self.capabilities,
             yanked: self.yanked,
@@ -502,6 +511,225 @@ impl Artifact {
             .next()
             .filter(|s| !s.is_empty())
             .unwrap_or("artifact")
+    }
+}
+
+impl<Deps> VersionManifest<Deps> {
+    /// Every artifact of the release with the platform it serves (`None`: the
+    /// single `artifact`), the single one first, then `[[platforms]]` in order.
+    pub fn artifacts(&self) -> impl Iterator<Item = (Option<Selector>, &Artifact)> {
+        let single = self.artifact.iter().map(|a| (None, a));
+        single.chain(
+            self.platforms
+                .iter()
+                .map(|p| (Some(p.selector()), &p.artifact)),
+        )
+    }
+}
+
+/// `[[platforms]]`: the artifact of one operating system and CPU, e.g.
+/// `{ os = "linux", arch = "x86_64", artifact = { url = …, sha256 = …, size = … } }`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PlatformArtifact {
+    /// The operating system: `linux`, `macos`, `windows` or `freebsd`.
+    pub os: Os,
+    /// The CPU: `x86_64`, `aarch64`, `x86`, `arm` or `riscv64`. Without it the
+    /// artifact serves every CPU of `os` (a universal binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    /// The artifact for this platform.
+    pub artifact: Artifact,
+}
+
+impl PlatformArtifact {
+    pub fn selector(&self) -> Selector {
+        Selector {
+            os: self.os,
+            arch: self.arch,
+        }
+    }
+}
+
+/// The closed vocabulary of operating systems, named as Rust's
+/// `std::env::consts::OS` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Macos,
+    Windows,
+    Freebsd,
+}
+
+/// The closed vocabulary of CPU architectures, named as Rust's
+/// `std::env::consts::ARCH` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    Aarch64,
+    X86,
+    Arm,
+    Riscv64,
+}
+
+impl Os {
+    pub const ALL: [Os; 4] = [Os::Linux, Os::Macos, Os::Windows, Os::Freebsd];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Macos => "macos",
+            Os::Windows => "windows",
+            Os::Freebsd => "freebsd",
+        }
+    }
+}
+
+impl Arch {
+    pub const ALL: [Arch; 5] = [
+        Arch::X86_64,
+        Arch::Aarch64,
+        Arch::X86,
+        Arch::Arm,
+        Arch::Riscv64,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+            Arch::X86 => "x86",
+            Arch::Arm => "arm",
+            Arch::Riscv64 => "riscv64",
+        }
+    }
+}
+
+/// Which platforms an artifact serves: one OS, and one CPU or every CPU.
+/// Written `linux-x86_64`, or `macos` for every CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Selector {
+    pub os: Os,
+    pub arch: Option<Arch>,
+}
+
+impl Selector {
+    pub fn matches(&self, platform: Platform) -> bool {
+        self.os == platform.os && self.arch.is_none_or(|a| a == platform.arch)
+    }
+
+    /// Whether some platform matches both.
+    pub fn overlaps(&self, other: &Selector) -> bool {
+        self.os == other.os
+            && match (self.arch, other.arch) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.arch {
+            Some(arch) => write!(f, "{}-{}", self.os.as_str(), arch.as_str()),
+            None => f.write_str(self.os.as_str()),
+        }
+    }
+}
+
+/// One operating system and CPU, such as the client runs on: `linux-x86_64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Platform {
+    pub os: Os,
+    pub arch: Arch,
+}
+
+impl Platform {
+    /// The platform this program was built for, when the vocabulary names it.
+    pub fn current() -> Option<Platform> {
+        Platform::parts(std::env::consts::OS, std::env::consts::ARCH)
+    }
+
+    fn parts(os: &str, arch: &str) -> Option<Platform> {
+        Some(Platform {
+            os: *Os::ALL.iter().find(|o| o.as_str() == os)?,
+            arch: *Arch::ALL.iter().find(|a| a.as_str() == arch)?,
+        })
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+
+    /// `OS-ARCH`, e.g. `linux-x86_64` or `macos-aarch64`.
+    fn from_str(s: &str) -> Result<Platform, String> {
+        let (os, arch) = s.split_once('-').ok_or_else(|| {
+            format!("`{s}` is not a platform: write OS-ARCH, e.g. `linux-x86_64`")
+        })?;
+        Ok(Platform {
+            os: word(os, &Os::ALL, Os::as_str, "an OS")?,
+            arch: word(arch, &Arch::ALL, Arch::as_str, "a CPU")?,
+        })
+    }
+}
+
+impl std::str::FromStr for Selector {
+    type Err = String;
+
+    /// `OS-ARCH` (`linux-x86_64`) or `OS` (every CPU: `macos`).
+    fn from_str(s: &str) -> Result<Selector, String> {
+        let (os, arch) = match s.split_once('-') {
+            Some((os, arch)) => (os, Some(arch)),
+            None => (s, None),
+        };
+        Ok(Selector {
+            os: word(os, &Os::ALL, Os::as_str, "an OS")?,
+            arch: arch
+                .map(|a| word(a, &Arch::ALL, Arch::as_str, "a CPU"))
+                .transpose()?,
+        })
+    }
+}
+
+/// The member of a closed vocabulary named `given`, or an error that lists
+/// the vocabulary and suggests the closest name.
+fn word<T: Copy>(
+    given: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
+    if let Some(found) = all.iter().find(|t| name(**t) == given) {
+        return Ok(*found);
+    }
+    let closest = all
+        .iter()
+        .map(|t| {
+            (
+                strsim::damerau_levenshtein(&given.to_lowercase(), name(*t)),
+                name(*t),
+            )
+        })
+        .filter(|(d, n)| *d <= (n.len() / 3).max(1))
+        .min()
+        .map(|(_, n)| format!("; did you mean `{n}`?"))
+        .unwrap_or_default();
+    let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+    Err(format!(
+        "`{given}` is not {what} plugdex knows ({}){closest}",
+        names.join(", ")
+    ))
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.os.as_str(), self.arch.as_str())
     }
 }
 

@@ -593,8 +593,9 @@ fn write_all<S: Source>(
         .plugins
         .iter()
         .flat_map(|p| &p.releases)
-        .filter(|r| r.parsed.manifest.artifact.is_self_hosted())
-        .map(|r| (emit::artifact_path(r), r.parsed.manifest.artifact.clone()))
+        .flat_map(|r| r.parsed.manifest.artifacts().map(|(_, a)| a))
+        .filter(|a| a.is_self_hosted())
+        .map(|a| (emit::artifact_path(a), a.clone()))
         .collect();
     let mut plugins: Vec<Option<CachedPlugin>> = registry
         .plugins
@@ -621,12 +622,13 @@ fn write_all<S: Source>(
                 return Ok(None);
             }
             for r in &plugin.releases {
-                let art = &r.parsed.manifest.artifact;
-                if let (true, Some(digest)) = (
-                    art.is_self_hosted(),
-                    crate::digest::parse_sha256_hex(&art.sha256),
-                ) {
-                    files.push((emit::artifact_path(r), digest));
+                for (_, art) in r.parsed.manifest.artifacts() {
+                    if let (true, Some(digest)) = (
+                        art.is_self_hosted(),
+                        crate::digest::parse_sha256_hex(&art.sha256),
+                    ) {
+                        files.push((emit::artifact_path(art), digest));
+                    }
                 }
             }
             Ok(Some(CachedPlugin {

@@ -167,8 +167,11 @@ pub fn parse_version(
         out,
         |v: &VersionManifest, file, out| rules::version(&file, v, stem, plugin, reg, out),
     )?;
-    if !manifest.artifact.is_self_hosted() {
-        manifest.artifact.url = rules::normalised_url(&manifest.artifact.url);
+    let platforms = manifest.platforms.iter_mut().map(|p| &mut p.artifact);
+    for artifact in manifest.artifact.iter_mut().chain(platforms) {
+        if !artifact.is_self_hosted() {
+            artifact.url = rules::normalised_url(&artifact.url);
+        }
     }
     // A requirement that does not parse was reported by the rules.
     let manifest = manifest.with_dependencies(|written| {

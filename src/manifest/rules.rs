@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use super::document::{FileRef, Key};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::format::name::{NameError, PluginName};
-use crate::format::types::{Deprecation, Method, PluginManifest, RegistryConfig, VersionManifest};
+use crate::format::types::{
+    Artifact, Deprecation, Method, PluginManifest, RegistryConfig, Runtime, VersionManifest,
+};
 
 const MAX_DESCRIPTION: usize = 280;
 const MAX_TAG_LEN: usize = 32;
@@ -285,50 +287,10 @@ pub fn version(
             .hint("give the path inside the artifact, e.g. `main.wasm` or `bin/plugin`"),
         );
     }
-    let url = &v.artifact.url;
-    if url.contains("://") || url.starts_with("//") {
-        if let Err(why) = https_url(url) {
-            out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{}`", redacted(url))).hint("use an `https://` URL, or a path relative to the registry's `base_url` for self-hosted artifacts"));
-        }
-    } else if let Err(why) = relative_path(url) {
-        out.push(doc.error_at(&[f("artifact"), f("url")], Code::InvalidUrl, format!("`artifact.url` {why}: `{url}`")).hint("a relative artifact URL is a plain path under the registry, e.g. `artifacts/name/name-1.0.0.tar.gz`"));
+    if let Some(artifact) = &v.artifact {
+        self::artifact(doc, &[f("artifact")], artifact, reg, out);
     }
-    let sha = &v.artifact.sha256;
-    if sha.len() != 64
-        || !sha
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        let hint = if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            "write the digest in lowercase"
-        } else {
-            "compute it with `sha256sum FILE` (or `shasum -a 256 FILE`) and paste the 64 hex digits"
-        };
-        out.push(
-            doc.error_at(
-                &[f("artifact"), f("sha256")],
-                Code::InvalidSha256,
-                "`artifact.sha256` must be 64 lowercase hex digits",
-            )
-            .hint(hint),
-        );
-    }
-    let cap = reg.policy.max_artifact_size;
-    if v.artifact.size == 0 {
-        out.push(
-            doc.error_at(
-                &[f("artifact"), f("size")],
-                Code::InvalidSize,
-                "the artifact size is 0",
-            )
-            .hint("give the artifact's size in bytes, e.g. from `wc -c < FILE`"),
-        );
-    } else if v.artifact.size > cap {
-        out.push(
-            doc.error_at(&[f("artifact"), f("size")], Code::InvalidSize, format!("the artifact is {} bytes; this registry allows at most {cap}", v.artifact.size))
-                .hint("make the artifact smaller, or ask the registry's maintainers to raise `policy.max_artifact_size`"),
-        );
-    }
+    platforms(doc, v, reg, out);
     let mut perms = HashSet::new();
     for (i, p) in v.permissions.iter().enumerate() {
         if !perms.insert(*p) {
@@ -686,6 +648,131 @@ fn method_name(m: Method) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// The rules of one artifact table at `path` (`artifact`, or
+/// `platforms[i].artifact`).
+fn artifact(
+    doc: &FileRef<'_>,
+    path: &[Key<'_>],
+    a: &Artifact,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) {
+    let at = |field: &'static str| -> Vec<Key<'_>> {
+        let mut p = path.to_vec();
+        p.push(Key::Field(field));
+        p
+    };
+    let name = super::document::path_string(path);
+    let url = &a.url;
+    if url.contains("://") || url.starts_with("//") {
+        if let Err(why) = https_url(url) {
+            out.push(doc.error_at(&at("url"), Code::InvalidUrl, format!("`{}.url` {why}: `{}`", name, redacted(url))).hint("use an `https://` URL, or a path relative to the registry's `base_url` for self-hosted artifacts"));
+        }
+    } else if let Err(why) = relative_path(url) {
+        out.push(doc.error_at(&at("url"), Code::InvalidUrl, format!("`{name}.url` {why}: `{url}`")).hint("a relative artifact URL is a plain path under the registry, e.g. `artifacts/name/name-1.0.0.tar.gz`"));
+    }
+    let sha = &a.sha256;
+    if sha.len() != 64
+        || !sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        let hint = if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            "write the digest in lowercase"
+        } else {
+            "compute it with `sha256sum FILE` (or `shasum -a 256 FILE`) and paste the 64 hex digits"
+        };
+        out.push(
+            doc.error_at(
+                &at("sha256"),
+                Code::InvalidSha256,
+                format!("`{name}.sha256` must be 64 lowercase hex digits"),
+            )
+            .hint(hint),
+        );
+    }
+    let cap = reg.policy.max_artifact_size;
+    if a.size == 0 {
+        out.push(
+            doc.error_at(&at("size"), Code::InvalidSize, "the artifact size is 0")
+                .hint("give the artifact's size in bytes, e.g. from `wc -c < FILE`"),
+        );
+    } else if a.size > cap {
+        out.push(
+            doc.error_at(&at("size"), Code::InvalidSize, format!("the artifact is {} bytes; this registry allows at most {cap}", a.size))
+                .hint("make the artifact smaller, or ask the registry's maintainers to raise `policy.max_artifact_size`"),
+        );
+    }
+}
+
+/// `artifact` and `[[platforms]]`: a release has an artifact for some
+/// platform, each platform artifact is valid, and no two selectors match the
+/// same platform (a client could not tell which to take).
+fn platforms(
+    doc: &FileRef<'_>,
+    v: &VersionManifest,
+    reg: &RegistryConfig,
+    out: &mut Vec<Diagnostic>,
+) {
+    if v.artifact.is_none() && v.platforms.is_empty() {
+        let hint = if v.runtime == Runtime::Native {
+            "a native plugin gives one artifact per platform: `[[platforms]]` tables with `os`, `arch` and `artifact = { url, sha256, size }`, or one `[artifact]` for every platform"
+        } else {
+            "add an `[artifact]` table with `url`, `sha256` and `size` (`plugdex release` writes it)"
+        };
+        out.push(
+            doc.error_at(
+                &[],
+                Code::MissingArtifact,
+                "the release has no artifact: neither `[artifact]` nor `[[platforms]]`",
+            )
+            .hint(hint),
+        );
+    }
+    for (i, p) in v.platforms.iter().enumerate() {
+        let here = [f("platforms"), Key::Index(i)];
+        self::artifact(
+            doc,
+            &[f("platforms"), Key::Index(i), f("artifact")],
+            &p.artifact,
+            reg,
+            out,
+        );
+        let selector = p.selector();
+        if let Some((j, first)) = v.platforms[..i]
+            .iter()
+            .enumerate()
+            .find(|(_, q)| q.selector().overlaps(&selector))
+        {
+            let first = first.selector();
+            let (code, message, hint) = if first == selector {
+                (
+                    Code::DuplicatePlatform,
+                    format!("platform `{selector}` is listed twice (also `platforms[{j}]`)"),
+                    "give each platform one artifact: remove one of the two tables".to_owned(),
+                )
+            } else {
+                let (any, one) = if first.arch.is_none() {
+                    (first, selector)
+                } else {
+                    (selector, first)
+                };
+                (
+                    Code::OverlappingPlatforms,
+                    format!(
+                        "platform `{selector}` overlaps `{first}` (`platforms[{j}]`): both match `{one}`"
+                    ),
+                    format!(
+                        "a table without `arch` serves every CPU of `{any}`; give `arch` to each `{}` table, or keep only one",
+                        any.os.as_str()
+                    ),
+                )
+            };
+            out.push(doc.error_at(&here, code, message).hint(hint));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use super::{ScaffoldError, schema_line, write_new};
 use crate::check::change::fetch::{Download, DownloadError};
 use crate::digest;
 use crate::format::name::PluginName;
-use crate::format::types::{Artifact, Channel, Runtime, VersionManifest, Yanked};
+use crate::format::types::{
+    Artifact, Channel, PlatformArtifact, Runtime, Selector, VersionManifest, Yanked,
+};
 use crate::manifest::schema::FileKind;
 use crate::source::PLUGINS_DIR;
 
@@ -25,6 +27,18 @@ pub enum ArtifactSource {
 }
 
 impl ArtifactSource {
+    /// `PLATFORM=FILE|URL` (`linux-x86_64=dist/a.tar.gz`) or `FILE|URL`.
+    /// A prefix before `=` without `/` or `:` must be a platform.
+    pub fn parse_for_platform(given: &str) -> Result<(Option<Selector>, ArtifactSource), String> {
+        match given.split_once('=') {
+            Some((platform, rest)) if !platform.contains(['/', ':', '\\']) => {
+                let selector = platform.parse::<Selector>()?;
+                Ok((Some(selector), ArtifactSource::parse(rest)))
+            }
+            _ => Ok((None, ArtifactSource::parse(given))),
+        }
+    }
+
     /// `https://…` (or any `scheme://`) is a URL, anything else a file path.
     pub fn parse(given: &str) -> ArtifactSource {
         if given.contains("://") {
@@ -41,7 +55,9 @@ pub struct Release {
     pub index: PathBuf,
     pub name: String,
     pub version: String,
-    pub artifact: ArtifactSource,
+    /// The artifacts: one for every platform (`None`), or one per platform,
+    /// or both (the plain one then serves the platforms not listed).
+    pub artifacts: Vec<(Option<Selector>, ArtifactSource)>,
     /// The SemVer requirement on the host engine.
     pub engine: Option<String>,
     pub entry: Option<String>,
@@ -53,9 +69,10 @@ pub struct Release {
 pub struct Released {
     /// `plugins/…/versions/VERSION.toml`.
     pub manifest: PathBuf,
-    /// The self-hosted copy, when the artifact is a file.
-    pub copied: Option<PathBuf>,
-    pub artifact: Artifact,
+    /// The self-hosted copies, of the artifacts that are files.
+    pub copied: Vec<PathBuf>,
+    /// The artifacts as written, the plain one first.
+    pub artifacts: Vec<(Option<Selector>, Artifact)>,
 }
 
 pub fn release(opts: &Release, download: &dyn Download) -> Result<Released, ScaffoldError> {
@@ -108,13 +125,33 @@ pub fn release(opts: &Release, download: &dyn Download) -> Result<Released, Scaf
         })?;
 
     let cap = config.policy.max_artifact_size;
-    let (artifact, copied) = match &opts.artifact {
-        ArtifactSource::File(file) => {
-            let (artifact, dest) = self_hosted(&opts.index, name.as_str(), file, cap)?;
-            (artifact, Some(dest))
+    let mut sources = opts.artifacts.clone();
+    sources.sort_by_key(|(selector, _)| *selector);
+    let (mut single, mut platforms, mut copied) = (None, Vec::new(), Vec::new());
+    for (i, (selector, source)) in sources.iter().enumerate() {
+        if sources[..i].iter().any(|(s, _)| s == selector) {
+            let what = selector.map_or_else(|| "every platform".to_owned(), |s| s.to_string());
+            return Err(refused(format!(
+                "two artifacts are given for {what}; give one each"
+            )));
         }
-        ArtifactSource::Url(url) => (external(url, cap, download)?, None),
-    };
+        let artifact = match source {
+            ArtifactSource::File(file) => {
+                let (artifact, dest) = self_hosted(&opts.index, name.as_str(), file, cap)?;
+                copied.push(dest);
+                artifact
+            }
+            ArtifactSource::Url(url) => external(url, cap, download)?,
+        };
+        match selector {
+            None => single = Some(artifact),
+            Some(s) => platforms.push(PlatformArtifact {
+                os: s.os,
+                arch: s.arch,
+                artifact,
+            }),
+        }
+    }
     let (permissions, dependencies, capabilities) = previous
         .map(|p| (p.permissions, p.dependencies, p.capabilities))
         .unwrap_or_default();
@@ -129,7 +166,8 @@ pub fn release(opts: &Release, download: &dyn Download) -> Result<Released, Scaf
             Channel::Beta
         },
         permissions,
-        artifact: artifact.clone(),
+        artifact: single,
+        platforms,
         dependencies,
         capabilities,
         yanked: Yanked::default(),
@@ -147,7 +185,10 @@ pub fn release(opts: &Release, download: &dyn Download) -> Result<Released, Scaf
     Ok(Released {
         manifest: manifest_path,
         copied,
-        artifact,
+        artifacts: manifest
+            .artifacts()
+            .map(|(selector, a)| (selector, a.clone()))
+            .collect(),
     })
 }
 
@@ -303,6 +344,36 @@ mod tests {
         let empty = serve(Vec::new());
         let err = fetch(&empty, 1024, &*download).unwrap_err().to_string();
         assert!(err.contains("empty body"), "{err}");
+    }
+
+    #[test]
+    fn platform_artifact_sources() {
+        let linux: Selector = "linux-x86_64".parse().unwrap();
+        assert_eq!(
+            ArtifactSource::parse_for_platform("linux-x86_64=dist/a.tar.gz"),
+            Ok((Some(linux), ArtifactSource::File("dist/a.tar.gz".into())))
+        );
+        assert_eq!(
+            ArtifactSource::parse_for_platform("macos=https://e.example/a.zip?x=1"),
+            Ok((
+                Some("macos".parse().unwrap()),
+                ArtifactSource::Url("https://e.example/a.zip?x=1".into())
+            ))
+        );
+        // `=` after a `/` or in a URL's query is part of the path.
+        assert_eq!(
+            ArtifactSource::parse_for_platform("https://e.example/a.zip?x=1"),
+            Ok((
+                None,
+                ArtifactSource::Url("https://e.example/a.zip?x=1".into())
+            ))
+        );
+        assert_eq!(
+            ArtifactSource::parse_for_platform("dist/a=b.zip"),
+            Ok((None, ArtifactSource::File("dist/a=b.zip".into())))
+        );
+        let err = ArtifactSource::parse_for_platform("linx-x86_64=a.zip").unwrap_err();
+        assert!(err.contains("did you mean `linux`"), "{err}");
     }
 
     #[test]

@@ -256,6 +256,14 @@ struct VersionInfo {
     /// The owner key the signature verifies under (raw base64), and its format.
     signer: Option<String>,
     signature_format: Option<&'static str>,
+    /// The release's artifacts: the single one, then one per platform.
+    artifacts: Vec<ArtifactInfo>,
+}
+
+#[derive(Debug, Serialize)]
+struct ArtifactInfo {
+    /// `linux-x86_64`, `macos`; `None` for the artifact of every platform.
+    platform: Option<String>,
     size: u64,
     size_text: String,
     sha256: String,
@@ -366,10 +374,16 @@ fn version_info(site: &Site, plugin: &Plugin, index: usize) -> VersionInfo {
             .collect(),
         signer: release.trust.signer.as_ref().map(|k| k.to_raw_base64()),
         signature_format: signature_format(release),
-        size: m.artifact.size,
-        size_text: size_text(m.artifact.size),
-        sha256: m.artifact.sha256.clone(),
-        download: cx.download_url(release),
+        artifacts: m
+            .artifacts()
+            .map(|(platform, a)| ArtifactInfo {
+                platform: platform.map(|p| p.to_string()),
+                size: a.size,
+                size_text: size_text(a.size),
+                sha256: a.sha256.clone(),
+                download: cx.artifact_url(a),
+            })
+            .collect(),
     }
 }
 

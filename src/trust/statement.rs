@@ -7,11 +7,14 @@
 //! the bytes are identical: no CRLF, trailing space, reordering or extra line.
 
 use crate::digest::{self, Sha256Digest};
-use crate::format::published::SignedFields;
+use crate::format::published::{IndexLine, SignedFields};
+use crate::format::types::VersionManifest;
 use crate::trust::keys::PublicKey;
 use crate::trust::signature::AuthorSignature;
 
 pub const RELEASE_HEADER: &str = "plugdex release statement v1";
+/// A release with `[[platforms]]`: every platform's artifact is listed.
+pub const RELEASE_HEADER_V2: &str = "plugdex release statement v2";
 pub const DELEGATION_HEADER: &str = "plugdex online key delegation v1";
 pub const OWNERS_HEADER: &str = "plugdex owners statement v1";
 
@@ -21,15 +24,63 @@ pub struct ReleaseStatement {
     pub registry: String,
     pub plugin: String,
     pub version: String,
-    pub artifact_sha256: String,
-    pub artifact_size: u64,
+    /// Every artifact of the release: the single one first, then one per
+    /// platform, sorted by platform. A release with one artifact for every
+    /// platform has the v1 text; any other the v2 text, which names each
+    /// platform, so no platform's artifact can be swapped.
+    pub artifacts: Vec<StatementArtifact>,
     /// SHA-256 of the release's facts (engine, dependencies, permissions,
     /// runtime, entry, channel, capabilities): see [`manifest_digest`].
     pub manifest_sha256: String,
 }
 
+/// One artifact a release statement binds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StatementArtifact {
+    /// The platforms it serves as written in an index line (`linux-x86_64`,
+    /// `macos`); `None` for the release's single `artifact`.
+    pub platform: Option<String>,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl StatementArtifact {
+    /// Every artifact a version manifest names.
+    pub fn of_manifest<D>(m: &VersionManifest<D>) -> Vec<StatementArtifact> {
+        m.artifacts()
+            .map(|(selector, a)| {
+                StatementArtifact::new(selector.map(|s| s.to_string()), &a.sha256, a.size)
+            })
+            .collect()
+    }
+
+    /// Every artifact an index line names: the same list as the manifest's.
+    pub fn of_line(line: &IndexLine) -> Vec<StatementArtifact> {
+        let single = match (&line.sha256, line.size) {
+            (Some(sha256), Some(size)) => Some(StatementArtifact::new(None, sha256, size)),
+            _ => None,
+        };
+        single
+            .into_iter()
+            .chain(
+                line.platforms.iter().map(|p| {
+                    StatementArtifact::new(Some(p.selector().to_string()), &p.sha256, p.size)
+                }),
+            )
+            .collect()
+    }
+
+    pub fn new(platform: Option<String>, sha256: &str, size: u64) -> StatementArtifact {
+        StatementArtifact {
+            platform,
+            sha256: sha256.to_owned(),
+            size,
+        }
+    }
+}
+
 impl ReleaseStatement {
-    /// The statement for one release: the artifact it names and the digest
+    /// The statement for one release: the artifacts it names and the digest
     /// of `fields`, the rest of what its author vouches for. Signing
     /// (`plugdex statement`), `check` and the client all make it here, from
     /// the manifest or from the index line, so they agree to the byte.
@@ -37,17 +88,23 @@ impl ReleaseStatement {
         registry: &str,
         plugin: &str,
         version: &str,
-        artifact: (&str, u64),
+        mut artifacts: Vec<StatementArtifact>,
         fields: &SignedFields,
     ) -> ReleaseStatement {
+        // The single artifact (`None`) sorts first.
+        artifacts.sort();
         ReleaseStatement {
             registry: registry.to_owned(),
             plugin: plugin.to_owned(),
             version: version.to_owned(),
-            artifact_sha256: artifact.0.to_owned(),
-            artifact_size: artifact.1,
+            artifacts,
             manifest_sha256: digest::hex(&manifest_digest(fields)),
         }
+    }
+
+    /// Whether the v1 text says it all: one artifact, for every platform.
+    fn is_v1(&self) -> bool {
+        matches!(self.artifacts.as_slice(), [only] if only.platform.is_none())
     }
 }
 
@@ -57,8 +114,8 @@ pub fn sshsig_namespace(registry: &str) -> String {
 }
 
 /// SHA-256 of the canonical JSON of a release's facts: the fields of its
-/// manifest that never change after publishing, apart from the artifact
-/// (bound by its own digest and size). Lifecycle fields (`yanked`,
+/// manifest that never change after publishing, apart from the artifacts
+/// (bound by their own digests and sizes). Lifecycle fields (`yanked`,
 /// `deprecated`) and the signature itself are not covered. Clients rebuild
 /// the same bytes from an index line.
 pub fn manifest_digest(facts: &SignedFields) -> Sha256Digest {
@@ -75,84 +132,115 @@ pub enum StatementError {
     NotCanonical,
 }
 
-const RELEASE_KEYS: [&str; 6] = [
-    "registry",
-    "plugin",
-    "version",
-    "artifact-sha256",
-    "artifact-size",
-    "manifest-sha256",
-];
-
 impl ReleaseStatement {
     pub fn to_text(&self) -> String {
-        let size = self.artifact_size.to_string();
-        let values = [
-            self.registry.as_str(),
-            &self.plugin,
-            &self.version,
-            &self.artifact_sha256,
-            &size,
-            &self.manifest_sha256,
-        ];
-        let mut s = String::with_capacity(320);
-        s.push_str(RELEASE_HEADER);
-        s.push('\n');
-        for (k, v) in RELEASE_KEYS.iter().zip(values) {
+        let mut s = String::with_capacity(320 + 150 * self.artifacts.len());
+        let mut line = |k: &str, v: &str| {
             s.push_str(k);
             s.push_str(": ");
             s.push_str(v);
             s.push('\n');
+        };
+        line("registry", &self.registry);
+        line("plugin", &self.plugin);
+        line("version", &self.version);
+        for a in &self.artifacts {
+            let size = a.size.to_string();
+            match &a.platform {
+                None => {
+                    line("artifact-sha256", &a.sha256);
+                    line("artifact-size", &size);
+                }
+                Some(platform) => {
+                    line("platform", platform);
+                    line("platform-sha256", &a.sha256);
+                    line("platform-size", &size);
+                }
+            }
         }
-        s
+        line("manifest-sha256", &self.manifest_sha256);
+        let header = if self.is_v1() {
+            RELEASE_HEADER
+        } else {
+            RELEASE_HEADER_V2
+        };
+        format!("{header}\n{s}")
     }
 
     /// Parses a statement and accepts it only if it is byte-for-byte canonical.
     pub fn parse(text: &str) -> Result<ReleaseStatement, StatementError> {
-        let mut lines = text.split('\n');
-        if lines.next() != Some(RELEASE_HEADER) {
-            return Err(StatementError::Expected {
-                line: 1,
-                expected: RELEASE_HEADER.into(),
-            });
-        }
-        let mut values = Vec::with_capacity(RELEASE_KEYS.len());
-        for (i, key) in RELEASE_KEYS.iter().enumerate() {
-            let expected = || StatementError::Expected {
-                line: i + 2,
-                expected: format!("{key}: <value>"),
-            };
-            let line = lines.next().ok_or_else(expected)?;
-            let value = line
-                .strip_prefix(key)
-                .and_then(|r| r.strip_prefix(": "))
-                .filter(|v| is_token(v))
-                .ok_or_else(expected)?;
-            if key.ends_with("sha256") && crate::digest::parse_sha256_hex(value).is_none() {
+        let mut lines = text.split('\n').enumerate().peekable();
+        let v2 = match lines.next() {
+            Some((_, RELEASE_HEADER)) => false,
+            Some((_, RELEASE_HEADER_V2)) => true,
+            _ => {
                 return Err(StatementError::Expected {
-                    line: i + 2,
-                    expected: format!("{key}: <64 lowercase hex digits>"),
+                    line: 1,
+                    expected: RELEASE_HEADER.into(),
                 });
             }
-            values.push(value.to_owned());
+        };
+        // The value of the next line, which must be `key: value`.
+        let mut value = |key: &str, peek_only: bool| -> Result<Option<String>, StatementError> {
+            let Some(&(i, line)) = lines.peek() else {
+                return Err(StatementError::Expected {
+                    line: text.split('\n').count() + 1,
+                    expected: format!("{key}: <value>"),
+                });
+            };
+            let found = line
+                .strip_prefix(key)
+                .and_then(|r| r.strip_prefix(": "))
+                .filter(|v| is_token(v));
+            match found {
+                None if peek_only => Ok(None),
+                None => Err(StatementError::Expected {
+                    line: i + 1,
+                    expected: format!("{key}: <value>"),
+                }),
+                Some(v) => {
+                    if key.ends_with("sha256") && crate::digest::parse_sha256_hex(v).is_none() {
+                        return Err(StatementError::Expected {
+                            line: i + 1,
+                            expected: format!("{key}: <64 lowercase hex digits>"),
+                        });
+                    }
+                    let v = v.to_owned();
+                    lines.next();
+                    Ok(Some(v))
+                }
+            }
+        };
+        let size = |v: String| {
+            v.parse::<u64>().map_err(|_| StatementError::Expected {
+                line: 0,
+                expected: "a size in bytes".into(),
+            })
+        };
+        let required = |v: Result<Option<String>, StatementError>| v.map(Option::unwrap_or_default);
+        let registry = required(value("registry", false))?;
+        let plugin = required(value("plugin", false))?;
+        let version = required(value("version", false))?;
+        let mut artifacts = Vec::new();
+        if let Some(sha) = value("artifact-sha256", v2)? {
+            let n = size(required(value("artifact-size", false))?)?;
+            artifacts.push(StatementArtifact::new(None, &sha, n));
         }
-        let [
-            registry,
-            plugin,
-            version,
-            artifact_sha256,
-            size,
-            manifest_sha256,
-        ]: [String; 6] = values.try_into().expect("one value per key");
+        // Only v2 lists platforms; a v1 goes on to `manifest-sha256`.
+        while let Some(platform) = if v2 { value("platform", true)? } else { None } {
+            let sha = required(value("platform-sha256", false))?;
+            let n = size(required(value("platform-size", false))?)?;
+            artifacts.push(StatementArtifact::new(Some(platform), &sha, n));
+        }
+        let manifest_sha256 = required(value("manifest-sha256", false))?;
+        if !artifacts.is_sorted() {
+            return Err(StatementError::NotCanonical);
+        }
         let statement = ReleaseStatement {
             registry,
             plugin,
             version,
-            artifact_sha256,
-            artifact_size: size.parse().map_err(|_| StatementError::Expected {
-                line: 6,
-                expected: "artifact-size: <bytes>".into(),
-            })?,
+            artifacts,
             manifest_sha256,
         };
         if statement.to_text() != text {
@@ -246,8 +334,7 @@ mod tests {
             registry: "plugins.example.org".into(),
             plugin: "git".into(),
             version: "1.2.0".into(),
-            artifact_sha256: "ab".repeat(32),
-            artifact_size: 1234,
+            artifacts: vec![StatementArtifact::new(None, &"ab".repeat(32), 1234)],
             manifest_sha256: "cd".repeat(32),
         }
     }
@@ -276,6 +363,49 @@ mod tests {
             leading_zero,
             swapped,
         ] {
+            assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    fn platform_statement() -> ReleaseStatement {
+        let mut s = statement();
+        s.artifacts = vec![
+            StatementArtifact::new(Some("linux-x86_64".into()), &"01".repeat(32), 10),
+            StatementArtifact::new(Some("macos".into()), &"02".repeat(32), 20),
+        ];
+        s
+    }
+
+    #[test]
+    fn a_platform_statement_names_every_artifact_and_round_trips() {
+        let text = platform_statement().to_text();
+        assert!(text.starts_with("plugdex release statement v2\n"), "{text}");
+        assert!(text.contains(&format!(
+            "platform: linux-x86_64\nplatform-sha256: {}\nplatform-size: 10\nplatform: macos\n",
+            "01".repeat(32)
+        )));
+        assert_eq!(ReleaseStatement::parse(&text), Ok(platform_statement()));
+        // With the single artifact too, which comes first.
+        let mut both = platform_statement();
+        both.artifacts
+            .insert(0, StatementArtifact::new(None, &"ab".repeat(32), 1234));
+        let text = both.to_text();
+        assert!(text.contains("version: 1.2.0\nartifact-sha256: "), "{text}");
+        assert_eq!(ReleaseStatement::parse(&text), Ok(both));
+    }
+
+    #[test]
+    fn a_platform_statement_out_of_order_or_as_v1_is_refused() {
+        let text = platform_statement().to_text();
+        let as_v1 = text.replace("statement v2", "statement v1");
+        let swapped = text
+            .replace("linux-x86_64", "TMP")
+            .replace("platform: macos", "platform: linux-x86_64")
+            .replace("TMP", "macos");
+        let single_as_v2 = statement()
+            .to_text()
+            .replace("statement v1", "statement v2");
+        for bad in [as_v1, swapped, single_as_v2] {
             assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
         }
     }

@@ -17,13 +17,14 @@
 //! Every step's output type has private fields and no other constructor, so
 //! a caller cannot reach step N without passing steps 1..N-1.
 
-use crate::format::published::{IndexLine, SignedFields, Tier};
+use crate::format::published::{IndexLine, LineArtifact, SignedFields, Tier};
+use crate::format::types::Platform;
 use crate::trust::keys::PublicKey;
 use crate::trust::metadata::{
     self, FileMeta, Root, SignedRaw, SnapshotNode, Timestamp, by_hash_path, path_key,
 };
 use crate::trust::signature::AuthorSignature;
-use crate::trust::statement::{self, ReleaseStatement};
+use crate::trust::statement::{self, ReleaseStatement, StatementArtifact};
 
 /// Fetches a file of the registry by its path relative to the root.
 pub type Fetch<'a> = dyn FnMut(&str) -> Result<Vec<u8>, String> + 'a;
@@ -67,6 +68,13 @@ pub enum VerifyError {
         name: String,
         vers: String,
         reason: String,
+    },
+    #[error("{name} {vers} has no artifact for {platform}; it ships for {offered}")]
+    NoPlatform {
+        name: String,
+        vers: String,
+        platform: String,
+        offered: String,
     },
     #[error("the artifact of {name} {vers} is {what}")]
     Artifact {
@@ -312,6 +320,8 @@ impl TrustedTimestamp {
 #[derive(Debug, Clone)]
 pub struct VerifiedRelease {
     line: IndexLine,
+    /// The artifact for the client's platform, which the signature covers.
+    artifact: LineArtifact,
 }
 
 /// Artifact bytes that match a verified release.
@@ -330,24 +340,27 @@ impl TrustedFile {
         &self.bytes
     }
 
-    /// The index lines this client understands (`v` = 1); lines of other
-    /// versions are skipped, as cargo does.
+    /// The index lines this client understands (`v` 1, and 2 with
+    /// `platforms`); lines of other versions are skipped, as cargo does.
     pub fn index_lines(&self) -> Vec<IndexLine> {
         self.bytes
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .filter_map(|l| serde_json::from_slice::<IndexLine>(l).ok())
-            .filter(|l| l.v == crate::format::published::INDEX_V)
+            .filter(IndexLine::is_readable)
             .collect()
     }
 
     /// Step 4: verifies the author signature of `line`, which must come from
     /// this file. Unsigned releases are refused unless `allow_unsigned`
     /// (the `experimental` tier: installed only when asked explicitly).
+    /// The artifact taken is the one for `platform` (`None`: a platform
+    /// outside the vocabulary, which only a single artifact serves).
     pub fn release(
         &self,
         line: &IndexLine,
         allow_unsigned: bool,
+        platform: Option<Platform>,
     ) -> Result<VerifiedRelease, VerifyError> {
         let (name, vers) = (line.name.clone(), line.vers.clone());
         if !self.index_lines().contains(line) {
@@ -371,9 +384,10 @@ impl TrustedFile {
         match (&line.sig, &line.signer) {
             (None, None) if line.tier == Tier::Experimental => {
                 if allow_unsigned {
-                    return Ok(VerifiedRelease { line: line.clone() });
+                    Ok(())
+                } else {
+                    Err(VerifyError::Unsigned { name, vers })
                 }
-                Err(VerifyError::Unsigned { name, vers })
             }
             (Some(sig), Some(signer)) if line.tier != Tier::Experimental => {
                 let key = PublicKey::parse(signer).map_err(|e| refuse(e.to_string()))?;
@@ -382,7 +396,7 @@ impl TrustedFile {
                     &self.registry,
                     &line.name,
                     &line.vers,
-                    (&line.sha256, line.size),
+                    StatementArtifact::of_line(line),
                     &SignedFields::of_line(line),
                 )
                 .to_text();
@@ -391,11 +405,36 @@ impl TrustedFile {
                     text.as_bytes(),
                     &statement::sshsig_namespace(&self.registry),
                 )
-                .map_err(|e| refuse(e.to_string()))?;
-                Ok(VerifiedRelease { line: line.clone() })
+                .map_err(|e| refuse(e.to_string()))
             }
             _ => Err(refuse("its tier, signature and signer disagree".into())),
-        }
+        }?;
+        let artifact = line
+            .artifact_for(platform)
+            .ok_or_else(|| VerifyError::NoPlatform {
+                name: line.name.clone(),
+                vers: line.vers.clone(),
+                platform: platform.map_or_else(
+                    || {
+                        format!(
+                            "this platform ({}-{})",
+                            std::env::consts::OS,
+                            std::env::consts::ARCH
+                        )
+                    },
+                    |p| p.to_string(),
+                ),
+                offered: line
+                    .platforms
+                    .iter()
+                    .map(|p| p.selector().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        Ok(VerifiedRelease {
+            line: line.clone(),
+            artifact,
+        })
     }
 }
 
@@ -404,16 +443,21 @@ impl VerifiedRelease {
         &self.line
     }
 
+    /// The artifact to download, for the platform the release was verified for.
+    pub fn artifact(&self) -> &LineArtifact {
+        &self.artifact
+    }
+
     /// Step 5: the artifact must have the size and SHA-256 the signed line names.
     pub fn verify_artifact(self, bytes: Vec<u8>) -> Result<VerifiedArtifact, VerifyError> {
-        let l = &self.line;
-        let what = if bytes.len() as u64 != l.size {
+        let (l, a) = (&self.line, &self.artifact);
+        let what = if bytes.len() as u64 != a.size {
             Some(format!(
                 "{} bytes, not the {} the index names",
                 bytes.len(),
-                l.size
+                a.size
             ))
-        } else if crate::digest::hex(&crate::digest::sha256(&bytes)) != l.sha256 {
+        } else if crate::digest::hex(&crate::digest::sha256(&bytes)) != a.sha256 {
             Some("not the file the index names: its SHA-256 differs".to_owned())
         } else {
             None
@@ -439,14 +483,30 @@ mod tests {
     #[test]
     fn index_lines_skip_future_versions_and_lines_that_do_not_parse() {
         let v1 = r#"{"v":1,"name":"md","vers":"1.0.0","sha256":"00","size":1,"dl":"https://x/a.tar.gz","engine":"*","runtime":"wasm","entry":"a.wasm","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"experimental","future_key":"ignored"}"#;
-        let v2 = v1.replace("\"v\":1", "\"v\":2").replace("1.0.0", "2.0.0");
+        let v3 = v1.replace("\"v\":1", "\"v\":3").replace("1.0.0", "3.0.0");
+        // v2 is a line with platforms; one without any artifact is not read.
+        let v2 = v1
+            .replace("\"v\":1", "\"v\":2")
+            .replace("1.0.0", "2.0.0")
+            .replace(
+                r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz""#,
+                r#""platforms":[{"os":"linux","sha256":"00","size":1,"dl":"https://x/l.tar.gz"}]"#,
+            );
+        let v2_bare = v1
+            .replace("\"v\":1", "\"v\":2")
+            .replace("1.0.0", "2.1.0")
+            .replace(r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz","#, "");
+        let v1_bare = v1
+            .replace("1.0.0", "1.1.0")
+            .replace(r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz","#, "");
         let file = TrustedFile {
             registry: "r".into(),
             path: "index/2/md".into(),
-            bytes: format!("{v2}\nnot json\n{{\"v\":1}}\n{v1}\n").into_bytes(),
+            bytes: format!("{v3}\nnot json\n{{\"v\":1}}\n{v1}\n{v2}\n{v2_bare}\n{v1_bare}\n")
+                .into_bytes(),
         };
         let lines = file.index_lines();
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].vers, "1.0.0");
+        let versions: Vec<&str> = lines.iter().map(|l| l.vers.as_str()).collect();
+        assert_eq!(versions, ["1.0.0", "2.0.0"]);
     }
 }

@@ -286,15 +286,17 @@ impl Paths {
     fn new_external_artifacts(&self, loaded: &[Loaded]) -> Vec<fetch::Artifact> {
         self.releases(loaded)
             .filter(|r| self.files.get(&r.file) == Some(&ChangeKind::Added))
-            .filter(|r| !r.parsed.manifest.artifact.is_self_hosted())
-            .map(|r| {
-                let a = &r.parsed.manifest.artifact;
-                fetch::Artifact {
-                    file: r.file.clone(),
-                    url: a.url.clone(),
-                    size: a.size,
-                    sha256: a.sha256.clone(),
-                }
+            .flat_map(|r| {
+                r.parsed
+                    .manifest
+                    .artifacts()
+                    .filter(|(_, a)| !a.is_self_hosted())
+                    .map(|(_, a)| fetch::Artifact {
+                        file: r.file.clone(),
+                        url: a.url.clone(),
+                        size: a.size,
+                        sha256: a.sha256.clone(),
+                    })
             })
             .collect()
     }
@@ -303,7 +305,7 @@ impl Paths {
     fn stray_files(&self, loaded: &[Loaded]) -> Vec<Review> {
         let artifacts: BTreeSet<&str> = self
             .releases(loaded)
-            .map(|r| &r.parsed.manifest.artifact)
+            .flat_map(|r| r.parsed.manifest.artifacts().map(|(_, a)| a))
             .filter(|a| a.is_self_hosted())
             .map(|a| a.url.as_str())
             .collect();
