@@ -551,7 +551,6 @@ fn check_step<S: Source>(
     cache.save();
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
-    drop(dates);
     drop(history);
     Ok(CheckStep {
         checked,

@@ -272,7 +272,7 @@ pub fn plan_folder(
                 (Some(mut c), Some((stamps, tree))) if c.tree == tree => {
                     let restamped = c.stamps != stamps;
                     c.stamps = stamps;
-                    Looked::Carried(c, restamped)
+                    Looked::Carried(Box::new(c), restamped)
                 }
                 (_, found) => {
                     let (stamps, tree) = found.unwrap_or_default();
@@ -289,7 +289,7 @@ pub fn plan_folder(
                 if changed {
                     restamped.push(c.dir.clone());
                 }
-                carried.push(c);
+                carried.push(*c);
             }
             Looked::Load(dir, id) => {
                 trees.insert(dir.rel.clone(), id);
@@ -315,7 +315,7 @@ const FOLDER_COMMIT: &str = "folder";
 
 enum Looked {
     /// Unchanged: its entry (with the stamps as found), and whether they changed.
-    Carried(CachedPlugin, bool),
+    Carried(Box<CachedPlugin>, bool),
     Load(PluginDir, FolderId),
 }
 
