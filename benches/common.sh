@@ -37,8 +37,9 @@ bench_tree() {
 }
 
 # The tree of $1 plugins committed to a git repository (made once, packed as
-# a clone is) at $BENCH_DIR/pr-$1-$VERSIONS, with two branches off `main`:
-# `pr-version` (a new version of one plugin) and `pr-plugin` (a new plugin).
+# a clone is) at $BENCH_DIR/pr-$1-$VERSIONS, with three branches off `main`:
+# `pr-version` (a new version of one plugin), `pr-plugin` (a new plugin) and
+# `no-version-docs`.
 # Sets BENCH_PLUGIN_DIR (that plugin's folder) and BENCH_OWNER (its owner).
 bench_repo() {
   local tree repo="$BENCH_DIR/pr-$1-$VERSIONS"
@@ -70,6 +71,12 @@ bench_repo() {
   sed 's/^name = .*/name = "zzqbench"/' "$repo/$plugin_dir/plugin.toml" >"$repo/$new/plugin.toml"
   cp "$repo/$plugin_dir/versions/$last" "$repo/$new/versions/$last"
   git_ add -A && git_ commit -q -m "new plugin"
+  # `no-version-docs`: `[output] version_documents = false`. registry.toml is
+  # a hard link to the tree's: written anew, never appended to.
+  git_ checkout -q -B no-version-docs main
+  { cat "$repo/registry.toml"; printf '\n[output]\nversion_documents = false\n'; } >"$repo/registry.toml.new"
+  mv "$repo/registry.toml.new" "$repo/registry.toml"
+  git_ add -A && git_ commit -q -m "no version documents"
   git_ checkout -q main
 
   BENCH_PLUGIN_DIR=$plugin_dir

@@ -468,3 +468,234 @@ fn pubtime_is_when_the_mainline_first_got_the_manifest() {
         "2026-01-01T00:00:00Z"
     );
 }
+
+/// Whether `path` is a per-version API document.
+fn is_version_document(path: &str) -> bool {
+    path.starts_with("api/v1/plugins/") && path.contains("/versions/") && path.ends_with(".json")
+}
+
+#[test]
+fn without_version_documents_the_output_only_loses_those_files() {
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    let (on, off) = (dir.path().join("on"), dir.path().join("off"));
+    assert_eq!(build(&index, &on, &[]).0, 0);
+    let registry = index.join("registry.toml");
+    let mut text = fs::read_to_string(&registry).unwrap();
+    text.push_str("\n[output]\nversion_documents = false\n");
+    fs::write(&registry, text).unwrap();
+    let (code, stderr) = build(&index, &off, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let (on, off) = (read_tree(&on), read_tree(&off));
+
+    let versions: usize = on
+        .iter()
+        .filter(|(p, _)| p.starts_with("index/") && !p.starts_with("index/config"))
+        .map(|(_, bytes)| bytes.iter().filter(|&&b| b == b'\n').count())
+        .sum();
+    let documents = on.keys().filter(|p| is_version_document(p)).count();
+    assert!(
+        documents > 0 && documents == versions,
+        "{documents} of {versions}"
+    );
+    assert_eq!(off.keys().filter(|p| is_version_document(p)).count(), 0);
+
+    // config.json says so; the host files no longer rewrite to them.
+    let config: serde_json::Value = serde_json::from_slice(&off["config.json"]).unwrap();
+    assert_eq!(config["version_documents"], serde_json::json!(false));
+    let config: serde_json::Value = serde_json::from_slice(&on["config.json"]).unwrap();
+    assert!(config.get("version_documents").is_none(), "{config}");
+    let redirects =
+        |t: &BTreeMap<String, Vec<u8>>| String::from_utf8(t["_redirects"].clone()).unwrap();
+    assert!(redirects(&on).contains("/versions/:version "));
+    assert!(!redirects(&off).contains("/versions/:version"));
+
+    // Everything else is the same file, but what covers config.json.
+    let signed_over = |p: &str| {
+        [
+            "config.json",
+            "_redirects",
+            "timestamp.json",
+            "snapshot.json",
+        ]
+        .contains(&p)
+            || p.starts_with("by-hash/")
+    };
+    for (path, bytes) in &on {
+        if is_version_document(path) || signed_over(path) {
+            continue;
+        }
+        assert_eq!(off.get(path), Some(bytes), "{path} differs or is missing");
+    }
+    for path in off.keys() {
+        assert!(
+            on.contains_key(path) || path.starts_with("by-hash/"),
+            "{path} is new"
+        );
+    }
+}
+
+/// Sets every file under `dir` to a modification time an hour ago: files
+/// older than a build are trusted by their stamps.
+fn age_tree(dir: &Path) {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let file = fs::File::options().write(true).open(entry.path()).unwrap();
+            file.set_modified(past).unwrap();
+        }
+    }
+}
+
+/// How many plugins a build's stderr says it carried over from its cache.
+fn carried(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_suffix(" plugins unchanged since the last build were carried over from its cache, not read again"))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[test]
+fn folder_rebuilds_carry_unchanged_plugins_and_redo_changed_ones() {
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    age_tree(&index);
+    let out = dir.path().join("dist");
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("every plugin was read: no build cache"),
+        "{stderr}"
+    );
+    let plugins = fs::read_dir(index.join("plugins"))
+        .unwrap()
+        .flat_map(|shard| fs::read_dir(shard.unwrap().path()).unwrap())
+        .flat_map(|e| {
+            let p = e.unwrap().path();
+            match p.join("plugin.toml").exists() {
+                true => vec![p],
+                false => fs::read_dir(p)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect(),
+            }
+        })
+        .filter(|p| p.join("plugin.toml").exists())
+        .count();
+
+    // Nothing changed: every plugin carried, nothing written.
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(carried(&stderr), plugins, "{stderr}");
+    assert!(stderr.contains("0 files written"), "{stderr}");
+
+    // Touched but not changed (the time dates nothing: SOURCE_DATE_EPOCH is
+    // set): the content is hashed again and found the same.
+    let manifest = index.join("plugins/3/g/git/versions/1.0.0.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, &text).unwrap();
+    age_tree(&index);
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(carried(&stderr), plugins, "{stderr}");
+    assert!(stderr.contains("0 files written"), "{stderr}");
+
+    // One version yanked: that plugin is read again, and the output is what
+    // a fresh build of the changed index writes.
+    fs::write(
+        &manifest,
+        text.replace("yanked = false", "yanked = \"broken\""),
+    )
+    .unwrap();
+    age_tree(&index);
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(carried(&stderr), plugins - 1, "{stderr}");
+    let fresh = dir.path().join("fresh");
+    assert_eq!(build(&index, &fresh, &[]).0, 0);
+    // The same files as a fresh build, but the previous generations'
+    // `by-hash/` copies a rebuild keeps for clients that still hold them.
+    let (got, want) = (read_tree(&out), read_tree(&fresh));
+    let differs: Vec<&String> = got
+        .keys()
+        .chain(want.keys())
+        .filter(|p| !p.starts_with("by-hash/") && got.get(*p) != want.get(*p))
+        .collect();
+    assert!(differs.is_empty(), "{differs:?}");
+    let index_file = fs::read_to_string(out.join("index/3/g/git")).unwrap();
+    assert!(index_file.contains("\"yanked\":\"broken\""), "{index_file}");
+
+    // registry.toml changed: a full build.
+    let registry = index.join("registry.toml");
+    let text = fs::read_to_string(&registry).unwrap();
+    fs::write(&registry, text.replace("title = \"", "title = \"New ")).unwrap();
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(carried(&stderr), 0, "{stderr}");
+    assert!(stderr.contains("registry-wide inputs changed"), "{stderr}");
+}
+
+#[test]
+fn a_file_changed_right_after_a_folder_build_is_read_again_though_its_stamp_is_the_same() {
+    // Just copied: every file is as new as the build ("racy").
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    let out = dir.path().join("dist");
+    assert_eq!(build(&index, &out, &[]).0, 0);
+    // The same size, inode and modification time, another content: only
+    // the content's hash can tell.
+    let manifest = index.join("plugins/3/g/git/versions/1.0.0.toml");
+    let before = fs::metadata(&manifest).unwrap();
+    let text = fs::read_to_string(&manifest).unwrap();
+    let changed = text.replace("yanked = false", "yanked = \"abc\"");
+    assert_eq!(changed.len(), text.len());
+    let mut file = fs::File::options().write(true).open(&manifest).unwrap();
+    std::io::Write::write_all(&mut file, changed.as_bytes()).unwrap();
+    file.set_modified(before.modified().unwrap()).unwrap();
+    drop(file);
+    let after = fs::metadata(&manifest).unwrap();
+    assert_eq!(
+        (before.len(), before.ino(), before.modified().unwrap()),
+        (after.len(), after.ino(), after.modified().unwrap())
+    );
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let index_file = fs::read_to_string(out.join("index/3/g/git")).unwrap();
+    assert!(
+        index_file.contains("\"yanked\":\"abc\""),
+        "{stderr}\n{index_file}"
+    );
+}
+
+#[test]
+fn the_output_size_the_build_reports_is_what_the_output_holds() {
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    let out = dir.path().join("dist");
+    let reported = |stderr: &str| {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("output: "))
+            .expect("the output line");
+        line.to_owned()
+    };
+    let walked = |out: &Path| {
+        let tree = read_tree(out);
+        let bytes: usize = tree.values().map(Vec::len).sum();
+        (tree.len(), bytes)
+    };
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let (files, bytes) = walked(&out);
+    let expected = format!(
+        "output: {files} files, {}",
+        plugdex::generate::hosting::human_bytes(bytes as u64)
+    );
+    assert_eq!(reported(&stderr), expected, "{stderr}");
+    // Carried over from the cache, the same count.
+    let (code, again) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{again}");
+    assert!(carried(&again) > 0, "{again}");
+    assert_eq!(reported(&again), expected);
+}

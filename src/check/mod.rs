@@ -447,6 +447,7 @@ pub(crate) fn fallback_config() -> RegistryConfig {
         signing: None,
         hosting: None,
         site: None,
+        output: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The static JSON API under `api/v1/`.
 
-use super::{Listing, OutFile, index_file, latest};
+use super::{Listing, OutFile, Shape, index_file, latest};
 use crate::format::name::canonical;
 use crate::format::published::{
     self, API_DIR, AuditDoc, AuditEvent, Deprecated, IndexLine, Latest, PluginDoc, PluginItem,
@@ -23,7 +23,12 @@ pub fn download_path(name: &str) -> String {
     format!("{API_DIR}plugins/{}/download", canonical(name))
 }
 
-pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<OutFile>) {
+pub(super) fn plugin(
+    plugin: &Plugin,
+    lines: Vec<IndexLine>,
+    shape: Shape,
+    files: &mut Vec<OutFile>,
+) {
     let canonical = plugin.name.canonical();
     let base = format!("{API_DIR}plugins/{canonical}");
     let m = &plugin.info.manifest;
@@ -88,7 +93,7 @@ pub(super) fn plugin(plugin: &Plugin, lines: Vec<IndexLine>, files: &mut Vec<Out
     ));
     files.push(OutFile::json(plugin_doc_path(plugin.name.as_str()), &doc));
     let versions: Vec<VersionDoc> = lines;
-    for v in &versions {
+    for v in versions.iter().filter(|_| shape.version_documents) {
         files.push(OutFile::json(format!("{base}/versions/{}.json", v.vers), v));
     }
     files.push(OutFile::json(

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::api::download_path;
-use super::{Listing, OutFile};
+use super::{Listing, OutFile, Shape};
 
 pub const HEADERS_FILE: &str = "_headers";
 pub const REDIRECTS_FILE: &str = "_redirects";
@@ -122,14 +122,30 @@ fn redirects(listings: &[&Listing]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) fn emit(listings: &[&Listing], files: &mut Vec<OutFile>) {
-    files.extend(host_files(&redirects(listings)));
+pub(super) fn emit(listings: &[&Listing], shape: Shape, files: &mut Vec<OutFile>) {
+    files.extend(host_files_of(&redirects(listings), shape));
+}
+
+/// The rewrites of [`API_REWRITES`] to documents `shape` has.
+fn api_rewrites(shape: Shape) -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    API_REWRITES
+        .iter()
+        .filter(move |(from, _)| shape.version_documents || !from.ends_with("/:version"))
 }
 
 /// `_headers`, `_redirects` and `_nginx.conf` for `redirects` (`(from, to)`).
 /// Every path and URL is made [`host_safe`] here, once for all three files;
 /// `_headers` holds only this module's constants.
 pub fn host_files(redirects: &[(String, String)]) -> Vec<OutFile> {
+    host_files_of(
+        redirects,
+        Shape {
+            version_documents: true,
+        },
+    )
+}
+
+fn host_files_of(redirects: &[(String, String)], shape: Shape) -> Vec<OutFile> {
     let redirects: Vec<(String, String)> = redirects
         .iter()
         .map(|(from, to)| (host_safe(from), host_safe(to)))
@@ -157,7 +173,7 @@ pub fn host_files(redirects: &[(String, String)]) -> Vec<OutFile> {
     for (from, to) in &redirects {
         let _ = writeln!(redirect_file, "{from} {to} 302");
     }
-    for (from, to) in API_REWRITES {
+    for (from, to) in api_rewrites(shape) {
         let _ = writeln!(redirect_file, "{from} {to} 200");
     }
 

@@ -13,7 +13,7 @@ pub mod search;
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
 use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
-use crate::format::types::{Artifact, Channel};
+use crate::format::types::{Artifact, Channel, RegistryConfig};
 use crate::model::{Plugin, RegistryMeta, Release};
 use crate::timestamp::rfc3339;
 use crate::trust::metadata;
@@ -60,6 +60,22 @@ impl Context {
             format!("{}{}", self.base_url, artifact_url_path(art))
         } else {
             art.url.clone()
+        }
+    }
+}
+
+/// Which optional documents the output has: `registry.toml`'s `[output]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// One API document per version, `api/v1/plugins/{name}/versions/{version}.json`.
+    pub version_documents: bool,
+}
+
+impl Shape {
+    pub fn of(config: &RegistryConfig) -> Shape {
+        let output = config.output.clone().unwrap_or_default();
+        Shape {
+            version_documents: output.version_documents,
         }
     }
 }
@@ -186,8 +202,9 @@ pub fn is_covered(path: &str) -> bool {
         || path.starts_with(search::SEARCH_DIR)
 }
 
-/// Every file that depends on one plugin only: its sparse index file and its API documents.
-pub fn plugin(plugin: &Plugin, cx: &Context) -> Vec<OutFile> {
+/// Every file that depends on one plugin only: its sparse index file and its
+/// API documents (those `shape` asks for).
+pub fn plugin(plugin: &Plugin, cx: &Context, shape: Shape) -> Vec<OutFile> {
     let lines: Vec<IndexLine> = plugin
         .releases
         .iter()
@@ -202,7 +219,7 @@ pub fn plugin(plugin: &Plugin, cx: &Context) -> Vec<OutFile> {
         path: index_file(plugin),
         bytes: index,
     }];
-    api::plugin(plugin, lines, &mut files);
+    api::plugin(plugin, lines, shape, &mut files);
     files
 }
 
@@ -217,6 +234,7 @@ pub fn registry(
     cx: &Context,
     search: Option<OutFile>,
 ) -> Vec<OutFile> {
+    let shape = Shape::of(&reg.config);
     let mut files = vec![OutFile::json(
         published::CONFIG_PATH.to_owned(),
         &published::Config {
@@ -243,6 +261,7 @@ pub fn registry(
             root: metadata::ROOT_PATH.to_owned(),
             timestamp: metadata::TIMESTAMP_PATH.to_owned(),
             search: search.as_ref().map(search::config_entry),
+            version_documents: shape.version_documents,
         },
     )];
     files.extend(search);
@@ -292,7 +311,7 @@ pub fn registry(
         },
         || {
             let mut f = Vec::new();
-            host::emit(listings, &mut f);
+            host::emit(listings, shape, &mut f);
             f
         },
     );
@@ -308,6 +327,10 @@ mod tests {
     use crate::format::published::SignedFields;
     use crate::model::Registry;
 
+    const ALL: Shape = Shape {
+        version_documents: true,
+    };
+
     /// The example index, checked: the model every emitter reads.
     fn example() -> Registry {
         let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
@@ -322,8 +345,12 @@ mod tests {
             base_url: "https://r.example/".into(),
         };
         for plugin in &reg.plugins {
-            let files = super::plugin(plugin, &cx);
-            assert_eq!(files, super::plugin(plugin, &cx), "emit is deterministic");
+            let files = super::plugin(plugin, &cx, ALL);
+            assert_eq!(
+                files,
+                super::plugin(plugin, &cx, ALL),
+                "emit is deterministic"
+            );
             let index = files
                 .iter()
                 .find(|f| f.path == index_file(plugin))

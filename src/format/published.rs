@@ -62,6 +62,19 @@ pub struct Config {
     /// from builds without the `search` feature).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchConfig>,
+    /// Whether the API has one document per version
+    /// (`plugins/{name}/versions/{version}.json`). Written only when `false`
+    /// (`[output] version_documents = false`); absent means they exist.
+    #[serde(default = "present", skip_serializing_if = "is_present")]
+    pub version_documents: bool,
+}
+
+fn present() -> bool {
+    true
+}
+
+fn is_present(value: &bool) -> bool {
+    *value
 }
 
 /// `config.json`'s `search`: the search bundle, covered by the snapshot.

@@ -40,6 +40,31 @@ pub struct RegistryConfig {
     /// The HTML site `build` writes beside the registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<SiteConfig>,
+    /// Which optional files `build` writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputConfig>,
+}
+
+/// `[output]`: optional parts of the output, for hosts that count files.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "generator", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Write one API document per version (`api/v1/plugins/{name}/versions/{version}.json`). `false` leaves them out: each repeats a line of the plugin's `versions.json` and index file, and together they are most of the output's files.
+    #[serde(default = "yes")]
+    pub version_documents: bool,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            version_documents: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[site]`: how the HTML pages look and what they tell users to run.

@@ -28,13 +28,14 @@ use crate::check::facts::PluginFacts;
 use crate::digest::Sha256Digest;
 use crate::emit::Listing;
 use crate::trust::metadata::FileMeta;
-use crate::write::replace_file;
+use crate::write::{OutputSize, replace_file};
 
 const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// Bumped whenever what is cached, or how it is read, changes.
 /// 3: listings carry their `SearchDoc`.
 /// 4: listings carry what the site's pages list (owners, engine, tier, recent releases).
-const FORMAT: u32 = 4;
+/// 5: the size of each plugin's files, and the stamps of a folder build's files.
+const FORMAT: u32 = 5;
 /// Chunks: enough that one plugin's change rewrites a small file, few
 /// enough that loading is not dominated by opening them.
 pub const BUCKETS: usize = 256;
@@ -70,19 +71,40 @@ impl Header {
 pub struct CachedPlugin {
     /// Folder relative to the index root.
     pub dir: String,
-    /// The folder's git tree id (hex).
+    /// The folder's identity: its git tree id (hex) in a build from a
+    /// commit, the digest of its files' contents in a folder build.
     pub tree: String,
+    /// A folder build's stamps of the folder's files, sorted by path (empty
+    /// from a commit): what says without reading a file that it is unchanged.
+    pub stamps: Vec<FileStamp>,
     pub facts: PluginFacts,
     pub listing: Listing,
     /// Every file emitted from this plugin alone, with its SHA-256: its
     /// index file and that file's `by-hash/` copy, its API documents and
     /// its self-hosted artifacts.
     pub files: Vec<(String, Sha256Digest)>,
+    /// How many bytes `files` are, for the output's size without a walk.
+    pub size: OutputSize,
     /// The files of `files` the snapshot covers.
     pub covered: Vec<(String, FileMeta)>,
     /// The plugins that depended on it when its page was made: a carried
     /// page is stale when they change.
     pub dependents: Vec<String>,
+}
+
+/// One file of a plugin folder as a folder build found it, like an entry
+/// of git's index: when size, modification time and inode are the same, the
+/// content is taken to be too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    /// Relative to the plugin folder.
+    pub path: String,
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ino: u64,
+    /// The content's SHA-256; `None` when the file was modified too close
+    /// to the build to trust its stamp next time ("racy git"): hashed again.
+    pub sha256: Option<Sha256Digest>,
 }
 
 #[derive(Debug)]
@@ -207,6 +229,7 @@ mod tests {
         CachedPlugin {
             dir: dir.to_owned(),
             tree: "0".repeat(40),
+            stamps: Vec::new(),
             facts: PluginFacts {
                 name: dir.rsplit('/').next().unwrap().to_owned(),
                 dir: dir.to_owned(),
@@ -216,6 +239,7 @@ mod tests {
             },
             listing: Listing::default(),
             files: vec![(file.to_owned(), [7; 32])],
+            size: OutputSize::default(),
             covered: Vec::new(),
             dependents: Vec::new(),
         }

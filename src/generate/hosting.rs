@@ -3,35 +3,11 @@
 //! hosts' published ones; exceeding them fails the deploy or drops files,
 //! so `build` warns before a deploy does.
 
-use std::path::Path;
-
 use crate::format::types::{HostTarget, Hosting};
 
-/// The files and bytes of a built output.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OutputSize {
-    pub files: u64,
-    pub bytes: u64,
-    /// The largest file, in bytes.
-    pub largest: u64,
-}
-
-impl OutputSize {
-    /// Walks `out` (the host files `_headers` etc. included: hosts count them).
-    pub fn measure(out: &Path) -> OutputSize {
-        let mut size = OutputSize::default();
-        for entry in walkdir::WalkDir::new(out).into_iter().flatten() {
-            if let Ok(meta) = entry.metadata()
-                && meta.is_file()
-            {
-                size.files += 1;
-                size.bytes += meta.len();
-                size.largest = size.largest.max(meta.len());
-            }
-        }
-        size
-    }
-}
+/// Counted by the writer as the output is written, not by walking it: at
+/// a million files the walk was most of a rebuild.
+pub use crate::write::OutputSize;
 
 /// A host's published limits; `None` where it has none that matters here.
 pub struct Limits {

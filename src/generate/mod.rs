@@ -178,13 +178,25 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     // the registry model is built, so the two never add up in memory.
     match &opts.rev {
         None => {
-            let history = History::read(&opts.index, audit::read_edit)?;
-            timings::mark("history");
             let source = FolderSource::open(&opts.index)?;
-            let mut diags = Vec::new();
-            let dirs = source.all_plugin_dirs(&mut diags);
-            let plan = Plan::everything(dirs, diags);
-            build_from(opts, &source, plan, history, base_url, started, progress)
+            match build_folder(
+                opts,
+                &source,
+                None,
+                base_url.clone(),
+                started.clone(),
+                progress,
+            ) {
+                Err(BuildError::DependentsChanged) => build_folder(
+                    opts,
+                    &source,
+                    Some("a carried-over plugin's dependents changed"),
+                    base_url,
+                    started,
+                    progress,
+                ),
+                done => done,
+            }
         }
         Some(rev) => {
             let source = index_at_rev(&opts.index, rev)?;
@@ -208,6 +220,31 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
             }
         }
     }
+}
+
+/// A build of a folder, carrying over what the build cache allows (nothing with `fresh`).
+fn build_folder(
+    opts: &Options,
+    source: &FolderSource,
+    fresh: Option<&'static str>,
+    base_url: Option<String>,
+    started: Started,
+    progress: &ProgressBar,
+) -> Result<Report, BuildError> {
+    let history = History::read(&opts.index, audit::read_edit)?;
+    timings::mark("history");
+    let site = opts
+        .site
+        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
+    let plan = reuse::plan_folder(
+        source,
+        &opts.out,
+        base_url.as_deref(),
+        site.as_deref(),
+        fresh,
+    );
+    timings::mark("plan");
+    build_from(opts, source, plan, history, base_url, started, progress)
 }
 
 /// A build from a commit, carrying over what the build cache allows (nothing with `fresh`).
@@ -246,7 +283,9 @@ fn build_at_rev(
     build_from(opts, source, plan, history, base_url, started, progress)
 }
 
-/// The build proper, with manifests and artifacts read from one `source`.
+/// The build proper, with manifests and artifacts read from one `source`:
+/// check what the plan reads against what it carries, emit and write,
+/// sign, swap the new tree in, and keep the cache for the next build.
 fn build_from<S: Source>(
     opts: &Options,
     source: &S,
@@ -259,6 +298,210 @@ fn build_from<S: Source>(
     if opts.signing_key.is_none() && !opts.allow_unsigned && declares_signing(source) {
         return Err(BuildError::UnsignedRefused);
     }
+    let (mut carry, read) = Carry::of(plan);
+    let checked = check_step(opts, source, read, &mut carry, history)?;
+    let CheckStep {
+        mut checked,
+        origin,
+        dependents,
+        dated_from_git,
+        cached_signatures,
+    } = checked;
+    let Some(registry) = checked.registry.take() else {
+        return Ok(Report {
+            checked,
+            built: None,
+        });
+    };
+    check_signing_key(opts, &registry)?;
+    let cx = Context {
+        base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
+    };
+    let site = opts
+        .site
+        .then(|| {
+            Site::load(
+                source,
+                &registry.meta.config,
+                &cx,
+                &site::Inputs::built_in(),
+            )
+        })
+        .transpose()?;
+    let writer = Writer::open(&opts.out)?;
+    // Per plugin: its index file and by-hash copy, three API documents, its
+    // page, and one document per version when the output has them.
+    let carried_files: usize = carry.plugins.iter().map(|c| c.cached.files.len()).sum();
+    let version_docs = match emit::Shape::of(&registry.meta.config).version_documents {
+        true => registry.version_count(),
+        false => 0,
+    };
+    writer.reserve(version_docs + registry.plugins.len() * 6 + carried_files + 64);
+    carry.plugins.par_iter_mut().try_for_each(|c| {
+        let size = c.cached.size;
+        writer.carry(c.take_or_clone(|c| &mut c.files), &size)
+    })?;
+    timings::mark("carry over");
+    progress.set_length(registry.plugins.len() as u64);
+    // Everything after emitting works on paths and digests: the model is
+    // consumed plugin by plugin as it is emitted, so it and the writer's
+    // list of files never add up in memory.
+    let registry_id = registry.meta.config.id.clone();
+    let host = registry.meta.config.hosting.clone();
+    let output = Output {
+        cx: &cx,
+        site: site.as_ref(),
+        dependents: &dependents,
+        source,
+        writer: &writer,
+        progress,
+        out: &opts.out,
+        stats: started.stats.as_ref(),
+    };
+    let keep = carry.save.is_some();
+    let emitted = write_all(registry, &mut carry.plugins, &carry.trees, keep, &output)?;
+    timings::mark("emit and write");
+    let signing = metadata::SigningInput {
+        registry: &registry_id,
+        key: opts.signing_key.as_ref(),
+        now: started.now,
+        expiry_secs: opts.expiry_secs,
+    };
+    let signed = sign_step(opts, &writer, &emitted.covered, &signing)?;
+    timings::mark("sign snapshot");
+    let summary = writer.commit()?;
+    timings::mark("commit");
+    let reused = carry.plugins.len();
+    let fresh_because = carry.fresh_because;
+    carry.save_cache(emitted.plugins, &summary);
+    progress.finish_and_clear();
+    let size = summary.size;
+    let host_warnings = hosting::check(host.as_ref(), &size);
+    Ok(Report {
+        checked,
+        built: Some(Built {
+            summary,
+            origin,
+            dated_from_git,
+            signed: signed.signed,
+            cached_signatures,
+            reused,
+            fresh_because,
+            expires: rfc3339(signing.now + signing.expiry_secs),
+            size,
+            host_warnings,
+            elapsed: started.at.elapsed(),
+        }),
+    })
+}
+
+/// What a build carries over from its cache, and how it keeps the cache.
+struct Carry {
+    plugins: Vec<Carried>,
+    /// The identity of each folder read, for its new cache entry.
+    trees: HashMap<String, reuse::FolderId>,
+    /// The cache chunks this build rewrites: those of the plugins read,
+    /// removed or restamped (all of them without a cache to keep).
+    dirty: BTreeSet<usize>,
+    /// The cache's chunk files, when one was used.
+    chunks: Option<Vec<String>>,
+    save: Option<reuse::Save>,
+    fresh_because: Option<&'static str>,
+}
+
+/// What the check reads.
+struct Read {
+    load: Vec<crate::source::PluginDir>,
+    diagnostics: Vec<crate::diagnostic::Diagnostic>,
+}
+
+impl Carry {
+    fn of(plan: Plan) -> (Carry, Read) {
+        let Plan {
+            load,
+            trees,
+            diagnostics,
+            carried,
+            save,
+            fresh_because,
+            removed,
+            restamped,
+            chunks,
+        } = plan;
+        let dirty: BTreeSet<usize> = match &chunks {
+            Some(_) => load
+                .iter()
+                .map(|d| d.rel.as_str())
+                .chain(removed.iter().map(String::as_str))
+                .chain(restamped.iter().map(String::as_str))
+                .map(cache::bucket)
+                .collect(),
+            None => (0..cache::BUCKETS).collect(),
+        };
+        // What the plugins of the other chunks hold is moved, not copied,
+        // where it is used.
+        let plugins = carried
+            .into_iter()
+            .map(|cached| Carried {
+                chunk_rewritten: dirty.contains(&cache::bucket(&cached.dir)),
+                cached,
+            })
+            .collect();
+        let carry = Carry {
+            plugins,
+            trees,
+            dirty,
+            chunks,
+            save,
+            fresh_because,
+        };
+        (carry, Read { load, diagnostics })
+    }
+
+    /// Saves the cache of this build: the carried plugins and the `emitted`
+    /// ones. Only the dirty chunks are rewritten.
+    fn save_cache(self, emitted: Vec<CachedPlugin>, summary: &Summary) {
+        let Some(save) = self.save else { return };
+        let mut plugins: Vec<CachedPlugin> = self.plugins.into_iter().map(|c| c.cached).collect();
+        plugins.extend(emitted);
+        let header = Header::new(save.context, save.commit, summary.served.clone());
+        // Without it the next build is a full one, which is all a failure costs.
+        if Cache::save(
+            &save.path,
+            header,
+            &plugins,
+            self.chunks.as_deref(),
+            &self.dirty,
+        )
+        .is_err()
+        {
+            let _ = std::fs::remove_dir_all(&save.path);
+        }
+        crate::free::in_background(plugins);
+        timings::mark("save build cache");
+    }
+}
+
+/// What the check step hands on besides the model.
+struct CheckStep {
+    checked: Checked,
+    origin: Origin,
+    /// Each plugin's dependents, by canonical name, over every plugin.
+    dependents: BTreeMap<String, Vec<String>>,
+    /// Versions dated from git history, the carried ones included.
+    dated_from_git: usize,
+    cached_signatures: usize,
+}
+
+/// Checks the plugins `read`, with the carried ones standing in for
+/// theirs in the cross-plugin rules, dated by `history` (freed after).
+fn check_step<S: Source>(
+    opts: &Options,
+    source: &S,
+    read: Read,
+    carry: &mut Carry,
+    history: History,
+) -> Result<CheckStep, BuildError> {
     // Signatures verified by earlier builds into this output are not verified again.
     let cache = match crate::write::state_dir(&opts.out) {
         Some(state) if std::fs::create_dir_all(&state).is_ok() => {
@@ -266,50 +509,22 @@ fn build_from<S: Source>(
         }
         _ => VerifiedCache::default(),
     };
-    let Plan {
-        load,
-        trees: tree_of,
-        diagnostics,
-        carried,
-        save,
-        fresh_because,
-        removed,
-        chunks,
-    } = plan;
-    // The cache chunks this build rewrites: those of the plugins read or
-    // removed (all of them without a cache to keep). What the plugins of
-    // the other chunks hold is moved, not copied, where it is used below.
-    let dirty: BTreeSet<usize> = match &chunks {
-        Some(_) => load
-            .iter()
-            .map(|d| d.rel.as_str())
-            .chain(removed.iter().map(String::as_str))
-            .map(cache::bucket)
-            .collect(),
-        None => (0..cache::BUCKETS).collect(),
-    };
-    let mut carried: Vec<Carried> = carried
-        .into_iter()
-        .map(|cached| Carried {
-            chunk_rewritten: dirty.contains(&cache::bucket(&cached.dir)),
-            cached,
-        })
-        .collect();
+    let carried = &mut carry.plugins;
     let others: Vec<PluginView<'_>> = carried
         .iter()
         .map(|c| PluginView::of_facts(&c.cached.facts))
         .collect();
     let dates = check::GitHistory::new(&history, &opts.index);
     let scope = check::Scope {
-        dirs: load,
-        diagnostics,
+        dirs: read.load,
+        diagnostics: read.diagnostics,
         find: None,
         known: &others,
     };
     let mut checked = check::check_some(source, scope, &cache, &dates);
     drop(others);
     // Who depends on whom, over every plugin, before the carried facts go.
-    let dependents = dependents_of(checked.registry.as_ref(), &carried);
+    let dependents = dependents_of(checked.registry.as_ref(), carried);
     let stale = |c: &Carried| {
         let now = dependents.get(&canonical(&c.cached.facts.name));
         now.map_or(&[][..], Vec::as_slice) != c.cached.dependents.as_slice()
@@ -332,79 +547,48 @@ fn build_from<S: Source>(
         .for_each(|c| drop(std::mem::take(&mut c.cached.facts.releases)));
     let cached_signatures = cache.hits();
     cache.save();
-    let Some(registry) = checked.registry.take() else {
-        return Ok(Report {
-            checked,
-            built: None,
-        });
-    };
     // The walk's maps are not needed past this point; free them before emitting.
     let origin = history.origin.clone();
     drop(history);
-    if let Some(key) = &opts.signing_key {
-        let Some(keys) = &registry.meta.keys else {
-            return Err(BuildError::NoSigningTable);
-        };
-        if key.public().bytes() != keys.online.bytes() {
-            return Err(BuildError::WrongSigningKey {
-                given: key.public().fingerprint(),
-                expected: keys.online.fingerprint(),
-            });
-        }
+    Ok(CheckStep {
+        checked,
+        origin,
+        dependents,
+        dated_from_git,
+        cached_signatures,
+    })
+}
+
+/// A signing key given must be the registry's online key.
+fn check_signing_key(opts: &Options, registry: &Registry) -> Result<(), BuildError> {
+    let Some(key) = &opts.signing_key else {
+        return Ok(());
+    };
+    let Some(keys) = &registry.meta.keys else {
+        return Err(BuildError::NoSigningTable);
+    };
+    if key.public().bytes() != keys.online.bytes() {
+        return Err(BuildError::WrongSigningKey {
+            given: key.public().fingerprint(),
+            expected: keys.online.fingerprint(),
+        });
     }
-    let cx = Context {
-        base_url: base_url.unwrap_or_else(|| registry.meta.config.base_url.clone()),
-    };
-    let site = opts
-        .site
-        .then(|| {
-            Site::load(
-                source,
-                &registry.meta.config,
-                &cx,
-                &site::Inputs::built_in(),
-            )
-        })
-        .transpose()?;
-    let writer = Writer::open(&opts.out)?;
-    // Per plugin: its index file and by-hash copy, three API documents and one per version.
-    let carried_files: usize = carried.iter().map(|c| c.cached.files.len()).sum();
-    writer.reserve(registry.version_count() + registry.plugins.len() * 5 + carried_files + 64);
-    carried
-        .par_iter_mut()
-        .try_for_each(|c| writer.carry(c.take_or_clone(|c| &mut c.files)))?;
-    timings::mark("carry over");
-    progress.set_length(registry.plugins.len() as u64);
-    // Everything after emitting works on paths and digests: the model is
-    // consumed plugin by plugin as it is emitted, so it and the writer's
-    // list of files never add up in memory.
-    let registry_id = registry.meta.config.id.clone();
-    let host = registry.meta.config.hosting.clone();
-    let output = Output {
-        cx: &cx,
-        site: site.as_ref(),
-        dependents: &dependents,
-        source,
-        writer: &writer,
-        progress,
-        out: &opts.out,
-        stats: started.stats.as_ref(),
-    };
-    let emitted = write_all(registry, &mut carried, &tree_of, save.is_some(), &output)?;
-    drop(tree_of);
-    timings::mark("emit and write");
-    let signing = metadata::SigningInput {
-        registry: &registry_id,
-        key: opts.signing_key.as_ref(),
-        now: started.now,
-        expiry_secs: opts.expiry_secs,
-    };
-    let signed = metadata::sign(&emitted.covered, &signing);
+    Ok(())
+}
+
+/// Signs the snapshot of the `covered` files and writes it, keeping the
+/// previous build's snapshot and copies one more generation, for clients
+/// and CDN edges that still hold the previous timestamp.
+fn sign_step(
+    opts: &Options,
+    writer: &Writer,
+    covered: &BTreeMap<String, FileMeta>,
+    signing: &metadata::SigningInput<'_>,
+) -> Result<metadata::Signed, BuildError> {
+    let signed = metadata::sign(covered, signing);
     for (path, bytes) in &signed.files {
         writer.put(path, bytes)?;
     }
-    // Keep the previous build's snapshot and copies one more generation, for
-    // clients and CDN edges that still hold the previous timestamp.
     let read_previous = |p: &str| {
         std::fs::read(opts.out.join(p))
             .ok()
@@ -412,44 +596,10 @@ fn build_from<S: Source>(
     };
     for path in metadata::referenced(&read_previous) {
         if signed.by_hash.binary_search(&path).is_err() && !writer.keep(&path)? {
-            keep_from_previous(opts.previous.as_deref(), &path, &writer)?;
+            keep_from_previous(opts.previous.as_deref(), &path, writer)?;
         }
     }
-    timings::mark("sign snapshot");
-    let summary = writer.commit()?;
-    timings::mark("commit");
-    let reused = carried.len();
-    if let Some(save) = save {
-        // Only the chunks holding a plugin read or removed are rewritten.
-        let mut plugins: Vec<CachedPlugin> = carried.into_iter().map(|c| c.cached).collect();
-        plugins.extend(emitted.plugins);
-        let header = Header::new(save.context, save.commit, summary.served.clone());
-        // Without it the next build is a full one, which is all a failure costs.
-        if Cache::save(&save.path, header, &plugins, chunks.as_deref(), &dirty).is_err() {
-            let _ = std::fs::remove_dir_all(&save.path);
-        }
-        crate::free::in_background(plugins);
-        timings::mark("save build cache");
-    }
-    progress.finish_and_clear();
-    let size = hosting::OutputSize::measure(&opts.out);
-    let host_warnings = hosting::check(host.as_ref(), &size);
-    Ok(Report {
-        checked,
-        built: Some(Built {
-            summary,
-            origin,
-            dated_from_git,
-            signed: signed.signed,
-            cached_signatures,
-            reused,
-            fresh_because,
-            expires: rfc3339(signing.now + signing.expiry_secs),
-            size,
-            host_warnings,
-            elapsed: started.at.elapsed(),
-        }),
-    })
+    Ok(signed)
 }
 
 /// Whether `registry.toml` asks for a signed registry. A file that does not
@@ -521,6 +671,15 @@ struct Output<'a, S> {
     stats: Option<&'a search::Stats>,
 }
 
+/// The files one plugin emitted, as its cache entry records them.
+#[derive(Default)]
+struct Written {
+    files: Vec<(String, Sha256Digest)>,
+    size: crate::write::OutputSize,
+    /// The ones the snapshot covers.
+    covered: Vec<(String, FileMeta)>,
+}
+
 /// What emitting produced besides the files.
 struct Emitted {
     /// The hash and size of each file the snapshot covers.
@@ -534,7 +693,7 @@ struct Emitted {
 fn write_all<S: Source>(
     registry: Registry,
     carried: &mut [Carried],
-    tree_of: &HashMap<String, String>,
+    tree_of: &HashMap<String, reuse::FolderId>,
     keep: bool,
     output: &Output<'_, S>,
 ) -> Result<Emitted, BuildError> {
@@ -554,25 +713,25 @@ fn write_all<S: Source>(
         covered.lock().expect("no panics while held").extend(mine);
     }
     // Puts one file (and its `by-hash/` copy when the snapshot covers it),
-    // recording both in `files` and the covered one in `own_covered`.
-    let put = |file: &OutFile,
-               files: &mut Vec<(String, Sha256Digest)>,
-               own_covered: &mut Vec<(String, FileMeta)>|
-     -> Result<(), BuildError> {
+    // recording both in `mine` when the cache is kept.
+    let put = |file: &OutFile, mine: &mut Written| -> Result<(), BuildError> {
         let digest = writer.put(&file.path, &file.bytes)?;
+        let len = file.bytes.len() as u64;
         if keep {
-            files.push((file.path.clone(), digest));
+            mine.files.push((file.path.clone(), digest));
+            mine.size.add(len);
         }
         if emit::is_covered(&file.path) {
             let meta = FileMeta {
                 sha256: crate::digest::hex(&digest),
-                size: file.bytes.len() as u64,
+                size: len,
             };
             let copy = metadata::by_hash_path(&meta.sha256);
             writer.put_hashed(&copy, &file.bytes, digest)?;
             if keep {
-                files.push((copy, digest));
-                own_covered.push((file.path.clone(), meta.clone()));
+                mine.files.push((copy, digest));
+                mine.size.add(len);
+                mine.covered.push((file.path.clone(), meta.clone()));
             }
             covered
                 .lock()
@@ -588,6 +747,7 @@ fn write_all<S: Source>(
         .par_iter()
         .map(|p| Listing::of(p, cx))
         .collect();
+    let shape = emit::Shape::of(&registry.meta.config);
     // Two releases may share one artifact: copy each content-addressed file once.
     let artifacts: BTreeMap<String, Artifact> = registry
         .plugins
@@ -601,13 +761,13 @@ fn write_all<S: Source>(
         .plugins
         .into_par_iter()
         .map(|plugin| {
-            let (mut files, mut own_covered) = (Vec::new(), Vec::new());
+            let mut mine = Written::default();
             let own_dependents = dependents
                 .get(&plugin.name.canonical())
                 .cloned()
                 .unwrap_or_default();
-            for file in emit::plugin(&plugin, cx) {
-                put(&file, &mut files, &mut own_covered)?;
+            for file in emit::plugin(&plugin, cx, shape) {
+                put(&file, &mut mine)?;
             }
             for file in site
                 .map(|s| s.plugin(&plugin, &own_dependents))
@@ -615,7 +775,7 @@ fn write_all<S: Source>(
                 .into_iter()
                 .flatten()
             {
-                put(&file, &mut files, &mut own_covered)?;
+                put(&file, &mut mine)?;
             }
             progress.inc(1);
             if !keep {
@@ -627,18 +787,22 @@ fn write_all<S: Source>(
                         art.is_self_hosted(),
                         crate::digest::parse_sha256_hex(&art.sha256),
                     ) {
-                        files.push((emit::artifact_path(art), digest));
+                        mine.files.push((emit::artifact_path(art), digest));
+                        mine.size.add(art.size);
                     }
                 }
             }
+            let id = tree_of.get(&plugin.dir).cloned().unwrap_or_default();
             Ok(Some(CachedPlugin {
-                tree: tree_of.get(&plugin.dir).cloned().unwrap_or_default(),
+                tree: id.tree,
+                stamps: id.stamps,
                 facts: PluginFacts::of_plugin(&plugin),
                 dir: plugin.dir,
                 // Moved in from `own` once the registry-wide files are out.
                 listing: Listing::default(),
-                files,
-                covered: own_covered,
+                files: mine.files,
+                size: mine.size,
+                covered: mine.covered,
                 dependents: own_dependents,
             }))
         })
@@ -657,7 +821,7 @@ fn write_all<S: Source>(
     )?;
     timings::mark("search bundle");
     for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
-        put(&file, &mut Vec::new(), &mut Vec::new())?;
+        put(&file, &mut Written::default())?;
     }
     for file in site
         .map(|s| s.registry(&listings, stats.map(search::Stats::by_name)))
@@ -665,7 +829,7 @@ fn write_all<S: Source>(
         .into_iter()
         .flatten()
     {
-        put(&file, &mut Vec::new(), &mut Vec::new())?;
+        put(&file, &mut Written::default())?;
     }
     drop(listings);
     // Listings are kept only where the cache is written: this build's

@@ -75,6 +75,32 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
     }
 }
 
+/// The files and bytes of an output (host files such as `_headers`
+/// included: hosts count them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutputSize {
+    pub files: u64,
+    pub bytes: u64,
+    /// The largest file, in bytes.
+    pub largest: u64,
+}
+
+impl OutputSize {
+    /// Counts one more file of `bytes` bytes.
+    pub fn add(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
+        self.largest = self.largest.max(bytes);
+    }
+
+    /// Counts the files of `other` too.
+    pub fn add_all(&mut self, other: &OutputSize) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.largest = self.largest.max(other.largest);
+    }
+}
+
 /// What a committed build changed.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -88,6 +114,8 @@ pub struct Summary {
     pub removed: usize,
     /// The key of the tree now served (see [`served_key`]).
     pub served: String,
+    /// What the new output holds, counted as it was written: no walk.
+    pub size: OutputSize,
 }
 
 /// The key of the tree served at `out`: it changes with every build that
@@ -112,6 +140,11 @@ pub struct Writer {
     dirs: Mutex<HashSet<PathBuf>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
+    /// Every file handed to the writer, by size.
+    size: Mutex<OutputSize>,
+    /// The content-addressed paths counted in `size`: two files with one
+    /// content share their `by-hash/` copy, two releases their artifact.
+    hashed: Mutex<HashSet<String>>,
     _lock: fs::File,
 }
 
@@ -206,6 +239,8 @@ impl Writer {
             dirs: Mutex::new(HashSet::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
+            size: Mutex::new(OutputSize::default()),
+            hashed: Mutex::new(HashSet::new()),
             _lock: lock,
         })
     }
@@ -255,6 +290,7 @@ impl Writer {
             .lock()
             .expect("no panics while held")
             .push((path.to_owned(), digest));
+        self.count(path, bytes.len() as u64);
         let in_live = self.live.as_ref().and_then(|m| m.get(path)) == Some(&digest);
         if in_live && self.standby_digest(path) == Some(&digest) {
             // Already the same inode as the served file (see the invariant).
@@ -285,6 +321,22 @@ impl Writer {
         Ok(())
     }
 
+    /// Adds one file of the new output to its size, once per path.
+    fn count(&self, path: &str, bytes: u64) {
+        if is_content_addressed(path) && !self.first_of(path) {
+            return;
+        }
+        self.size.lock().expect("no panics while held").add(bytes);
+    }
+
+    /// Whether the content-addressed `path` is not counted yet (and now is).
+    fn first_of(&self, path: &str) -> bool {
+        self.hashed
+            .lock()
+            .expect("no panics while held")
+            .insert(path.to_owned())
+    }
+
     /// Runs `make`, which creates `target` and fails if it exists; when it
     /// exists, unlinks it and runs `make` again.
     fn replace(&self, target: &Path, make: impl Fn(&Path) -> io::Result<()>) -> io::Result<()> {
@@ -299,11 +351,21 @@ impl Writer {
 
     /// Carries files of the previous output over without their bytes. The
     /// caller knows the served tree holds each with this digest: it recorded
-    /// them when it wrote that tree, whose [`served_key`] it checked.
-    pub fn carry(&self, files: Vec<(String, Sha256Digest)>) -> Result<(), WriteError> {
+    /// them when it wrote that tree, whose [`served_key`] it checked, and
+    /// their `size`. Their content-addressed paths are marked counted; an
+    /// artifact two carried plugins share is counted in both sizes (a
+    /// warning's figure, not the output's content).
+    pub fn carry(
+        &self,
+        files: Vec<(String, Sha256Digest)>,
+        size: &OutputSize,
+    ) -> Result<(), WriteError> {
         for (path, digest) in &files {
             if !is_safe_relative(path) || path.len() > MAX_PATH {
                 return Err(WriteError::UnsafePath(path.clone()));
+            }
+            if is_content_addressed(path) {
+                self.first_of(path);
             }
             // The standby holds the served file unless its delta says otherwise.
             let standby_has = match &self.standby_had {
@@ -318,6 +380,10 @@ impl Writer {
             }
         }
         self.unchanged.fetch_add(files.len(), Ordering::Relaxed);
+        self.size
+            .lock()
+            .expect("no panics while held")
+            .add_all(size);
         self.entries
             .lock()
             .expect("no panics while held")
@@ -335,10 +401,14 @@ impl Writer {
             return Ok(false);
         };
         if self.standby_digest(path) == Some(&digest) {
+            let Ok(meta) = fs::metadata(self.out.join(path)) else {
+                return Ok(false);
+            };
             self.entries
                 .lock()
                 .expect("no panics while held")
                 .push((path.to_owned(), digest));
+            self.count(path, meta.len());
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(true);
         }
@@ -449,6 +519,7 @@ impl Writer {
             changed,
             removed: removed_count,
             served,
+            size: *self.size.lock().expect("no panics while held"),
         })
     }
 
@@ -489,6 +560,12 @@ fn compare<'a>(old: &'a Inventory, new: &'a Inventory) -> (Vec<&'a str>, Vec<&'a
     }
     removed.extend(old.map(|(p, _)| p));
     (changed, removed)
+}
+
+/// Paths named by their content's digest: equal content, one file.
+fn is_content_addressed(path: &str) -> bool {
+    path.starts_with(crate::trust::metadata::BY_HASH_DIR)
+        || path.starts_with(crate::format::published::ARTIFACTS_DIR)
 }
 
 /// Swaps two folders atomically.
