@@ -183,13 +183,27 @@ fn bench(n: usize) {
         searcher.search(q, &filters, 10).unwrap();
     }
     let mut times = Vec::new();
+    let mut per_query = vec![Vec::new(); QUERIES.len()];
     for _ in 0..20 {
-        for q in QUERIES {
+        for (i, q) in QUERIES.iter().enumerate() {
             let t = Instant::now();
             std::hint::black_box(searcher.search(q, &filters, 10).unwrap());
             times.push(t.elapsed());
+            per_query[i].push(t.elapsed());
         }
     }
+    // Which queries make the tail: each one's median, slowest first.
+    let mut slowest: Vec<(Duration, &str)> = per_query
+        .into_iter()
+        .zip(QUERIES)
+        .map(|(t, q)| (median(t), *q))
+        .collect();
+    slowest.sort_by(|a, b| b.cmp(a));
+    let slowest: Vec<String> = slowest
+        .iter()
+        .take(4)
+        .map(|(t, q)| format!("{q:?} {:.3} ms", ms(*t)))
+        .collect();
     let lowered: Vec<String> = docs.iter().map(|d| d.description.to_lowercase()).collect();
     let mut scans = Vec::new();
     for q in QUERIES {
@@ -209,6 +223,7 @@ fn bench(n: usize) {
         ms(p95),
         ms(scan)
     );
+    println!("slowest (median) {}", slowest.join(", "));
 
     let dist = tempfile::tempdir().unwrap();
     let name = format!(
