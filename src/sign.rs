@@ -306,9 +306,10 @@ impl OwnersFile {
     }
 
     /// The text a current owner signs: the plugin's owners as this file lists them.
-    pub fn statement(&self) -> String {
+    pub fn statement(&self) -> Result<String, SignError> {
         let m = &self.plugin.manifest;
         statement::owners_text(&self.registry, &m.name, &m.owners)
+            .map_err(|e| SignError::Verify(format!("`{}`: {e}", self.path.display())))
     }
 
     pub fn namespace(&self) -> String {
@@ -318,7 +319,7 @@ impl OwnersFile {
     /// Signs the owners with `key` (which must be a key of the owners before
     /// the change) and writes `owners_signature`.
     pub fn sign(&self, key: &SecretKey, format: SigOutput) -> Result<String, SignError> {
-        let text = self.statement();
+        let text = self.statement()?;
         let sig = match format {
             SigOutput::Raw => key.sign_raw(text.as_bytes()),
             SigOutput::Minisign => key.sign_minisign(

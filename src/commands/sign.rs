@@ -10,7 +10,7 @@ use crate::sign::{OwnersFile, ReleaseFile, SigOutput, SignError, is_plugin_toml}
 pub fn statement(index: &Path, manifest: &Path) -> Result<Exit, CliError> {
     let (statement, namespace) = if is_plugin_toml(manifest) {
         let file = OwnersFile::read(index, manifest).map_err(sign_error)?;
-        (file.statement(), file.namespace())
+        (file.statement().map_err(sign_error)?, file.namespace())
     } else {
         let file = read_release(index, manifest)?;
         (file.statement(), file.namespace())

@@ -140,7 +140,11 @@ pub fn plugin(
             {
                 out.push(
                     doc.error_at(&[f("name")], Code::ReservedName, format!("the name `{}` is reserved", p.name))
-                        .hint("choose another name; reserved names are listed in `registry.toml` and the README"),
+                        .hint(if name.is_builtin_reserved() {
+                            "choose another name; Windows device names and the output's top-level folders are reserved (docs/index-format.md, \"Names\")"
+                        } else {
+                            "choose another name; this registry reserves it in `policy.reserved_names` of `registry.toml`"
+                        }),
                 );
             }
         }

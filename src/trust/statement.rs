@@ -279,39 +279,53 @@ pub fn delegation_signer<'k>(
 
 /// What a current owner signs to hand a plugin to a new set of owners: one
 /// line per owner (login lowercased, sorted), with their current and retired
-/// keys as raw base64 (sorted; `-` for none). Keys that do not parse are left as written; such
-/// a `plugin.toml` fails `check` anyway.
-pub fn owners_text(registry: &str, plugin: &str, owners: &[crate::format::types::Owner]) -> String {
-    let keys = |list: &[String]| {
-        let mut keys: Vec<String> = list
+/// keys as raw base64 (sorted; `-` for none). A key that does not parse
+/// has no raw form, so there is no statement to sign or verify.
+pub fn owners_text(
+    registry: &str,
+    plugin: &str,
+    owners: &[crate::format::types::Owner],
+) -> Result<String, OwnerKeyError> {
+    let keys = |owner: &str, list: &[String]| -> Result<String, OwnerKeyError> {
+        let mut keys = list
             .iter()
-            .map(|k| {
-                PublicKey::parse(k).map_or_else(|_| k.trim().to_owned(), |k| k.to_raw_base64())
-            })
-            .collect();
+            .map(|k| PublicKey::parse(k).map(|k| k.to_raw_base64()))
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|why| OwnerKeyError {
+                owner: owner.to_owned(),
+                why,
+            })?;
         keys.sort();
-        if keys.is_empty() {
+        Ok(if keys.is_empty() {
             "-".to_owned()
         } else {
             keys.join(",")
-        }
+        })
     };
-    let mut lines: Vec<String> = owners
+    let mut lines = owners
         .iter()
         .map(|o| {
-            format!(
+            Ok(format!(
                 "owner: {} keys={} retired={}",
                 o.github.to_ascii_lowercase(),
-                keys(&o.keys),
-                keys(&o.retired_keys)
-            )
+                keys(&o.github, &o.keys)?,
+                keys(&o.github, &o.retired_keys)?
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<String>, OwnerKeyError>>()?;
     lines.sort();
-    format!(
+    Ok(format!(
         "{OWNERS_HEADER}\nregistry: {registry}\nplugin: {plugin}\n{}\n",
         lines.join("\n")
-    )
+    ))
+}
+
+/// An owner key in `plugin.toml` that is not a usable public key.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a key of owner `{owner}` is not usable: {why}")]
+pub struct OwnerKeyError {
+    pub owner: String,
+    pub why: crate::trust::keys::KeyError,
 }
 
 /// The SSHSIG namespace of owner-change signatures.
@@ -328,6 +342,32 @@ pub fn metadata_prefix(kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_text_refuses_a_key_that_does_not_parse_rather_than_keeping_it_as_written() {
+        let key = crate::trust::secret::SecretKey::generate().public();
+        let owner = |keys: Vec<String>| crate::format::types::Owner {
+            github: "Alice".into(),
+            keys,
+            retired_keys: Vec::new(),
+        };
+        let text = owners_text("r", "git", &[owner(vec![key.to_openssh("a")])]).unwrap();
+        assert!(
+            text.ends_with(&format!(
+                "owner: alice keys={} retired=-\n",
+                key.to_raw_base64()
+            )),
+            "{text}"
+        );
+        let err =
+            owners_text("r", "git", &[owner(vec!["ssh-ed25519 AAAAnotakey".into()])]).unwrap_err();
+        assert_eq!(err.owner, "Alice");
+        assert!(
+            err.to_string()
+                .contains("a key of owner `Alice` is not usable"),
+            "{err}"
+        );
+    }
 
     fn statement() -> ReleaseStatement {
         ReleaseStatement {

@@ -262,8 +262,15 @@ fn plugin_toml(
     stranger: &dyn Fn(&str, &str) -> Diagnostic,
 ) {
     let new_owners = owners_text(ctx.registry, name, &head.owners);
-    if owners_text(ctx.registry, name, &base.owners) != new_owners {
+    // A key that does not parse has no statement (`check` reports the key
+    // itself): the owners are then compared as written.
+    let changed = match (&owners_text(ctx.registry, name, &base.owners), &new_owners) {
+        (Ok(old), Ok(new)) => old != new,
+        _ => base.owners != head.owners,
+    };
+    if changed {
         let signer = head.owners_signature.as_deref().and_then(|sig| {
+            let new_owners = new_owners.as_ref().ok()?;
             let sig = AuthorSignature::parse(sig).ok()?;
             base_keys.iter().find(|k| {
                 sig.verify(k, new_owners.as_bytes(), &owners_namespace(ctx.registry))
