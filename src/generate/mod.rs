@@ -222,6 +222,13 @@ pub fn build(opts: &Options, progress: &ProgressBar) -> Result<Report, BuildErro
     }
 }
 
+/// The fingerprint of the site's built-in inputs, `None` without a site:
+/// part of what a build cache was made with.
+fn site_fingerprint(opts: &Options) -> Option<String> {
+    opts.site
+        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()))
+}
+
 /// A build of a folder, carrying over what the build cache allows (nothing with `fresh`).
 fn build_folder(
     opts: &Options,
@@ -233,9 +240,7 @@ fn build_folder(
 ) -> Result<Report, BuildError> {
     let history = History::read(&opts.index, audit::read_edit)?;
     timings::mark("history");
-    let site = opts
-        .site
-        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
+    let site = site_fingerprint(opts);
     let plan = reuse::plan_folder(
         source,
         &opts.out,
@@ -256,9 +261,7 @@ fn build_at_rev(
     started: Started,
     progress: &ProgressBar,
 ) -> Result<Report, BuildError> {
-    let site = opts
-        .site
-        .then(|| site::defaults_fingerprint(&site::Inputs::built_in()));
+    let site = site_fingerprint(opts);
     let plan = reuse::plan(
         source,
         &opts.out,

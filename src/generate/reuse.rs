@@ -63,6 +63,30 @@ impl Plan {
     }
 }
 
+/// The build cache at `path`, when this build may carry plugins over from
+/// it: nothing forces a fresh build, it was made with the same
+/// registry-wide inputs (`context`; else `changed` says why not), and it
+/// describes the output folder that is served.
+fn usable_cache(
+    out: &Path,
+    path: Option<&Path>,
+    context: &str,
+    fresh: Option<&'static str>,
+    changed: &'static str,
+) -> Result<Cache, &'static str> {
+    if let Some(why) = fresh {
+        return Err(why);
+    }
+    let cache = path.and_then(Cache::load).ok_or("no build cache")?;
+    if cache.header.context != context {
+        return Err(changed);
+    }
+    if crate::write::served_key(out).as_deref() != Some(cache.header.served.as_str()) {
+        return Err("the output folder is not the one the cache describes");
+    }
+    Ok(cache)
+}
+
 /// Plans a build of `source` into `out`: a plugin is carried over when the
 /// cache is valid (same registry-wide inputs, the output it describes is the
 /// one served, the commits are on one line of history), its folder has the
@@ -81,18 +105,15 @@ pub fn plan(
     let context = context(source, base_url, site);
     let commit = source.commit().to_string();
     let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
-    let cached = match (fresh, path.as_deref().map(Cache::load)) {
-        (Some(why), _) => Err(why),
-        (None, None | Some(None)) => Err("no build cache"),
-        (None, Some(Some(c))) if c.header.context != context => Err(
-            "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
-        ),
-        (None, Some(Some(c)))
-            if crate::write::served_key(out).as_deref() != Some(c.header.served.as_str()) =>
-        {
-            Err("the output folder is not the one the cache describes")
-        }
-        (None, Some(Some(c))) => match c
+    let cached = usable_cache(
+        out,
+        path.as_deref(),
+        &context,
+        fresh,
+        "registry-wide inputs changed (registry.toml, trust lists, base URL or history depth)",
+    )
+    .and_then(|c| {
+        match c
             .header
             .commit
             .parse()
@@ -101,8 +122,8 @@ pub fn plan(
         {
             Some(touched) => Ok((c, touched)),
             None => Err("the cached commit is not on this commit's line of history"),
-        },
-    };
+        }
+    });
     let save = path.map(|path| Save {
         path,
         context,
@@ -227,19 +248,13 @@ pub fn plan_folder(
     let times_date = epoch.as_deref().is_none_or(|e| e.trim().is_empty());
     let context = folder_context(root, base_url, site, epoch.as_deref());
     let path = crate::write::state_dir(out).map(|s| s.join(CACHE_DIR));
-    let cached = match (fresh, path.as_deref().map(Cache::load)) {
-        (Some(why), _) => Err(why),
-        (None, None | Some(None)) => Err("no build cache"),
-        (None, Some(Some(c))) if c.header.context != context => Err(
-            "registry-wide inputs changed (registry.toml, trust lists, base URL, HEAD or SOURCE_DATE_EPOCH)",
-        ),
-        (None, Some(Some(c)))
-            if crate::write::served_key(out).as_deref() != Some(c.header.served.as_str()) =>
-        {
-            Err("the output folder is not the one the cache describes")
-        }
-        (None, Some(Some(c))) => Ok(c),
-    };
+    let cached = usable_cache(
+        out,
+        path.as_deref(),
+        &context,
+        fresh,
+        "registry-wide inputs changed (registry.toml, trust lists, base URL, HEAD or SOURCE_DATE_EPOCH)",
+    );
     let save = path.map(|path| Save {
         path,
         context,
