@@ -10,7 +10,7 @@
 // registry's config.json and its search bundle once; later searches fetch
 // nothing.
 
-const WORKER = "./plugdex-search-worker.da45d40efeec68d3.js";
+const WORKER = "./plugdex-search-worker.bc1a98af2d57cb7b.js";
 
 /** Filters `search` understands, and the engine's names for them. */
 const FILTERS = ["tag", "runtime", "tier", "withoutPermission", "engine", "limit"];
