@@ -113,10 +113,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let lines = file.index_lines();
+    // Each line with its single artifact, and with the artifact of the
+    // platform this runs on (a `[[platforms]]` entry where the line has one).
     for line in &lines {
-        if let Ok(release) = file.release(line, true) {
-            let bytes = vec![0; (release.line().size as usize).min(64)];
-            let _ = release.verify_artifact(bytes);
+        for platform in [None, plugdex::format::types::Platform::current()] {
+            if let Ok(release) = file.release(line, true, platform) {
+                let bytes = vec![0; (release.artifact().size as usize).min(64)];
+                let _ = release.verify_artifact(bytes);
+            }
         }
     }
     for policy in [
