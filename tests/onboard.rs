@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use common::{demo_key, example_index, plugdex_cmd};
+use common::{demo_key, example_index, plugdex_cmd, run};
 
 /// A running `plugdex serve`, killed when dropped.
 struct Preview {
@@ -119,20 +119,6 @@ fn serve_index_refuses_an_unsigned_preview_of_a_signed_registry() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no signing key was given"), "{stderr}");
-}
-
-/// `plugdex ARGS...` with no terminal on stdin: (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = plugdex_cmd()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plugdex");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn path(p: &Path) -> &str {

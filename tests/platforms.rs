@@ -6,27 +6,14 @@
 
 mod common;
 
+use common::run;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use plugdex::client::resolve::Request;
 use plugdex::client::{Client, ClientError};
 use plugdex::format::published::IndexLine;
 use plugdex::format::types::Platform;
 use plugdex::trust::verify::VerifyError;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = common::plugdex_cmd()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plugdex");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn sha256_hex(bytes: &[u8]) -> String {
     plugdex::digest::hex(&plugdex::digest::sha256(bytes))

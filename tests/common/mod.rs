@@ -126,6 +126,20 @@ pub fn plugdex_cmd() -> std::process::Command {
     cmd
 }
 
+/// `plugdex ARGS...` with no terminal on stdin: (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = plugdex_cmd()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run plugdex");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `plugdex build --index INDEX --out OUT [extra...]`, returning (exit code,
 /// stderr); unsigned (`--allow-unsigned`) unless `extra` gives a key.
 pub fn build(index: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
