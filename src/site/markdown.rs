@@ -25,35 +25,76 @@ pub struct RepoLinks {
     pub blob: Option<String>,
     /// Base for images, ending with `/`, e.g. `https://raw.githubusercontent.com/o/r/HEAD/`.
     pub raw: Option<String>,
+    /// The README's folder in the repository, empty or ending with `/`
+    /// (`plugins/foo/` for `https://github.com/o/r/tree/main/plugins/foo`):
+    /// relative URLs start there, as on the forge; `/x` starts at the root.
+    pub folder: String,
 }
 
 impl RepoLinks {
     /// The bases for a plugin's `repository` URL, for the forges whose
     /// file URLs are known; any other `https` repository gets links to its
-    /// own URL and no relative images.
+    /// own URL and no relative images. A forge URL of a folder
+    /// (`…/tree/REF/PATH`, or `…/-/tree/REF/PATH` on GitLab) points into
+    /// that folder at that ref; a ref with a `/` in it cannot be told from
+    /// the path and is read as its first segment.
     pub fn for_repository(repository: Option<&str>) -> RepoLinks {
         let Some(repo) = repository
-            .map(|r| r.trim_end_matches('/').trim_end_matches(".git"))
+            .map(|r| r.trim_end_matches('/'))
             .filter(|r| r.starts_with("https://"))
         else {
             return RepoLinks::default();
         };
         if let Some(path) = repo.strip_prefix("https://github.com/") {
-            return RepoLinks {
-                blob: Some(format!("{repo}/blob/HEAD/")),
-                raw: Some(format!("https://raw.githubusercontent.com/{path}/HEAD/")),
-            };
+            let mut segments = path.splitn(3, '/');
+            if let (Some(owner), Some(name)) = (segments.next(), segments.next()) {
+                let name = name.trim_end_matches(".git");
+                let (reference, folder) = in_tree(segments.next().unwrap_or(""));
+                return RepoLinks {
+                    blob: Some(format!(
+                        "https://github.com/{owner}/{name}/blob/{reference}/"
+                    )),
+                    raw: Some(format!(
+                        "https://raw.githubusercontent.com/{owner}/{name}/{reference}/"
+                    )),
+                    folder,
+                };
+            }
         }
         if repo.starts_with("https://gitlab.com/") {
+            let (project, rest) = repo.split_once("/-/").unwrap_or((repo, ""));
+            let project = project.trim_end_matches(".git");
+            let (reference, folder) = in_tree(rest);
             return RepoLinks {
-                blob: Some(format!("{repo}/-/blob/HEAD/")),
-                raw: Some(format!("{repo}/-/raw/HEAD/")),
+                blob: Some(format!("{project}/-/blob/{reference}/")),
+                raw: Some(format!("{project}/-/raw/{reference}/")),
+                folder,
             };
         }
         RepoLinks {
-            blob: Some(format!("{repo}/")),
+            blob: Some(format!("{}/", repo.trim_end_matches(".git"))),
             raw: None,
+            folder: String::new(),
         }
+    }
+}
+
+/// The ref and folder of a forge's `tree/REF/PATH` or `blob/REF/PATH`
+/// (what follows the repository in its URL); `HEAD` and the root for
+/// anything else (the repository's own page, its issues…).
+fn in_tree(rest: &str) -> (String, String) {
+    let mut segments = rest.splitn(3, '/');
+    match (segments.next(), segments.next()) {
+        (Some("tree" | "blob"), Some(reference)) if !reference.is_empty() => {
+            let folder = segments.next().unwrap_or("").trim_matches('/');
+            let folder = if folder.is_empty() {
+                String::new()
+            } else {
+                format!("{folder}/")
+            };
+            (reference.to_owned(), folder)
+        }
+        _ => ("HEAD".to_owned(), String::new()),
     }
 }
 
@@ -129,7 +170,7 @@ fn rewrite<'a>(events: Vec<Event<'a>>, links: &RepoLinks) -> Vec<Event<'a>> {
                 id,
             }) => out.push(Event::Start(Tag::Link {
                 link_type,
-                dest_url: resolve(&dest_url, links.blob.as_deref()).into(),
+                dest_url: resolve(&dest_url, links.blob.as_deref(), &links.folder).into(),
                 title,
                 id,
             })),
@@ -140,7 +181,7 @@ fn rewrite<'a>(events: Vec<Event<'a>>, links: &RepoLinks) -> Vec<Event<'a>> {
                 id,
             }) => out.push(Event::Start(Tag::Image {
                 link_type,
-                dest_url: resolve(&dest_url, links.raw.as_deref()).into(),
+                dest_url: resolve(&dest_url, links.raw.as_deref(), &links.folder).into(),
                 title,
                 id,
             })),
@@ -184,7 +225,7 @@ fn unique_slug(text: &str, seen: &mut HashMap<String, usize>) -> String {
 /// A README URL made absolute: fragments point at the prefixed ids,
 /// relative paths into the repository (or are dropped without one).
 /// Absolute URLs are left to the sanitiser's scheme list.
-fn resolve(url: &str, base: Option<&str>) -> String {
+fn resolve(url: &str, base: Option<&str>, folder: &str) -> String {
     if let Some(fragment) = url.strip_prefix('#') {
         // The sanitiser sees the Markdown links again, already prefixed.
         if fragment.starts_with(ID_PREFIX) {
@@ -196,12 +237,34 @@ fn resolve(url: &str, base: Option<&str>) -> String {
         return url.to_owned();
     }
     match base {
-        Some(base) => format!(
-            "{base}{}",
-            url.trim_start_matches("./").trim_start_matches('/')
-        ),
+        Some(base) => format!("{base}{}", in_repository(url, folder)),
         None => String::new(),
     }
+}
+
+/// A relative URL's path from the repository's root: `/x` from the root,
+/// anything else from `folder`, with `.` and `..` segments resolved (never
+/// above the root).
+fn in_repository(url: &str, folder: &str) -> String {
+    let (path, start) = match url.strip_prefix('/') {
+        Some(rooted) => (rooted, ""),
+        None => (url, folder),
+    };
+    let mut parts: Vec<&str> = start.split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path.split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, segment) in segments.into_iter().enumerate() {
+        match segment {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            // An empty segment is kept only last: `docs/` stays a folder.
+            "" if i != last => {}
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
 }
 
 /// A scheme (`x:` before any `/`, `?` or `#`) or a protocol-relative URL.
@@ -219,6 +282,7 @@ fn is_absolute(url: &str) -> bool {
 fn clean(html: &str, links: &RepoLinks) -> String {
     let blob = links.blob.clone();
     let raw = links.raw.clone();
+    let folder = links.folder.clone();
     let mut builder = ammonia::Builder::default();
     builder
         .rm_tags(["h1", "h2", "svg", "math"])
@@ -234,7 +298,7 @@ fn clean(html: &str, links: &RepoLinks) -> String {
             // not the forge's page about it, which `url_relative` (given
             // no element) would link; it runs after this filter.
             "src" if !is_absolute(value) => {
-                let resolved = resolve(value, raw.as_deref());
+                let resolved = resolve(value, raw.as_deref(), &folder);
                 (!resolved.is_empty()).then_some(Cow::Owned(resolved))
             }
             _ => Some(Cow::Borrowed(value)),
@@ -242,7 +306,10 @@ fn clean(html: &str, links: &RepoLinks) -> String {
         .id_prefix(Some(ID_PREFIX))
         .link_rel(Some(LINK_REL))
         .url_schemes(["http", "https", "mailto"].into())
-        .url_relative(ammonia::UrlRelative::Custom(Box::new(Relative { blob })));
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(Relative {
+            blob,
+            folder: links.folder.clone(),
+        })));
     builder.clean(html).to_string()
 }
 
@@ -250,11 +317,12 @@ fn clean(html: &str, links: &RepoLinks) -> String {
 /// (relative `src`s were resolved as images by the attribute filter).
 struct Relative {
     blob: Option<String>,
+    folder: String,
 }
 
 impl<'a> ammonia::UrlRelativeEvaluate<'a> for Relative {
     fn evaluate<'url>(&self, url: &'url str) -> Option<Cow<'url, str>> {
-        let resolved = resolve(url, self.blob.as_deref());
+        let resolved = resolve(url, self.blob.as_deref(), &self.folder);
         (!resolved.is_empty()).then_some(Cow::Owned(resolved))
     }
 }
@@ -357,6 +425,53 @@ mod tests {
             !none.contains("docs/a.md") && !none.contains("logo.png"),
             "{none}"
         );
+    }
+
+    #[test]
+    fn a_repository_folder_url_points_into_that_folder_at_that_ref() {
+        let links =
+            RepoLinks::for_repository(Some("https://github.com/o/r/tree/main/plugins/foo/"));
+        let html = render(
+            "[doc](docs/a.md) ![shot](./shot.png) ![up](../shared/logo.png) \
+             ![root](/logo.svg) [dir](docs/)",
+            &links,
+        );
+        for url in [
+            "href=\"https://github.com/o/r/blob/main/plugins/foo/docs/a.md\"",
+            "src=\"https://raw.githubusercontent.com/o/r/main/plugins/foo/shot.png\"",
+            "src=\"https://raw.githubusercontent.com/o/r/main/plugins/shared/logo.png\"",
+            "src=\"https://raw.githubusercontent.com/o/r/main/logo.svg\"",
+            "href=\"https://github.com/o/r/blob/main/plugins/foo/docs/\"",
+        ] {
+            assert!(html.contains(url), "{url}: {html}");
+        }
+        // `..` never climbs out of the repository.
+        let html = render("![x](../../../../x.png)", &links);
+        assert!(
+            html.contains("src=\"https://raw.githubusercontent.com/o/r/main/x.png\""),
+            "{html}"
+        );
+
+        let gitlab = RepoLinks::for_repository(Some("https://gitlab.com/g/s/p/-/tree/v2/sub"));
+        assert_eq!(
+            gitlab.raw.as_deref(),
+            Some("https://gitlab.com/g/s/p/-/raw/v2/")
+        );
+        assert_eq!(gitlab.folder, "sub/");
+        // The repository's own URL, with `.git` or another page of it: its root at HEAD.
+        for plain in [
+            "https://github.com/o/r.git",
+            "https://github.com/o/r/issues",
+            "https://github.com/o/r/tree/",
+        ] {
+            let links = RepoLinks::for_repository(Some(plain));
+            assert_eq!(
+                links.blob.as_deref(),
+                Some("https://github.com/o/r/blob/HEAD/"),
+                "{plain}"
+            );
+            assert_eq!(links.folder, "", "{plain}");
+        }
     }
 
     #[test]
