@@ -191,7 +191,8 @@ pub fn latest_any(plugin: &Plugin) -> Option<&Release> {
 /// Whether clients verify `path` through the signed snapshot: everything
 /// they read (config, root, names, revocations, the sparse index, the
 /// search bundle). The API
-/// and pages are for browsers; artifacts are pinned by the index lines.
+/// and pages (the search page beside the bundle included) are for
+/// browsers; artifacts are pinned by the index lines.
 pub fn is_covered(path: &str) -> bool {
     path == published::CONFIG_PATH
         || path == metadata::ROOT_PATH
@@ -199,7 +200,7 @@ pub fn is_covered(path: &str) -> bool {
         || path == published::NAMES_PATH
         || path.starts_with("names/")
         || path.starts_with(published::INDEX_DIR)
-        || path.starts_with(search::SEARCH_DIR)
+        || search::is_bundle(path)
 }
 
 /// Every file that depends on one plugin only: its sparse index file and its
@@ -326,6 +327,20 @@ mod tests {
     use super::*;
     use crate::format::published::SignedFields;
     use crate::model::Registry;
+
+    #[test]
+    fn the_snapshot_covers_the_search_bundle_but_not_the_search_page_beside_it() {
+        let bundle = format!("search/{}.tantivy", "ab".repeat(32));
+        assert!(is_covered(&bundle));
+        for page in [
+            "search/index.html",
+            "search/plugdex-search.8c2d0fc1f683f7ef.js",
+            "search/x/y.tantivy",
+            "searchy.tantivy",
+        ] {
+            assert!(!is_covered(page), "{page}");
+        }
+    }
 
     const ALL: Shape = Shape {
         version_documents: true,

@@ -72,6 +72,14 @@ pub fn doc(plugin: &Plugin) -> SearchDoc {
     }
 }
 
+/// Whether `path` is a search bundle (the site's search page and scripts
+/// live in the same folder, and are for browsers only).
+pub fn is_bundle(path: &str) -> bool {
+    path.strip_prefix(SEARCH_DIR)
+        .and_then(|name| name.strip_suffix(".tantivy"))
+        .is_some_and(|stem| !stem.contains('/'))
+}
+
 /// The bundle of `docs` (sorted by canonical name), at its content address.
 pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
     let bytes = indexer::build(docs)?;
