@@ -180,56 +180,61 @@ impl ReleaseStatement {
                 });
             }
         };
-        // The value of the next line, which must be `key: value`.
-        let mut value = |key: &str, peek_only: bool| -> Result<Option<String>, StatementError> {
-            let Some(&(i, line)) = lines.peek() else {
-                return Err(StatementError::Expected {
-                    line: text.split('\n').count() + 1,
-                    expected: format!("{key}: <value>"),
-                });
-            };
-            let found = line
-                .strip_prefix(key)
-                .and_then(|r| r.strip_prefix(": "))
-                .filter(|v| is_token(v));
-            match found {
-                None if peek_only => Ok(None),
-                None => Err(StatementError::Expected {
-                    line: i + 1,
-                    expected: format!("{key}: <value>"),
-                }),
-                Some(v) => {
-                    if key.ends_with("sha256") && crate::digest::parse_sha256_hex(v).is_none() {
-                        return Err(StatementError::Expected {
-                            line: i + 1,
-                            expected: format!("{key}: <64 lowercase hex digits>"),
-                        });
+        // The value of the next line, which must be `key: value`, with its line number.
+        let mut value =
+            |key: &str, peek_only: bool| -> Result<Option<(usize, String)>, StatementError> {
+                let Some(&(i, line)) = lines.peek() else {
+                    return Err(StatementError::Expected {
+                        line: text.split('\n').count() + 1,
+                        expected: format!("{key}: <value>"),
+                    });
+                };
+                let found = line
+                    .strip_prefix(key)
+                    .and_then(|r| r.strip_prefix(": "))
+                    .filter(|v| is_token(v));
+                match found {
+                    None if peek_only => Ok(None),
+                    None => Err(StatementError::Expected {
+                        line: i + 1,
+                        expected: format!("{key}: <value>"),
+                    }),
+                    Some(v) => {
+                        if key.ends_with("sha256") && crate::digest::parse_sha256_hex(v).is_none() {
+                            return Err(StatementError::Expected {
+                                line: i + 1,
+                                expected: format!("{key}: <64 lowercase hex digits>"),
+                            });
+                        }
+                        let v = v.to_owned();
+                        lines.next();
+                        Ok(Some((i + 1, v)))
                     }
-                    let v = v.to_owned();
-                    lines.next();
-                    Ok(Some(v))
                 }
-            }
+            };
+        // A line that is not peeked at is there or an error: never `None`.
+        let required = |v: Result<Option<(usize, String)>, StatementError>| {
+            v.map(|v| v.map(|(_, v)| v).unwrap_or_default())
         };
-        let size = |v: String| {
+        let size = |key: &str, v: Result<Option<(usize, String)>, StatementError>| {
+            let (line, v) = v?.unwrap_or_default();
             v.parse::<u64>().map_err(|_| StatementError::Expected {
-                line: 0,
-                expected: "a size in bytes".into(),
+                line,
+                expected: format!("{key}: <a size in bytes>"),
             })
         };
-        let required = |v: Result<Option<String>, StatementError>| v.map(Option::unwrap_or_default);
         let registry = required(value("registry", false))?;
         let plugin = required(value("plugin", false))?;
         let version = required(value("version", false))?;
         let mut artifacts = Vec::new();
-        if let Some(sha) = value("artifact-sha256", v2)? {
-            let n = size(required(value("artifact-size", false))?)?;
+        if let Some((_, sha)) = value("artifact-sha256", v2)? {
+            let n = size("artifact-size", value("artifact-size", false))?;
             artifacts.push(StatementArtifact::new(None, &sha, n));
         }
         // Only v2 lists platforms; a v1 goes on to `manifest-sha256`.
-        while let Some(platform) = if v2 { value("platform", true)? } else { None } {
+        while let Some((_, platform)) = if v2 { value("platform", true)? } else { None } {
             let sha = required(value("platform-sha256", false))?;
-            let n = size(required(value("platform-size", false))?)?;
+            let n = size("platform-size", value("platform-size", false))?;
             artifacts.push(StatementArtifact::new(Some(platform), &sha, n));
         }
         let manifest_sha256 = required(value("manifest-sha256", false))?;
@@ -405,6 +410,38 @@ mod tests {
         ] {
             assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn a_size_that_is_not_a_number_is_reported_at_its_line() {
+        let text = statement().to_text();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("artifact-size: "))
+            .expect("a single-artifact statement has a size")
+            + 1;
+        let bad = text.replace("artifact-size: 1234", "artifact-size: 12kB");
+        assert_eq!(
+            ReleaseStatement::parse(&bad),
+            Err(StatementError::Expected {
+                line,
+                expected: "artifact-size: <a size in bytes>".into()
+            })
+        );
+        let text = platform_statement().to_text();
+        let line = text
+            .lines()
+            .collect::<Vec<_>>()
+            .iter()
+            .rposition(|l| l.starts_with("platform-size: "))
+            .expect("a platform statement has sizes")
+            + 1;
+        let bad = text.replace("platform-size: 20", "platform-size: -20");
+        let err = ReleaseStatement::parse(&bad).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("line {line}: expected `platform-size: <a size in bytes>`")
+        );
     }
 
     fn platform_statement() -> ReleaseStatement {
