@@ -195,6 +195,29 @@ impl Fetcher {
         self.fetch(&url, MAX_METADATA, immutable, trace, Body::Metadata)
     }
 
+    /// The cached copy of a registry file, with no request (`None` when
+    /// none is kept). The caller checks it (against pinned keys, or the
+    /// snapshot's hash) before trusting it.
+    pub fn cached(&self, path: &str) -> Option<Vec<u8>> {
+        let url = format!("{}{path}", self.endpoint.base);
+        if let Some((body, _)) = self.memo.lock().expect("memo lock").get(&url) {
+            return Some(body.clone());
+        }
+        self.cache.as_ref()?.load(&url).map(|(body, _)| body)
+    }
+
+    /// A registry file the signed snapshot pins by `sha256`: the cached
+    /// copy when it has that hash (no request), else fetched afresh.
+    pub fn get_pinned(
+        &self,
+        path: &str,
+        sha256: &str,
+        trace: &Trace,
+    ) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}{path}", self.endpoint.base);
+        self.fetch(&url, MAX_METADATA, Some(sha256), trace, Body::Metadata)
+    }
+
     /// A file under the base URL, fetched afresh and not kept: for reading
     /// every file once (`plugdex status --deep`), where keeping them all
     /// would hold the whole registry in memory.

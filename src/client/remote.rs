@@ -4,6 +4,12 @@
 //! rollback, then every file read through the signed snapshot. Nothing this
 //! module returns is unverified, except the API documents `info` shows,
 //! which say so.
+//!
+//! A registry opened before (its keys pinned, `root.json` and `config.json`
+//! cached) costs one request: the timestamp is revalidated, and the cached
+//! root and config are used when the snapshot it signs still names their
+//! hashes (the snapshot covers both). Anything else, or any check that
+//! fails on the way, falls back to the full chain above.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,6 +71,9 @@ impl<'f> Remote<'f> {
         now: i64,
         trace: &Trace,
     ) -> Result<Remote<'f>, ClientError> {
+        if let Some(remote) = Remote::open_warm(fetcher, registry, known, now, trace) {
+            return Ok(remote);
+        }
         let [config, root, timestamp] =
             fetch_all(fetcher, [CONFIG_PATH, ROOT_PATH, TIMESTAMP_PATH], trace);
         let config = config.map_err(|e| match e {
@@ -136,6 +145,77 @@ impl<'f> Remote<'f> {
             timestamp_version: ts.version().max(last_seen.unwrap_or(i64::MIN)),
         };
         Ok(Remote {
+            fetcher,
+            config,
+            ts,
+            state,
+            pinned_now,
+        })
+    }
+
+    /// A registry this client has opened before, with one request (the
+    /// timestamp's): `None` when anything is not as it was (nothing cached,
+    /// the root or config changed, a check failed), for the full chain to
+    /// fetch afresh and report. The root keys are chosen as the full chain
+    /// chooses them, the cached `config.json` standing in for a fetched one.
+    fn open_warm(
+        fetcher: &'f Fetcher,
+        registry: &Registry,
+        known: Option<&RegistryState>,
+        now: i64,
+        trace: &Trace,
+    ) -> Option<Remote<'f>> {
+        let root = fetcher.cached(ROOT_PATH)?;
+        let unverified: Config = serde_json::from_slice(&fetcher.cached(CONFIG_PATH)?).ok()?;
+        let (id, keys, threshold, pinned_now) = if !registry.root_keys.is_empty() {
+            let t = registry.threshold.unwrap_or(1);
+            (unverified.id.clone(), registry.root_keys.clone(), t, false)
+        } else if let Some(k) = known {
+            (k.id.clone(), k.root_keys.clone(), k.threshold, false)
+        } else {
+            let t = unverified.threshold.unwrap_or(1);
+            (unverified.id.clone(), unverified.keys.clone(), t, true)
+        };
+        let anchor = Anchor {
+            registry: id.clone(),
+            root_keys: keys
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<_, _>>()
+                .ok()?,
+            threshold,
+        };
+        let online = anchor.verify_root(&root).ok()?;
+        let timestamp = fetcher.get_traced(TIMESTAMP_PATH, trace).ok()?;
+        let last_seen = known.map(|k| k.timestamp_version);
+        let ts = online.verify_timestamp(&timestamp, now, last_seen).ok()?;
+        let mut fetch = |p: &str| fetcher.get(p).map_err(|e| e.to_string());
+        // The root this timestamp's snapshot names must be the cached one:
+        // a new root (new online key, new keys) goes through the full chain.
+        if !ts.lookup(ROOT_PATH, &mut fetch).ok()??.matches(&root) {
+            return None;
+        }
+        let config_meta = ts.lookup(CONFIG_PATH, &mut fetch).ok()??;
+        let mut pinned = |p: &str| {
+            if p == CONFIG_PATH {
+                fetcher.get_pinned(p, &config_meta.sha256, trace)
+            } else {
+                fetcher.get_traced(p, trace)
+            }
+            .map_err(|e| e.to_string())
+        };
+        let trusted = ts.file(CONFIG_PATH, &mut pinned).ok()?;
+        let config: Config = serde_json::from_slice(trusted.bytes()).ok()?;
+        if config.v != crate::format::published::CONFIG_V || config.keys.is_empty() {
+            return None;
+        }
+        let state = RegistryState {
+            id,
+            root_keys: keys,
+            threshold,
+            timestamp_version: ts.version().max(last_seen.unwrap_or(i64::MIN)),
+        };
+        Some(Remote {
             fetcher,
             config,
             ts,

@@ -27,8 +27,6 @@ pub mod schema;
 #[cfg(all(feature = "generator", not(target_arch = "wasm32")))]
 pub mod web;
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
@@ -182,34 +180,10 @@ impl Searcher {
             exact_key: schema::name_key(text),
             engine: filters.engine.clone(),
         };
-        // Plugins with every word rank above those with only some.
-        let mut ranked: Vec<(Ranked, bool)> = Vec::new();
-        let mut seen = HashSet::new();
-        if plan.is_multi_word() {
-            let every = searcher.search(&*plan.query(true), &ranker)?;
-            for r in every.ranked {
-                seen.insert(r.address);
-                ranked.push((r, true));
-            }
-        }
-        let any = searcher.search(
-            &*plan.query(false),
-            &Ranker {
-                limit: limit + seen.len(),
-                ..ranker
-            },
-        )?;
-        for r in any.ranked {
-            if ranked.len() >= limit {
-                break;
-            }
-            if !seen.contains(&r.address) {
-                ranked.push((r, !plan.is_multi_word()));
-            }
-        }
-        ranked.truncate(limit);
-        let mut results = Vec::with_capacity(ranked.len());
-        for (r, every_word) in ranked {
+        let filter = plan.filter_query();
+        let found = ranker.rank(&searcher, &plan.word_queries(), filter.as_deref())?;
+        let mut results = Vec::with_capacity(found.ranked.len());
+        for r in found.ranked {
             let doc: TantivyDocument = searcher.doc(r.address)?;
             let text_of = |field| {
                 doc.get_first(field)
@@ -217,7 +191,7 @@ impl Searcher {
                     .map(str::to_owned)
             };
             let explanation = if explain {
-                Some(self.explanation(&plan, &r, every_word)?)
+                Some(self.explanation(&plan, &r)?)
             } else {
                 None
             };
@@ -234,17 +208,12 @@ impl Searcher {
         }
         Ok(Results {
             query: text.to_owned(),
-            total: any.total,
+            total: found.total,
             results,
         })
     }
 
-    fn explanation(
-        &self,
-        plan: &Plan,
-        r: &Ranked,
-        every_word: bool,
-    ) -> Result<Explanation, SearchError> {
+    fn explanation(&self, plan: &Plan, r: &Ranked) -> Result<Explanation, SearchError> {
         let searcher = self.reader.searcher();
         let segment = searcher.segment_reader(r.address.segment_ord);
         let ranker = Ranker {
@@ -264,7 +233,7 @@ impl Searcher {
             text: r.text,
             exact: r.exact,
             factors: Factors::of(&ranker.signals(r.address.doc_id), self.epoch),
-            every_word,
+            every_word: r.every_word,
             matched,
         })
     }

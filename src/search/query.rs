@@ -162,40 +162,36 @@ impl Plan {
         }
     }
 
-    /// The query: documents matching every word (`all`) or any word, and
-    /// every filter. Filters do not score.
-    pub fn query(&self, all: bool) -> Box<dyn Query> {
-        let text: Box<dyn Query> = if self.words.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            let occur = if all { Occur::Must } else { Occur::Should };
-            Box::new(BooleanQuery::new(
-                self.words
-                    .iter()
-                    .map(|clauses| {
-                        let word: Box<dyn Query> = Box::new(BooleanQuery::new(
-                            clauses
-                                .iter()
-                                .map(|c| (Occur::Should, c.query.box_clone()))
-                                .collect(),
-                        ));
-                        (occur, word)
-                    })
-                    .collect(),
-            ))
-        };
-        if self.filters.is_empty() {
-            return text;
+    /// Each word's query (any of its clauses matches the word); for an
+    /// empty query, one that matches every plugin. [`super::rank::Ranker`]
+    /// runs them together and counts which words each plugin matched.
+    pub fn word_queries(&self) -> Vec<Box<dyn Query>> {
+        if self.words.is_empty() {
+            return vec![Box::new(AllQuery)];
         }
-        let mut all_clauses = vec![(Occur::Must, text)];
-        all_clauses.extend(self.filters.iter().map(|(o, q)| (*o, q.box_clone())));
-        Box::new(BooleanQuery::new(all_clauses))
+        self.words
+            .iter()
+            .map(|clauses| {
+                let word: Box<dyn Query> = Box::new(BooleanQuery::new(
+                    clauses
+                        .iter()
+                        .map(|c| (Occur::Should, c.query.box_clone()))
+                        .collect(),
+                ));
+                word
+            })
+            .collect()
     }
 
-    /// Whether the query has several words (then a search runs twice:
-    /// plugins with every word first, then those with some).
-    pub fn is_multi_word(&self) -> bool {
-        self.words.len() > 1
+    /// The filters as one query (they do not score), or `None` without any.
+    pub fn filter_query(&self) -> Option<Box<dyn Query>> {
+        if self.filters.is_empty() {
+            return None;
+        }
+        // A boolean query of only `MustNot` clauses matches nothing.
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        clauses.extend(self.filters.iter().map(|(o, q)| (*o, q.box_clone())));
+        Some(Box::new(BooleanQuery::new(clauses)))
     }
 }
 

@@ -2,13 +2,14 @@
 //! [`super::query`]), an exact name match above everything, then the
 //! plugin's signals as factors (popularity, trust tier, recency, how long it
 //! has been published, and demotion of deprecated and all-yanked plugins).
-//! [`Ranker`] is the tantivy collector that applies them and the engine
+//! [`Ranker`] runs a query's words in one pass over each segment, counting
+//! which words each plugin matched, and applies the signals and the engine
 //! filter; the CLI and the browser both rank through it.
 
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::{EnableScoring, Query, Scorer};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::schema::{FLAG_ALL_YANKED, FLAG_DEPRECATED};
 
@@ -47,10 +48,14 @@ pub struct Factors {
 impl Factors {
     /// `signals` measured at `epoch` (the bundle's newest publication).
     pub fn of(s: &Signals, epoch: i64) -> Factors {
-        let popularity = 1.0 + 0.1 * (1.0 + s.downloads as f64).log10();
+        // `libm`, not `f64::log10`/`powf`: natively those call the
+        // platform's C library and in wasm Rust's port, which may differ in
+        // the last bit; one implementation gives the CLI and the browser
+        // the same factors.
+        let popularity = 1.0 + 0.1 * libm::log10(1.0 + s.downloads as f64);
         let tier = 1.0 + 0.1 * s.tier_rank.min(2) as f64;
         let since_update = ((epoch - s.updated) as f64).max(0.0) / YEAR;
-        let recency = 1.0 + 0.05 * 0.5f64.powf(since_update);
+        let recency = 1.0 + 0.05 * libm::pow(0.5, since_update);
         let age = ((epoch - s.created) as f64).max(0.0) / YEAR;
         let established = 1.0 + 0.25 * (age / 2.0).min(1.0);
         let mut demotion = 1.0;
@@ -74,9 +79,25 @@ impl Factors {
     }
 }
 
-/// The final score of a document.
+/// The final score of a document, [`rounded`].
 pub fn score(text: Score, exact: bool, factors: &Factors) -> Score {
-    text * factors.product() + if exact { EXACT_BONUS } else { 0.0 }
+    rounded(text * factors.product() + if exact { EXACT_BONUS } else { 0.0 })
+}
+
+/// Low bits of a score's mantissa cleared to zero (16 significant bits
+/// kept, about 5 decimal digits), rounding to nearest. BM25's logarithms
+/// (inside tantivy, `f32::ln`) come from the C library natively and from
+/// Rust's port in wasm and may differ in the last bits, so scores that
+/// are equal in one could be a hair apart in the other; compared rounded,
+/// they tie, and ties go to name order on both.
+pub fn rounded(score: Score) -> Score {
+    const DROPPED: u32 = 8;
+    if !score.is_finite() {
+        return score;
+    }
+    let bits = score.to_bits();
+    let half = 1 << (DROPPED - 1);
+    Score::from_bits((bits + half) & !((1 << DROPPED) - 1))
 }
 
 /// Column names of the fast fields the ranker reads.
@@ -90,9 +111,10 @@ pub mod columns {
     pub const ENGINE: &str = "engine";
 }
 
-/// Collects every matching document that passes the engine filter, scores
-/// it with [`score`], and keeps the best `limit` (ties: name order, which is
-/// document order).
+/// Runs a query's words over every document that passes the filters and
+/// the engine filter, scores each match with [`score`], and keeps the best
+/// `limit`: plugins matching every word first, then by score, ties in name
+/// order (document order: the indexer adds documents sorted by name).
 pub struct Ranker {
     pub limit: usize,
     pub epoch: i64,
@@ -105,6 +127,8 @@ pub struct Ranker {
 /// One ranked document.
 #[derive(Clone, Copy, Debug)]
 pub struct Ranked {
+    /// Whether the plugin matched every word of the query.
+    pub every_word: bool,
     pub score: Score,
     pub text: Score,
     pub exact: bool,
@@ -160,10 +184,12 @@ impl SegmentRanker {
     }
 }
 
-/// Ranks `a` before `b`: higher score, then earlier document.
+/// Ranks `a` before `b`: every word before some, then the higher score,
+/// then the earlier document (name order).
 fn before(a: &Ranked, b: &Ranked) -> std::cmp::Ordering {
-    b.score
-        .total_cmp(&a.score)
+    b.every_word
+        .cmp(&a.every_word)
+        .then_with(|| b.score.total_cmp(&a.score))
         .then_with(|| a.address.cmp(&b.address))
 }
 
@@ -236,25 +262,63 @@ fn accepted_requirements(
     Ok(accepted)
 }
 
-impl Collector for Ranker {
-    type Fruit = Collected;
-    type Child = SegmentRanker;
-
-    fn for_segment(
+impl Ranker {
+    /// Ranks the documents matching any of `words` (each word's query) and
+    /// `filter`, in one pass per segment: every word's scorer is advanced
+    /// together, so each match's text score (the sum of its words') and
+    /// whether it matched every word come from the same walk. `total`
+    /// counts every match.
+    pub fn rank(
         &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<SegmentRanker> {
-        self.for_reader(segment, reader)
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Collected>) -> tantivy::Result<Collected> {
+        searcher: &tantivy::Searcher,
+        words: &[Box<dyn Query>],
+        filter: Option<&dyn Query>,
+    ) -> tantivy::Result<Collected> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let words = words
+            .iter()
+            .map(|q| q.weight(scoring))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let filter = filter
+            .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .transpose()?;
         let mut all = Collected::default();
-        for fruit in fruits {
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let mut segment = self.for_reader(ord as SegmentOrdinal, reader)?;
+            let mut scorers = words
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<Box<dyn Scorer>>>>()?;
+            let mut filter = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
+            let alive = reader.alive_bitset();
+            loop {
+                let Some(doc) = scorers.iter().map(|s| s.doc()).min() else {
+                    break;
+                };
+                if doc == TERMINATED {
+                    break;
+                }
+                let mut text = 0.0;
+                let mut matched = 0;
+                for scorer in scorers.iter_mut().filter(|s| s.doc() == doc) {
+                    text += scorer.score();
+                    matched += 1;
+                    scorer.advance();
+                }
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                if let Some(filter) = filter.as_mut() {
+                    if filter.doc() < doc {
+                        filter.seek(doc);
+                    }
+                    if filter.doc() != doc {
+                        continue;
+                    }
+                }
+                segment.collect(doc, text, matched == scorers.len());
+            }
+            let fruit = segment.harvest();
             all.total += fruit.total;
             all.ranked.extend(fruit.ranked);
         }
@@ -263,10 +327,8 @@ impl Collector for Ranker {
     }
 }
 
-impl SegmentCollector for SegmentRanker {
-    type Fruit = Collected;
-
-    fn collect(&mut self, doc: DocId, text: Score) {
+impl SegmentRanker {
+    fn collect(&mut self, doc: DocId, text: Score, every_word: bool) {
         if !self.engine_accepts(doc) {
             return;
         }
@@ -274,6 +336,7 @@ impl SegmentCollector for SegmentRanker {
         let exact = self.is_exact(doc);
         let factors = Factors::of(&self.signals(doc), self.epoch);
         self.found.ranked.push(Ranked {
+            every_word,
             score: score(text, exact, &factors),
             text,
             exact,
@@ -325,5 +388,45 @@ mod tests {
             score(0.01, true, &f) > score(500.0, false, &f),
             "an exact name match is first"
         );
+    }
+
+    fn ranked(score: f32, doc: DocId, every_word: bool) -> Ranked {
+        Ranked {
+            every_word,
+            score: rounded(score),
+            text: score,
+            exact: false,
+            address: DocAddress::new(0, doc),
+        }
+    }
+
+    #[test]
+    fn scores_a_few_ulps_apart_tie_and_ties_go_to_name_order() {
+        // What a last-bit difference in a logarithm does to a score: the
+        // later document, a hair higher, must not jump ahead.
+        let base = 12.25_f32; // low mantissa bits zero: +3 ulps stays in its bucket
+        let hair = f32::from_bits(base.to_bits() + 3);
+        let mut found = vec![ranked(hair, 7, true), ranked(base, 2, true)];
+        keep_best(&mut found, 10);
+        let docs: Vec<DocId> = found.iter().map(|r| r.address.doc_id).collect();
+        assert_eq!(docs, [2, 7]);
+        // A real difference still ranks.
+        let mut found = vec![ranked(base, 2, true), ranked(base * 1.001, 7, true)];
+        keep_best(&mut found, 10);
+        assert_eq!(found[0].address.doc_id, 7);
+        // Every word before some, whatever the scores.
+        let mut found = vec![ranked(90.0, 1, false), ranked(1.0, 9, true)];
+        keep_best(&mut found, 10);
+        assert_eq!(found[0].address.doc_id, 9);
+    }
+
+    #[test]
+    fn rounding_keeps_order_and_about_five_digits() {
+        for x in [0.0_f32, 0.6, 1.0, 3.75, 12.345, 1012.5, 65_504.0] {
+            let r = rounded(x);
+            assert_eq!(rounded(r), r, "{x}: idempotent");
+            assert!((r - x).abs() <= x * 2e-5, "{x} → {r}");
+        }
+        assert!(rounded(1.0) < rounded(1.001));
     }
 }
