@@ -291,10 +291,7 @@ impl Ranker {
                 .collect::<tantivy::Result<Vec<Box<dyn Scorer>>>>()?;
             let mut filter = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
             let alive = reader.alive_bitset();
-            loop {
-                let Some(doc) = scorers.iter().map(|s| s.doc()).min() else {
-                    break;
-                };
+            while let Some(doc) = scorers.iter().map(|s| s.doc()).min() {
                 if doc == TERMINATED {
                     break;
                 }
