@@ -330,7 +330,10 @@ fn a_rebuild_rewrites_only_what_changed() {
         );
     }
     assert!(!list.contains("/git"), "nothing of git changed:\n{list}");
-    assert!(!list.contains("/schemas/"), "the schemas did not change:\n{list}");
+    assert!(
+        !list.contains("/schemas/"),
+        "the schemas did not change:\n{list}"
+    );
     assert!(
         !list.contains("/api/v1/plugins/word-count/versions/1."),
         "older versions did not change:\n{list}"
