@@ -302,11 +302,19 @@ pub enum Command {
         #[arg(long)]
         root_key: PathBuf,
     },
-    /// Print the JSON Schema of one kind of index file, or all of them as one
-    /// JSON object keyed by file name; or write them into a folder.
+    /// Print the JSON Schema of one kind of index file or published document,
+    /// or every index file's as one JSON object keyed by file name; or write
+    /// the index files' into a folder.
     Schema {
-        /// `registry`, `plugin`, `version`, `reviewed` or `revocations`.
-        #[arg(value_parser = ["registry", "plugin", "version", "reviewed", "revocations"], conflicts_with = "write")]
+        /// An index file (`registry`, `plugin`, `version`, `reviewed`,
+        /// `revocations`) or a published document (`config`, `index-line`,
+        /// `api-plugin`, `api-versions`, `api-audit`, `api-plugins`, `names`,
+        /// `names-page`, `revocations-json`, `root`, `timestamp`, `snapshot-node`).
+        #[arg(value_parser = [
+            "registry", "plugin", "version", "reviewed", "revocations",
+            "config", "index-line", "api-plugin", "api-versions", "api-audit", "api-plugins",
+            "names", "names-page", "revocations-json", "root", "timestamp", "snapshot-node",
+        ], conflicts_with = "write")]
         kind: Option<String>,
         /// Write `registry.schema.json`, `plugin.schema.json` and `version.schema.json` here.
         #[arg(long)]

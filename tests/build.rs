@@ -302,6 +302,8 @@ fn a_rebuild_rewrites_only_what_changed() {
         "index/3/g/git",
         "api/v1/plugins/git.json",
         "api/v1/plugins/git/versions/1.0.0.json",
+        "schemas/v1/version.schema.json",
+        "schemas/v1/index-line.schema.json",
     ];
     let before: Vec<_> = untouched.iter().map(|p| inode(&out.join(p))).collect();
 
@@ -328,6 +330,10 @@ fn a_rebuild_rewrites_only_what_changed() {
         );
     }
     assert!(!list.contains("/git"), "nothing of git changed:\n{list}");
+    assert!(
+        !list.contains("/schemas/"),
+        "the schemas did not change:\n{list}"
+    );
     assert!(
         !list.contains("/api/v1/plugins/word-count/versions/1."),
         "older versions did not change:\n{list}"

@@ -4,18 +4,26 @@
 use std::path::Path;
 
 use crate::error::{CliError, Exit};
+use crate::format::schema::DocKind;
 use crate::manifest::schema::FileKind;
 use crate::printer;
 
 /// One JSON document: the schema of `kind` (its file name without
-/// `.schema.json`), or every schema in an object keyed by file name.
+/// `.schema.json`: an index file's or a published document's), or every
+/// index file's schema in an object keyed by file name.
 pub fn print(kind: Option<&str>) -> Result<Exit, CliError> {
     let text = match kind {
-        Some(name) => FileKind::ALL
+        Some(name) => match FileKind::ALL
             .into_iter()
             .find(|k| k.schema_file().strip_suffix(".schema.json") == Some(name))
-            .ok_or_else(|| CliError::failed(format!("no schema named `{name}`")))?
-            .schema_text(),
+        {
+            Some(kind) => kind.schema_text(),
+            None => DocKind::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .map(|k| pretty(k.schema()))
+                .ok_or_else(|| CliError::failed(format!("no schema named `{name}`")))?,
+        },
         None => {
             let all: serde_json::Map<String, serde_json::Value> = FileKind::ALL
                 .into_iter()
@@ -29,6 +37,13 @@ pub fn print(kind: Option<&str>) -> Result<Exit, CliError> {
     };
     printer::out(&text)?;
     Ok(Exit::Done)
+}
+
+/// Pretty JSON with a trailing newline, as `build` publishes it (less the `$id`).
+fn pretty(schema: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(schema).expect("a JSON value serialises");
+    s.push('\n');
+    s
 }
 
 /// Writes the schemas that differ into `dir`, or with `check` only names them (exit 1).

@@ -56,6 +56,8 @@ const RULES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("/api/*", &[("Cache-Control", SHORT_CACHE)]),
+    // Same paths, new bytes when plugdex's formats widen.
+    ("/schemas/*", &[("Cache-Control", SHORT_CACHE)]),
     ("/artifacts/*", &[("Cache-Control", IMMUTABLE_CACHE)]),
     // The search bundle and the browser's engine, worker and module, all
     // content-addressed. No Content-Type here: the module and the worker must

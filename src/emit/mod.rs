@@ -8,6 +8,7 @@ mod api;
 pub mod host;
 mod listing;
 mod names;
+pub mod schemas;
 pub mod search;
 
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
@@ -225,8 +226,8 @@ pub fn plugin(plugin: &Plugin, cx: &Context, shape: Shape) -> Vec<OutFile> {
 }
 
 /// Files that span the registry: `config.json`, `root.json`,
-/// `revocations.json`, the names list, the plugin list pages and the host
-/// configuration, and the search bundle `search` when given (made by
+/// `revocations.json`, the names list, the plugin list pages, the host
+/// configuration, the JSON Schemas (`schemas/v1/`), and the search bundle `search` when given (made by
 /// [`search::bundle`]; `config.json` names it). `listings` are sorted by
 /// canonical name, as [`crate::model::Registry::plugins`] is.
 pub fn registry(
@@ -319,6 +320,7 @@ pub fn registry(
     files.extend(names);
     files.extend(list);
     files.extend(host);
+    schemas::emit(cx, &mut files);
     files
 }
 

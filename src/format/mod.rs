@@ -6,3 +6,6 @@
 pub mod name;
 pub mod published;
 pub mod types;
+// The generator's only: the client builds without schemars.
+#[cfg(feature = "generator")]
+pub mod schema;

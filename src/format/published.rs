@@ -31,6 +31,8 @@ pub const REVOCATIONS_PATH: &str = "revocations.json";
 
 /// `config.json`: the first file a client reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex config.json"))]
 pub struct Config {
     pub v: u32,
     pub id: String,
@@ -79,6 +81,7 @@ fn is_present(value: &bool) -> bool {
 
 /// `config.json`'s `search`: the search bundle, covered by the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct SearchConfig {
     /// The bundle's format version (a reader refuses a newer one).
     pub v: u32,
@@ -88,6 +91,8 @@ pub struct SearchConfig {
 
 /// `revocations.json`: keys and releases clients must not install.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex revocations.json"))]
 pub struct Revocations {
     pub v: u32,
     pub keys: Vec<RevokedKey>,
@@ -98,6 +103,7 @@ pub struct Revocations {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct RevokedKey {
     /// Raw base64.
     pub key: String,
@@ -106,6 +112,9 @@ pub struct RevokedKey {
 
 /// One line of a sparse index file: one version of one plugin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex sparse index line"))]
+#[cfg_attr(feature = "generator", schemars(transform = crate::format::schema::index_line_versions))]
 pub struct IndexLine {
     pub v: u32,
     pub name: String,
@@ -155,6 +164,7 @@ pub struct IndexLine {
 
 /// One platform's artifact in an index line (v2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct IndexPlatform {
     pub os: Os,
     /// Absent: every CPU of `os`.
@@ -225,6 +235,7 @@ impl IndexLine {
 /// The trust tier of a release. `untrusted` releases (failing verification)
 /// are never published, so they have no variant here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// Signed by an owner key and reviewed by the registry's maintainers.
@@ -264,6 +275,7 @@ impl SignedFields {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct IndexDep {
     pub name: String,
     pub req: String,
@@ -272,6 +284,7 @@ pub struct IndexDep {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct Deprecated {
     pub message: String,
     pub replacement: Option<String>,
@@ -288,6 +301,11 @@ impl From<&Deprecation> for Deprecated {
 
 /// `api/v1/plugins/{name}.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "generator",
+    schemars(title = "plugdex api/v1/plugins/{name}.json")
+)]
 pub struct PluginDoc {
     pub v: u32,
     pub name: String,
@@ -309,6 +327,7 @@ pub struct PluginDoc {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct Latest {
     /// Highest non-yanked version on the stable channel.
     pub stable: Option<String>,
@@ -317,6 +336,7 @@ pub struct Latest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct VersionSummary {
     pub vers: String,
     pub channel: Channel,
@@ -331,6 +351,7 @@ pub struct VersionSummary {
 
 /// Paths relative to the registry root.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct PluginLinks {
     pub index: String,
     pub versions: String,
@@ -344,6 +365,11 @@ pub struct PluginLinks {
 /// `api/v1/plugins/{name}/audit.json`: who changed what, when, from the
 /// index repo's git history (first-parent, oldest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "generator",
+    schemars(title = "plugdex api/v1/plugins/{name}/audit.json")
+)]
 pub struct AuditDoc {
     pub v: u32,
     pub name: String,
@@ -351,6 +377,7 @@ pub struct AuditDoc {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     /// RFC 3339, UTC.
     pub time: String,
@@ -372,6 +399,11 @@ pub struct AuditEvent {
 
 /// `api/v1/plugins/{name}/versions.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "generator",
+    schemars(title = "plugdex api/v1/plugins/{name}/versions.json")
+)]
 pub struct VersionsDoc {
     pub v: u32,
     pub name: String,
@@ -384,6 +416,11 @@ pub type VersionDoc = IndexLine;
 
 /// `api/v1/plugins.json` (page 1) and `api/v1/plugins/{n}.json` (pages 2 and on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "generator",
+    schemars(title = "plugdex api/v1/plugins.json and its pages")
+)]
 pub struct PluginsPage {
     pub v: u32,
     pub total: usize,
@@ -396,6 +433,7 @@ pub struct PluginsPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct PluginItem {
     pub name: String,
     pub description: String,
@@ -412,6 +450,8 @@ pub struct PluginItem {
 
 /// `names.json`: the names list's table of contents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex names.json"))]
 pub struct NamesIndex {
     pub v: u32,
     pub total: usize,
@@ -421,6 +461,7 @@ pub struct NamesIndex {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct NamesPageRef {
     pub path: String,
     pub first: String,
@@ -430,12 +471,15 @@ pub struct NamesPageRef {
 
 /// `names/{n}.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex names/{n}.json"))]
 pub struct NamesPage {
     pub v: u32,
     pub names: Vec<NameEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct NameEntry {
     pub name: String,
     pub latest: Option<String>,

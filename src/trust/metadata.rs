@@ -40,6 +40,7 @@ pub fn by_hash_path(sha256_hex: &str) -> String {
 
 /// The hash and size of a file, as metadata commits to them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct FileMeta {
     pub sha256: String,
     pub size: u64,
@@ -61,6 +62,8 @@ impl FileMeta {
 
 /// `root.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", schemars(title = "plugdex root.json"))]
 pub struct Root {
     pub v: u32,
     pub registry: String,
@@ -73,10 +76,22 @@ pub struct Root {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct KeySig {
     /// Raw base64 public key.
     pub key: String,
     pub sig: String,
+}
+
+/// `timestamp.json` as written: its schema only (readers keep `signed` raw,
+/// as [`SignedRaw`] does, to verify the signatures over its exact bytes).
+#[cfg(feature = "generator")]
+#[derive(schemars::JsonSchema)]
+#[schemars(title = "plugdex timestamp.json")]
+pub struct TimestampDocument {
+    pub signed: Timestamp,
+    /// The online key's signatures; empty when the build had no signing key.
+    pub signatures: Vec<KeySig>,
 }
 
 /// A signed document as stored: `signed` is kept as raw bytes for verification.
@@ -89,6 +104,7 @@ pub struct SignedRaw<'a> {
 
 /// The body of `timestamp.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct Timestamp {
     pub v: u32,
     #[serde(rename = "type")]
@@ -104,6 +120,11 @@ pub struct Timestamp {
 
 /// One node of the snapshot trie, stored at `by-hash/{sha256}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "generator",
+    schemars(title = "plugdex snapshot node (by-hash/{sha256})")
+)]
 pub struct SnapshotNode {
     pub v: u32,
     /// The path-hash prefix (hex digits) every file below this node shares.
