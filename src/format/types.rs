@@ -546,9 +546,10 @@ pub enum Permission {
     Keychain,
 }
 
-/// The downloadable artifact of a version: its digest as written (`String`,
-/// which the rules check so that every problem of the file is reported at
-/// once) or, once checked, as a [`Sha256`](crate::digest::Sha256).
+/// The downloadable artifact of a version.
+// Its digest as written (`String`, which the rules check so that every
+// problem of the file is reported at once) or, once checked, a
+// `digest::Sha256`. Doc comments here are the schema's.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
