@@ -307,6 +307,28 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_that_is_not_lowercase_hex_refuses_the_file_at_its_line() {
+        let lock = |sha256: &str| {
+            format!(
+                "v = 1\n[[plugin]]\nname = \"git\"\nvers = \"1.0.0\"\nregistry = \"r\"\nsha256 = \"{sha256}\"\nsize = 1\ndl = \"d\"\ntier = \"community\"\ndeps = []\n"
+            )
+        };
+        let good = Sha256::of(b"git");
+        let parsed = Lock::parse(&lock(&good.to_string())).unwrap();
+        assert_eq!(parsed.get("git").unwrap().sha256, good);
+        for bad in [good.to_string().to_uppercase(), "db08".into()] {
+            let err = Lock::parse(&lock(&bad)).unwrap_err();
+            let LockError::Syntax(message) = &err else {
+                panic!("{bad}: {err:?}");
+            };
+            assert!(
+                message.contains("line 6") && message.contains("64 lowercase hex digits"),
+                "{bad}: {message}"
+            );
+        }
+    }
+
+    #[test]
     fn removing_drops_orphaned_dependencies_and_refuses_needed_ones() {
         let lock = Lock {
             v: LOCK_V,

@@ -12,8 +12,8 @@ pub mod search;
 
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
-use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
 use crate::digest::Sha256;
+use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
 use crate::format::types::{Artifact, Channel, RegistryConfig};
 use crate::model::{Plugin, RegistryMeta, Release};
 use crate::timestamp::rfc3339;

@@ -233,11 +233,17 @@ impl ReleaseStatement {
         }
         // Only v2 lists platforms; a v1 goes on to `manifest-sha256`.
         while let Some((_, platform)) = if v2 { value("platform", true)? } else { None } {
-            let sha = digest("platform-sha256", required(value("platform-sha256", false))?)?;
+            let sha = digest(
+                "platform-sha256",
+                required(value("platform-sha256", false))?,
+            )?;
             let n = size(required(value("platform-size", false))?)?;
             artifacts.push(StatementArtifact::new(Some(platform), sha, n));
         }
-        let manifest_sha256 = digest("manifest-sha256", required(value("manifest-sha256", false))?)?;
+        let manifest_sha256 = digest(
+            "manifest-sha256",
+            required(value("manifest-sha256", false))?,
+        )?;
         if !artifacts.is_sorted() {
             return Err(StatementError::NotCanonical);
         }

@@ -484,7 +484,10 @@ mod tests {
     fn index_lines_skip_future_versions_and_lines_that_do_not_parse() {
         let v1 = r#"{"v":1,"name":"md","vers":"1.0.0","sha256":"DIGEST","size":1,"dl":"https://x/a.tar.gz","engine":"*","runtime":"wasm","entry":"a.wasm","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"experimental","future_key":"ignored"}"#
             .replace("DIGEST", &"0".repeat(64));
-        let single = format!(r#""sha256":"{}","size":1,"dl":"https://x/a.tar.gz""#, "0".repeat(64));
+        let single = format!(
+            r#""sha256":"{}","size":1,"dl":"https://x/a.tar.gz""#,
+            "0".repeat(64)
+        );
         let v3 = v1.replace("\"v\":1", "\"v\":3").replace("1.0.0", "3.0.0");
         // v2 is a line with platforms; one without any artifact is not read.
         let v2 = v1
