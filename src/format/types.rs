@@ -385,19 +385,20 @@ impl<T> IsEmpty for Vec<T> {
 
 impl<Deps> VersionManifest<Deps> {
     /// The same manifest with its dependencies and digests in their parsed
-    /// forms: `check` parses each requirement and digest once, after the
-    /// rules accepted them, and keeps only the parsed values. `digests` are
-    /// those [`rules::version`](crate::manifest::rules::version) returns:
-    /// one per artifact of this manifest.
+    /// forms: `check` parses each requirement and digest once, in its
+    /// rules, and keeps only the parsed values. `digests` are those
+    /// [`rules::version`](crate::manifest::rules::version) returns, one per
+    /// artifact table of this manifest; an artifact whose digest did not
+    /// parse (`None`, reported by the rules) is left out.
     pub fn into_parsed<New, Digest>(
         self,
         parse: impl FnOnce(Deps) -> New,
-        digests: ArtifactDigests<Digest>,
+        digests: ArtifactDigests<Option<Digest>>,
     ) -> VersionManifest<New, Digest> {
         debug_assert_eq!(
-            (self.artifact.is_some(), self.platforms.len()),
-            (digests.artifact.is_some(), digests.platforms.len()),
-            "one digest per artifact"
+            self.platforms.len(),
+            digests.platforms.len(),
+            "one digest per platform artifact"
         );
         VersionManifest {
             version: self.version,
@@ -408,16 +409,18 @@ impl<Deps> VersionManifest<Deps> {
             permissions: self.permissions,
             artifact: self
                 .artifact
-                .zip(digests.artifact)
+                .zip(digests.artifact.flatten())
                 .map(|(a, digest)| a.with_digest(digest)),
             platforms: self
                 .platforms
                 .into_iter()
                 .zip(digests.platforms)
-                .map(|(p, digest)| PlatformArtifact {
-                    os: p.os,
-                    arch: p.arch,
-                    artifact: p.artifact.with_digest(digest),
+                .filter_map(|(p, digest)| {
+                    Some(PlatformArtifact {
+                        os: p.os,
+                        arch: p.arch,
+                        artifact: p.artifact.with_digest(digest?),
+                    })
                 })
                 .collect(),
             dependencies: parse(self.dependencies),

@@ -261,7 +261,7 @@ pub fn version(
     plugin: &str,
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
-) -> Option<(semver::Version, ArtifactDigests<Sha256>)> {
+) -> Option<(semver::Version, ArtifactDigests<Option<Sha256>>)> {
     let parsed = match semver::Version::parse(&v.version) {
         Ok(parsed) => Some(parsed),
         Err(e) => {
@@ -298,16 +298,12 @@ pub fn version(
         .as_ref()
         .map(|a| self::artifact(doc, &[f("artifact")], a, reg, out));
     let platforms = platforms(doc, v, reg, out);
-    // Every digest parsed, or none kept (each that did not was reported).
-    let digests = (|| {
-        Some(ArtifactDigests {
-            artifact: match single {
-                Some(digest) => Some(digest?),
-                None => None,
-            },
-            platforms: platforms.into_iter().collect::<Option<_>>()?,
-        })
-    })();
+    // A digest that did not parse is `None` (and was reported): the rest of
+    // the release is still checked across files, as if it had no such artifact.
+    let digests = ArtifactDigests {
+        artifact: single,
+        platforms,
+    };
     let mut perms = HashSet::new();
     for (i, p) in v.permissions.iter().enumerate() {
         if !perms.insert(*p) {
@@ -439,7 +435,7 @@ pub fn version(
     if let Some(d) = &v.deprecated {
         deprecation(doc, &[f("deprecated")], d, None, out);
     }
-    parsed.zip(digests)
+    parsed.map(|version| (version, digests))
 }
 
 fn requirement(
