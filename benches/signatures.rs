@@ -22,10 +22,10 @@ fn main() {
                 version: "1.0.0".into(),
                 artifacts: vec![plugdex::trust::statement::StatementArtifact::new(
                     None,
-                    &format!("{i:064x}"),
+                    plugdex::digest::Sha256::of(&i.to_le_bytes()),
                     1000 + i as u64,
                 )],
-                manifest_sha256: format!("{:064x}", i * 7),
+                manifest_sha256: plugdex::digest::Sha256::of(&(i * 7).to_le_bytes()),
             }
             .to_text()
         })

@@ -199,10 +199,7 @@ fn install_writes_plugins_and_lock_then_an_unchanged_update_is_only_304s() {
     assert_eq!(citations.vers, "1.2.0");
     assert_eq!(citations.requested.as_deref(), Some("*"));
     let artifact = std::fs::read(served.artifact("citations", "1.2.0")).unwrap();
-    assert_eq!(
-        citations.sha256,
-        plugdex::digest::hex(&plugdex::digest::sha256(&artifact))
-    );
+    assert_eq!(citations.sha256, plugdex::digest::Sha256::of(&artifact));
     assert_eq!(lock.get("bibtex-parser").unwrap().requested, None);
 
     // A second run, as a new process: nothing changed, so every request is
@@ -600,7 +597,11 @@ fn every_network_failure_has_its_own_error() {
         f.get("short")
     );
     assert!(matches!(
-        f.download(&format!("{url}big"), 10, &"0".repeat(64)),
+        f.download(
+            &format!("{url}big"),
+            10,
+            Some(&plugdex::digest::Sha256([0; 32]))
+        ),
         Err(FetchError::TooLarge { cap: 10, .. })
     ));
     assert!(
@@ -633,7 +634,11 @@ fn every_network_failure_has_its_own_error() {
         Duration::from_secs(1),
     );
     let err = elsewhere
-        .download(&format!("{url}private"), 2, &"0".repeat(64))
+        .download(
+            &format!("{url}private"),
+            2,
+            Some(&plugdex::digest::Sha256([0; 32])),
+        )
         .unwrap_err();
     assert!(
         matches!(err, FetchError::Status { status: 401, .. }),

@@ -232,8 +232,8 @@ fn the_build_writes_a_v2_line_and_clients_take_their_platform_artifact() {
         );
         let bytes = std::fs::read(served.out.join(local)).expect("the artifact is in the output");
         assert_eq!(
-            (bytes.len() as u64, sha256_hex(&bytes)),
-            (p.size, p.sha256.clone())
+            (bytes.len() as u64, plugdex::digest::Sha256::of(&bytes)),
+            (p.size, p.sha256)
         );
     }
     // Every other plugin's lines stay v1.

@@ -743,14 +743,8 @@ fn fetch_verifies_external_artifacts_size_and_sha256() {
             };
         }
     });
-    let sha = |b: &[u8]| {
-        use sha2::Digest;
-        sha2::Sha256::digest(b)
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<String>()
-    };
-    let art = |name: &str, size: usize, sha256: String| Artifact {
+    let sha = plugdex::digest::Sha256::of;
+    let art = |name: &str, size: usize, sha256: plugdex::digest::Sha256| Artifact {
         file: format!("plugins/x/{name}.toml"),
         url: format!("http://127.0.0.1:{port}/{name}.tar.gz"),
         size: size as u64,

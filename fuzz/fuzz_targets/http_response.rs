@@ -79,9 +79,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(body.len() as u64 <= MAX_METADATA);
         }
     }
-    let sha256 = "96249ac4950e71839d1f46ef07ab878015d6970e3f30f842e0cbbb1a9b31e7ae";
+    let sha256: plugdex::digest::Sha256 =
+        "96249ac4950e71839d1f46ef07ab878015d6970e3f30f842e0cbbb1a9b31e7ae"
+            .parse()
+            .expect("a digest");
     let url = format!("{base}artifacts/md-0.1.0.tar.gz");
-    if let Ok(body) = fetcher(base, &cache).download(&url, 64, sha256) {
+    if let Ok(body) = fetcher(base, &cache).download(&url, 64, Some(&sha256)) {
         assert!(
             body.len() <= 64,
             "a download larger than its cap was accepted"

@@ -3,7 +3,7 @@
 
 use super::Loaded;
 use crate::diagnostic::{Code, Diagnostic, Step};
-use crate::digest;
+use crate::digest::Sha256;
 use crate::format::types::RegistryConfig;
 use crate::source::{ArtifactError, Source};
 
@@ -67,7 +67,7 @@ pub(super) fn verify<S: Source>(
                         .hint(format!("set `size = {}` if this file is the one you meant to publish", bytes.len())),
                 );
             }
-            let actual = digest::hex(&digest::sha256(&bytes));
+            let actual = Sha256::of(&bytes);
             (actual != art.sha256).then(|| {
                 Diagnostic::error(&r.file, Code::ArtifactMismatch, format!("the SHA-256 of `{}` is {actual}, the manifest says {}", art.url, art.sha256))
                     .at_field(field("sha256"))

@@ -15,6 +15,7 @@
 //! The registry's token goes only to URLs under the registry's base URL,
 //! never to artifact hosts elsewhere, and never into a message (`protocol`).
 
+use crate::digest::Sha256;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -191,8 +192,14 @@ impl Fetcher {
         let url = format!("{}{path}", self.endpoint.base);
         let immutable = path
             .strip_prefix(crate::trust::metadata::BY_HASH_DIR)
-            .filter(|h| h.len() == 64);
-        self.fetch(&url, MAX_METADATA, immutable, trace, Body::Metadata)
+            .and_then(|h| h.parse::<Sha256>().ok());
+        self.fetch(
+            &url,
+            MAX_METADATA,
+            immutable.as_ref(),
+            trace,
+            Body::Metadata,
+        )
     }
 
     /// The cached copy of a registry file, with no request (`None` when
@@ -211,7 +218,7 @@ impl Fetcher {
     pub fn get_pinned(
         &self,
         path: &str,
-        sha256: &str,
+        sha256: &Sha256,
         trace: &Trace,
     ) -> Result<Vec<u8>, FetchError> {
         let url = format!("{}{path}", self.endpoint.base);
@@ -229,8 +236,14 @@ impl Fetcher {
     }
 
     /// An artifact by its absolute URL, capped at the size the index names.
-    pub fn download(&self, url: &str, size: u64, sha256: &str) -> Result<Vec<u8>, FetchError> {
-        self.fetch(url, size, Some(sha256), &Trace::default(), Body::Artifact)
+    /// A cached copy is used only when it has the digest given.
+    pub fn download(
+        &self,
+        url: &str,
+        size: u64,
+        sha256: Option<&Sha256>,
+    ) -> Result<Vec<u8>, FetchError> {
+        self.fetch(url, size, sha256, &Trace::default(), Body::Artifact)
     }
 
     /// Runs `check`, which fetches files through the trace it is given and
@@ -270,7 +283,7 @@ impl Fetcher {
         &self,
         url: &str,
         cap: u64,
-        sha256: Option<&str>,
+        sha256: Option<&Sha256>,
         trace: &Trace,
         kind: Body,
     ) -> Result<Vec<u8>, FetchError> {
@@ -281,9 +294,7 @@ impl Fetcher {
             return Ok(body.clone());
         }
         let mut cached = self.cache.as_ref().and_then(|c| c.load(url));
-        let hash_ok = |body: &[u8]| {
-            sha256.is_some_and(|h| crate::digest::hex(&crate::digest::sha256(body)) == h)
-        };
+        let hash_ok = |body: &[u8]| sha256.is_some_and(|h| Sha256::of(body) == *h);
         if let Some((body, _)) = cached.as_ref().filter(|(body, _)| hash_ok(body)) {
             self.stats.lock().expect("stats lock").cache_hits += 1;
             let body = body.clone();

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Sha256;
 use crate::format::published::{IndexLine, LineArtifact, Tier};
 use crate::untrusted::shown_name;
 
@@ -49,7 +50,7 @@ pub struct Locked {
     pub vers: String,
     /// The registry it came from (its base URL).
     pub registry: String,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     pub dl: String,
     pub tier: Tier,
@@ -73,7 +74,7 @@ impl Locked {
             name: crate::format::name::canonical(&line.name),
             vers: line.vers.clone(),
             registry: registry.to_owned(),
-            sha256: artifact.sha256.clone(),
+            sha256: artifact.sha256,
             size: artifact.size,
             dl: artifact.dl.clone(),
             tier: line.tier,
@@ -231,7 +232,7 @@ mod tests {
             name: name.into(),
             vers: "1.0.0".into(),
             registry: "http://r.example/".into(),
-            sha256: "a".repeat(64),
+            sha256: Sha256::of(b"a"),
             size: 10,
             dl: "http://r.example/a.tar.gz".into(),
             tier: Tier::Community,
@@ -269,8 +270,9 @@ mod tests {
     fn names_that_are_not_plugin_names_are_refused() {
         let entry = |name: &str, deps: &str| {
             format!(
-                "v = 1\n[[plugin]]\nname = {}\nvers = \"1.0.0\"\nregistry = \"r\"\nsha256 = \"a\"\nsize = 1\ndl = \"d\"\ntier = \"community\"\ndeps = [{deps}]\n",
-                toml::Value::String(name.to_owned())
+                "v = 1\n[[plugin]]\nname = {}\nvers = \"1.0.0\"\nregistry = \"r\"\nsha256 = \"{}\"\nsize = 1\ndl = \"d\"\ntier = \"community\"\ndeps = [{deps}]\n",
+                toml::Value::String(name.to_owned()),
+                "a".repeat(64)
             )
         };
         for bad in [
@@ -302,6 +304,28 @@ mod tests {
             }
         );
         assert!(Lock::parse(&entry("git", "\"md\"")).is_ok());
+    }
+
+    #[test]
+    fn a_digest_that_is_not_lowercase_hex_refuses_the_file_at_its_line() {
+        let lock = |sha256: &str| {
+            format!(
+                "v = 1\n[[plugin]]\nname = \"git\"\nvers = \"1.0.0\"\nregistry = \"r\"\nsha256 = \"{sha256}\"\nsize = 1\ndl = \"d\"\ntier = \"community\"\ndeps = []\n"
+            )
+        };
+        let good = Sha256::of(b"git");
+        let parsed = Lock::parse(&lock(&good.to_string())).unwrap();
+        assert_eq!(parsed.get("git").unwrap().sha256, good);
+        for bad in [good.to_string().to_uppercase(), "db08".into()] {
+            let err = Lock::parse(&lock(&bad)).unwrap_err();
+            let LockError::Syntax(message) = &err else {
+                panic!("{bad}: {err:?}");
+            };
+            assert!(
+                message.contains("line 6") && message.contains("64 lowercase hex digits"),
+                "{bad}: {message}"
+            );
+        }
     }
 
     #[test]

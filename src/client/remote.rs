@@ -370,7 +370,7 @@ impl<'f> Remote<'f> {
                     .map(|r| {
                         s.spawn(move || {
                             let a = r.artifact();
-                            let bytes = self.fetcher.download(&a.dl, a.size, &a.sha256)?;
+                            let bytes = self.fetcher.download(&a.dl, a.size, Some(&a.sha256))?;
                             r.verify_artifact(bytes).map_err(verify("artifact"))
                         })
                     })

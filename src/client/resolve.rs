@@ -338,7 +338,7 @@ mod tests {
             v: 1,
             name: name.into(),
             vers: vers.into(),
-            sha256: Some("0".repeat(64)),
+            sha256: Some(crate::digest::Sha256([0; 32])),
             size: Some(1),
             dl: Some(format!("https://x.example/{name}-{vers}.tar.gz")),
             platforms: vec![],

@@ -13,6 +13,7 @@ pub mod search;
 
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
+use crate::digest::Sha256;
 use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
 use crate::format::types::{Artifact, Channel, RegistryConfig};
 use crate::model::{Plugin, RegistryMeta, Release};
@@ -56,7 +57,7 @@ impl Context {
 
     /// The download URL of an artifact: its external URL, or the
     /// content-addressed copy of a self-hosted artifact.
-    pub fn artifact_url(&self, art: &Artifact) -> String {
+    pub fn artifact_url(&self, art: &Artifact<Sha256>) -> String {
         if art.is_self_hosted() {
             format!("{}{}", self.base_url, artifact_url_path(art))
         } else {
@@ -82,7 +83,7 @@ impl Shape {
 }
 
 /// Output path of a self-hosted artifact: `artifacts/{sha256}/{filename}`.
-pub fn artifact_path(art: &Artifact) -> String {
+pub fn artifact_path(art: &Artifact<Sha256>) -> String {
     format!(
         "{}{}/{}",
         published::ARTIFACTS_DIR,
@@ -91,7 +92,7 @@ pub fn artifact_path(art: &Artifact) -> String {
     )
 }
 
-fn artifact_url_path(art: &Artifact) -> String {
+fn artifact_url_path(art: &Artifact<Sha256>) -> String {
     let name = percent_encoding::utf8_percent_encode(art.file_name(), URL_SEGMENT);
     format!("{}{}/{name}", published::ARTIFACTS_DIR, art.sha256)
 }
@@ -135,7 +136,7 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         .map(|p| IndexPlatform {
             os: p.os,
             arch: p.arch,
-            sha256: p.artifact.sha256.clone(),
+            sha256: p.artifact.sha256,
             size: p.artifact.size,
             dl: cx.artifact_url(&p.artifact),
         })
@@ -149,7 +150,7 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
         },
         name: plugin.name.to_string(),
         vers: release.version().to_string(),
-        sha256: m.artifact.as_ref().map(|a| a.sha256.clone()),
+        sha256: m.artifact.as_ref().map(|a| a.sha256),
         size: m.artifact.as_ref().map(|a| a.size),
         dl: cx.download_url(release),
         platforms,

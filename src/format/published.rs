@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Sha256;
 use crate::format::types::{
     Arch, Capability, Channel, Deprecation, Os, Permission, Platform, Runtime, Selector, Yanked,
 };
@@ -123,7 +124,7 @@ pub struct IndexLine {
     /// artifact of every platform, or of those `platforms` does not match.
     /// Always present in v1; absent in a v2 line with only `platforms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,7 +171,7 @@ pub struct IndexPlatform {
     /// Absent: every CPU of `os`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     /// Resolved download URL.
     pub dl: String,
@@ -188,7 +189,7 @@ impl IndexPlatform {
 /// The artifact a client downloads for one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineArtifact {
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     pub dl: String,
 }
@@ -196,9 +197,9 @@ pub struct LineArtifact {
 impl IndexLine {
     /// The single artifact, when the line has one.
     pub fn single(&self) -> Option<LineArtifact> {
-        match (&self.sha256, self.size, &self.dl) {
+        match (self.sha256, self.size, &self.dl) {
             (Some(sha256), Some(size), Some(dl)) => Some(LineArtifact {
-                sha256: sha256.clone(),
+                sha256,
                 size,
                 dl: dl.clone(),
             }),
@@ -214,7 +215,7 @@ impl IndexLine {
         platform
             .and_then(|p| self.platforms.iter().find(|a| a.selector().matches(p)))
             .map(|a| LineArtifact {
-                sha256: a.sha256.clone(),
+                sha256: a.sha256,
                 size: a.size,
                 dl: a.dl.clone(),
             })
@@ -490,13 +491,18 @@ pub struct NameEntry {
 mod tests {
     use super::*;
 
+    /// A line whose artifacts' digests are those of their names: `any` for
+    /// the single artifact, the selector for each platform.
     fn line(v: u32, single: bool, platforms: &[&str]) -> IndexLine {
         let json = format!(
             r#"{{"v":{v},"name":"t","vers":"1.0.0",{}"platforms":[{}],"engine":"*","runtime":"native","entry":"bin/t","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"community"}}"#,
             if single {
-                r#""sha256":"aa","size":1,"dl":"https://x/any.tar.gz","#
+                format!(
+                    r#""sha256":"{}","size":1,"dl":"https://x/any.tar.gz","#,
+                    Sha256::of(b"any")
+                )
             } else {
-                ""
+                String::new()
             },
             platforms
                 .iter()
@@ -505,7 +511,8 @@ mod tests {
                         Some((os, arch)) => (os, format!(r#","arch":"{arch}""#)),
                         None => (*p, String::new()),
                     };
-                    format!(r#"{{"os":"{os}"{arch},"sha256":"{p}","size":2,"dl":"https://x/{p}.tar.gz"}}"#)
+                    let sha256 = Sha256::of(p.as_bytes());
+                    format!(r#"{{"os":"{os}"{arch},"sha256":"{sha256}","size":2,"dl":"https://x/{p}.tar.gz"}}"#)
                 })
                 .collect::<Vec<_>>()
                 .join(",")
@@ -520,10 +527,11 @@ mod tests {
         let win: Platform = "windows-x86_64".parse().unwrap();
         let both = line(2, true, &["linux-x86_64", "macos"]);
         let pick = |l: &IndexLine, p| l.artifact_for(p).map(|a| a.sha256);
-        assert_eq!(pick(&both, Some(linux)).as_deref(), Some("linux-x86_64"));
-        assert_eq!(pick(&both, Some(mac)).as_deref(), Some("macos"));
-        assert_eq!(pick(&both, Some(win)).as_deref(), Some("aa"));
-        assert_eq!(pick(&both, None).as_deref(), Some("aa"));
+        let named = |name: &str| Some(Sha256::of(name.as_bytes()));
+        assert_eq!(pick(&both, Some(linux)), named("linux-x86_64"));
+        assert_eq!(pick(&both, Some(mac)), named("macos"));
+        assert_eq!(pick(&both, Some(win)), named("any"));
+        assert_eq!(pick(&both, None), named("any"));
         let only = line(2, false, &["linux-x86_64"]);
         assert_eq!(pick(&only, Some(win)), None);
         assert_eq!(pick(&only, None), None);

@@ -307,16 +307,19 @@ impl Deprecation {
 /// `versions/<version>.toml`: one published version.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
-#[serde(deny_unknown_fields, bound(serialize = "Deps: Serialize + IsEmpty"))]
+#[serde(
+    deny_unknown_fields,
+    bound(serialize = "Deps: Serialize + IsEmpty, Digest: Serialize")
+)]
 #[cfg_attr(feature = "generator", schemars(title = "plugdex version manifest"))]
 #[cfg_attr(
     feature = "generator",
     schemars(
         rename = "VersionManifest",
-        bound = "Deps: JsonSchema + Default + IsEmpty"
+        bound = "Deps: JsonSchema + Default + IsEmpty, Digest: JsonSchema"
     )
 )]
-pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
+pub struct VersionManifest<Deps = BTreeMap<String, Dependency>, Digest = String> {
     /// SemVer 2.0 version; must equal the file name without `.toml`.
     pub version: String,
     /// SemVer requirement on the host engine, e.g. `>=1.0.0, <2.0.0`.
@@ -334,15 +337,17 @@ pub struct VersionManifest<Deps = BTreeMap<String, Dependency>> {
     /// The downloadable artifact: the one for every platform, or, beside
     /// `[[platforms]]`, the one for platforms none of them matches. A release
     /// needs this or `[[platforms]]`.
+    // Digests as written (the default `Digest`), or parsed once the rules
+    // accepted them (`into_parsed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact: Option<Artifact>,
+    pub artifact: Option<Artifact<Digest>>,
     /// One artifact per operating system and CPU, for `runtime = "native"`
     /// plugins (as krew's platform selectors and Homebrew's bottles). The
     /// release's signature covers each of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub platforms: Vec<PlatformArtifact>,
+    pub platforms: Vec<PlatformArtifact<Digest>>,
     // As written in the file (the default `Deps`), or in the form a reader
-    // parsed them into (`with_dependencies`). Doc comments here are the schema's.
+    // parsed them into (`into_parsed`). Doc comments here are the schema's.
     /// Other plugins this version needs: name → SemVer requirement.
     #[serde(default, skip_serializing_if = "IsEmpty::is_empty")]
     pub dependencies: Deps,
@@ -379,9 +384,22 @@ impl<T> IsEmpty for Vec<T> {
 }
 
 impl<Deps> VersionManifest<Deps> {
-    /// The same manifest with its dependencies in another form: `check`
-    /// parses each requirement once and keeps only the parsed list.
-    pub fn with_dependencies<New>(self, parse: impl FnOnce(Deps) -> New) -> VersionManifest<New> {
+    /// The same manifest with its dependencies and digests in their parsed
+    /// forms: `check` parses each requirement and digest once, in its
+    /// rules, and keeps only the parsed values. `digests` are those
+    /// [`rules::version`](crate::manifest::rules::version) returns, one per
+    /// artifact table of this manifest; an artifact whose digest did not
+    /// parse (`None`, reported by the rules) is left out.
+    pub fn into_parsed<New, Digest>(
+        self,
+        parse: impl FnOnce(Deps) -> New,
+        digests: ArtifactDigests<Option<Digest>>,
+    ) -> VersionManifest<New, Digest> {
+        debug_assert_eq!(
+            self.platforms.len(),
+            digests.platforms.len(),
+            "one digest per platform artifact"
+        );
         VersionManifest {
             version: self.version,
             engine: self.engine,
@@ -389,8 +407,22 @@ impl<Deps> VersionManifest<Deps> {
             runtime: self.runtime,
             channel: self.channel,
             permissions: self.permissions,
-            artifact: self.artifact,
-            platforms: self.platforms,
+            artifact: self
+                .artifact
+                .zip(digests.artifact.flatten())
+                .map(|(a, digest)| a.with_digest(digest)),
+            platforms: self
+                .platforms
+                .into_iter()
+                .zip(digests.platforms)
+                .filter_map(|(p, digest)| {
+                    Some(PlatformArtifact {
+                        os: p.os,
+                        arch: p.arch,
+                        artifact: p.artifact.with_digest(digest?),
+                    })
+                })
+                .collect(),
             dependencies: parse(self.dependencies),
             capabilities: self.capabilities,
             yanked: self.yanked,
@@ -398,6 +430,15 @@ impl<Deps> VersionManifest<Deps> {
             signature: self.signature,
         }
     }
+}
+
+/// The digests of a version's artifacts in another form than written: the
+/// single `artifact`'s (when it has one) and one per `[[platforms]]` entry,
+/// in the manifest's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactDigests<Digest> {
+    pub artifact: Option<Digest>,
+    pub platforms: Vec<Digest>,
 }
 
 /// `reviewed.toml`: the releases the registry's maintainers reviewed. A
@@ -509,21 +550,37 @@ pub enum Permission {
 }
 
 /// The downloadable artifact of a version.
+// Its digest as written (`String`, which the rules check so that every
+// problem of the file is reported at once) or, once checked, a
+// `digest::Sha256`. Doc comments here are the schema's.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Artifact {
+#[cfg_attr(
+    feature = "generator",
+    schemars(rename = "Artifact", bound = "Digest: JsonSchema")
+)]
+pub struct Artifact<Digest = String> {
     /// An `https` URL, or a path relative to the registry's `base_url` for self-hosted artifacts.
     pub url: String,
     /// SHA-256 of the artifact: 64 lowercase hex digits.
     #[cfg_attr(feature = "generator", schemars(length(min = 64, max = 64)))]
-    pub sha256: String,
+    pub sha256: Digest,
     /// Size of the artifact in bytes.
     #[cfg_attr(feature = "generator", schemars(range(min = 1)))]
     pub size: u64,
 }
 
-impl Artifact {
+impl<Digest> Artifact<Digest> {
+    /// The same artifact with its digest in another form.
+    pub fn with_digest<New>(self, sha256: New) -> Artifact<New> {
+        Artifact {
+            url: self.url,
+            sha256,
+            size: self.size,
+        }
+    }
+
     /// A path under the registry (the file lives in the index repo) rather than an external URL.
     pub fn is_self_hosted(&self) -> bool {
         !self.url.contains("://") && !self.url.starts_with("//")
@@ -539,10 +596,10 @@ impl Artifact {
     }
 }
 
-impl<Deps> VersionManifest<Deps> {
+impl<Deps, Digest> VersionManifest<Deps, Digest> {
     /// Every artifact of the release with the platform it serves (`None`: the
     /// single `artifact`), the single one first, then `[[platforms]]` in order.
-    pub fn artifacts(&self) -> impl Iterator<Item = (Option<Selector>, &Artifact)> {
+    pub fn artifacts(&self) -> impl Iterator<Item = (Option<Selector>, &Artifact<Digest>)> {
         let single = self.artifact.iter().map(|a| (None, a));
         single.chain(
             self.platforms
@@ -557,7 +614,11 @@ impl<Deps> VersionManifest<Deps> {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "generator", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-pub struct PlatformArtifact {
+#[cfg_attr(
+    feature = "generator",
+    schemars(rename = "PlatformArtifact", bound = "Digest: JsonSchema")
+)]
+pub struct PlatformArtifact<Digest = String> {
     /// The operating system: `linux`, `macos`, `windows` or `freebsd`.
     pub os: Os,
     /// The CPU: `x86_64`, `aarch64`, `x86`, `arm` or `riscv64`. Without it the
@@ -565,10 +626,10 @@ pub struct PlatformArtifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
     /// The artifact for this platform.
-    pub artifact: Artifact,
+    pub artifact: Artifact<Digest>,
 }
 
-impl PlatformArtifact {
+impl<Digest> PlatformArtifact<Digest> {
     pub fn selector(&self) -> Selector {
         Selector {
             os: self.os,

@@ -18,7 +18,7 @@ use crate::audit;
 use crate::check::facts::{PluginFacts, PluginView};
 use crate::check::verified::VerifiedCache;
 use crate::check::{self, Checked};
-use crate::digest::Sha256Digest;
+use crate::digest::{Sha256, Sha256Digest};
 use crate::emit::{self, Context, Listing, OutFile};
 use crate::format::name::canonical;
 use crate::format::types::Artifact;
@@ -628,7 +628,7 @@ fn keep_from_previous(
         return Ok(());
     };
     let digest = crate::digest::sha256(&bytes);
-    if metadata::by_hash_path(&crate::digest::hex(&digest)) == path {
+    if metadata::by_hash_path(&Sha256(digest)) == path {
         writer.put_hashed(path, &bytes, digest)?;
     }
     Ok(())
@@ -726,7 +726,7 @@ fn write_all<S: Source>(
         }
         if emit::is_covered(&file.path) {
             let meta = FileMeta {
-                sha256: crate::digest::hex(&digest),
+                sha256: Sha256(digest),
                 size: len,
             };
             let copy = metadata::by_hash_path(&meta.sha256);
@@ -752,7 +752,7 @@ fn write_all<S: Source>(
         .collect();
     let shape = emit::Shape::of(&registry.meta.config);
     // Two releases may share one artifact: copy each content-addressed file once.
-    let artifacts: BTreeMap<String, Artifact> = registry
+    let artifacts: BTreeMap<String, Artifact<Sha256>> = registry
         .plugins
         .iter()
         .flat_map(|p| &p.releases)
@@ -786,11 +786,8 @@ fn write_all<S: Source>(
             }
             for r in &plugin.releases {
                 for (_, art) in r.parsed.manifest.artifacts() {
-                    if let (true, Some(digest)) = (
-                        art.is_self_hosted(),
-                        crate::digest::parse_sha256_hex(&art.sha256),
-                    ) {
-                        mine.files.push((emit::artifact_path(art), digest));
+                    if art.is_self_hosted() {
+                        mine.files.push((emit::artifact_path(art), art.sha256.0));
                         mine.size.add(art.size);
                     }
                 }
@@ -854,7 +851,7 @@ fn write_all<S: Source>(
             })?;
         // `check` verified it; a file swapped since then must not be published.
         let digest = crate::digest::sha256(&bytes);
-        if crate::digest::hex(&digest) != art.sha256 {
+        if Sha256(digest) != art.sha256 {
             return Err(BuildError::Artifact {
                 path: art.url.clone(),
                 why: "its SHA-256 no longer matches the manifest".into(),

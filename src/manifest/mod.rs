@@ -10,6 +10,7 @@ use semver::{Version, VersionReq};
 use serde::de::DeserializeOwned;
 
 use crate::diagnostic::Diagnostic;
+use crate::digest::Sha256;
 use crate::format::published::{IndexDep, SignedFields};
 use crate::format::types::{
     PluginManifest, RegistryConfig, ReviewedList, RevocationList, VersionManifest,
@@ -33,8 +34,8 @@ pub struct ParsedVersion {
     pub manifest: ParsedManifest,
 }
 
-/// A version manifest whose dependencies are parsed.
-pub type ParsedManifest = VersionManifest<Vec<Dep>>;
+/// A version manifest whose dependencies and artifact digests are parsed.
+pub type ParsedManifest = VersionManifest<Vec<Dep>, Sha256>;
 
 impl ParsedVersion {
     /// What the author signs of this release: [`SignedFields::of_line`]
@@ -160,7 +161,7 @@ pub fn parse_version(
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
 ) -> Option<ParsedVersion> {
-    let (mut manifest, version) = load(
+    let (mut manifest, (version, digests)) = load(
         FileKind::Version,
         source,
         &["message", "deprecated", "signature"],
@@ -173,19 +174,23 @@ pub fn parse_version(
             artifact.url = rules::normalised_url(&artifact.url);
         }
     }
-    // A requirement that does not parse was reported by the rules.
-    let manifest = manifest.with_dependencies(|written| {
-        written
-            .into_iter()
-            .filter_map(|(name, spec)| {
-                Some(Dep {
-                    req: VersionReq::parse(spec.requirement()).ok()?,
-                    optional: spec.optional(),
-                    name,
+    // A requirement that does not parse was reported by the rules; the
+    // digests are those the rules parsed.
+    let manifest = manifest.into_parsed(
+        |written| {
+            written
+                .into_iter()
+                .filter_map(|(name, spec)| {
+                    Some(Dep {
+                        req: VersionReq::parse(spec.requirement()).ok()?,
+                        optional: spec.optional(),
+                        name,
+                    })
                 })
-            })
-            .collect()
-    });
+                .collect()
+        },
+        digests,
+    );
     Some(ParsedVersion { version, manifest })
 }
 

@@ -5,9 +5,11 @@ use std::collections::HashSet;
 
 use super::document::{FileRef, Key};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::digest::{InvalidSha256, Sha256};
 use crate::format::name::{NameError, PluginName};
 use crate::format::types::{
-    Artifact, Deprecation, Method, PluginManifest, RegistryConfig, Runtime, VersionManifest,
+    Artifact, ArtifactDigests, Deprecation, Method, PluginManifest, RegistryConfig, Runtime,
+    VersionManifest,
 };
 
 const MAX_DESCRIPTION: usize = 280;
@@ -259,7 +261,7 @@ pub fn version(
     plugin: &str,
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
-) -> Option<semver::Version> {
+) -> Option<(semver::Version, ArtifactDigests<Option<Sha256>>)> {
     let parsed = match semver::Version::parse(&v.version) {
         Ok(parsed) => Some(parsed),
         Err(e) => {
@@ -291,10 +293,17 @@ pub fn version(
             .hint("give the path inside the artifact, e.g. `main.wasm` or `bin/plugin`"),
         );
     }
-    if let Some(artifact) = &v.artifact {
-        self::artifact(doc, &[f("artifact")], artifact, reg, out);
-    }
-    platforms(doc, v, reg, out);
+    let single = v
+        .artifact
+        .as_ref()
+        .map(|a| self::artifact(doc, &[f("artifact")], a, reg, out));
+    let platforms = platforms(doc, v, reg, out);
+    // A digest that did not parse is `None` (and was reported): the rest of
+    // the release is still checked across files, as if it had no such artifact.
+    let digests = ArtifactDigests {
+        artifact: single,
+        platforms,
+    };
     let mut perms = HashSet::new();
     for (i, p) in v.permissions.iter().enumerate() {
         if !perms.insert(*p) {
@@ -426,7 +435,7 @@ pub fn version(
     if let Some(d) = &v.deprecated {
         deprecation(doc, &[f("deprecated")], d, None, out);
     }
-    parsed
+    parsed.map(|version| (version, digests))
 }
 
 fn requirement(
@@ -655,14 +664,14 @@ fn method_name(m: Method) -> String {
 }
 
 /// The rules of one artifact table at `path` (`artifact`, or
-/// `platforms[i].artifact`).
+/// `platforms[i].artifact`); its digest when that is valid.
 fn artifact(
     doc: &FileRef<'_>,
     path: &[Key<'_>],
     a: &Artifact,
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
-) {
+) -> Option<Sha256> {
     let at = |field: &'static str| -> Vec<Key<'_>> {
         let mut p = path.to_vec();
         p.push(Key::Field(field));
@@ -677,13 +686,8 @@ fn artifact(
     } else if let Err(why) = relative_path(url) {
         out.push(doc.error_at(&at("url"), Code::InvalidUrl, format!("`{name}.url` {why}: `{url}`")).hint("a relative artifact URL is a plain path under the registry, e.g. `artifacts/name/name-1.0.0.tar.gz`"));
     }
-    let sha = &a.sha256;
-    if sha.len() != 64
-        || !sha
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        let hint = if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let sha256 = a.sha256.parse::<Sha256>().map_err(|why| {
+        let hint = if why == InvalidSha256::Uppercase {
             "write the digest in lowercase"
         } else {
             "compute it with `sha256sum FILE` (or `shasum -a 256 FILE`) and paste the 64 hex digits"
@@ -696,7 +700,7 @@ fn artifact(
             )
             .hint(hint),
         );
-    }
+    });
     let cap = reg.policy.max_artifact_size;
     if a.size == 0 {
         out.push(
@@ -709,17 +713,20 @@ fn artifact(
                 .hint("make the artifact smaller, or ask the registry's maintainers to raise `policy.max_artifact_size`"),
         );
     }
+    sha256.ok()
 }
 
 /// `artifact` and `[[platforms]]`: a release has an artifact for some
 /// platform, each platform artifact is valid, and no two selectors match the
-/// same platform (a client could not tell which to take).
+/// same platform (a client could not tell which to take). Returns each
+/// platform artifact's digest when valid, in order.
 fn platforms(
     doc: &FileRef<'_>,
     v: &VersionManifest,
     reg: &RegistryConfig,
     out: &mut Vec<Diagnostic>,
-) {
+) -> Vec<Option<Sha256>> {
+    let mut digests = Vec::with_capacity(v.platforms.len());
     if v.artifact.is_none() && v.platforms.is_empty() {
         let hint = if v.runtime == Runtime::Native {
             "a native plugin gives one artifact per platform: `[[platforms]]` tables with `os`, `arch` and `artifact = { url, sha256, size }`, or one `[artifact]` for every platform"
@@ -737,13 +744,13 @@ fn platforms(
     }
     for (i, p) in v.platforms.iter().enumerate() {
         let here = [f("platforms"), Key::Index(i)];
-        self::artifact(
+        digests.push(self::artifact(
             doc,
             &[f("platforms"), Key::Index(i), f("artifact")],
             &p.artifact,
             reg,
             out,
-        );
+        ));
         let selector = p.selector();
         if let Some((j, first)) = v.platforms[..i]
             .iter()
@@ -777,6 +784,7 @@ fn platforms(
             out.push(doc.error_at(&here, code, message).hint(hint));
         }
     }
+    digests
 }
 
 #[cfg(test)]

@@ -266,7 +266,7 @@ struct ArtifactInfo {
     platform: Option<String>,
     size: u64,
     size_text: String,
-    sha256: String,
+    sha256: crate::digest::Sha256,
     download: String,
 }
 
@@ -380,7 +380,7 @@ fn version_info(site: &Site, plugin: &Plugin, index: usize) -> VersionInfo {
                 platform: platform.map(|p| p.to_string()),
                 size: a.size,
                 size_text: size_text(a.size),
-                sha256: a.sha256.clone(),
+                sha256: a.sha256,
                 download: cx.artifact_url(a),
             })
             .collect(),

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::digest;
+use crate::digest::{self, Sha256};
 use crate::trust::keys::PublicKey;
 use crate::trust::secret::SecretKey;
 use crate::trust::statement;
@@ -34,29 +34,29 @@ pub const LEAF_MAX: usize = 64;
 pub const DEFAULT_EXPIRY_SECS: i64 = 7 * 24 * 3600;
 
 /// Where a file's content-addressed copy lives.
-pub fn by_hash_path(sha256_hex: &str) -> String {
-    format!("{BY_HASH_DIR}{sha256_hex}")
+pub fn by_hash_path(sha256: &Sha256) -> String {
+    format!("{BY_HASH_DIR}{sha256}")
 }
 
 /// The hash and size of a file, as metadata commits to them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct FileMeta {
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
 }
 
 impl FileMeta {
     pub fn of(bytes: &[u8]) -> FileMeta {
         FileMeta {
-            sha256: digest::hex(&digest::sha256(bytes)),
+            sha256: Sha256::of(bytes),
             size: bytes.len() as u64,
         }
     }
 
     /// Whether `bytes` are the file this names.
     pub fn matches(&self, bytes: &[u8]) -> bool {
-        bytes.len() as u64 == self.size && digest::hex(&digest::sha256(bytes)) == self.sha256
+        bytes.len() as u64 == self.size && Sha256::of(bytes) == self.sha256
     }
 }
 

@@ -6,7 +6,7 @@
 //! Verifiers parse a statement and re-serialise it, and accept it only when
 //! the bytes are identical: no CRLF, trailing space, reordering or extra line.
 
-use crate::digest::{self, Sha256Digest};
+use crate::digest::{self, Sha256, Sha256Digest};
 use crate::format::published::{IndexLine, SignedFields};
 use crate::format::types::VersionManifest;
 use crate::trust::keys::PublicKey;
@@ -31,7 +31,7 @@ pub struct ReleaseStatement {
     pub artifacts: Vec<StatementArtifact>,
     /// SHA-256 of the release's facts (engine, dependencies, permissions,
     /// runtime, entry, channel, capabilities): see [`manifest_digest`].
-    pub manifest_sha256: String,
+    pub manifest_sha256: Sha256,
 }
 
 /// One artifact a release statement binds.
@@ -40,23 +40,23 @@ pub struct StatementArtifact {
     /// The platforms it serves as written in an index line (`linux-x86_64`,
     /// `macos`); `None` for the release's single `artifact`.
     pub platform: Option<String>,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
 }
 
 impl StatementArtifact {
-    /// Every artifact a version manifest names.
-    pub fn of_manifest<D>(m: &VersionManifest<D>) -> Vec<StatementArtifact> {
+    /// Every artifact a version manifest names, once its digests are parsed.
+    pub fn of_manifest<D>(m: &VersionManifest<D, Sha256>) -> Vec<StatementArtifact> {
         m.artifacts()
             .map(|(selector, a)| {
-                StatementArtifact::new(selector.map(|s| s.to_string()), &a.sha256, a.size)
+                StatementArtifact::new(selector.map(|s| s.to_string()), a.sha256, a.size)
             })
             .collect()
     }
 
     /// Every artifact an index line names: the same list as the manifest's.
     pub fn of_line(line: &IndexLine) -> Vec<StatementArtifact> {
-        let single = match (&line.sha256, line.size) {
+        let single = match (line.sha256, line.size) {
             (Some(sha256), Some(size)) => Some(StatementArtifact::new(None, sha256, size)),
             _ => None,
         };
@@ -64,16 +64,16 @@ impl StatementArtifact {
             .into_iter()
             .chain(
                 line.platforms.iter().map(|p| {
-                    StatementArtifact::new(Some(p.selector().to_string()), &p.sha256, p.size)
+                    StatementArtifact::new(Some(p.selector().to_string()), p.sha256, p.size)
                 }),
             )
             .collect()
     }
 
-    pub fn new(platform: Option<String>, sha256: &str, size: u64) -> StatementArtifact {
+    pub fn new(platform: Option<String>, sha256: Sha256, size: u64) -> StatementArtifact {
         StatementArtifact {
             platform,
-            sha256: sha256.to_owned(),
+            sha256,
             size,
         }
     }
@@ -98,7 +98,7 @@ impl ReleaseStatement {
             plugin: plugin.to_owned(),
             version: version.to_owned(),
             artifacts,
-            manifest_sha256: digest::hex(&manifest_digest(fields)),
+            manifest_sha256: Sha256(manifest_digest(fields)),
         }
     }
 
@@ -148,17 +148,17 @@ impl ReleaseStatement {
             let size = a.size.to_string();
             match &a.platform {
                 None => {
-                    line("artifact-sha256", &a.sha256);
+                    line("artifact-sha256", &a.sha256.hex());
                     line("artifact-size", &size);
                 }
                 Some(platform) => {
                     line("platform", platform);
-                    line("platform-sha256", &a.sha256);
+                    line("platform-sha256", &a.sha256.hex());
                     line("platform-size", &size);
                 }
             }
         }
-        line("manifest-sha256", &self.manifest_sha256);
+        line("manifest-sha256", &self.manifest_sha256.hex());
         let header = if self.is_v1() {
             RELEASE_HEADER
         } else {
@@ -180,64 +180,70 @@ impl ReleaseStatement {
                 });
             }
         };
-        // The value of the next line, which must be `key: value`, with its line number.
-        let mut value =
-            |key: &str, peek_only: bool| -> Result<Option<(usize, String)>, StatementError> {
-                let Some(&(i, line)) = lines.peek() else {
-                    return Err(StatementError::Expected {
-                        line: text.split('\n').count() + 1,
-                        expected: format!("{key}: <value>"),
-                    });
-                };
-                let found = line
-                    .strip_prefix(key)
-                    .and_then(|r| r.strip_prefix(": "))
-                    .filter(|v| is_token(v));
-                match found {
-                    None if peek_only => Ok(None),
-                    None => Err(StatementError::Expected {
-                        line: i + 1,
-                        expected: format!("{key}: <value>"),
-                    }),
-                    Some(v) => {
-                        if key.ends_with("sha256") && crate::digest::parse_sha256_hex(v).is_none() {
-                            return Err(StatementError::Expected {
-                                line: i + 1,
-                                expected: format!("{key}: <64 lowercase hex digits>"),
-                            });
-                        }
-                        let v = v.to_owned();
-                        lines.next();
-                        Ok(Some((i + 1, v)))
-                    }
-                }
+        // The value of the next line, which must be `key: value`, with the
+        // line's number.
+        type Value = Result<Option<(usize, String)>, StatementError>;
+        let mut value = |key: &str, peek_only: bool| -> Value {
+            let Some(&(i, line)) = lines.peek() else {
+                return Err(StatementError::Expected {
+                    line: text.split('\n').count() + 1,
+                    expected: format!("{key}: <value>"),
+                });
             };
-        // A line that is not peeked at is there or an error: never `None`.
-        let required = |v: Result<Option<(usize, String)>, StatementError>| {
-            v.map(|v| v.map(|(_, v)| v).unwrap_or_default())
+            let found = line
+                .strip_prefix(key)
+                .and_then(|r| r.strip_prefix(": "))
+                .filter(|v| is_token(v));
+            match found {
+                None if peek_only => Ok(None),
+                None => Err(StatementError::Expected {
+                    line: i + 1,
+                    expected: format!("{key}: <value>"),
+                }),
+                Some(v) => {
+                    let v = v.to_owned();
+                    lines.next();
+                    Ok(Some((i + 1, v)))
+                }
+            }
         };
-        let size = |key: &str, v: Result<Option<(usize, String)>, StatementError>| {
-            let (line, v) = v?.unwrap_or_default();
+        let size = |key: &str, (line, v): (usize, String)| {
             v.parse::<u64>().map_err(|_| StatementError::Expected {
                 line,
                 expected: format!("{key}: <a size in bytes>"),
             })
         };
-        let registry = required(value("registry", false))?;
-        let plugin = required(value("plugin", false))?;
-        let version = required(value("version", false))?;
+        let digest = |key: &str, (line, v): (usize, String)| {
+            v.parse::<Sha256>().map_err(|_| StatementError::Expected {
+                line,
+                expected: format!("{key}: <64 lowercase hex digits>"),
+            })
+        };
+        // `value` returns `None` only when it may (`peek_only`).
+        let required = |v: Value| v.map(Option::unwrap_or_default);
+        let text_of = |v: Value| required(v).map(|(_, v)| v);
+        let registry = text_of(value("registry", false))?;
+        let plugin = text_of(value("plugin", false))?;
+        let version = text_of(value("version", false))?;
         let mut artifacts = Vec::new();
-        if let Some((_, sha)) = value("artifact-sha256", v2)? {
-            let n = size("artifact-size", value("artifact-size", false))?;
-            artifacts.push(StatementArtifact::new(None, &sha, n));
+        if let Some(sha) = value("artifact-sha256", v2)? {
+            let sha = digest("artifact-sha256", sha)?;
+            let n = size("artifact-size", required(value("artifact-size", false))?)?;
+            artifacts.push(StatementArtifact::new(None, sha, n));
         }
         // Only v2 lists platforms; a v1 goes on to `manifest-sha256`.
         while let Some((_, platform)) = if v2 { value("platform", true)? } else { None } {
-            let sha = required(value("platform-sha256", false))?;
-            let n = size("platform-size", value("platform-size", false))?;
-            artifacts.push(StatementArtifact::new(Some(platform), &sha, n));
+            let sha = digest(
+                "platform-sha256",
+                required(value("platform-sha256", false))?,
+            )?;
+            let n = size("platform-size", required(value("platform-size", false))?)?;
+            artifacts.push(StatementArtifact::new(Some(platform), sha, n));
         }
-        let manifest_sha256 = required(value("manifest-sha256", false))?;
+        let manifest_sha256 = digest(
+            "manifest-sha256",
+            required(value("manifest-sha256", false))?,
+        )?;
         if !artifacts.is_sorted() {
             return Err(StatementError::NotCanonical);
         }
@@ -379,8 +385,8 @@ mod tests {
             registry: "plugins.example.org".into(),
             plugin: "git".into(),
             version: "1.2.0".into(),
-            artifacts: vec![StatementArtifact::new(None, &"ab".repeat(32), 1234)],
-            manifest_sha256: "cd".repeat(32),
+            artifacts: vec![StatementArtifact::new(None, Sha256([0xab; 32]), 1234)],
+            manifest_sha256: Sha256([0xcd; 32]),
         }
     }
 
@@ -410,6 +416,34 @@ mod tests {
         ] {
             assert!(ReleaseStatement::parse(&bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn a_digest_that_is_not_lowercase_hex_is_refused_at_its_line() {
+        let text = statement().to_text();
+        let expected = |line, key: &str| {
+            Err(StatementError::Expected {
+                line,
+                expected: format!("{key}: <64 lowercase hex digits>"),
+            })
+        };
+        let upper = text.replace(&"ab".repeat(32), &"AB".repeat(32));
+        assert_eq!(
+            ReleaseStatement::parse(&upper),
+            expected(5, "artifact-sha256")
+        );
+        let short = text.replace(&"cd".repeat(32), "cd");
+        assert_eq!(
+            ReleaseStatement::parse(&short),
+            expected(7, "manifest-sha256")
+        );
+        let platform = platform_statement()
+            .to_text()
+            .replace(&"02".repeat(32), &"0g".repeat(32));
+        assert_eq!(
+            ReleaseStatement::parse(&platform),
+            expected(9, "platform-sha256")
+        );
     }
 
     #[test]
@@ -447,8 +481,8 @@ mod tests {
     fn platform_statement() -> ReleaseStatement {
         let mut s = statement();
         s.artifacts = vec![
-            StatementArtifact::new(Some("linux-x86_64".into()), &"01".repeat(32), 10),
-            StatementArtifact::new(Some("macos".into()), &"02".repeat(32), 20),
+            StatementArtifact::new(Some("linux-x86_64".into()), Sha256([1; 32]), 10),
+            StatementArtifact::new(Some("macos".into()), Sha256([2; 32]), 20),
         ];
         s
     }
@@ -465,7 +499,7 @@ mod tests {
         // With the single artifact too, which comes first.
         let mut both = platform_statement();
         both.artifacts
-            .insert(0, StatementArtifact::new(None, &"ab".repeat(32), 1234));
+            .insert(0, StatementArtifact::new(None, Sha256([0xab; 32]), 1234));
         let text = both.to_text();
         assert!(text.contains("version: 1.2.0\nartifact-sha256: "), "{text}");
         assert_eq!(ReleaseStatement::parse(&text), Ok(both));

@@ -457,7 +457,7 @@ impl VerifiedRelease {
                 bytes.len(),
                 a.size
             ))
-        } else if crate::digest::hex(&crate::digest::sha256(&bytes)) != a.sha256 {
+        } else if crate::digest::Sha256::of(&bytes) != a.sha256 {
             Some("not the file the index names: its SHA-256 differs".to_owned())
         } else {
             None
@@ -482,28 +482,43 @@ mod tests {
 
     #[test]
     fn index_lines_skip_future_versions_and_lines_that_do_not_parse() {
-        let v1 = r#"{"v":1,"name":"md","vers":"1.0.0","sha256":"00","size":1,"dl":"https://x/a.tar.gz","engine":"*","runtime":"wasm","entry":"a.wasm","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"experimental","future_key":"ignored"}"#;
+        let v1 = r#"{"v":1,"name":"md","vers":"1.0.0","sha256":"DIGEST","size":1,"dl":"https://x/a.tar.gz","engine":"*","runtime":"wasm","entry":"a.wasm","channel":"stable","yanked":false,"deprecated":null,"pubtime":"2026-01-01T00:00:00Z","tier":"experimental","future_key":"ignored"}"#
+            .replace("DIGEST", &"0".repeat(64));
+        let single = format!(
+            r#""sha256":"{}","size":1,"dl":"https://x/a.tar.gz""#,
+            "0".repeat(64)
+        );
         let v3 = v1.replace("\"v\":1", "\"v\":3").replace("1.0.0", "3.0.0");
         // v2 is a line with platforms; one without any artifact is not read.
         let v2 = v1
             .replace("\"v\":1", "\"v\":2")
             .replace("1.0.0", "2.0.0")
             .replace(
-                r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz""#,
-                r#""platforms":[{"os":"linux","sha256":"00","size":1,"dl":"https://x/l.tar.gz"}]"#,
+                &single,
+                &format!(
+                    r#""platforms":[{{"os":"linux","sha256":"{}","size":1,"dl":"https://x/l.tar.gz"}}]"#,
+                    "0".repeat(64)
+                ),
             );
         let v2_bare = v1
             .replace("\"v\":1", "\"v\":2")
             .replace("1.0.0", "2.1.0")
-            .replace(r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz","#, "");
+            .replace(&format!("{single},"), "");
         let v1_bare = v1
             .replace("1.0.0", "1.1.0")
-            .replace(r#""sha256":"00","size":1,"dl":"https://x/a.tar.gz","#, "");
+            .replace(&format!("{single},"), "");
+        // A digest that is not 64 lowercase hex digits: the line does not parse.
+        let short_digest = v1.replace("1.0.0", "1.2.0").replace(&"0".repeat(64), "00");
+        let upper_platform = v2
+            .replace("2.0.0", "2.2.0")
+            .replace(&"0".repeat(64), &"A".repeat(64));
         let file = TrustedFile {
             registry: "r".into(),
             path: "index/2/md".into(),
-            bytes: format!("{v3}\nnot json\n{{\"v\":1}}\n{v1}\n{v2}\n{v2_bare}\n{v1_bare}\n")
-                .into_bytes(),
+            bytes: format!(
+                "{v3}\nnot json\n{{\"v\":1}}\n{v1}\n{v2}\n{v2_bare}\n{v1_bare}\n{short_digest}\n{upper_platform}\n"
+            )
+            .into_bytes(),
         };
         let lines = file.index_lines();
         let versions: Vec<&str> = lines.iter().map(|l| l.vers.as_str()).collect();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Step};
-use crate::digest;
+use crate::digest::Sha256;
 
 /// Why an artifact could not be downloaded; `message` names the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +58,8 @@ pub fn over_http(limits: Limits) -> Box<dyn Download> {
             false,
             limits.timeout,
         );
-        // No cache: the hash only names a cached copy, so any will do.
-        fetcher.download(url, max_bytes, "").map_err(|e| match e {
+        // No cache, and the caller checks the bytes against the manifest.
+        fetcher.download(url, max_bytes, None).map_err(|e| match e {
             FetchError::TooLarge { .. } => DownloadError::TooLarge,
             FetchError::NotFound { .. } => DownloadError::NotFound {
                 message: e.to_string(),
@@ -93,7 +93,7 @@ pub struct Artifact {
     pub file: String,
     pub url: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256,
 }
 
 /// Downloads every artifact (in parallel) and reports each that cannot be
@@ -164,7 +164,7 @@ fn check_bytes(a: &Artifact, bytes: &[u8]) -> Option<Diagnostic> {
             )),
         );
     }
-    let actual = digest::hex(&digest::sha256(bytes));
+    let actual = Sha256::of(bytes);
     (actual != a.sha256).then(|| {
         Diagnostic::error(&a.file, Code::ArtifactMismatch, format!("the SHA-256 of the artifact at `{}` is {actual}, the manifest says {}", a.url, a.sha256))
             .at_field(field("sha256"))
@@ -184,7 +184,7 @@ mod tests {
             file: "plugins/x/1.0.0.toml".into(),
             url: "https://h.example/x.zip".into(),
             size: 3,
-            sha256: digest::hex(&digest::sha256(b"abc")),
+            sha256: Sha256::of(b"abc"),
         };
         let codes = |download: &dyn Download| -> Vec<&'static str> {
             verify(std::slice::from_ref(&a), download)

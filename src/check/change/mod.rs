@@ -295,7 +295,7 @@ impl Paths {
                         file: r.file.clone(),
                         url: a.url.clone(),
                         size: a.size,
-                        sha256: a.sha256.clone(),
+                        sha256: a.sha256,
                     })
             })
             .collect()
