@@ -178,8 +178,13 @@ fn broken_documents_are_refused() {
         "a v3 line",
         with(&|l| drop(l.insert("v".into(), json!(3)))),
     );
-    let platform =
-        json!([{"os": "linux", "arch": "x86_64", "sha256": "ab", "size": 1, "dl": "https://x/a"}]);
+    refused(
+        "index-line",
+        "a digest that is not 64 lowercase hex digits",
+        with(&|l| drop(l.insert("sha256".into(), json!("AB".repeat(32))))),
+    );
+    let platform = json!([{"os": "linux", "arch": "x86_64", "sha256": "ab".repeat(32),
+        "size": 1, "dl": "https://x/a"}]);
     refused(
         "index-line",
         "a v1 line with platforms",
