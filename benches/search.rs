@@ -5,6 +5,7 @@
 //! * bundle build time, median of 3 (target ≤ 1 s on 2 cores);
 //! * query p95 and median over judged, typo and prefix queries, warm
 //!   (target ≤ 1 ms), against a naive substring scan of every description;
+//!   and the p95 of each query's median, which a loaded machine moves less;
 //! * `plugdex search --dist` whole command, median warm (target ≤ 20 ms),
 //!   against `plugdex --version` (the process's own start-up).
 //!
@@ -192,12 +193,15 @@ fn bench(n: usize) {
             per_query[i].push(t.elapsed());
         }
     }
-    // Which queries make the tail: each one's median, slowest first.
+    // Which queries make the tail: each one's median, slowest first. The
+    // p95 of those medians is what a query costs; the p95 of single runs
+    // also counts the runs a loaded machine delayed.
     let mut slowest: Vec<(Duration, &str)> = per_query
         .into_iter()
         .zip(QUERIES)
         .map(|(t, q)| (median(t), *q))
         .collect();
+    let of_medians = percentile(slowest.iter().map(|(t, _)| *t).collect(), 0.95);
     slowest.sort_by(|a, b| b.cmp(a));
     let slowest: Vec<String> = slowest
         .iter()
@@ -222,6 +226,11 @@ fn bench(n: usize) {
         ms(p50),
         ms(p95),
         ms(scan)
+    );
+    println!(
+        "query p95 of each query's median {:.3} ms  (target 1 ms: {:.2}×)",
+        ms(of_medians),
+        ms(of_medians)
     );
     println!("slowest (median) {}", slowest.join(", "));
 
