@@ -100,17 +100,7 @@ impl<'f> Remote<'f> {
                 url: fetcher.base().to_owned(),
             });
         }
-        // Which root keys to trust: the config file's, else those pinned
-        // before, else (first use) the ones `config.json` names.
-        let (id, keys, threshold, pinned_now) = if !registry.root_keys.is_empty() {
-            let t = registry.threshold.unwrap_or(1);
-            (unverified.id.clone(), registry.root_keys.clone(), t, false)
-        } else if let Some(k) = known {
-            (k.id.clone(), k.root_keys.clone(), k.threshold, false)
-        } else {
-            let t = unverified.threshold.unwrap_or(1);
-            (unverified.id.clone(), unverified.keys.clone(), t, true)
-        };
+        let (id, keys, threshold, pinned_now) = keys_to_trust(registry, known, &unverified);
         let root_keys = keys
             .iter()
             .map(|k| PublicKey::parse(k))
@@ -167,15 +157,7 @@ impl<'f> Remote<'f> {
     ) -> Option<Remote<'f>> {
         let root = fetcher.cached(ROOT_PATH)?;
         let unverified: Config = serde_json::from_slice(&fetcher.cached(CONFIG_PATH)?).ok()?;
-        let (id, keys, threshold, pinned_now) = if !registry.root_keys.is_empty() {
-            let t = registry.threshold.unwrap_or(1);
-            (unverified.id.clone(), registry.root_keys.clone(), t, false)
-        } else if let Some(k) = known {
-            (k.id.clone(), k.root_keys.clone(), k.threshold, false)
-        } else {
-            let t = unverified.threshold.unwrap_or(1);
-            (unverified.id.clone(), unverified.keys.clone(), t, true)
-        };
+        let (id, keys, threshold, pinned_now) = keys_to_trust(registry, known, &unverified);
         let anchor = Anchor {
             registry: id.clone(),
             root_keys: keys
@@ -413,6 +395,25 @@ pub fn close_names<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<
         .take(3)
         .map(|(_, n)| n.to_owned())
         .collect()
+}
+
+/// Which root keys to trust: the config file's, else those pinned before,
+/// else (first use, `true` last) the ones the unverified `config.json`
+/// names. Returns the registry id, the keys (raw base64) and the threshold.
+fn keys_to_trust(
+    registry: &Registry,
+    known: Option<&RegistryState>,
+    unverified: &Config,
+) -> (String, Vec<String>, u32, bool) {
+    if !registry.root_keys.is_empty() {
+        let t = registry.threshold.unwrap_or(1);
+        (unverified.id.clone(), registry.root_keys.clone(), t, false)
+    } else if let Some(k) = known {
+        (k.id.clone(), k.root_keys.clone(), k.threshold, false)
+    } else {
+        let t = unverified.threshold.unwrap_or(1);
+        (unverified.id.clone(), unverified.keys.clone(), t, true)
+    }
 }
 
 #[cfg(test)]
