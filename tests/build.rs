@@ -269,6 +269,115 @@ fn an_invalid_index_is_not_built_and_the_output_stays() {
     assert_eq!(read_tree(&out), before);
 }
 
+/// The folders of an output's state (beside it) that record its standby tree.
+fn standby_records(out: &Path) -> Vec<String> {
+    let state = out.with_file_name(format!(
+        ".{}.plugdex",
+        out.file_name().unwrap().to_string_lossy()
+    ));
+    let mut names: Vec<String> = fs::read_dir(state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("delta-") || n.starts_with("manifest-"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Each plugin's own files are written while the check still runs; an
+/// error found after (a rule across plugins) must publish none of them,
+/// and the next build, which reuses the standby tree they went to, must
+/// give exactly what a fresh build gives.
+#[test]
+fn files_emitted_before_a_cross_plugin_error_are_never_served_and_the_next_build_is_exact() {
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    let out = dir.path().join("dist");
+    assert_eq!(build(&index, &out, &[]).0, 0);
+    assert_eq!(build(&index, &out, &[]).0, 0); // the standby tree now exists
+    let served = read_tree(&out);
+
+    // A change whose own rules pass (a yank), beside a second folder whose
+    // name clashes with an existing plugin's: found only across plugins.
+    let manifest = index.join("plugins/wo/rd/word-count/versions/2.0.1.toml");
+    let original = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        original.replace("yanked = false", "yanked = \"breaks CRLF files\""),
+    )
+    .unwrap();
+    let clash = index.join("plugins/ta/bl/table-tools");
+    fs::create_dir_all(clash.join("versions")).unwrap();
+    let from = index.join("plugins/ta/bl/Table_Tools");
+    let info = fs::read_to_string(from.join("plugin.toml")).unwrap();
+    fs::write(
+        clash.join("plugin.toml"),
+        info.replace("name = \"Table_Tools\"", "name = \"table-tools\""),
+    )
+    .unwrap();
+    for entry in fs::read_dir(from.join("versions")).unwrap() {
+        let entry = entry.unwrap();
+        // Unsigned, so the copy's own rules pass.
+        let text: String = fs::read_to_string(entry.path())
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("signature"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(clash.join("versions").join(entry.file_name()), text).unwrap();
+    }
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("nothing was built"), "{stderr}");
+    assert!(
+        stderr.contains("table-tools/plugin.toml"),
+        "the clash is the error: {stderr}"
+    );
+    assert!(read_tree(&out) == served, "nothing emitted early is served");
+    assert!(
+        standby_records(&out)
+            .iter()
+            .any(|n| n.starts_with("delta-")),
+        "the standby is recorded for the next build: {:?}",
+        standby_records(&out)
+    );
+
+    // Fixed: the next build reuses that standby and is exact.
+    fs::remove_dir_all(&clash).unwrap();
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let fresh = dir.path().join("fresh");
+    assert_eq!(build(&index, &fresh, &[]).0, 0);
+    assert_same_tree(&out, &fresh);
+    assert!(
+        fs::read_to_string(out.join("index/wo/rd/word-count"))
+            .unwrap()
+            .contains("breaks CRLF files")
+    );
+    // And back: the files the failed build left in the standby are gone
+    // from where they do not belong.
+    fs::write(&manifest, original).unwrap();
+    assert_eq!(build(&index, &out, &[]).0, 0);
+    assert_eq!(build(&index, &out, &[]).0, 0);
+    let fresh2 = dir.path().join("fresh2");
+    assert_eq!(build(&index, &fresh2, &[]).0, 0);
+    assert_same_tree(&out, &fresh2);
+}
+
+/// A rebuilt output holds what a fresh build of the same input holds, and
+/// besides only the previous generation's `by-hash/` copies (kept for
+/// clients that still hold the previous timestamp).
+fn assert_same_tree(rebuilt: &Path, fresh: &Path) {
+    let (a, b) = (read_tree(rebuilt), read_tree(fresh));
+    let previous = |p: &str| p.starts_with("by-hash/") && !b.contains_key(p);
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|p| a.get(*p) != b.get(*p) && !previous(p))
+        .collect();
+    assert!(differ.is_empty(), "these files differ: {differ:?}");
+}
+
 #[test]
 fn a_folder_plugdex_did_not_write_is_never_replaced() {
     let dir = example_copy();

@@ -339,6 +339,7 @@ mod tests {
             keep: Keep::Registry,
             verified: &VerifiedCache::default(),
             history: &NoHistory,
+            stream: None,
         };
         let checked = run(&source, scope, &settings);
         let loaded = &checked.loaded;

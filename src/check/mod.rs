@@ -17,6 +17,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::audit::AuditEntry;
 use crate::check::verified::VerifiedCache;
 use crate::diagnostic::{self, Code, Diagnostic, Sources, Step};
 use crate::format::name::{PluginName, canonical};
@@ -67,6 +68,8 @@ pub(crate) struct Loaded<R = Release> {
     pub readme: Option<String>,
     /// Sorted by version, oldest first.
     pub releases: Vec<R>,
+    /// Who changed what, when (empty until its releases are whole).
+    pub audit: Vec<AuditEntry>,
 }
 
 /// A plugin folder as parsed, its signatures not yet checked.
@@ -80,7 +83,8 @@ pub(crate) struct VersionFile {
 
 impl Parsed {
     /// The plugin with whole releases: each with the trust its signature
-    /// check gave it (`trust`, one per release) and its publication time.
+    /// check gave it (`trust`, one per release) and its publication time,
+    /// and the plugin's audit trail.
     fn into_loaded(self, trust: Vec<ReleaseTrust>, history: &dyn ReleaseHistory) -> Loaded {
         debug_assert_eq!(trust.len(), self.releases.len());
         let releases = self
@@ -93,8 +97,9 @@ impl Parsed {
                 parsed: v.parsed,
                 trust,
             })
-            .collect();
+            .collect::<Vec<_>>();
         Loaded {
+            audit: history.audit(&self.dir, &releases),
             name: self.name,
             dir: self.dir,
             info: self.info,
@@ -102,6 +107,50 @@ impl Parsed {
             releases,
         }
     }
+}
+
+impl Loaded {
+    /// The plugin made whole, when its `plugin.toml` parsed.
+    fn into_plugin(self) -> Result<Plugin, Loaded> {
+        let Some(info) = self.info else {
+            return Err(self);
+        };
+        Ok(Plugin {
+            name: self.name,
+            dir: self.dir,
+            info,
+            readme: self.readme,
+            releases: self.releases,
+            audit: self.audit,
+        })
+    }
+
+    /// Lends the plugin, made whole, to `f` (when its `plugin.toml` parsed).
+    fn lend(self, f: impl FnOnce(&Plugin)) -> Loaded {
+        match self.into_plugin() {
+            Ok(p) => {
+                f(&p);
+                Loaded {
+                    name: p.name,
+                    dir: p.dir,
+                    info: Some(p.info),
+                    readme: p.readme,
+                    releases: p.releases,
+                    audit: p.audit,
+                }
+            }
+            Err(l) => l,
+        }
+    }
+}
+
+/// Takes each plugin of a check that keeps the registry as soon as the
+/// plugin's own rules passed, while others are still being read: a build
+/// emits it then, so parsing and writing overlap. The rules that span
+/// plugins have not run yet, so nothing made from it may be published
+/// before the check ends without errors.
+pub(crate) trait Stream: Sync {
+    fn plugin(&self, config: &RegistryConfig, plugin: &Plugin);
 }
 
 /// What a check keeps of the plugins it reads.
@@ -154,23 +203,27 @@ pub fn check_source<S: Source>(source: &S, cache: &VerifiedCache, keep: Keep) ->
         keep,
         verified: cache,
         history: &NoHistory,
+        stream: None,
     };
     run(source, scope, &settings).finish()
 }
 
 /// Checks what `scope` names of `source` (a build: no `find`), keeping the
-/// registry, its releases dated by `history`. The rules that span plugins
-/// see the plugins read and `scope.known`; the registry holds only those read.
+/// registry, its releases dated by `history`, each plugin handed to `stream`
+/// as soon as its own rules passed. The rules that span plugins see the
+/// plugins read and `scope.known`; the registry holds only those read.
 pub(crate) fn check_some<S: Source>(
     source: &S,
     scope: Scope<'_>,
     cache: &VerifiedCache,
     history: &dyn ReleaseHistory,
+    stream: &dyn Stream,
 ) -> Checked {
     let settings = Settings {
         keep: Keep::Registry,
         verified: cache,
         history,
+        stream: Some(stream),
     };
     run(source, scope, &settings).finish()
 }
@@ -196,10 +249,12 @@ pub(crate) struct Settings<'a> {
     pub verified: &'a VerifiedCache,
     /// Dates each release and gives each plugin its audit trail.
     pub history: &'a dyn ReleaseHistory,
+    /// Takes each plugin whose own rules passed (with [`Keep::Registry`]).
+    pub stream: Option<&'a dyn Stream>,
 }
 
 /// Everything one check run found, before it becomes a [`Checked`].
-pub(crate) struct Run<'h> {
+pub(crate) struct Run {
     pub config: Option<RegistryConfig>,
     pub lists: TrustLists,
     /// The plugins read, sorted by folder (with [`Keep::Registry`]).
@@ -212,11 +267,9 @@ pub(crate) struct Run<'h> {
     revoked_keys: Vec<(crate::trust::keys::PublicKey, String)>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
-    /// Gives each plugin of the registry its audit trail.
-    history: &'h dyn ReleaseHistory,
 }
 
-impl Run<'_> {
+impl Run {
     fn finish(self) -> Checked {
         let plugins = self.loaded.len() + self.facts.len();
         let versions = self.loaded.iter().map(|l| l.releases.len()).sum::<usize>()
@@ -230,7 +283,7 @@ impl Run<'_> {
                     revoked_keys: self.revoked_keys,
                     revocations: self.lists.revocations,
                 };
-                Some(into_registry(meta, self.loaded, self.history))
+                Some(into_registry(meta, self.loaded))
             }
             _ => None,
         };
@@ -252,7 +305,7 @@ pub(crate) type FindPlugin<'a> = dyn Fn(&str) -> Option<PluginDir> + Sync + 'a;
 /// pull request's check reads what it touches and what that depends on, not
 /// the registry. A whole-index check has no `find`: it reads every plugin
 /// already, and collecting the names they reference would be wasted work.
-pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settings<'h>) -> Run<'h> {
+pub(crate) fn run<S: Source>(source: &S, scope: Scope<'_>, settings: &Settings<'_>) -> Run {
     let Scope {
         dirs,
         diagnostics: mut diags,
@@ -263,6 +316,7 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
         keep,
         verified: cache,
         history,
+        stream,
     } = settings;
     let mut sources = Sources::default();
     let config = read_config(source, &mut diags, &mut sources);
@@ -294,9 +348,14 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
         } = read;
         let trust =
             signatures::verify_plugin(&plugin, signing_reg, &lists, &revoked_keys, cache, &mut out);
-        let l = plugin.into_loaded(trust, history);
+        let mut l = plugin.into_loaded(trust, history);
         if seeds.contains(&l.dir) {
             out.extend(artifacts::verify(source, &l, reg));
+        }
+        if let (Some(stream), Some(config), Keep::Registry) = (stream, &config, keep)
+            && !out.iter().any(Diagnostic::is_error)
+        {
+            l = l.lend(|p| stream.plugin(config, p));
         }
         // Findings of signatures and artifacts name a field: placed now,
         // while the texts are in hand, rather than read back at the end.
@@ -369,7 +428,6 @@ pub(crate) fn run<'h, S: Source>(source: &S, scope: Scope<'_>, settings: &Settin
         revoked_keys: revoked_keys.listed,
         diagnostics: diags,
         sources,
-        history,
     }
 }
 
@@ -647,6 +705,7 @@ fn parse_plugin_files(
         info,
         readme: files.readme.map(|t| t.text),
         releases,
+        audit: Vec::new(),
     };
     let texts = files
         .plugin_toml
@@ -686,23 +745,10 @@ fn place(texts: &[Text], diags: &mut [Diagnostic]) {
     }
 }
 
-fn into_registry(
-    meta: RegistryMeta,
-    loaded: Vec<Loaded>,
-    history: &dyn ReleaseHistory,
-) -> Registry {
+fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
-        .into_par_iter()
-        .filter_map(|l| {
-            Some(Plugin {
-                info: l.info?,
-                audit: history.audit(&l.dir, &l.releases),
-                name: l.name,
-                dir: l.dir,
-                readme: l.readme,
-                releases: l.releases,
-            })
-        })
+        .into_iter()
+        .filter_map(|l| l.into_plugin().ok())
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry { meta, plugins }

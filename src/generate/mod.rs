@@ -302,7 +302,23 @@ fn build_from<S: Source>(
         return Err(BuildError::UnsignedRefused);
     }
     let (mut carry, read) = Carry::of(plan);
-    let checked = check_step(opts, source, read, &mut carry, history)?;
+    // Opened before the check, which hands each plugin over to be emitted
+    // as soon as its own rules passed: nothing is served before the commit,
+    // and a build that stops before it records the standby for the next.
+    let writer = Writer::open(&opts.out)?;
+    let emitter = Emitter {
+        writer: &writer,
+        keep: carry.save.is_some(),
+        covered: Mutex::new(BTreeMap::new()),
+    };
+    let early = Early {
+        base_url: base_url.as_deref(),
+        emitter: &emitter,
+        emitted: Mutex::new(HashMap::new()),
+        failed: Mutex::new(None),
+    };
+    let checked = check_step(opts, source, read, &mut carry, history, &early)?;
+    let streamed = early.finish()?;
     let CheckStep {
         mut checked,
         origin,
@@ -331,15 +347,10 @@ fn build_from<S: Source>(
             )
         })
         .transpose()?;
-    let writer = Writer::open(&opts.out)?;
-    // Per plugin: its index file and by-hash copy, three API documents, its
-    // page, and one document per version when the output has them.
+    // Still to come: the carried files, each plugin's page and feed (its
+    // own files were emitted during the check), the registry-wide files.
     let carried_files: usize = carry.plugins.iter().map(|c| c.cached.files.len()).sum();
-    let version_docs = match emit::Shape::of(&registry.meta.config).version_documents {
-        true => registry.version_count(),
-        false => 0,
-    };
-    writer.reserve(version_docs + registry.plugins.len() * 6 + carried_files + 64);
+    writer.reserve(carried_files + registry.plugins.len() * 2 + 64);
     carry.plugins.par_iter_mut().try_for_each(|c| {
         let size = c.cached.size;
         writer.carry(c.take_or_clone(|c| &mut c.files), &size)
@@ -356,13 +367,18 @@ fn build_from<S: Source>(
         site: site.as_ref(),
         dependents: &dependents,
         source,
-        writer: &writer,
+        emitter: &emitter,
         progress,
         out: &opts.out,
         stats: started.stats.as_ref(),
     };
-    let keep = carry.save.is_some();
-    let emitted = write_all(registry, &mut carry.plugins, &carry.trees, keep, &output)?;
+    let emitted = write_all(
+        registry,
+        &mut carry.plugins,
+        &carry.trees,
+        streamed,
+        &output,
+    )?;
     timings::mark("emit and write");
     let signing = metadata::SigningInput {
         registry: &registry_id,
@@ -504,6 +520,7 @@ fn check_step<S: Source>(
     read: Read,
     carry: &mut Carry,
     history: History,
+    stream: &dyn check::Stream,
 ) -> Result<CheckStep, BuildError> {
     // Signatures verified by earlier builds into this output are not verified again.
     let cache = match crate::write::state_dir(&opts.out) {
@@ -524,7 +541,7 @@ fn check_step<S: Source>(
         find: None,
         known: &others,
     };
-    let mut checked = check::check_some(source, scope, &cache, &dates);
+    let mut checked = check::check_some(source, scope, &cache, &dates, stream);
     drop(others);
     // Who depends on whom, over every plugin, before the carried facts go.
     let dependents = dependents_of(checked.registry.as_ref(), carried);
@@ -666,7 +683,7 @@ struct Output<'a, S> {
     dependents: &'a BTreeMap<String, Vec<String>>,
     /// Self-hosted artifacts are read from it.
     source: &'a S,
-    writer: &'a Writer,
+    emitter: &'a Emitter<'a>,
     progress: &'a ProgressBar,
     /// The output folder (its state folder keeps the last search bundle).
     out: &'a Path,
@@ -691,13 +708,14 @@ struct Emitted {
     plugins: Vec<CachedPlugin>,
 }
 
-/// Emits and writes every file, consuming the registry, with the carried
-/// plugins' listings and covered files standing in for theirs.
+/// Emits and writes every file not emitted yet (the plugins' own files
+/// were, while the check ran: `streamed`), consuming the registry, with the
+/// carried plugins' listings and covered files standing in for theirs.
 fn write_all<S: Source>(
     registry: Registry,
     carried: &mut [Carried],
     tree_of: &HashMap<String, reuse::FolderId>,
-    keep: bool,
+    streamed: Mutex<HashMap<String, Written>>,
     output: &Output<'_, S>,
 ) -> Result<Emitted, BuildError> {
     let Output {
@@ -705,44 +723,21 @@ fn write_all<S: Source>(
         site,
         dependents,
         source,
-        writer,
+        emitter,
         progress,
         out,
         stats,
     } = *output;
-    let covered = Mutex::new(BTreeMap::new());
+    let (writer, keep) = (emitter.writer, emitter.keep);
     for c in carried.iter_mut() {
         let mine = c.take_or_clone(|c| &mut c.covered);
-        covered.lock().expect("no panics while held").extend(mine);
+        emitter
+            .covered
+            .lock()
+            .expect("no panics while held")
+            .extend(mine);
     }
-    // Puts one file (and its `by-hash/` copy when the snapshot covers it),
-    // recording both in `mine` when the cache is kept.
-    let put = |file: &OutFile, mine: &mut Written| -> Result<(), BuildError> {
-        let digest = writer.put(&file.path, &file.bytes)?;
-        let len = file.bytes.len() as u64;
-        if keep {
-            mine.files.push((file.path.clone(), digest));
-            mine.size.add(len);
-        }
-        if emit::is_covered(&file.path) {
-            let meta = FileMeta {
-                sha256: Sha256(digest),
-                size: len,
-            };
-            let copy = metadata::by_hash_path(&meta.sha256);
-            writer.put_hashed(&copy, &file.bytes, digest)?;
-            if keep {
-                mine.files.push((copy, digest));
-                mine.size.add(len);
-                mine.covered.push((file.path.clone(), meta.clone()));
-            }
-            covered
-                .lock()
-                .expect("no panics while held")
-                .insert(file.path.clone(), meta);
-        }
-        Ok(())
-    };
+    let put = |file: &OutFile, mine: &mut Written| emitter.put(file, mine);
     // Listings before the plugins are consumed below; the registry-wide
     // files are made from them after, when the model's memory is free again.
     let own: Vec<Listing> = registry
@@ -764,14 +759,24 @@ fn write_all<S: Source>(
         .plugins
         .into_par_iter()
         .map(|plugin| {
-            let mut mine = Written::default();
+            let early = streamed
+                .lock()
+                .expect("no panics while held")
+                .remove(&plugin.dir);
+            let mut mine = match early {
+                Some(mine) => mine,
+                None => {
+                    let mut mine = Written::default();
+                    for file in emit::plugin(&plugin, cx, shape) {
+                        put(&file, &mut mine)?;
+                    }
+                    mine
+                }
+            };
             let own_dependents = dependents
                 .get(&plugin.name.canonical())
                 .cloned()
                 .unwrap_or_default();
-            for file in emit::plugin(&plugin, cx, shape) {
-                put(&file, &mut mine)?;
-            }
             for file in site
                 .map(|s| s.plugin(&plugin, &own_dependents))
                 .transpose()?
@@ -861,9 +866,101 @@ fn write_all<S: Source>(
         Ok(())
     })?;
     Ok(Emitted {
-        covered: covered.into_inner().expect("no panics while held"),
+        covered: std::mem::take(&mut *emitter.covered.lock().expect("no panics while held")),
         plugins: plugins.into_iter().flatten().collect(),
     })
+}
+
+/// Puts emitted files into the writer, with each covered file's `by-hash/`
+/// copy, keeping what the snapshot and the build cache need of them.
+struct Emitter<'a> {
+    writer: &'a Writer,
+    /// Whether each plugin's files are recorded (`Written`) for the build cache.
+    keep: bool,
+    /// The hash and size of each file the snapshot covers.
+    covered: Mutex<BTreeMap<String, FileMeta>>,
+}
+
+impl Emitter<'_> {
+    /// Puts one file (and its `by-hash/` copy when the snapshot covers it),
+    /// recording both in `mine` when the cache is kept.
+    fn put(&self, file: &OutFile, mine: &mut Written) -> Result<(), BuildError> {
+        let digest = self.writer.put(&file.path, &file.bytes)?;
+        let len = file.bytes.len() as u64;
+        if self.keep {
+            mine.files.push((file.path.clone(), digest));
+            mine.size.add(len);
+        }
+        if emit::is_covered(&file.path) {
+            let meta = FileMeta {
+                sha256: Sha256(digest),
+                size: len,
+            };
+            let copy = metadata::by_hash_path(&meta.sha256);
+            self.writer.put_hashed(&copy, &file.bytes, digest)?;
+            if self.keep {
+                mine.files.push((copy, digest));
+                mine.size.add(len);
+                mine.covered.push((file.path.clone(), meta.clone()));
+            }
+            self.covered
+                .lock()
+                .expect("no panics while held")
+                .insert(file.path.clone(), meta);
+        }
+        Ok(())
+    }
+}
+
+/// Emits each plugin's own files (its index file and API documents) as the
+/// check hands it over, while other plugins are still being read: parsing
+/// and file creation then keep both cores busy. What needs every plugin
+/// (pages with dependents, listings, the search bundle) waits for the end.
+struct Early<'a> {
+    /// `--base-url`, which overrides `registry.toml`'s.
+    base_url: Option<&'a str>,
+    emitter: &'a Emitter<'a>,
+    /// What each plugin emitted, by folder.
+    emitted: Mutex<HashMap<String, Written>>,
+    /// The first write that failed: the build stops with it after the check.
+    failed: Mutex<Option<BuildError>>,
+}
+
+impl check::Stream for Early<'_> {
+    fn plugin(&self, config: &crate::format::types::RegistryConfig, plugin: &crate::model::Plugin) {
+        if self.failed.lock().expect("no panics while held").is_some() {
+            return;
+        }
+        let cx = Context {
+            base_url: self
+                .base_url
+                .map_or_else(|| config.base_url.clone(), str::to_owned),
+        };
+        let mut mine = Written::default();
+        for file in emit::plugin(plugin, &cx, emit::Shape::of(config)) {
+            if let Err(e) = self.emitter.put(&file, &mut mine) {
+                self.failed
+                    .lock()
+                    .expect("no panics while held")
+                    .get_or_insert(e);
+                return;
+            }
+        }
+        self.emitted
+            .lock()
+            .expect("no panics while held")
+            .insert(plugin.dir.clone(), mine);
+    }
+}
+
+impl Early<'_> {
+    /// What was emitted, or the first write that failed.
+    fn finish(self) -> Result<Mutex<HashMap<String, Written>>, BuildError> {
+        match self.failed.into_inner().expect("no panics while held") {
+            Some(e) => Err(e),
+            None => Ok(self.emitted),
+        }
+    }
 }
 
 /// Each plugin's dependents (by canonical name): the plugins read in this

@@ -53,6 +53,36 @@ impl Inventory {
         Inventory::Owned(entries)
     }
 
+    /// This tree with the files of `newer` in place: theirs win.
+    pub fn overlaid(&self, newer: &Inventory) -> Inventory {
+        let mut entries = Vec::with_capacity(self.len() + newer.len());
+        let mut newer_entries = newer.entries().peekable();
+        for (path, digest) in self.entries() {
+            while let Some((p, d)) = newer_entries.next_if(|(p, _)| *p < path) {
+                entries.push((p.to_owned(), *d));
+            }
+            match newer_entries.next_if(|(p, _)| *p == path) {
+                Some((p, d)) => entries.push((p.to_owned(), *d)),
+                None => entries.push((path.to_owned(), *digest)),
+            }
+        }
+        entries.extend(newer_entries.map(|(p, d)| (p.to_owned(), *d)));
+        Inventory::Owned(entries)
+    }
+
+    /// This tree without the files at `paths`.
+    pub fn without(self, paths: &std::collections::HashSet<String>) -> Inventory {
+        if paths.is_empty() {
+            return self;
+        }
+        let entries = self
+            .entries()
+            .filter(|(p, _)| !paths.contains(*p))
+            .map(|(p, d)| (p.to_owned(), *d))
+            .collect();
+        Inventory::Owned(entries)
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Inventory::Owned(e) => e.len(),
@@ -216,6 +246,23 @@ impl Delta {
         Delta { differs }
     }
 
+    /// The standby tree this delta describes, from the `served` one.
+    pub fn apply(&self, served: &Inventory) -> Inventory {
+        let mut entries = Vec::with_capacity(served.len() + self.differs.len());
+        let mut differs = self.differs.iter().peekable();
+        for (path, digest) in served.entries() {
+            while let Some((p, d)) = differs.next_if(|(p, _)| p.as_str() < path) {
+                entries.extend(d.map(|d| (p.clone(), d)));
+            }
+            match differs.next_if(|(p, _)| p == path) {
+                Some((_, d)) => entries.extend(d.map(|d| (path.to_owned(), d))),
+                None => entries.push((path.to_owned(), *digest)),
+            }
+        }
+        entries.extend(differs.filter_map(|(p, d)| Some((p.clone(), (*d)?))));
+        Inventory::Owned(entries)
+    }
+
     /// The standby's entry for `path`: `Some(d)` where it differs from the
     /// served tree (`d` is `None` where the standby lacks it), `None` where
     /// the standby holds the served file.
@@ -300,6 +347,35 @@ mod tests {
 
     fn e(p: &str, b: u8) -> Entry {
         (p.to_owned(), [b; 32])
+    }
+
+    #[test]
+    fn a_delta_applied_to_the_served_tree_gives_the_standby_and_newer_files_win() {
+        let listed = |m: &Inventory| -> Vec<Entry> {
+            m.entries().map(|(p, d)| (p.to_owned(), *d)).collect()
+        };
+        let served = Inventory::from_unsorted(vec![e("a", 1), e("b", 2), e("d", 4)]);
+        let standby = Inventory::from_unsorted(vec![e("a", 1), e("b", 9), e("c", 3), e("e", 5)]);
+        let delta = Delta::between(&served, &standby);
+        assert_eq!(listed(&delta.apply(&served)), listed(&standby));
+        assert_eq!(listed(&Delta::default().apply(&served)), listed(&served));
+
+        let newer = Inventory::from_unsorted(vec![e("0", 7), e("b", 8), e("z", 6)]);
+        assert_eq!(
+            listed(&standby.overlaid(&newer)),
+            [
+                e("0", 7),
+                e("a", 1),
+                e("b", 8),
+                e("c", 3),
+                e("e", 5),
+                e("z", 6)
+            ]
+        );
+        assert_eq!(
+            listed(&Inventory::default().overlaid(&newer)),
+            listed(&newer)
+        );
     }
 
     #[test]

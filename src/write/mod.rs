@@ -22,10 +22,11 @@ use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::digest::{self, Sha256Digest};
 use inventory::{Delta, Inventory};
+use rayon::slice::ParallelSliceMut;
 
 /// The longest output path the writer takes (Linux's `PATH_MAX`).
 const MAX_PATH: usize = 4096;
@@ -145,6 +146,11 @@ pub struct Writer {
     /// The content-addressed paths counted in `size`: two files with one
     /// content share their `by-hash/` copy, two releases their artifact.
     hashed: Mutex<HashSet<String>>,
+    /// Whether the standby holds exactly what it held at the start plus
+    /// every file handed over since: false after a failed write, and from
+    /// the commit on. A build that stops before its commit (an index with
+    /// errors, a failed step) then records the standby for the next build.
+    recordable: AtomicBool,
     _lock: fs::File,
 }
 
@@ -241,6 +247,7 @@ impl Writer {
             unchanged: AtomicUsize::new(0),
             size: Mutex::new(OutputSize::default()),
             hashed: Mutex::new(HashSet::new()),
+            recordable: AtomicBool::new(true),
             _lock: lock,
         })
     }
@@ -298,7 +305,8 @@ impl Writer {
             return Ok(());
         }
         let target = self.standby.join(path);
-        self.ensure_parent(&target)?;
+        self.ensure_parent(&target)
+            .inspect_err(|_| self.unrecordable())?;
         // The standby is not served, and a build killed midway never trusts
         // it (its manifest is gone), so files are made at their final names:
         // no temporary file and rename, which was a third of a full build's
@@ -316,9 +324,15 @@ impl Writer {
             let mut file = fs::File::create_new(t)?;
             file.write_all(bytes)
         })
+        .inspect_err(|_| self.unrecordable())
         .map_err(io_err(&target))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The standby's content is no longer known file by file.
+    fn unrecordable(&self) {
+        self.recordable.store(false, Ordering::Relaxed);
     }
 
     /// Adds one file of the new output to its size, once per path.
@@ -374,8 +388,10 @@ impl Writer {
             };
             if !standby_has {
                 let target = self.standby.join(path);
-                self.ensure_parent(&target)?;
+                self.ensure_parent(&target)
+                    .inspect_err(|_| self.unrecordable())?;
                 self.replace(&target, |t| fs::hard_link(self.out.join(path), t))
+                    .inspect_err(|_| self.unrecordable())
                     .map_err(io_err(&target))?;
             }
         }
@@ -446,6 +462,8 @@ impl Writer {
     /// Finishes the standby tree and swaps it in. Until this returns, `out` is
     /// the previous output, untouched.
     pub fn commit(self) -> Result<Summary, WriteError> {
+        // From here the standby is changed beyond what its entries say.
+        self.unrecordable();
         let entries = std::mem::take(&mut *self.entries.lock().expect("no panics while held"));
         let new = Inventory::from_unsorted(entries);
         let empty = Inventory::default();
@@ -540,6 +558,62 @@ impl Writer {
             if is_record && !keep.iter().flatten().any(|k| *k == name) {
                 let _ = fs::remove_file(entry.path());
             }
+        }
+    }
+}
+
+impl Drop for Writer {
+    /// A build that stops before its commit leaves the standby changed:
+    /// recording what it now holds lets the next build reuse it, where an
+    /// unknown standby would be deleted and made again, file by file.
+    fn drop(&mut self) {
+        if self.recordable.load(Ordering::Relaxed) {
+            // Without the record the next build starts the standby afresh.
+            let _ = self.record_standby();
+        }
+    }
+}
+
+impl Writer {
+    /// Records the standby as it is now: what it held when the build
+    /// started, with every file handed over since in place.
+    fn record_standby(&mut self) -> Result<(), WriteError> {
+        let mut put = std::mem::take(self.entries.get_mut().expect("no panics while held"));
+        put.par_sort_unstable();
+        // A path handed over twice with two contents (two folders of one
+        // name, in an index with errors) holds whichever came last: remove
+        // it rather than guess.
+        let mut conflicting = HashSet::new();
+        put.dedup_by(|later, kept| {
+            let same_path = later.0 == kept.0;
+            if same_path && later.1 != kept.1 {
+                conflicting.insert(kept.0.clone());
+            }
+            same_path
+        });
+        for path in &conflicting {
+            let target = self.standby.join(path);
+            match fs::remove_file(&target) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&target)(e)),
+                _ => {}
+            }
+        }
+        put.retain(|(p, _)| !conflicting.contains(p));
+        let put = Inventory::Owned(put);
+        let empty = Inventory::default();
+        let live = self.live.as_ref().unwrap_or(&empty);
+        let had = match &self.standby_had {
+            Some(delta) => delta.apply(live),
+            // It was emptied when the build started.
+            None => Inventory::default(),
+        };
+        let now = had.overlaid(&put).without(&conflicting);
+        let key = tree_key(&fs::symlink_metadata(&self.standby).map_err(io_err(&self.standby))?);
+        match &self.live_key {
+            Some(live_key) => {
+                Delta::between(live, &now).write(&self.state.join(format!("delta-{key}")), live_key)
+            }
+            None => now.write(&self.state.join(format!("manifest-{key}"))),
         }
     }
 }

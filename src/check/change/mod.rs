@@ -142,6 +142,7 @@ pub fn check_change(req: &Request<'_>) -> Result<Verdict, GitError> {
         keep: Keep::Registry,
         verified: &cache,
         history: &NoHistory,
+        stream: None,
     };
     let mut checked = run(&head_src, scope, &settings);
     let mut diags = std::mem::take(&mut paths.diagnostics);
