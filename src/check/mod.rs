@@ -111,14 +111,11 @@ impl Parsed {
 
 impl Loaded {
     /// The plugin made whole, when its `plugin.toml` parsed.
-    fn into_plugin(self) -> Result<Plugin, Loaded> {
-        let Some(info) = self.info else {
-            return Err(self);
-        };
-        Ok(Plugin {
+    fn into_plugin(self) -> Option<Plugin> {
+        Some(Plugin {
             name: self.name,
             dir: self.dir,
-            info,
+            info: self.info?,
             readme: self.readme,
             releases: self.releases,
             audit: self.audit,
@@ -127,19 +124,40 @@ impl Loaded {
 
     /// Lends the plugin, made whole, to `f` (when its `plugin.toml` parsed).
     fn lend(self, f: impl FnOnce(&Plugin)) -> Loaded {
-        match self.into_plugin() {
-            Ok(p) => {
-                f(&p);
-                Loaded {
-                    name: p.name,
-                    dir: p.dir,
-                    info: Some(p.info),
-                    readme: p.readme,
-                    releases: p.releases,
-                    audit: p.audit,
-                }
-            }
-            Err(l) => l,
+        let Loaded {
+            name,
+            dir,
+            info,
+            readme,
+            releases,
+            audit,
+        } = self;
+        let Some(info) = info else {
+            return Loaded {
+                name,
+                dir,
+                info: None,
+                readme,
+                releases,
+                audit,
+            };
+        };
+        let p = Plugin {
+            name,
+            dir,
+            info,
+            readme,
+            releases,
+            audit,
+        };
+        f(&p);
+        Loaded {
+            name: p.name,
+            dir: p.dir,
+            info: Some(p.info),
+            readme: p.readme,
+            releases: p.releases,
+            audit: p.audit,
         }
     }
 }
@@ -748,7 +766,7 @@ fn place(texts: &[Text], diags: &mut [Diagnostic]) {
 fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>) -> Registry {
     let mut plugins: Vec<Plugin> = loaded
         .into_iter()
-        .filter_map(|l| l.into_plugin().ok())
+        .filter_map(Loaded::into_plugin)
         .collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry { meta, plugins }
