@@ -764,10 +764,7 @@ fn place(texts: &[Text], diags: &mut [Diagnostic]) {
 }
 
 fn into_registry(meta: RegistryMeta, loaded: Vec<Loaded>) -> Registry {
-    let mut plugins: Vec<Plugin> = loaded
-        .into_iter()
-        .filter_map(Loaded::into_plugin)
-        .collect();
+    let mut plugins: Vec<Plugin> = loaded.into_iter().filter_map(Loaded::into_plugin).collect();
     plugins.sort_by_cached_key(|p| p.name.canonical());
     Registry { meta, plugins }
 }

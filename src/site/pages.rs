@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use minijinja::Value;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::markdown::{self, RepoLinks};
@@ -154,6 +155,19 @@ fn date(t: i64) -> String {
 fn render(site: &Site, template: &str, page: PageMeta, ctx: Value) -> Result<String, SiteError> {
     let full = minijinja::context! { site => Value::from_serialize(&site.globals), page => Value::from_serialize(&page), ..ctx };
     site.render(template, full)
+}
+
+/// Adds pages rendered as (folder, HTML): each folder's `index.html`, and its URL.
+fn add_pages(
+    pages: Vec<(String, String)>,
+    files: &mut Vec<OutFile>,
+    urls: &mut Vec<String>,
+    g: &Globals,
+) {
+    for (path, html) in pages {
+        files.push(file(format!("{path}index.html"), html));
+        urls.push(g.absolute(&path));
+    }
 }
 
 fn file(path: String, text: String) -> OutFile {
@@ -696,22 +710,27 @@ pub(super) fn registry(
     )?;
     files.push(file("tags/index.html".into(), tags_page));
     urls.push(g.absolute("tags/"));
-    for (tag, ls) in &tags {
-        let path = format!("tags/{tag}/");
-        let html = render(
-            site,
-            "tag.html",
-            page_meta(
+    // The pages of tags, owners and the A–Z listing are most of the site's
+    // registry-wide work: rendered on every core, kept in order.
+    let tag_pages: Vec<(String, String)> = tags
+        .par_iter()
+        .map(|(tag, ls)| {
+            let path = format!("tags/{tag}/");
+            let html = render(
                 site,
-                format!("Tag: {tag}"),
-                format!("Plugins tagged {tag}"),
-                &path,
-            ),
-            minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
-        )?;
-        files.push(file(format!("{path}index.html"), html));
-        urls.push(g.absolute(&path));
-    }
+                "tag.html",
+                page_meta(
+                    site,
+                    format!("Tag: {tag}"),
+                    format!("Plugins tagged {tag}"),
+                    &path,
+                ),
+                minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
+            )?;
+            Ok((path, html))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    add_pages(tag_pages, &mut files, &mut urls, g);
 
     // Owners.
     let owner_links: Vec<Counted> = owners
@@ -735,22 +754,25 @@ pub(super) fn registry(
     )?;
     files.push(file("owners/index.html".into(), owners_page));
     urls.push(g.absolute("owners/"));
-    for (owner, ls) in &owners {
-        let path = format!("owners/{owner}/");
-        let html = render(
-            site,
-            "owner.html",
-            page_meta(
+    let owner_pages: Vec<(String, String)> = owners
+        .par_iter()
+        .map(|(owner, ls)| {
+            let path = format!("owners/{owner}/");
+            let html = render(
                 site,
-                format!("Plugins by {owner}"),
-                format!("Plugins {owner} owns"),
-                &path,
-            ),
-            minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
-        )?;
-        files.push(file(format!("{path}index.html"), html));
-        urls.push(g.absolute(&path));
-    }
+                "owner.html",
+                page_meta(
+                    site,
+                    format!("Plugins by {owner}"),
+                    format!("Plugins {owner} owns"),
+                    &path,
+                ),
+                minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
+            )?;
+            Ok((path, html))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    add_pages(owner_pages, &mut files, &mut urls, g);
 
     // A–Z, paged; each letter links to the page it starts on.
     let pages = listings.len().div_ceil(A_TO_Z_PER_PAGE).max(1);
@@ -776,37 +798,40 @@ pub(super) fn registry(
             });
         }
     }
-    for n in 1..=pages {
-        let chunk = listings
-            .iter()
-            .skip((n - 1) * A_TO_Z_PER_PAGE)
-            .take(A_TO_Z_PER_PAGE);
-        let path = page_path(n);
-        let html = render(
-            site,
-            "all.html",
-            page_meta(
+    let a_to_z: Vec<(String, String)> = (1..=pages)
+        .into_par_iter()
+        .map(|n| {
+            let chunk = listings
+                .iter()
+                .skip((n - 1) * A_TO_Z_PER_PAGE)
+                .take(A_TO_Z_PER_PAGE);
+            let path = page_path(n);
+            let html = render(
                 site,
-                if n == 1 {
-                    "All plugins".into()
-                } else {
-                    format!("All plugins, page {n}")
+                "all.html",
+                page_meta(
+                    site,
+                    if n == 1 {
+                        "All plugins".into()
+                    } else {
+                        format!("All plugins, page {n}")
+                    },
+                    format!("Every plugin of {}, A to Z", g.title),
+                    &path,
+                ),
+                minijinja::context! {
+                    plugins => Value::from_serialize(cards(&mut chunk.into_iter())),
+                    letters => Value::from_serialize(&letters),
+                    number => n,
+                    pages => pages,
+                    previous => (n > 1).then(|| g.link(&page_path(n - 1))),
+                    next => (n < pages).then(|| g.link(&page_path(n + 1))),
                 },
-                format!("Every plugin of {}, A to Z", g.title),
-                &path,
-            ),
-            minijinja::context! {
-                plugins => Value::from_serialize(cards(&mut chunk.into_iter())),
-                letters => Value::from_serialize(&letters),
-                number => n,
-                pages => pages,
-                previous => (n > 1).then(|| g.link(&page_path(n - 1))),
-                next => (n < pages).then(|| g.link(&page_path(n + 1))),
-            },
-        )?;
-        files.push(file(format!("{path}index.html"), html));
-        urls.push(g.absolute(&path));
-    }
+            )?;
+            Ok((path, html))
+        })
+        .collect::<Result<_, SiteError>>()?;
+    add_pages(a_to_z, &mut files, &mut urls, g);
 
     // Search and 404.
     let search = render(
