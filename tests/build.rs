@@ -364,6 +364,31 @@ fn files_emitted_before_a_cross_plugin_error_are_never_served_and_the_next_build
     assert_same_tree(&out, &fresh2);
 }
 
+/// Pages that list many plugins (tags, owners, A–Z) are carried over from
+/// the previous build when what they list did not change: after a change,
+/// a rebuild still holds exactly what a fresh build holds.
+#[test]
+fn a_rebuild_after_a_description_changed_lists_the_new_one_everywhere() {
+    let dir = example_copy();
+    let index = dir.path().join("index");
+    let out = dir.path().join("dist");
+    assert_eq!(build(&index, &out, &[]).0, 0);
+    let plugin = index.join("plugins/wo/rd/word-count/plugin.toml");
+    let text = fs::read_to_string(&plugin).unwrap();
+    let old = "description = \"Live word, character and reading-time counter";
+    assert!(text.contains(old));
+    fs::write(&plugin, text.replace(old, "description = \"Counts every word")).unwrap();
+    let (code, stderr) = build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let fresh = dir.path().join("fresh");
+    assert_eq!(build(&index, &fresh, &[]).0, 0);
+    assert_same_tree(&out, &fresh);
+    for page in ["all/index.html", "tags/writing/index.html", "owners/samokafor/index.html"] {
+        let html = fs::read_to_string(out.join(page)).unwrap();
+        assert!(html.contains("Counts every word"), "{page}");
+    }
+}
+
 /// A rebuilt output holds what a fresh build of the same input holds, and
 /// besides only the previous generation's `by-hash/` copies (kept for
 /// clients that still hold the previous timestamp).

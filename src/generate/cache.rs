@@ -35,7 +35,8 @@ const MAGIC: &[u8] = b"plugdex-build-cache\n";
 /// 3: listings carry their `SearchDoc`.
 /// 4: listings carry what the site's pages list (owners, engine, tier, recent releases).
 /// 5: the size of each plugin's files, and the stamps of a folder build's files.
-const FORMAT: u32 = 5;
+/// 6: the keys of the registry-wide pages (`site::Previous`).
+const FORMAT: u32 = 6;
 /// Chunks: enough that one plugin's change rewrites a small file, few
 /// enough that loading is not dominated by opening them.
 pub const BUCKETS: usize = 256;
@@ -114,6 +115,8 @@ pub struct Cache {
     pub plugins: Vec<CachedPlugin>,
     /// The chunk file of each bucket, by bucket.
     pub chunks: Vec<String>,
+    /// The key of each registry-wide page the build made, by path.
+    pub pages: Vec<(String, Sha256Digest)>,
 }
 
 /// The bucket of a plugin folder: stable across runs and machines.
@@ -126,6 +129,7 @@ pub fn bucket(dir: &str) -> usize {
 struct Stored {
     header: Header,
     chunks: Vec<String>,
+    pages: Vec<(String, Sha256Digest)>,
 }
 
 impl Cache {
@@ -158,6 +162,7 @@ impl Cache {
             header,
             plugins,
             chunks: stored.chunks,
+            pages: stored.pages,
         })
     }
 
@@ -171,6 +176,7 @@ impl Cache {
         plugins: &[CachedPlugin],
         previous: Option<&[String]>,
         dirty: &std::collections::BTreeSet<usize>,
+        pages: Vec<(String, Sha256Digest)>,
     ) -> std::io::Result<()> {
         if dir.is_file() {
             std::fs::remove_file(dir)?;
@@ -206,7 +212,11 @@ impl Cache {
             })
             .collect();
         let chunks = chunks?;
-        let stored = Stored { header, chunks };
+        let stored = Stored {
+            header,
+            chunks,
+            pages,
+        };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(&stored).map_err(std::io::Error::other)?);
         replace_file(&dir.join(HEADER_FILE), &bytes, "")?;
@@ -261,7 +271,15 @@ mod tests {
         let mut plugins: Vec<CachedPlugin> = (0..50)
             .map(|i| plugin(&format!("plugins/p{i:02}"), &format!("f{i}")))
             .collect();
-        Cache::save(&dir, header.clone(), &plugins, None, &BTreeSet::new()).unwrap();
+        Cache::save(
+            &dir,
+            header.clone(),
+            &plugins,
+            None,
+            &BTreeSet::new(),
+            Vec::new(),
+        )
+        .unwrap();
         let first = Cache::load(&dir).unwrap();
         assert_eq!(first.header, header);
         assert_eq!(first.plugins, plugins, "every plugin, sorted by folder");
@@ -270,7 +288,15 @@ mod tests {
         // One plugin changes: only its chunk is written anew.
         plugins[7].files[0].1 = [8; 32];
         let dirty = BTreeSet::from([bucket(&plugins[7].dir)]);
-        Cache::save(&dir, header.clone(), &plugins, Some(&first.chunks), &dirty).unwrap();
+        Cache::save(
+            &dir,
+            header.clone(),
+            &plugins,
+            Some(&first.chunks),
+            &dirty,
+            Vec::new(),
+        )
+        .unwrap();
         let after = chunk_files(&dir);
         assert_eq!(before.difference(&after).count(), 1, "one chunk replaced");
         assert_eq!(after.difference(&before).count(), 1);

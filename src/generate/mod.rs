@@ -377,6 +377,7 @@ fn build_from<S: Source>(
         &mut carry.plugins,
         &carry.trees,
         streamed,
+        &carry.pages,
         &output,
     )?;
     timings::mark("emit and write");
@@ -392,7 +393,7 @@ fn build_from<S: Source>(
     timings::mark("commit");
     let reused = carry.plugins.len();
     let fresh_because = carry.fresh_because;
-    carry.save_cache(emitted.plugins, &summary);
+    carry.save_cache(emitted.plugins, emitted.pages, &summary);
     progress.finish_and_clear();
     let size = summary.size;
     let host_warnings = hosting::check(host.as_ref(), &size);
@@ -426,6 +427,8 @@ struct Carry {
     chunks: Option<Vec<String>>,
     save: Option<reuse::Save>,
     fresh_because: Option<&'static str>,
+    /// The keys of the registry-wide pages the cached build made.
+    pages: HashMap<String, Sha256Digest>,
 }
 
 /// What the check reads.
@@ -446,6 +449,7 @@ impl Carry {
             removed,
             restamped,
             chunks,
+            pages,
         } = plan;
         let dirty: BTreeSet<usize> = match &chunks {
             Some(_) => load
@@ -473,13 +477,20 @@ impl Carry {
             chunks,
             save,
             fresh_because,
+            pages,
         };
         (carry, Read { load, diagnostics })
     }
 
-    /// Saves the cache of this build: the carried plugins and the `emitted`
-    /// ones. Only the dirty chunks are rewritten.
-    fn save_cache(self, emitted: Vec<CachedPlugin>, summary: &Summary) {
+    /// Saves the cache of this build: the carried plugins, the `emitted`
+    /// ones and the keys of the registry-wide `pages`. Only the dirty
+    /// chunks are rewritten.
+    fn save_cache(
+        self,
+        emitted: Vec<CachedPlugin>,
+        pages: Vec<(String, Sha256Digest)>,
+        summary: &Summary,
+    ) {
         let Some(save) = self.save else { return };
         let mut plugins: Vec<CachedPlugin> = self.plugins.into_iter().map(|c| c.cached).collect();
         plugins.extend(emitted);
@@ -491,6 +502,7 @@ impl Carry {
             &plugins,
             self.chunks.as_deref(),
             &self.dirty,
+            pages,
         )
         .is_err()
         {
@@ -706,6 +718,8 @@ struct Emitted {
     covered: BTreeMap<String, FileMeta>,
     /// Cache entries of the plugins emitted (when the build keeps a cache).
     plugins: Vec<CachedPlugin>,
+    /// The key of each registry-wide page that may be carried over next time.
+    pages: Vec<(String, Sha256Digest)>,
 }
 
 /// Emits and writes every file not emitted yet (the plugins' own files
@@ -716,6 +730,7 @@ fn write_all<S: Source>(
     carried: &mut [Carried],
     tree_of: &HashMap<String, reuse::FolderId>,
     streamed: Mutex<HashMap<String, Written>>,
+    previous_pages: &HashMap<String, Sha256Digest>,
     output: &Output<'_, S>,
 ) -> Result<Emitted, BuildError> {
     let Output {
@@ -828,13 +843,17 @@ fn write_all<S: Source>(
     for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
         put(&file, &mut Written::default())?;
     }
-    for file in site
-        .map(|s| s.registry(&listings, stats.map(search::Stats::by_name)))
-        .transpose()?
-        .into_iter()
-        .flatten()
-    {
-        put(&file, &mut Written::default())?;
+    let previous = PreviousPages {
+        keys: previous_pages,
+        writer,
+    };
+    let mut pages = Vec::new();
+    if let Some(site) = site {
+        let made = site.registry(&listings, stats.map(search::Stats::by_name), &previous)?;
+        for file in &made.files {
+            put(file, &mut Written::default())?;
+        }
+        pages = made.keys;
     }
     drop(listings);
     // Listings are kept only where the cache is written: this build's
@@ -868,7 +887,22 @@ fn write_all<S: Source>(
     Ok(Emitted {
         covered: std::mem::take(&mut *emitter.covered.lock().expect("no panics while held")),
         plugins: plugins.into_iter().flatten().collect(),
+        pages,
     })
+}
+
+/// The registry-wide pages of the build the cache describes, carried over
+/// from the served tree when made from the same inputs.
+struct PreviousPages<'a> {
+    keys: &'a HashMap<String, Sha256Digest>,
+    writer: &'a Writer,
+}
+
+impl site::Previous for PreviousPages<'_> {
+    fn carry(&self, path: &str, key: &Sha256Digest) -> bool {
+        // `keep` fails only on an unsafe path: then the page is rendered.
+        self.keys.get(path) == Some(key) && self.writer.keep(path).unwrap_or(false)
+    }
 }
 
 /// Puts emitted files into the writer, with each covered file's `by-hash/`

@@ -48,6 +48,9 @@ pub struct Plan {
     /// The cache's chunk files, when it was used: the ones no plugin read
     /// or removed falls in are kept as they are.
     pub chunks: Option<Vec<String>>,
+    /// The key of each registry-wide page the cached build made, by path
+    /// (see `site::Previous`); empty when the cache was not used.
+    pub pages: HashMap<String, Sha256Digest>,
 }
 
 pub struct Save {
@@ -146,6 +149,7 @@ pub fn plan(
                 removed: Vec::new(),
                 restamped: Vec::new(),
                 chunks: None,
+                pages: HashMap::new(),
             };
         }
     };
@@ -177,6 +181,7 @@ pub fn plan(
         removed,
         restamped: Vec::new(),
         chunks: Some(cache.chunks),
+        pages: cache.pages.into_iter().collect(),
     }
 }
 
@@ -260,9 +265,14 @@ pub fn plan_folder(
         context,
         commit: FOLDER_COMMIT.to_owned(),
     });
-    let (mut cached, chunks, fresh_because) = match cached {
-        Ok(c) => (c.plugins, Some(c.chunks), None),
-        Err(why) => (Vec::new(), None, Some(why)),
+    let (mut cached, chunks, pages, fresh_because) = match cached {
+        Ok(c) => (
+            c.plugins,
+            Some(c.chunks),
+            c.pages.into_iter().collect(),
+            None,
+        ),
+        Err(why) => (Vec::new(), None, HashMap::new(), Some(why)),
     };
     // Both lists are sorted by folder: one merge pairs each folder with its entry.
     let mut removed = Vec::new();
@@ -322,6 +332,7 @@ pub fn plan_folder(
         removed,
         restamped,
         chunks,
+        pages,
     }
 }
 

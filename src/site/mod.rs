@@ -102,6 +102,34 @@ pub struct Site {
     /// The browser's search engine, worker and module, when pages use them.
     engine: Vec<OutFile>,
     globals: pages::Globals,
+    /// A digest of everything a page is made from besides its own data:
+    /// this binary, the templates, the stylesheet and the globals.
+    identity: digest::Sha256Digest,
+}
+
+/// The pages an earlier build made, for the registry-wide pages that list
+/// many plugins (tags, owners, A–Z): one made from the same inputs is
+/// carried over instead of rendered again.
+pub trait Previous: Sync {
+    /// Carries the previous output's file at `path` over when it was made
+    /// from inputs with this `key`; `false` when it must be rendered.
+    fn carry(&self, path: &str, key: &digest::Sha256Digest) -> bool;
+}
+
+/// No earlier build: every page is rendered.
+pub struct NoPrevious;
+
+impl Previous for NoPrevious {
+    fn carry(&self, _: &str, _: &digest::Sha256Digest) -> bool {
+        false
+    }
+}
+
+/// The registry-wide files, and the key of each page [`Previous`] may carry
+/// over (rendered or carried), for the next build.
+pub struct RegistryPages {
+    pub files: Vec<OutFile>,
+    pub keys: Vec<(String, digest::Sha256Digest)>,
 }
 
 impl std::fmt::Debug for Site {
@@ -135,9 +163,20 @@ impl Site {
         };
         let base = templates::read_override(source, BASE_FILE)?;
         let css = assets::stylesheet(base.as_deref().unwrap_or(assets::BASE), &look);
-        let env = templates::environment(source)?;
+        let (env, templates_digest) = templates::environment(source)?;
         let assets = assets::Assets::new(&css);
         let globals = pages::Globals::new(config, cx, &assets, inputs, theme);
+        let identity = {
+            let mut text = format!(
+                "{}\n{}\n{}\n{:?}\n",
+                env!("PLUGDEX_VERSION"),
+                digest::hex(&templates_digest),
+                digest::hex(&digest::sha256(css.as_bytes())),
+                site.install,
+            );
+            text.push_str(&serde_json::to_string(&globals).expect("globals serialise"));
+            digest::sha256(text.as_bytes())
+        };
         let engine = match inputs.search_module {
             Some(_) => crate::search::web::assets()
                 .files
@@ -154,6 +193,7 @@ impl Site {
             assets,
             engine,
             globals,
+            identity,
         })
     }
 
@@ -170,15 +210,22 @@ impl Site {
     /// The pages that span the registry, and the theme's files. `listings`
     /// are sorted by canonical name; `downloads` (by canonical name, from
     /// `build --stats`) puts the popular plugins on the home page.
+    /// A page that lists many plugins is carried over by `previous` when
+    /// it was made from the same inputs.
     pub fn registry(
         &self,
         listings: &[&Listing],
         downloads: Option<&HashMap<String, u64>>,
-    ) -> Result<Vec<OutFile>, SiteError> {
+        previous: &dyn Previous,
+    ) -> Result<RegistryPages, SiteError> {
         let mut files = self.assets.files.clone();
         files.extend(self.engine.iter().cloned());
-        files.extend(pages::registry(self, listings, downloads)?);
-        Ok(files)
+        let pages = pages::registry(self, listings, downloads, previous)?;
+        files.extend(pages.files);
+        Ok(RegistryPages {
+            files,
+            keys: pages.keys,
+        })
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, SiteError> {
@@ -241,6 +288,82 @@ mod tests {
         files.iter().map(|f| f.path.as_str()).collect()
     }
 
+    /// Carries over the pages whose key it was given (from an earlier run).
+    struct Keys(HashMap<String, digest::Sha256Digest>);
+
+    impl Previous for Keys {
+        fn carry(&self, path: &str, key: &digest::Sha256Digest) -> bool {
+            self.0.get(path) == Some(key)
+        }
+    }
+
+    #[test]
+    fn a_page_listing_plugins_is_rendered_again_only_when_what_it_lists_changed() {
+        let site = example_site();
+        let mut owned: Vec<Listing> = (0..250).map(listing).collect();
+        owned[7].tags.push("seven".into());
+        owned[201].owners = vec!["other".into()];
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let first = site.registry(&refs, None, &NoPrevious).unwrap();
+        let listed = |made: &RegistryPages| -> Vec<String> {
+            let mut p: Vec<String> = made
+                .files
+                .iter()
+                .map(|f| f.path.clone())
+                .filter(|p| {
+                    p.starts_with("tags/") || p.starts_with("owners/") || p.starts_with("all/")
+                })
+                .filter(|p| p != "tags/index.html" && p != "owners/index.html")
+                .collect();
+            p.sort();
+            p
+        };
+        let pages = [
+            "all/2/index.html",
+            "all/3/index.html",
+            "all/index.html",
+            "owners/o/index.html",
+            "owners/other/index.html",
+            "tags/seven/index.html",
+            "tags/t/index.html",
+        ];
+        assert_eq!(listed(&first), pages);
+        let keys: Vec<&str> = first.keys.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(keys.len(), pages.len(), "{keys:?}");
+
+        // The same inputs: every such page is carried over, none rendered.
+        let previous = Keys(first.keys.iter().cloned().collect());
+        let again = site.registry(&refs, None, &previous).unwrap();
+        assert!(listed(&again).is_empty(), "{:?}", listed(&again));
+        assert_eq!(again.keys, first.keys);
+
+        // Plugin 7 described anew: the pages that list it, no other.
+        owned[7].description = "new words".into();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let changed = site.registry(&refs, None, &previous).unwrap();
+        assert_eq!(
+            listed(&changed),
+            [
+                "all/index.html",
+                "owners/o/index.html",
+                "tags/seven/index.html",
+                "tags/t/index.html"
+            ]
+        );
+        let page = changed
+            .files
+            .iter()
+            .find(|f| f.path == "tags/seven/index.html")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&page.bytes).contains("new words"));
+
+        // Another stylesheet or templates: every page is made anew.
+        let mut other = example_site();
+        other.identity = digest::sha256(b"another site");
+        let redone = other.registry(&refs, None, &previous).unwrap();
+        assert_eq!(listed(&redone), pages);
+    }
+
     #[test]
     fn the_sitemap_splits_past_fifty_thousand_urls_and_pages_are_under_the_base_path() {
         let site = example_site();
@@ -255,7 +378,7 @@ mod tests {
         assert_eq!(fixed(n + 1), MAX_SITEMAP_URLS + 1);
         let owned: Vec<Listing> = (0..n).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None).unwrap();
+        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
         assert!(paths(&files).contains(&"sitemap.xml"));
         assert!(!paths(&files).iter().any(|p| p.starts_with("sitemap-")));
         let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
@@ -268,7 +391,7 @@ mod tests {
 
         let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None).unwrap();
+        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
         let index = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
         let text = std::str::from_utf8(&index.bytes).unwrap();
         assert!(text.contains("<sitemapindex"), "{text}");
@@ -309,7 +432,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None).unwrap();
+        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
         let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
         let text = String::from_utf8_lossy(&feed.bytes);
         assert_eq!(text.matches("<entry>").count(), 50);

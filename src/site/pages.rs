@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::markdown::{self, RepoLinks};
-use super::{Inputs, Site, SiteError, assets::Assets};
+use super::{Inputs, Previous, RegistryPages, Site, SiteError, assets::Assets};
+use crate::digest::{self, Sha256Digest};
 use crate::emit::{Context, Listing, OutFile, latest_any};
 use crate::format::name::canonical;
 use crate::format::published::Tier;
@@ -157,15 +158,28 @@ fn render(site: &Site, template: &str, page: PageMeta, ctx: Value) -> Result<Str
     site.render(template, full)
 }
 
-/// Adds pages rendered as (folder, HTML): each folder's `index.html`, and its URL.
+/// A page that lists plugins: rendered, or carried over (`html` is `None`).
+struct Page {
+    /// Its folder.
+    path: String,
+    html: Option<String>,
+    key: Sha256Digest,
+}
+
+/// Adds pages: each folder's `index.html` when rendered, its URL and its key.
 fn add_pages(
-    pages: Vec<(String, String)>,
+    pages: Vec<Page>,
     files: &mut Vec<OutFile>,
     urls: &mut Vec<String>,
+    keys: &mut Vec<(String, Sha256Digest)>,
     g: &Globals,
 ) {
-    for (path, html) in pages {
-        files.push(file(format!("{path}index.html"), html));
+    for Page { path, html, key } in pages {
+        let index = format!("{path}index.html");
+        if let Some(html) = html {
+            files.push(file(index.clone(), html));
+        }
+        keys.push((index, key));
         urls.push(g.absolute(&path));
     }
 }
@@ -641,13 +655,46 @@ pub(super) fn registry(
     site: &Site,
     listings: &[&Listing],
     downloads: Option<&HashMap<String, u64>>,
-) -> Result<Vec<OutFile>, SiteError> {
+    previous: &dyn Previous,
+) -> Result<RegistryPages, SiteError> {
     let g = &site.globals;
     let mut files = Vec::new();
     let mut urls: Vec<String> = Vec::new();
     let cards = |ls: &mut dyn Iterator<Item = &&Listing>| -> Vec<Card> {
         ls.map(|l| Card::of(site, l)).collect()
     };
+    // A page listing plugins is made from the site and their listings alone:
+    // its key is their digests, each listing's taken once.
+    // (By name: a registry's names are unique.)
+    let digests: HashMap<&str, Sha256Digest> = listings
+        .par_iter()
+        .map(|l| {
+            let json = serde_json::to_vec(l).expect("listings serialise");
+            (l.name.as_str(), digest::sha256(&json))
+        })
+        .collect();
+    let key_of = |what: &str, members: &mut dyn Iterator<Item = &&Listing>| {
+        let mut text = Vec::with_capacity(64 + what.len());
+        text.extend_from_slice(&site.identity);
+        text.extend_from_slice(what.as_bytes());
+        text.push(0);
+        for l in members {
+            text.extend_from_slice(&digests[l.name.as_str()]);
+        }
+        digest::sha256(&text)
+    };
+    // Carried over when `previous` has it from the same key, else rendered.
+    let keyed = |path: String,
+                 key: Sha256Digest,
+                 render: &dyn Fn() -> Result<String, SiteError>|
+     -> Result<Page, SiteError> {
+        let html = match previous.carry(&format!("{path}index.html"), &key) {
+            true => None,
+            false => Some(render()?),
+        };
+        Ok(Page { path, html, key })
+    };
+    let mut keys = Vec::new();
 
     // Tags and owners, each in name order.
     let mut tags: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
@@ -712,25 +759,27 @@ pub(super) fn registry(
     urls.push(g.absolute("tags/"));
     // The pages of tags, owners and the A–Z listing are most of the site's
     // registry-wide work: rendered on every core, kept in order.
-    let tag_pages: Vec<(String, String)> = tags
+    let tag_pages: Vec<Page> = tags
         .par_iter()
         .map(|(tag, ls)| {
             let path = format!("tags/{tag}/");
-            let html = render(
-                site,
-                "tag.html",
-                page_meta(
+            let key = key_of(&format!("tag.html {tag}"), &mut ls.iter());
+            keyed(path.clone(), key, &|| {
+                render(
                     site,
-                    format!("Tag: {tag}"),
-                    format!("Plugins tagged {tag}"),
-                    &path,
-                ),
-                minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
-            )?;
-            Ok((path, html))
+                    "tag.html",
+                    page_meta(
+                        site,
+                        format!("Tag: {tag}"),
+                        format!("Plugins tagged {tag}"),
+                        &path,
+                    ),
+                    minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
+                )
+            })
         })
         .collect::<Result<_, SiteError>>()?;
-    add_pages(tag_pages, &mut files, &mut urls, g);
+    add_pages(tag_pages, &mut files, &mut urls, &mut keys, g);
 
     // Owners.
     let owner_links: Vec<Counted> = owners
@@ -754,25 +803,27 @@ pub(super) fn registry(
     )?;
     files.push(file("owners/index.html".into(), owners_page));
     urls.push(g.absolute("owners/"));
-    let owner_pages: Vec<(String, String)> = owners
+    let owner_pages: Vec<Page> = owners
         .par_iter()
         .map(|(owner, ls)| {
             let path = format!("owners/{owner}/");
-            let html = render(
-                site,
-                "owner.html",
-                page_meta(
+            let key = key_of(&format!("owner.html {owner}"), &mut ls.iter());
+            keyed(path.clone(), key, &|| {
+                render(
                     site,
-                    format!("Plugins by {owner}"),
-                    format!("Plugins {owner} owns"),
-                    &path,
-                ),
-                minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
-            )?;
-            Ok((path, html))
+                    "owner.html",
+                    page_meta(
+                        site,
+                        format!("Plugins by {owner}"),
+                        format!("Plugins {owner} owns"),
+                        &path,
+                    ),
+                    minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
+                )
+            })
         })
         .collect::<Result<_, SiteError>>()?;
-    add_pages(owner_pages, &mut files, &mut urls, g);
+    add_pages(owner_pages, &mut files, &mut urls, &mut keys, g);
 
     // A–Z, paged; each letter links to the page it starts on.
     let pages = listings.len().div_ceil(A_TO_Z_PER_PAGE).max(1);
@@ -798,40 +849,49 @@ pub(super) fn registry(
             });
         }
     }
-    let a_to_z: Vec<(String, String)> = (1..=pages)
+    // Every page links each letter's first page: part of each page's key.
+    let letters_json = serde_json::to_string(&letters).expect("letters serialise");
+    let a_to_z: Vec<Page> = (1..=pages)
         .into_par_iter()
         .map(|n| {
-            let chunk = listings
-                .iter()
-                .skip((n - 1) * A_TO_Z_PER_PAGE)
-                .take(A_TO_Z_PER_PAGE);
+            let chunk = || {
+                listings
+                    .iter()
+                    .skip((n - 1) * A_TO_Z_PER_PAGE)
+                    .take(A_TO_Z_PER_PAGE)
+            };
             let path = page_path(n);
-            let html = render(
-                site,
-                "all.html",
-                page_meta(
+            let key = key_of(
+                &format!("all.html {n} {pages} {letters_json}"),
+                &mut chunk(),
+            );
+            keyed(path.clone(), key, &|| {
+                render(
                     site,
-                    if n == 1 {
-                        "All plugins".into()
-                    } else {
-                        format!("All plugins, page {n}")
+                    "all.html",
+                    page_meta(
+                        site,
+                        if n == 1 {
+                            "All plugins".into()
+                        } else {
+                            format!("All plugins, page {n}")
+                        },
+                        format!("Every plugin of {}, A to Z", g.title),
+                        &path,
+                    ),
+                    minijinja::context! {
+                        plugins => Value::from_serialize(cards(&mut chunk())),
+                        letters => Value::from_serialize(&letters),
+                        number => n,
+                        pages => pages,
+                        previous => (n > 1).then(|| g.link(&page_path(n - 1))),
+                        next => (n < pages).then(|| g.link(&page_path(n + 1))),
                     },
-                    format!("Every plugin of {}, A to Z", g.title),
-                    &path,
-                ),
-                minijinja::context! {
-                    plugins => Value::from_serialize(cards(&mut chunk.into_iter())),
-                    letters => Value::from_serialize(&letters),
-                    number => n,
-                    pages => pages,
-                    previous => (n > 1).then(|| g.link(&page_path(n - 1))),
-                    next => (n < pages).then(|| g.link(&page_path(n + 1))),
-                },
-            )?;
-            Ok((path, html))
+                )
+            })
         })
         .collect::<Result<_, SiteError>>()?;
-    add_pages(a_to_z, &mut files, &mut urls, g);
+    add_pages(a_to_z, &mut files, &mut urls, &mut keys, g);
 
     // Search and 404.
     let search = render(
@@ -902,7 +962,7 @@ pub(super) fn registry(
             g.base_url
         ),
     ));
-    Ok(files)
+    Ok(RegistryPages { files, keys })
 }
 
 #[derive(Debug, Serialize)]

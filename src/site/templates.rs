@@ -51,8 +51,13 @@ pub(super) fn read_override<S: Source>(source: &S, rel: &str) -> Result<Option<S
 
 /// The environment with every template loaded, each from the index repo
 /// when it has an override.
-pub(super) fn environment<S: Source>(source: &S) -> Result<Environment<'static>, SiteError> {
+/// The templates, each the index repo's override or the built-in one, and
+/// a digest of their texts.
+pub(super) fn environment<S: Source>(
+    source: &S,
+) -> Result<(Environment<'static>, crate::digest::Sha256Digest), SiteError> {
     let mut env = Environment::new();
+    let mut texts = String::new();
     // Every template escapes for HTML, the XML ones too (the same five
     // characters); only values made safe in Rust (sanitised READMEs) pass.
     env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -64,6 +69,7 @@ pub(super) fn environment<S: Source>(source: &S) -> Result<Environment<'static>,
             Some(text) => (text, rel.clone()),
             None => ((*builtin).to_owned(), format!("built-in {rel}")),
         };
+        texts.push_str(&format!("{name}\n{}\n{text}", text.len()));
         env.add_template_owned(*name, text)
             .map_err(|e| SiteError::Template {
                 file: origin,
@@ -71,7 +77,7 @@ pub(super) fn environment<S: Source>(source: &S) -> Result<Environment<'static>,
                 message: detail(&e),
             })?;
     }
-    Ok(env)
+    Ok((env, crate::digest::sha256(texts.as_bytes())))
 }
 
 /// A render error, naming the template's file in the index repo (where an
