@@ -36,8 +36,8 @@ pub struct RegistryKeys {
     pub root: Vec<PublicKey>,
     pub threshold: u32,
     pub online: PublicKey,
-    /// `(root key, signature)` pairs that verify, raw base64.
-    pub delegation: Vec<(String, String)>,
+    /// `(root key, signature)` pairs that verify, one per root key.
+    pub delegation: Vec<(PublicKey, String)>,
 }
 
 #[derive(Debug)]

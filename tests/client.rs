@@ -280,6 +280,83 @@ fn a_tampered_artifact_is_refused_and_nothing_is_installed() {
     assert_eq!(installed(home.path()), (BTreeMap::new(), None));
 }
 
+/// Signs the served build again with the online key, over its covered files
+/// as they are now: what a broken generator holding the key would publish.
+fn resign(served: &Served) {
+    use plugdex::trust::metadata::{self, FileMeta, SigningInput};
+    let covered: BTreeMap<String, FileMeta> = common::read_tree(&served.out)
+        .into_iter()
+        .filter(|(path, _)| plugdex::emit::is_covered(path))
+        .map(|(path, bytes)| (path, FileMeta::of(&bytes)))
+        .collect();
+    let key = plugdex::trust::SecretKey::read_file(Path::new(&common::demo_key("online.pem")))
+        .expect("the demo online key");
+    let signed = metadata::sign(
+        &covered,
+        &SigningInput {
+            registry: "plugins.inkwell.example",
+            key: Some(&key),
+            now: now(),
+            expiry_secs: metadata::DEFAULT_EXPIRY_SECS,
+        },
+    );
+    for (path, bytes) in signed.files {
+        std::fs::write(served.file(&path), bytes).unwrap();
+    }
+}
+
+#[test]
+fn a_release_whose_signer_is_not_a_key_is_refused_not_replaced_by_an_older_one() {
+    let served = serve();
+    let path = index_path("git");
+    let text = std::fs::read_to_string(served.file(&path)).unwrap();
+    // The identity point: 44 characters of base64, but a key of small order.
+    let small_order = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let tampered: String = text
+        .lines()
+        .map(|l| {
+            if l.contains(r#""vers":"1.2.0""#) {
+                let at = l.find(r#""signer":""#).expect("a signed line") + 10;
+                format!("{}{small_order}{}\n", &l[..at], &l[at + 44..])
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_ne!(tampered, text);
+    std::fs::write(served.file(&path), &tampered).unwrap();
+    resign(&served);
+
+    // 1.2.0 is the newest git engine 1.5.0 allows: the line still reads, as
+    // published, and installing refuses it rather than taking 1.1.0.
+    let home = tempfile::tempdir().unwrap();
+    let info = served.client(home.path(), now()).info("git").expect("info");
+    let listed = info.versions.iter().find(|v| v.vers == "1.2.0");
+    assert_eq!(
+        listed.and_then(|v| v.signer.as_deref()),
+        Some(small_order),
+        "{info:?}"
+    );
+    assert_eq!(info.latest.as_deref(), Some("1.2.0"));
+    let err = refused(served.client(home.path(), now()), "git");
+    match &err {
+        ClientError::Verify {
+            check: "author signature",
+            source: VerifyError::AuthorSignature { vers, why, .. },
+        } => {
+            assert_eq!(vers, "1.2.0");
+            assert!(why.contains("its signer key is not usable"), "{why}");
+            assert!(why.contains("small order"), "{why}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(installed(home.path()), (BTreeMap::new(), None));
+    // Only that release: an older one asked for by name installs.
+    install(&served.client(home.path(), now()), "git@~1.1");
+    let lock = String::from_utf8(installed(home.path()).1.expect("a lock file")).unwrap();
+    assert!(lock.contains("name = \"git\"\nvers = \"1.1.0\""), "{lock}");
+}
+
 #[test]
 fn an_older_timestamp_after_a_newer_one_is_a_rollback_and_an_expired_one_is_refused() {
     let served = serve();

@@ -276,6 +276,66 @@ fn a_root_not_signed_by_the_pinned_root_keys_is_refused() {
 }
 
 #[test]
+fn a_root_or_timestamp_holding_a_key_that_is_not_a_published_key_is_malformed() {
+    let reg = signed_build();
+    let root: serde_json::Value = serde_json::from_slice(&reg.files["root.json"]).expect("json");
+    let online_text = root["online_key"].as_str().expect("online_key").to_owned();
+    let online = PublicKey::parse(&online_text).expect("the online key");
+    // The identity point: 44 characters of base64, but a key of small order.
+    let small_order = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let cases: [(&[&str], String, &str); 4] = [
+        (&["online_key"], small_order.into(), "small order"),
+        // The same key in a form authors may write, but documents do not.
+        (&["online_key"], online.to_openssh(""), "not 80 characters"),
+        (
+            &["root_keys", "0"],
+            format!("{online_text} "),
+            "not 45 characters",
+        ),
+        (
+            &["delegation", "0", "key"],
+            "!".repeat(44),
+            "not valid base64",
+        ),
+    ];
+    for (at, value, why_want) in cases {
+        let mut edited = root.clone();
+        let field = at
+            .iter()
+            .fold(&mut edited, |v, k| match k.parse::<usize>() {
+                Ok(i) => &mut v[i],
+                Err(_) => &mut v[*k],
+            });
+        *field = value.clone().into();
+        let bytes = serde_json::to_vec(&edited).expect("json");
+        match anchor().verify_root(&bytes) {
+            Err(VerifyError::Malformed { path, why }) => {
+                assert_eq!(path, "root.json");
+                assert!(why.contains(why_want), "{at:?} = {value:?}: {why}");
+            }
+            other => panic!("{at:?} = {value:?}: {other:?}"),
+        }
+    }
+    // A timestamp signature naming its key in another form is not read either.
+    let online_root = anchor().verify_root(&reg.files["root.json"]).expect("root");
+    let text = String::from_utf8(reg.files["timestamp.json"].clone()).expect("UTF-8");
+    let needle = format!("\"key\":\"{online_text}\"");
+    assert!(text.contains(&needle), "{text}");
+    let minisign = online.to_minisign();
+    let other_form = text.replace(
+        &needle,
+        &format!("\"key\":\"{}\"", minisign.lines().nth(1).expect("key line")),
+    );
+    assert!(matches!(
+        online_root.verify_timestamp(other_form.as_bytes(), NOW, None),
+        Err(VerifyError::Malformed { ref path, .. }) if path == "timestamp.json"
+    ));
+    online_root
+        .verify_timestamp(text.as_bytes(), NOW, None)
+        .expect("the timestamp as signed");
+}
+
+#[test]
 fn a_line_whose_author_signature_was_replayed_is_refused() {
     let reg = signed_build();
     let ts = reg.timestamp().expect("timestamp");

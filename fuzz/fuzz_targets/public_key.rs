@@ -1,4 +1,5 @@
-//! Public and secret key files: every form `PublicKey::parse` accepts
+//! Public and secret key files: every form `PublicKey::parse` accepts, the
+//! one form published documents hold (`RawKey`),
 //! (raw base64, minisign `.pub`, OpenSSH `.pub`) and refuses (PEM, other
 //! key types), and the secret key files authors sign with.
 //!
@@ -8,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plugdex::trust::keys::PublicKey;
+use plugdex::trust::keys::{PublicKey, RawKey};
 use plugdex::trust::secret::SecretKey;
 use plugdex::trust::signature::AuthorSignature;
 
@@ -24,11 +25,20 @@ fuzz_target!(|data: &[u8]| {
                 .unwrap_or_else(|e| panic!("plugdex cannot read its own key {form:?}: {e}"));
             assert_eq!(back.bytes(), key.bytes(), "{form:?}");
         }
+        // The published form reads back as the same key, in raw form.
+        let published = key.to_raw_base64().parse::<RawKey>();
+        assert_eq!(published.as_ref(), Ok(&RawKey::from(&key)));
         let _ = (
             key.fingerprint(),
             key.to_spki_pem(),
             key.minisign_id_or_derived(),
         );
+    }
+    // What a document may hold is a key `PublicKey::parse` reads too.
+    if let Ok(published) = text.parse::<RawKey>() {
+        assert_eq!(published.to_string(), text, "one text per published key");
+        let key = PublicKey::parse(&text).expect("a published key is a key");
+        assert!(published.is(&key));
     }
     if let Ok(secret) = SecretKey::parse(&text) {
         let public = secret.public();

@@ -365,11 +365,11 @@ pub(crate) fn verify_signing(
         }
     };
     let online = online?;
-    let mut delegation: Vec<(String, String)> = Vec::new();
+    let mut delegation: Vec<(PublicKey, String)> = Vec::new();
     for (i, sig_text) in signing.online_key_signatures.iter().enumerate() {
         match statement::delegation_signer(id, &online, &root, sig_text) {
-            Some(k) if !delegation.iter().any(|(b, _)| *b == k.to_raw_base64()) => {
-                delegation.push((k.to_raw_base64(), sig_text.trim().to_owned()));
+            Some(k) if !delegation.iter().any(|(b, _)| b.bytes() == k.bytes()) => {
+                delegation.push((k.clone(), sig_text.trim().to_owned()));
             }
             Some(_) => {}
             None => out.push(

@@ -186,7 +186,8 @@ pub struct InfoVersion {
     pub channel: Channel,
     pub engine: String,
     pub tier: Tier,
-    /// The owner key the release's signature verifies under (raw base64).
+    /// The owner key the release's signature verifies under (raw base64), as
+    /// published (the text, when it is not a key).
     pub signer: Option<String>,
     pub permissions: Vec<Permission>,
     pub yanked: Option<String>,
@@ -543,7 +544,7 @@ impl Client {
                     channel: l.channel,
                     engine: l.engine.clone(),
                     tier: l.tier,
-                    signer: l.signer.clone(),
+                    signer: l.signer.as_ref().map(ToString::to_string),
                     permissions: l.permissions.clone(),
                     yanked: yanked_reason(&l.yanked),
                     deprecated: l.deprecated.as_ref().map(|d| d.message.clone()),

@@ -19,7 +19,7 @@ use crate::client::http::{Fetcher, Trace};
 use crate::client::state::RegistryState;
 use crate::format::name::{canonical, shard};
 use crate::format::published::{CONFIG_PATH, Config, IndexLine, NamesIndex, NamesPage, PluginDoc};
-use crate::trust::keys::PublicKey;
+use crate::trust::keys::{KeyError, PublicKey, RawKey};
 use crate::trust::metadata::{ROOT_PATH, TIMESTAMP_PATH};
 use crate::trust::verify::{
     Anchor, TrustedFile, TrustedTimestamp, VerifiedArtifact, VerifiedRelease, VerifyError,
@@ -100,20 +100,12 @@ impl<'f> Remote<'f> {
                 url: fetcher.base().to_owned(),
             });
         }
-        let (id, keys, threshold, pinned_now) = keys_to_trust(registry, known, &unverified);
-        let root_keys = keys
-            .iter()
-            .map(|k| PublicKey::parse(k))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ClientError::Malformed {
+        let pins =
+            keys_to_trust(registry, known, &unverified).map_err(|e| ClientError::Malformed {
                 url: "the pinned root keys".into(),
                 why: shown(&e.to_string()),
             })?;
-        let anchor = Anchor {
-            registry: id.clone(),
-            root_keys,
-            threshold,
-        };
+        let anchor = pins.anchor();
         let online = anchor.verify_root(&root?).map_err(verify("root keys"))?;
         let last_seen = known.map(|k| k.timestamp_version);
         let ts = online
@@ -128,12 +120,7 @@ impl<'f> Remote<'f> {
                 url: format!("{}{CONFIG_PATH}", fetcher.base()),
                 why: shown(&e.to_string()),
             })?;
-        let state = RegistryState {
-            id,
-            root_keys: keys,
-            threshold,
-            timestamp_version: ts.version().max(last_seen.unwrap_or(i64::MIN)),
-        };
+        let (state, pinned_now) = pins.remember(ts.version().max(last_seen.unwrap_or(i64::MIN)));
         Ok(Remote {
             fetcher,
             config,
@@ -157,16 +144,8 @@ impl<'f> Remote<'f> {
     ) -> Option<Remote<'f>> {
         let root = fetcher.cached(ROOT_PATH)?;
         let unverified: Config = serde_json::from_slice(&fetcher.cached(CONFIG_PATH)?).ok()?;
-        let (id, keys, threshold, pinned_now) = keys_to_trust(registry, known, &unverified);
-        let anchor = Anchor {
-            registry: id.clone(),
-            root_keys: keys
-                .iter()
-                .map(|k| PublicKey::parse(k))
-                .collect::<Result<_, _>>()
-                .ok()?,
-            threshold,
-        };
+        let pins = keys_to_trust(registry, known, &unverified).ok()?;
+        let anchor = pins.anchor();
         let online = anchor.verify_root(&root).ok()?;
         let timestamp = fetcher.get_traced(TIMESTAMP_PATH, trace).ok()?;
         let last_seen = known.map(|k| k.timestamp_version);
@@ -191,12 +170,7 @@ impl<'f> Remote<'f> {
         if config.v != crate::format::published::CONFIG_V || config.keys.is_empty() {
             return None;
         }
-        let state = RegistryState {
-            id,
-            root_keys: keys,
-            threshold,
-            timestamp_version: ts.version().max(last_seen.unwrap_or(i64::MIN)),
-        };
+        let (state, pinned_now) = pins.remember(ts.version().max(last_seen.unwrap_or(i64::MIN)));
         Some(Remote {
             fetcher,
             config,
@@ -397,22 +371,73 @@ pub fn close_names<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<
         .collect()
 }
 
+/// The root keys a client trusts for a registry, as [`keys_to_trust`] chose them.
+struct Pins {
+    id: String,
+    keys: Vec<PublicKey>,
+    /// The keys as the state file keeps them: as the config file or the
+    /// state file wrote them, or `config.json`'s raw base64.
+    text: Vec<String>,
+    threshold: u32,
+    /// Trust on first use: the keys are the ones `config.json` names.
+    first_use: bool,
+}
+
+impl Pins {
+    fn anchor(&self) -> Anchor {
+        Anchor {
+            registry: self.id.clone(),
+            root_keys: self.keys.clone(),
+            threshold: self.threshold,
+        }
+    }
+
+    /// What the state file keeps, and whether the keys were pinned just now.
+    fn remember(self, timestamp_version: i64) -> (RegistryState, bool) {
+        let state = RegistryState {
+            id: self.id,
+            root_keys: self.text,
+            threshold: self.threshold,
+            timestamp_version,
+        };
+        (state, self.first_use)
+    }
+}
+
 /// Which root keys to trust: the config file's, else those pinned before,
-/// else (first use, `true` last) the ones the unverified `config.json`
-/// names. Returns the registry id, the keys (raw base64) and the threshold.
+/// else (first use) the ones the unverified `config.json` names. The config
+/// and state files hold text in any form [`PublicKey::parse`] reads;
+/// `config.json`'s keys were checked as it was read.
 fn keys_to_trust(
     registry: &Registry,
     known: Option<&RegistryState>,
     unverified: &Config,
-) -> (String, Vec<String>, u32, bool) {
+) -> Result<Pins, KeyError> {
+    let pinned = |id: &str, text: &[String], threshold: u32| -> Result<Pins, KeyError> {
+        Ok(Pins {
+            id: id.to_owned(),
+            keys: text
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<_, _>>()?,
+            text: text.to_vec(),
+            threshold,
+            first_use: false,
+        })
+    };
     if !registry.root_keys.is_empty() {
         let t = registry.threshold.unwrap_or(1);
-        (unverified.id.clone(), registry.root_keys.clone(), t, false)
+        pinned(&unverified.id, &registry.root_keys, t)
     } else if let Some(k) = known {
-        (k.id.clone(), k.root_keys.clone(), k.threshold, false)
+        pinned(&k.id, &k.root_keys, k.threshold)
     } else {
-        let t = unverified.threshold.unwrap_or(1);
-        (unverified.id.clone(), unverified.keys.clone(), t, true)
+        Ok(Pins {
+            id: unverified.id.clone(),
+            keys: unverified.keys.iter().map(|k| k.key().clone()).collect(),
+            text: unverified.keys.iter().map(RawKey::to_string).collect(),
+            threshold: unverified.threshold.unwrap_or(1),
+            first_use: true,
+        })
     }
 }
 

@@ -365,7 +365,9 @@ mod tests {
             pubtime: "2026-01-01T00:00:00Z".into(),
             tier: Tier::Community,
             sig: Some("sig".into()),
-            signer: Some("key".into()),
+            signer: Some(crate::format::published::Signer::Key(
+                crate::trust::keys::RawKey::from(&crate::trust::SecretKey::generate().public()),
+            )),
             revoked: None,
         }
     }

@@ -14,10 +14,11 @@ pub mod search;
 pub use listing::{Listing, RECENT_RELEASES, RecentRelease};
 
 use crate::digest::Sha256;
-use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform};
+use crate::format::published::{self, Deprecated, IndexLine, IndexPlatform, Signer};
 use crate::format::types::{Artifact, Channel, RegistryConfig};
 use crate::model::{Plugin, RegistryMeta, Release};
 use crate::timestamp::rfc3339;
+use crate::trust::keys::RawKey;
 use crate::trust::metadata;
 
 /// One output file, by path relative to the output root.
@@ -171,7 +172,11 @@ pub fn index_line(plugin: &Plugin, release: &Release, cx: &Context) -> IndexLine
             .as_ref()
             .and(m.signature.as_ref())
             .map(|s| s.trim().to_owned()),
-        signer: release.trust.signer.as_ref().map(|k| k.to_raw_base64()),
+        signer: release
+            .trust
+            .signer
+            .as_deref()
+            .map(|k| Signer::Key(RawKey::from(k))),
         revoked: release.trust.revoked.clone(),
     }
 }
@@ -258,7 +263,7 @@ pub fn registry(
             keys: reg
                 .keys
                 .as_ref()
-                .map(|k| k.root.iter().map(|k| k.to_raw_base64()).collect())
+                .map(|k| k.root.iter().map(RawKey::from).collect())
                 .unwrap_or_default(),
             threshold: reg.keys.as_ref().map(|k| k.threshold),
             root: metadata::ROOT_PATH.to_owned(),
@@ -288,7 +293,7 @@ pub fn registry(
                 .revoked_keys
                 .iter()
                 .map(|(key, reason)| published::RevokedKey {
-                    key: key.to_raw_base64(),
+                    key: RawKey::from(key),
                     reason: reason.clone(),
                 })
                 .collect(),

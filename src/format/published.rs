@@ -9,6 +9,7 @@ use crate::digest::Sha256;
 use crate::format::types::{
     Arch, Capability, Channel, Deprecation, Os, Permission, Platform, Runtime, Selector, Yanked,
 };
+use crate::trust::keys::{KeyError, RawKey};
 
 /// Version of `config.json`.
 pub const CONFIG_V: u32 = 1;
@@ -54,7 +55,7 @@ pub struct Config {
     pub api: String,
     /// The registry's root public keys, raw base64 (empty while the registry is unsigned).
     #[serde(default)]
-    pub keys: Vec<String>,
+    pub keys: Vec<RawKey>,
     /// How many root keys must sign the delegation in `root.json`.
     #[serde(default)]
     pub threshold: Option<u32>,
@@ -107,7 +108,7 @@ pub struct Revocations {
 #[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct RevokedKey {
     /// Raw base64.
-    pub key: String,
+    pub key: RawKey,
     pub reason: String,
 }
 
@@ -157,10 +158,71 @@ pub struct IndexLine {
     pub sig: Option<String>,
     /// The owner key that `sig` verifies under: raw base64 ed25519.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
+    #[cfg_attr(feature = "generator", schemars(with = "Option<RawKey>"))]
+    pub signer: Option<Signer>,
     /// Why this release must not be installed (revocation list or revoked key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<String>,
+}
+
+/// [`IndexLine::signer`] as a client reads it. `build` writes only keys; a
+/// line whose signer is not one (a broken or foreign generator) still reads,
+/// so that installing that release is refused for its signer key, as the
+/// error names it, rather than the line being skipped and an older version
+/// chosen without a word (docs/client.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signer {
+    Key(RawKey),
+    /// The text as published, and why it is not a key.
+    NotAKey {
+        text: String,
+        why: KeyError,
+    },
+}
+
+impl Signer {
+    /// The key, or why the published text is not one.
+    pub fn key(&self) -> Result<&RawKey, &KeyError> {
+        match self {
+            Signer::Key(key) => Ok(key),
+            Signer::NotAKey { why, .. } => Err(why),
+        }
+    }
+}
+
+impl From<RawKey> for Signer {
+    fn from(key: RawKey) -> Signer {
+        Signer::Key(key)
+    }
+}
+
+/// The text as published (for a key, its raw base64).
+impl std::fmt::Display for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Signer::Key(key) => key.fmt(f),
+            Signer::NotAKey { text, .. } => f.write_str(text),
+        }
+    }
+}
+
+impl Serialize for Signer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Signer::Key(key) => key.serialize(s),
+            Signer::NotAKey { text, .. } => s.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Signer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Signer, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(match text.parse::<RawKey>() {
+            Ok(key) => Signer::Key(key),
+            Err(why) => Signer::NotAKey { text, why },
+        })
+    }
 }
 
 /// One platform's artifact in an index line (v2).
@@ -518,6 +580,43 @@ mod tests {
                 .join(",")
         );
         serde_json::from_str(&json).expect("a line")
+    }
+
+    #[test]
+    fn a_signer_that_is_not_a_key_still_reads_and_says_why() {
+        let key = crate::trust::SecretKey::generate().public();
+        let raw = key.to_raw_base64();
+        let with_signer = |signer: &str| {
+            let mut l = serde_json::to_value(line(1, true, &[])).unwrap();
+            l["sig"] = "c2ln".into();
+            l["signer"] = signer.into();
+            serde_json::from_value::<IndexLine>(l)
+        };
+        let good = with_signer(&raw).expect("a line");
+        let signer = good.signer.as_ref().expect("a signer");
+        assert!(signer.key().expect("a key").is(&key));
+        assert_eq!(signer.to_string(), raw);
+        let json = serde_json::to_string(&good).unwrap();
+        assert!(json.contains(&format!(r#""signer":"{raw}""#)), "{json}");
+        // The same key as an author may write it, and a key of small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let small = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, identity);
+        for (text, want) in [(key.to_openssh("me"), "characters"), (small, "small order")] {
+            let bad = with_signer(&text).expect("the line still reads");
+            let signer = bad.signer.as_ref().expect("a signer");
+            let why = signer.key().expect_err("not a key").to_string();
+            assert!(why.contains(want), "{text}: {why}");
+            assert_eq!(signer.to_string(), text);
+            // Written back as published, so the line is the line of the file.
+            let again: IndexLine =
+                serde_json::from_str(&serde_json::to_string(&bad).unwrap()).unwrap();
+            assert_eq!(again, bad);
+        }
+        // Not text at all: the line does not parse, as before keys were typed.
+        let mut l = serde_json::to_value(line(1, true, &[])).unwrap();
+        l["signer"] = 42.into();
+        assert!(serde_json::from_value::<IndexLine>(l).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::format::published::Tier;
 use crate::format::types::{Channel, Permission, RegistryConfig, Yanked};
 use crate::model::{Plugin, Release};
 use crate::timestamp::rfc3339;
+use crate::trust::keys::RawKey;
 use crate::trust::signature::{AuthorSignature, SigFormat};
 
 /// Plugins per page of the A–Z listing.
@@ -282,7 +283,7 @@ struct VersionInfo {
     adds: Vec<Permission>,
     removes: Vec<Permission>,
     /// The owner key the signature verifies under (raw base64), and its format.
-    signer: Option<String>,
+    signer: Option<RawKey>,
     signature_format: Option<&'static str>,
     /// The release's artifacts: the single one, then one per platform.
     artifacts: Vec<ArtifactInfo>,
@@ -400,7 +401,7 @@ fn version_info(site: &Site, plugin: &Plugin, index: usize) -> VersionInfo {
             .filter(|p| !m.permissions.contains(p))
             .copied()
             .collect(),
-        signer: release.trust.signer.as_ref().map(|k| k.to_raw_base64()),
+        signer: release.trust.signer.as_deref().map(RawKey::from),
         signature_format: signature_format(release),
         artifacts: m
             .artifacts()

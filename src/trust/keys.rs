@@ -40,7 +40,7 @@ pub struct PublicKey {
     minisign_id: Option<[u8; 8]>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
     #[error("malformed public key: {0}")]
     Malformed(String),
@@ -204,6 +204,124 @@ impl FromStr for PublicKey {
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_raw_base64())
+    }
+}
+
+/// A public key in a published document (`config.json`, `root.json`,
+/// `timestamp.json`, index lines, `revocations.json`): written as the
+/// standard base64 of its 32 bytes (44 characters, padded), held as a key
+/// that passed [`PublicKey::from_bytes`]. Deserialising refuses any other
+/// text, so a document is checked where it is read and readers compare keys,
+/// not their text. Authors' files (`registry.toml`, `plugin.toml`,
+/// `revocations.toml`) accept more forms and are parsed by the rules instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawKey(PublicKey);
+
+impl RawKey {
+    /// The key, in the raw format (no minisign id): what a reader of the
+    /// document has, whatever form the author gave it in.
+    pub fn key(&self) -> &PublicKey {
+        &self.0
+    }
+
+    pub fn bytes(&self) -> [u8; 32] {
+        self.0.bytes()
+    }
+
+    /// Whether this is `key`, in whatever form `key` was given.
+    pub fn is(&self, key: &PublicKey) -> bool {
+        self.bytes() == key.bytes()
+    }
+}
+
+impl From<&PublicKey> for RawKey {
+    fn from(key: &PublicKey) -> RawKey {
+        RawKey(PublicKey {
+            key: key.key,
+            format: KeyFormat::Raw,
+            minisign_id: None,
+        })
+    }
+}
+
+impl FromStr for RawKey {
+    type Err = KeyError;
+
+    /// Only the published form: no surrounding whitespace, no other key
+    /// formats, and base64 whose unused bits are zero (one text per key).
+    fn from_str(s: &str) -> Result<RawKey, KeyError> {
+        let chars = s.chars().count();
+        if chars != RAW_KEY_CHARS {
+            return Err(KeyError::Malformed(format!(
+                "a published key is the standard base64 of 32 bytes ({RAW_KEY_CHARS} characters), \
+                 not {chars} characters"
+            )));
+        }
+        let bytes = b64(s).map_err(|e| {
+            KeyError::Malformed(format!(
+                "a published key is the standard base64 of 32 bytes: this is not valid base64 ({e})"
+            ))
+        })?;
+        if bytes.len() != 32 {
+            return Err(KeyError::Malformed(format!(
+                "a published key is the standard base64 of 32 bytes, not of {}",
+                bytes.len()
+            )));
+        }
+        PublicKey::from_bytes(&to_array(&bytes)).map(RawKey)
+    }
+}
+
+/// Characters of the standard base64 of 32 bytes, with its one `=`.
+const RAW_KEY_CHARS: usize = 44;
+
+/// The standard base64 of 32 bytes: the last digit before `=` carries 4 bits
+/// of the key and 2 zero bits, so only 16 of the 64 digits can stand there.
+#[cfg(any(feature = "generator", test))]
+const RAW_KEY_PATTERN: &str = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$";
+
+impl fmt::Display for RawKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_raw_base64())
+    }
+}
+
+impl serde::Serialize for RawKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_raw_base64())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RawKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawKey, D::Error> {
+        struct Raw;
+        impl serde::de::Visitor<'_> for Raw {
+            type Value = RawKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an ed25519 public key: the standard base64 of its 32 bytes")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<RawKey, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Raw)
+    }
+}
+
+#[cfg(feature = "generator")]
+impl schemars::JsonSchema for RawKey {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawKey".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An ed25519 public key: the standard base64 of its 32 bytes.",
+            "pattern": RAW_KEY_PATTERN
+        })
     }
 }
 
@@ -595,6 +713,108 @@ pub(super) mod tests {
         let der = dearmor(pem.trim(), "PUBLIC KEY").unwrap();
         assert_eq!(&der[..12], &SPKI_PREFIX);
         assert_eq!(&der[12..], &k.bytes());
+    }
+
+    #[test]
+    fn a_published_key_round_trips_as_raw_base64_whatever_form_it_came_in() {
+        let k = PublicKey::from_bytes(&valid_key_bytes()).unwrap();
+        let raw = k.to_raw_base64();
+        let from_minisign = RawKey::from(&PublicKey::parse(&k.to_minisign()).unwrap());
+        let from_ssh = RawKey::from(&PublicKey::parse(&k.to_openssh("me")).unwrap());
+        assert_eq!(from_minisign, from_ssh);
+        assert_eq!(from_minisign.key().format(), KeyFormat::Raw);
+        assert_eq!(from_minisign.key().minisign_id(), None);
+        assert!(from_minisign.is(&PublicKey::parse(&k.to_minisign()).unwrap()));
+        assert_eq!(from_minisign.bytes(), k.bytes());
+        let json = serde_json::to_string(&from_ssh).unwrap();
+        assert_eq!(json, format!("\"{raw}\""));
+        let back: RawKey = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, from_ssh);
+        assert_eq!(back.key(), &k);
+        assert_eq!(back.to_string(), raw);
+        assert_eq!(raw.parse::<RawKey>(), Ok(back));
+        let other = RawKey::from(&PublicKey::from_bytes(&valid_key_bytes_2()).unwrap());
+        assert_ne!(other, from_ssh);
+        assert!(!other.is(&k));
+    }
+
+    /// Another valid key: 9·B.
+    fn valid_key_bytes_2() -> [u8; 32] {
+        (ED25519_BASEPOINT_POINT * Scalar::from(9u8))
+            .compress()
+            .to_bytes()
+    }
+
+    #[test]
+    fn a_published_key_refuses_every_other_text_and_says_why() {
+        let k = PublicKey::from_bytes(&valid_key_bytes()).unwrap();
+        let raw = k.to_raw_base64();
+        let wrong = |text: &str| match text.parse::<RawKey>() {
+            Err(KeyError::Malformed(m)) => m,
+            other => panic!("{text:?}: {other:?}"),
+        };
+        assert!(wrong("").contains("not 0 characters"));
+        assert!(wrong(&raw[..43]).contains("not 43 characters"));
+        assert!(wrong(&format!("{raw}=")).contains("not 45 characters"));
+        assert!(wrong(&format!(" {raw}")).contains("not 45 characters"));
+        // The other forms `PublicKey::parse` accepts are not published forms.
+        assert!(wrong(k.to_minisign().lines().nth(1).unwrap()).contains("not 56 characters"));
+        assert!(wrong(&k.to_openssh("")).contains("characters"));
+        // 44 characters that are not base64, or not padded.
+        assert!(wrong(&format!("!{}", &raw[1..])).contains("not valid base64"));
+        // 44 characters, 45 bytes: the length counts characters.
+        assert!(wrong(&format!("é{}", &raw[1..])).contains("not valid base64"));
+        assert!(wrong(&format!("{}A", &raw[..43])).contains("not of 33"));
+        // The same 32 bytes with non-zero unused bits: a second text of one key.
+        let sibling = (raw.as_bytes()[42] + 1) as char;
+        let second = format!("{}{sibling}=", &raw[..42]);
+        assert_eq!(STANDARD.decode(&second).ok(), None, "{second}");
+        assert!(wrong(&second).contains("not valid base64"));
+        // The point checks of `PublicKey::from_bytes`.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let text = |b: [u8; 32]| STANDARD.encode(b);
+        assert_eq!(text(identity).parse::<RawKey>(), Err(KeyError::SmallOrder));
+        let torsioned = (ED25519_BASEPOINT_POINT * Scalar::from(7u8) + EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        assert_eq!(
+            text(torsioned).parse::<RawKey>(),
+            Err(KeyError::NotTorsionFree)
+        );
+        assert_eq!(
+            text(non_canonical_bytes()).parse::<RawKey>(),
+            Err(KeyError::NonCanonical)
+        );
+        // Through serde, with the reason.
+        for (json, want) in [
+            (format!("\"{}\"", text(identity)), "small order"),
+            (format!("\"{}\"", &raw[..43]), "not 43 characters"),
+            ("42".to_owned(), "standard base64 of its 32 bytes"),
+            ("null".to_owned(), "standard base64 of its 32 bytes"),
+        ] {
+            let err = serde_json::from_str::<RawKey>(&json)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_published_key_pattern_allows_exactly_the_digits_a_key_can_end_in() {
+        let allowed = &RAW_KEY_PATTERN[RAW_KEY_PATTERN.find("{42}[").unwrap() + 5..][..16];
+        let mut seen = std::collections::BTreeSet::new();
+        for last in 0..=255u8 {
+            let mut b = [0u8; 32];
+            b[31] = last;
+            let text = STANDARD.encode(b);
+            assert_eq!(text.len(), RAW_KEY_CHARS);
+            assert!(text.ends_with('='));
+            seen.insert(text.as_bytes()[42]);
+        }
+        let mut want: Vec<u8> = allowed.bytes().collect();
+        want.sort();
+        assert_eq!(seen.into_iter().collect::<Vec<u8>>(), want);
     }
 
     #[test]

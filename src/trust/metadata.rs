@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::digest::{self, Sha256};
-use crate::trust::keys::PublicKey;
+use crate::trust::keys::{PublicKey, RawKey};
 use crate::trust::secret::SecretKey;
 use crate::trust::statement;
 
@@ -68,9 +68,9 @@ pub struct Root {
     pub v: u32,
     pub registry: String,
     /// Raw base64 ed25519 keys.
-    pub root_keys: Vec<String>,
+    pub root_keys: Vec<RawKey>,
     pub threshold: u32,
-    pub online_key: String,
+    pub online_key: RawKey,
     /// Root keys' signatures over the delegation statement.
     pub delegation: Vec<KeySig>,
 }
@@ -79,7 +79,7 @@ pub struct Root {
 #[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct KeySig {
     /// Raw base64 public key.
-    pub key: String,
+    pub key: RawKey,
     pub sig: String,
 }
 
@@ -197,7 +197,7 @@ pub fn sign(covered: &BTreeMap<String, FileMeta>, input: &SigningInput<'_>) -> S
     let signatures = input
         .key
         .map(|k| KeySig {
-            key: k.public().to_raw_base64(),
+            key: RawKey::from(&k.public()),
             sig: k.sign_raw(&signed_message("timestamp", &raw)),
         })
         .into_iter()
@@ -260,24 +260,25 @@ fn node(
     meta
 }
 
-/// `root.json` for a registry with keys.
+/// `root.json` for a registry with keys; `delegation` pairs each root key
+/// that signed the online key with its signature.
 pub fn root_document(
     registry: &str,
     root_keys: &[PublicKey],
     threshold: u32,
     online: &PublicKey,
-    delegation: &[(String, String)],
+    delegation: &[(PublicKey, String)],
 ) -> Vec<u8> {
     let root = Root {
         v: METADATA_V,
         registry: registry.to_owned(),
-        root_keys: root_keys.iter().map(PublicKey::to_raw_base64).collect(),
+        root_keys: root_keys.iter().map(RawKey::from).collect(),
         threshold,
-        online_key: online.to_raw_base64(),
+        online_key: RawKey::from(online),
         delegation: delegation
             .iter()
             .map(|(key, sig)| KeySig {
-                key: key.clone(),
+                key: RawKey::from(key),
                 sig: sig.clone(),
             })
             .collect(),

@@ -14,6 +14,6 @@ pub mod signature;
 pub mod statement;
 pub mod verify;
 
-pub use keys::{KeyError, KeyFormat, PublicKey};
+pub use keys::{KeyError, KeyFormat, PublicKey, RawKey};
 pub use secret::{SecretFileError, SecretKey, SecretKeyError};
 pub use signature::{AuthorSignature, SigError, SigFormat, SshHash};

@@ -19,7 +19,7 @@
 
 use crate::format::published::{IndexLine, LineArtifact, SignedFields, Tier};
 use crate::format::types::Platform;
-use crate::trust::keys::PublicKey;
+use crate::trust::keys::{PublicKey, RawKey};
 use crate::trust::metadata::{
     self, FileMeta, Root, SignedRaw, SnapshotNode, Timestamp, by_hash_path, path_key,
 };
@@ -137,20 +137,16 @@ impl Anchor {
                 found: root.registry,
             });
         }
-        let pinned: Vec<String> = self
-            .root_keys
-            .iter()
-            .map(PublicKey::to_raw_base64)
-            .collect();
-        if root.root_keys != pinned {
+        // The same keys in the same order, whatever form the client pinned them in.
+        let pinned = self.root_keys.iter().map(PublicKey::bytes);
+        if !root.root_keys.iter().map(RawKey::bytes).eq(pinned) {
             return Err(VerifyError::RootKeysDiffer);
         }
-        let online =
-            PublicKey::parse(&root.online_key).map_err(|e| malformed(metadata::ROOT_PATH, e))?;
+        let online = root.online_key.key();
         let mut signers: Vec<&PublicKey> = Vec::new();
         for d in &root.delegation {
             if let Some(k) =
-                statement::delegation_signer(&self.registry, &online, &self.root_keys, &d.sig)
+                statement::delegation_signer(&self.registry, online, &self.root_keys, &d.sig)
                 && !signers.contains(&k)
             {
                 signers.push(k);
@@ -164,7 +160,7 @@ impl Anchor {
         }
         Ok(OnlineKey {
             registry: self.registry.clone(),
-            key: online,
+            key: online.clone(),
         })
     }
 }
@@ -189,7 +185,7 @@ impl OnlineKey {
         let doc: SignedRaw<'_> = serde_json::from_slice(bytes).map_err(|e| malformed(path, e))?;
         let message = metadata::signed_message("timestamp", doc.signed.get());
         let ok = doc.signatures.iter().any(|s| {
-            s.key == self.key.to_raw_base64()
+            s.key.is(&self.key)
                 && AuthorSignature::parse(&s.sig)
                     .is_ok_and(|sig| sig.verify(&self.key, &message, "").is_ok())
         });
@@ -390,7 +386,10 @@ impl TrustedFile {
                 }
             }
             (Some(sig), Some(signer)) if line.tier != Tier::Experimental => {
-                let key = PublicKey::parse(signer).map_err(|e| refuse(e.to_string()))?;
+                let key = signer
+                    .key()
+                    .map_err(|e| refuse(format!("its signer key is not usable: {e}")))?
+                    .key();
                 let sig = AuthorSignature::parse(sig).map_err(|e| refuse(e.to_string()))?;
                 let text = ReleaseStatement::of(
                     &self.registry,
@@ -401,7 +400,7 @@ impl TrustedFile {
                 )
                 .to_text();
                 sig.verify(
-                    &key,
+                    key,
                     text.as_bytes(),
                     &statement::sshsig_namespace(&self.registry),
                 )
