@@ -7,13 +7,16 @@
 //!   (target ≤ 1 ms), against a naive substring scan of every description;
 //!   and the p95 of each query's median, which a loaded machine moves less;
 //! * `plugdex search --dist` whole command, median warm (target ≤ 20 ms),
-//!   against `plugdex --version` (the process's own start-up).
+//!   against `plugdex --version` (the process's own start-up);
+//! * the browser's bundle (no README text) beside the full one: its sizes,
+//!   build time and query figures, as ratios to the full bundle's.
 //!
 //! Documents are the real catalogues of tests/corpus/ (Logseq, krew) repeated
 //! with numbered names until there are N: real words, real lengths.
 //!
 //!     cargo bench --bench search
 //!     SIZES="10000 100000" cargo bench --bench search
+//!     PROFILE="disk usage persistent volumes" cargo bench --bench search   # one query, for a profiler
 
 #[path = "../tests/search_relevance.rs"]
 #[allow(dead_code)]
@@ -143,42 +146,45 @@ fn run(cmd: &mut Command) -> Duration {
     t.elapsed()
 }
 
-fn bench(n: usize) {
-    println!("== {n} plugins");
-    let docs = corpus_docs(n);
+/// A bundle's sizes and build time (median of 3), printed; its bytes.
+fn built(what: &str, build: impl Fn() -> Vec<u8>) -> (Vec<u8>, Duration) {
     let mut builds = Vec::new();
     let mut bytes = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
-        bytes = indexer::build(&docs).expect("the bundle builds");
+        bytes = build();
         builds.push(t.elapsed());
     }
     let build = median(builds);
     let raw = bytes.len();
     let gz = gzip(&bytes);
-    let br = brotli(&bytes);
     let mb = |b: usize| b as f64 / 1e6;
-    println!("bundle raw    {:8.3} MB", mb(raw));
+    println!("{what} raw    {:8.3} MB", mb(raw));
     println!(
-        "bundle gzip   {:8.3} MB  ({:.0}% of raw)",
+        "{what} gzip   {:8.3} MB  ({:.0}% of raw)",
         mb(gz),
         100.0 * gz as f64 / raw as f64
     );
-    match br {
+    match brotli(&bytes) {
         Some(br) => println!(
-            "bundle brotli {:8.3} MB  (target 1.0 MB: {:.2}×)",
+            "{what} brotli {:8.3} MB  (target 1.0 MB: {:.2}×)",
             mb(br),
             mb(br) / 1.0
         ),
-        None => println!("bundle brotli: the `brotli` tool is not installed"),
+        None => println!("{what} brotli: the `brotli` tool is not installed"),
     }
     println!(
-        "bundle build  {:8.1} ms  (target 1000 ms: {:.2}×)",
+        "{what} build  {:8.1} ms  (target 1000 ms: {:.2}×)",
         ms(build),
         ms(build) / 1000.0
     );
+    (bytes, build)
+}
 
-    let searcher = Searcher::open(OwnedBytes::new(bytes.clone())).expect("the bundle opens");
+/// Query figures over [`QUERIES`], 20 warm runs each, printed: the p95 and
+/// median of single runs, the p95 of each query's median, and the slowest
+/// queries. Returns the p95 and the median.
+fn queries(what: &str, searcher: &Searcher) -> (Duration, Duration) {
     let filters = Filters::default();
     for q in QUERIES {
         searcher.search(q, &filters, 10).unwrap();
@@ -208,6 +214,30 @@ fn bench(n: usize) {
         .take(4)
         .map(|(t, q)| format!("{q:?} {:.3} ms", ms(*t)))
         .collect();
+    let (p95, p50) = (percentile(times.clone(), 0.95), median(times));
+    println!(
+        "{what} query p95 {:8.3} ms  median {:.3} ms  (target 1 ms: {:.2}×)",
+        ms(p95),
+        ms(p50),
+        ms(p95),
+    );
+    println!(
+        "{what} query p95 of each query's median {:.3} ms  (target 1 ms: {:.2}×)",
+        ms(of_medians),
+        ms(of_medians)
+    );
+    println!("{what} slowest (median) {}", slowest.join(", "));
+    (p95, p50)
+}
+
+fn bench(n: usize) {
+    println!("== {n} plugins");
+    let docs = corpus_docs(n);
+    let (bytes, build) = built("bundle", || {
+        indexer::build(&docs).expect("the bundle builds")
+    });
+    let searcher = Searcher::open(OwnedBytes::new(bytes.clone())).expect("the bundle opens");
+    let (p95, p50) = queries("bundle", &searcher);
     let lowered: Vec<String> = docs.iter().map(|d| d.description.to_lowercase()).collect();
     let mut scans = Vec::new();
     for q in QUERIES {
@@ -215,24 +245,29 @@ fn bench(n: usize) {
         std::hint::black_box(lowered.iter().filter(|d| d.contains(q)).count());
         scans.push(t.elapsed());
     }
-    let (p95, p50, scan) = (
-        percentile(times.clone(), 0.95),
-        median(times),
-        median(scans),
-    );
     println!(
-        "query p95     {:8.3} ms  median {:.3} ms  (target 1 ms: {:.2}×; naive substring scan median {:.3} ms)",
-        ms(p95),
-        ms(p50),
-        ms(p95),
-        ms(scan)
+        "naive substring scan of every description (peer), median {:.3} ms",
+        ms(median(scans))
     );
+
+    // The browser's bundle (written when the full one is over `[output]
+    // browser_search_bundle_over`), against the full one measured above.
+    let (lean, lean_build) = built("browser bundle", || {
+        plugdex::emit::search::browser_bundle(&docs)
+            .expect("the browser bundle builds")
+            .bytes
+    });
+    let lean_searcher = Searcher::open(OwnedBytes::new(lean.clone())).expect("it opens");
+    let (lean_p95, lean_p50) = queries("browser bundle", &lean_searcher);
     println!(
-        "query p95 of each query's median {:.3} ms  (target 1 ms: {:.2}×)",
-        ms(of_medians),
-        ms(of_medians)
+        "browser bundle / bundle: raw {:.2}×, gzip {:.2}×, build {:.2}×, query p95 {:.2}×, median {:.2}×",
+        lean.len() as f64 / bytes.len() as f64,
+        gzip(&lean) as f64 / gzip(&bytes) as f64,
+        lean_build.as_secs_f64() / build.as_secs_f64(),
+        lean_p95.as_secs_f64() / p95.as_secs_f64(),
+        lean_p50.as_secs_f64() / p50.as_secs_f64(),
     );
-    println!("slowest (median) {}", slowest.join(", "));
+    drop((lean, lean_searcher));
 
     let dist = tempfile::tempdir().unwrap();
     let name = format!(
@@ -275,9 +310,36 @@ fn bench(n: usize) {
     );
 }
 
+/// `PROFILE="QUERY"`: only that query, run for about 10 s at each size, for
+/// a profiler (`perf record`, `valgrind --tool=callgrind`) to see where a
+/// query's time goes; prints its median.
+fn profile(n: usize, query: &str) {
+    let docs = corpus_docs(n);
+    let bytes = indexer::build(&docs).expect("the bundle builds");
+    let searcher = Searcher::open(OwnedBytes::new(bytes)).expect("the bundle opens");
+    let filters = Filters::default();
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        let t = Instant::now();
+        std::hint::black_box(searcher.search(query, &filters, 10).unwrap());
+        times.push(t.elapsed());
+    }
+    println!(
+        "{n} plugins, {query:?}: median {:.3} ms over {} runs",
+        ms(median(times.clone())),
+        times.len()
+    );
+}
+
 fn main() {
     let sizes = std::env::var("SIZES").unwrap_or_else(|_| "10000".into());
+    let only = std::env::var("PROFILE").ok();
     for n in sizes.split_whitespace() {
-        bench(n.parse().expect("SIZES is a list of numbers"));
+        let n = n.parse().expect("SIZES is a list of numbers");
+        match &only {
+            Some(query) => profile(n, query),
+            None => bench(n),
+        }
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks search in the browser (real headless Chromium, Debian's package,
 # driven by tests/browser/search.mjs) on generated registries and prints:
-# the engine's and the bundle's size raw, gzip and brotli; the bytes the
+# the engine's and the bundle's size raw, gzip and brotli (and the browser's
+# bundle's, when the registry is large enough to have one); the bytes the
 # first search fetches in all (module, worker, engine, config.json, bundle)
 # as served raw and as a host compressing with brotli would send them; the
 # bytes later searches fetch (0 by design); and the query round trip from
@@ -47,13 +48,18 @@ for n in $SIZES; do
   printf '<!doctype html><meta charset=utf-8><title>bench</title><script type=module src=/bench.js></script>\n' >"$dist/bench.html"
   printf 'import { openSearch } from "/%s";\nconst engine = openSearch({ root: "/" });\nwindow.plugdexSearch = (q, f) => engine.search(q, f);\nwindow.plugdexReady = true;\n' "$module" >"$dist/bench.js"
 
-  bundle="$dist/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["search"]["bundle"])' "$dist/config.json")"
+  search_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["search"].get(sys.argv[2]) or "")' "$dist/config.json" "$1"; }
+  bundle="$dist/$(search_of bundle)"
+  # The browser's bundle, when the full one is over [output] browser_search_bundle_over.
+  browser=$(search_of browser)
+  [ -n "$browser" ] && browser="$dist/$browser"
   engine=$(ls "$dist"/search/plugdex-search-engine.*.wasm)
   echo
   echo "== $n plugins × $VERSIONS versions"
   printf '%-10s %12s %12s %12s\n' file raw gzip brotli
-  for f in engine bundle; do
+  for f in engine bundle browser; do
     path=${!f}
+    [ -n "$path" ] || { printf '%-10s none (the bundle is under the threshold: browsers load it)\n' "$f"; continue; }
     printf '%-10s %12s %12s %12s\n' "$f" "$(kb "$(wc -c <"$path")")" "$(kb "$(gz "$path")")" "$(kb "$(br "$path")")"
   done
 

@@ -102,7 +102,16 @@ fn tests_browser_dir() -> PathBuf {
 
 /// The example registry with the web assets and a test page, ready to serve.
 fn site(dir: &Path) -> PathBuf {
+    site_with(dir, "")
+}
+
+/// [`site`], with `registry_toml` appended to the example's registry.toml.
+fn site_with(dir: &Path, registry_toml: &str) -> PathBuf {
     common::copy_tree(&common::example_index(), &dir.join("index"));
+    let registry = dir.join("index/registry.toml");
+    let mut toml = fs::read_to_string(&registry).unwrap();
+    toml.push_str(registry_toml);
+    fs::write(&registry, toml).unwrap();
     let dist = dir.join("dist");
     let (code, stderr) = common::build(&dir.join("index"), &dist, &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -283,4 +292,62 @@ fn browser_search_reports_bad_filters_and_a_registry_without_a_bundle() {
         "{}",
         report["answers"][0]
     );
+}
+
+#[test]
+fn a_large_registrys_browser_bundle_is_what_the_browser_loads_and_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every bundle is "large" at a threshold of one byte.
+    let dist = site_with(dir.path(), "\n[output]\nbrowser_search_bundle_over = 1\n");
+    let config: Value =
+        serde_json::from_slice(&fs::read(dist.join("config.json")).unwrap()).unwrap();
+    let full = config["search"]["bundle"].as_str().unwrap().to_owned();
+    let browser = config["search"]["browser"]
+        .as_str()
+        .expect("a browser bundle")
+        .to_owned();
+    let server = plugdex::serve::bind(&dist, "127.0.0.1:0").expect("bind");
+    let addr = server.local_addr().unwrap();
+    let served = dist.clone();
+    std::thread::spawn(move || plugdex::serve::serve_forever(server, &served));
+
+    // Words, a typo, a prefix and a word only a README has ("xelatex").
+    let queries = [
+        "sync",
+        "citations bibtex",
+        "mermiad diagrams",
+        "mark",
+        "xelatex",
+    ];
+    let requests: Vec<Value> = queries.iter().map(|q| json!({ "query": q })).collect();
+    let report = run_browser(
+        &format!("http://{addr}/search-test.html"),
+        &requests,
+        dir.path(),
+    );
+    let first = urls(&report["firstSearch"]);
+    assert!(
+        first.iter().any(|u| u.ends_with(&format!("/{browser}"))),
+        "the browser bundle was not fetched: {first:?}"
+    );
+    assert!(
+        !first.iter().any(|u| u.ends_with(&format!("/{full}"))),
+        "the full bundle was fetched too: {first:?}"
+    );
+    // The same engine and ranking as natively over the same file.
+    let bytes = fs::read(dist.join(&browser)).unwrap();
+    let searcher =
+        plugdex::search::Searcher::open(plugdex::search::OwnedBytes::new(bytes)).unwrap();
+    let answers = report["answers"].as_array().unwrap();
+    for ((request, query), browser) in requests.iter().zip(queries).zip(answers) {
+        assert!(browser.get("error").is_none(), "{request}: {browser}");
+        let native = searcher
+            .search(query, &plugdex::search::Filters::default(), 10)
+            .unwrap();
+        assert_same(request, browser, &serde_json::to_value(native).unwrap());
+    }
+    assert!(answers[0]["total"].as_u64().unwrap() > 0);
+    // README text is the command line's only.
+    assert_eq!(answers[4]["total"], 0, "{}", answers[4]);
+    assert!(cli_search(&dist, &requests[4])["total"].as_u64().unwrap() > 0);
 }

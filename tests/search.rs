@@ -256,6 +256,114 @@ fn the_bundle_is_reused_until_a_searchable_fact_changes() {
     );
 }
 
+/// `config.json`'s `search` of the build in `out`.
+fn search_config(out: &Path) -> plugdex::format::published::SearchConfig {
+    let config: plugdex::format::published::Config =
+        serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+    config.search.unwrap()
+}
+
+fn searcher_of(out: &Path, path: &str) -> Searcher {
+    let bytes = std::fs::read(out.join(path)).unwrap();
+    Searcher::open(OwnedBytes::new(bytes)).unwrap()
+}
+
+fn result_names(searcher: &Searcher, query: &str) -> Vec<String> {
+    let found = searcher.search(query, &Filters::default(), 100).unwrap();
+    found.results.into_iter().map(|h| h.name).collect()
+}
+
+#[test]
+fn a_bundle_over_the_threshold_gets_a_browser_bundle_without_readme_text() {
+    // The example is far under the default threshold: one bundle.
+    let (_tmp, out) = built(&[]);
+    assert_eq!(search_config(&out).browser, None);
+    assert!(!out.join("search/browser").exists());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let index = tmp.path().join("index");
+    common::copy_tree(&common::example_index(), &index);
+    let registry = index.join("registry.toml");
+    let mut toml = std::fs::read_to_string(&registry).unwrap();
+    toml.push_str("\n[output]\nbrowser_search_bundle_over = 1\n");
+    std::fs::write(&registry, toml).unwrap();
+    let out = tmp.path().join("dist");
+    assert_eq!(common::build(&index, &out, &[]).0, 0);
+    let search = search_config(&out);
+    let browser = search.browser.clone().expect("a browser bundle");
+    let bytes = std::fs::read(out.join(&browser)).unwrap();
+    let hash = plugdex::digest::hex(&plugdex::digest::sha256(&bytes));
+    assert_eq!(browser, format!("search/browser/{hash}.tantivy"));
+    assert!(
+        bytes.len() < std::fs::metadata(out.join(&search.bundle)).unwrap().len() as usize,
+        "smaller than the full bundle"
+    );
+    // No client reads it, so the snapshot does not cover it (no by-hash
+    // copy), while the full bundle is covered.
+    let files = common::read_tree(&out);
+    let named = |sha: &str| files.keys().filter(|p| p.contains(sha)).count();
+    assert_eq!(named(&hash), 1, "only the browser bundle itself");
+    let full_hash = search
+        .bundle
+        .trim_start_matches("search/")
+        .trim_end_matches(".tantivy");
+    assert!(named(full_hash) > 1, "the full bundle has its by-hash copy");
+
+    // The same plugins and the same ranking, without README words: a word
+    // only a README has ("xelatex", pandoc-export's) is found by the CLI's
+    // bundle only.
+    let (full, lean) = (
+        searcher_of(&out, &search.bundle),
+        searcher_of(&out, &browser),
+    );
+    assert_eq!(full.len(), lean.len());
+    assert!(result_names(&full, "xelatex").contains(&"pandoc-export".to_owned()));
+    assert_eq!(result_names(&lean, "xelatex"), Vec::<String>::new());
+    assert_eq!(
+        names(&out, &["xelatex"])[0],
+        "pandoc-export",
+        "the CLI: the full one"
+    );
+    for query in ["git", "citations", "mermaid diagrams", "citatoins", "sync"] {
+        let (a, b) = (result_names(&full, query), result_names(&lean, query));
+        assert!(
+            !b.is_empty(),
+            "{query}: nothing found in the browser bundle"
+        );
+        assert_eq!(a[0], b[0], "{query}: the same best plugin ({a:?} / {b:?})");
+    }
+
+    // Deterministic, and kept with the full one: a rebuild of the same
+    // facts reuses both.
+    let state = tmp.path().join(".dist.plugdex");
+    let kept = std::fs::metadata(state.join("search-browser.tantivy"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(common::build(&index, &out, &[]).0, 0);
+    assert_eq!(search_config(&out), search);
+    let modified = std::fs::metadata(state.join("search-browser.tantivy"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(modified, kept, "not indexed again");
+    let again = tmp.path().join("again");
+    assert_eq!(common::build(&index, &again, &[]).0, 0);
+    assert_eq!(std::fs::read(again.join(&browser)).unwrap(), bytes);
+    // Under the threshold again: the browser bundle goes.
+    let toml = std::fs::read_to_string(&registry).unwrap();
+    let toml = toml.replace(
+        "browser_search_bundle_over = 1\n",
+        "browser_search_bundle_over = 100000000\n",
+    );
+    std::fs::write(&registry, toml).unwrap();
+    let (code, stderr) = common::build(&index, &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(search_config(&out).browser, None);
+    assert!(!out.join(&browser).exists());
+    assert!(!state.join("search-browser.tantivy").exists());
+}
+
 fn doc(name: &str, description: &str, created: i64, updated: i64) -> SearchDoc {
     SearchDoc {
         name: name.into(),

@@ -229,3 +229,53 @@ fn judged_queries_find_the_plugins_users_want() {
 /// every-word pass or signals) gives 0.911 and 0.893, below both floors.
 const TOP3_FLOOR: f64 = 0.95;
 const MRR_FLOOR: f64 = 0.95;
+
+/// The ranker skips scoring plugins that cannot reach the best `limit`
+/// (`rank::SegmentRanker::below_floor`): the best 10 must be exactly the
+/// first 10 of a search for 1,000, which skips nothing (it keeps up to
+/// 8,000 before pruning, more than these documents), on queries that
+/// match most plugins (prefixes, a stop word, multi-word needs).
+#[test]
+fn skipping_plugins_that_cannot_rank_changes_no_result() {
+    use plugdex::search::{OwnedBytes, indexer};
+    // The catalogues five times over (numbered names), so many queries
+    // match more than the 512 kept before pruning starts.
+    let base = documents();
+    let mut docs: Vec<SearchDoc> = (0..5)
+        .flat_map(|round| {
+            base.iter().map(move |d| SearchDoc {
+                name: format!("{}-{round}", d.name),
+                ..d.clone()
+            })
+        })
+        .collect();
+    docs.sort_by_cached_key(|d| d.name.to_lowercase().replace('_', "-"));
+    let searcher = Searcher::open(OwnedBytes::new(indexer::build(&docs).unwrap())).unwrap();
+    let filters = Filters::default();
+    let mut pruned_queries = 0;
+    for query in [
+        "c",
+        "ca",
+        "the",
+        "plugin",
+        "log",
+        "kubectl",
+        "sync notes",
+        "disk usage persistent volumes",
+        "log tailing multiple pods",
+        "copy code block",
+        "logseq ",
+        "theme dark mode",
+    ] {
+        let ten = searcher.search(query, &filters, 10).unwrap();
+        let all = searcher.search(query, &filters, 1000).unwrap();
+        assert_eq!(ten.total, all.total, "{query}");
+        let first: Vec<_> = all.results.iter().take(10).cloned().collect();
+        assert_eq!(ten.results, first, "{query}");
+        pruned_queries += usize::from(all.total > 512);
+    }
+    assert!(
+        pruned_queries >= 4,
+        "too few queries match enough plugins to prune"
+    );
+}

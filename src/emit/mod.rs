@@ -233,14 +233,14 @@ pub fn plugin(plugin: &Plugin, cx: &Context, shape: Shape) -> Vec<OutFile> {
 
 /// Files that span the registry: `config.json`, `root.json`,
 /// `revocations.json`, the names list, the plugin list pages, the host
-/// configuration, the JSON Schemas (`schemas/v1/`), and the search bundle `search` when given (made by
-/// [`search::bundle`]; `config.json` names it). `listings` are sorted by
+/// configuration, the JSON Schemas (`schemas/v1/`), and the search bundles `search` when given (made by
+/// [`search::bundle`] and [`search::browser_bundle`]; `config.json` names them). `listings` are sorted by
 /// canonical name, as [`crate::model::Registry::plugins`] is.
 pub fn registry(
     reg: &RegistryMeta,
     listings: &[&Listing],
     cx: &Context,
-    search: Option<OutFile>,
+    search: Option<search::Bundles>,
 ) -> Vec<OutFile> {
     let shape = Shape::of(&reg.config);
     let mut files = vec![OutFile::json(
@@ -272,7 +272,10 @@ pub fn registry(
             version_documents: shape.version_documents,
         },
     )];
-    files.extend(search);
+    if let Some(bundles) = search {
+        files.push(bundles.full);
+        files.extend(bundles.browser);
+    }
     if let Some(keys) = &reg.keys {
         files.push(OutFile {
             path: metadata::ROOT_PATH.to_owned(),
@@ -348,6 +351,9 @@ mod tests {
         ] {
             assert!(!is_covered(page), "{page}");
         }
+        // The browser's bundle: no client reads it.
+        let browser = format!("{}{}.tantivy", search::BROWSER_DIR, "ab".repeat(32));
+        assert!(!is_covered(&browser));
     }
 
     const ALL: Shape = Shape {

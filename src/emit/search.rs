@@ -80,20 +80,52 @@ pub fn is_bundle(path: &str) -> bool {
         .is_some_and(|stem| !stem.contains('/'))
 }
 
-/// The bundle of `docs` (sorted by canonical name), at its content address.
-pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
-    let bytes = indexer::build(docs)?;
-    let path = format!(
-        "{SEARCH_DIR}{}.tantivy",
-        crate::digest::hex(&crate::digest::sha256(&bytes))
-    );
-    Ok(OutFile { path, bytes })
+/// The search bundles a build writes: the full one, and the browser's
+/// smaller one when the full one is over `[output]
+/// browser_search_bundle_over`.
+#[derive(Debug, Clone)]
+pub struct Bundles {
+    pub full: OutFile,
+    pub browser: Option<OutFile>,
 }
 
-/// `config.json`'s `search`: where the bundle is and its format.
-pub fn config_entry(bundle: &OutFile) -> published::SearchConfig {
+/// Folder of the browser's bundle: below [`SEARCH_DIR`], so the snapshot
+/// does not cover it ([`is_bundle`]): no client reads it.
+pub const BROWSER_DIR: &str = "search/browser/";
+
+/// The bundle of `docs` (sorted by canonical name), at its content address.
+pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
+    Ok(addressed(SEARCH_DIR, indexer::build(docs)?))
+}
+
+/// The browser's bundle of `docs`: the same schema and ranking, so the same
+/// engine reads it, but without README text, the largest part of a bundle
+/// (docs/search.md, "At 100,000 plugins").
+pub fn browser_bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
+    let lean: Vec<SearchDoc> = docs
+        .iter()
+        .map(|d| SearchDoc {
+            readme: String::new(),
+            ..d.clone()
+        })
+        .collect();
+    Ok(addressed(BROWSER_DIR, indexer::build(&lean)?))
+}
+
+/// `{dir}{sha256 of bytes}.tantivy`.
+fn addressed(dir: &str, bytes: Vec<u8>) -> OutFile {
+    let path = format!(
+        "{dir}{}.tantivy",
+        crate::digest::hex(&crate::digest::sha256(&bytes))
+    );
+    OutFile { path, bytes }
+}
+
+/// `config.json`'s `search`: where the bundles are and their format.
+pub fn config_entry(bundles: &Bundles) -> published::SearchConfig {
     published::SearchConfig {
         v: crate::search::bundle::BUNDLE_V,
-        bundle: bundle.path.clone(),
+        bundle: bundles.full.path.clone(),
+        browser: bundles.browser.as_ref().map(|b| b.path.clone()),
     }
 }

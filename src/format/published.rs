@@ -81,7 +81,7 @@ fn is_present(value: &bool) -> bool {
     *value
 }
 
-/// `config.json`'s `search`: the search bundle, covered by the snapshot.
+/// `config.json`'s `search`: the search bundle, covered by the snapshot, and the browser's (not covered).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub struct SearchConfig {
@@ -89,6 +89,12 @@ pub struct SearchConfig {
     pub v: u32,
     /// Path of the bundle relative to `config.json`: `search/{sha256}.tantivy`.
     pub bundle: String,
+    /// The browser's smaller bundle (the same format, without README text),
+    /// `search/browser/{sha256}.tantivy`; written only when the full bundle
+    /// is over `[output] browser_search_bundle_over`. Browsers load it
+    /// instead of `bundle`; the command line never does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// `revocations.json`: keys and releases clients must not install.

@@ -53,12 +53,24 @@ pub struct OutputConfig {
     /// Write one API document per version (`api/v1/plugins/{name}/versions/{version}.json`). `false` leaves them out: each repeats a line of the plugin's `versions.json` and index file, and together they are most of the output's files.
     #[serde(default = "yes")]
     pub version_documents: bool,
+    /// Above this size in bytes, the search bundle gets a smaller, browser-only copy without README text, which the site's search loads instead (the command line keeps the full one). `0`: always.
+    #[serde(default = "browser_search_bundle_over")]
+    pub browser_search_bundle_over: u64,
+}
+
+/// The default of `[output] browser_search_bundle_over`: 8 MB, about
+/// 30,000 plugins with READMEs (docs/search.md, "At 100,000 plugins").
+pub const BROWSER_SEARCH_BUNDLE_OVER: u64 = 8_000_000;
+
+fn browser_search_bundle_over() -> u64 {
+    BROWSER_SEARCH_BUNDLE_OVER
 }
 
 impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig {
             version_documents: true,
+            browser_search_bundle_over: BROWSER_SEARCH_BUNDLE_OVER,
         }
     }
 }

@@ -834,13 +834,20 @@ fn write_all<S: Source>(
         .collect();
     listings.sort_by_cached_key(|l| canonical(&l.name));
     let state = crate::write::state_dir(out);
-    let bundle = search::bundle(
+    let bundles = search::bundles(
         &listings,
         stats.unwrap_or(&search::Stats::default()),
+        registry
+            .meta
+            .config
+            .output
+            .clone()
+            .unwrap_or_default()
+            .browser_search_bundle_over,
         state.as_deref(),
     )?;
     timings::mark("search bundle");
-    for file in emit::registry(&registry.meta, &listings, cx, Some(bundle)) {
+    for file in emit::registry(&registry.meta, &listings, cx, Some(bundles)) {
         put(&file, &mut Written::default())?;
     }
     let previous = PreviousPages {

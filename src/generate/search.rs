@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::BuildError;
 use crate::digest;
+use crate::emit::search::Bundles;
 use crate::emit::{self, Listing, OutFile};
 use crate::format::name::canonical;
 use crate::search::SearchDoc;
@@ -54,12 +55,15 @@ impl Stats {
     }
 }
 
-/// The bundle for `listings` (sorted by canonical name).
-pub fn bundle(
+/// The bundles for `listings` (sorted by canonical name): the full one,
+/// and the browser's when the full one is over `browser_over` bytes
+/// (`[output] browser_search_bundle_over`).
+pub fn bundles(
     listings: &[&Listing],
     stats: &Stats,
+    browser_over: u64,
     state: Option<&Path>,
-) -> Result<OutFile, BuildError> {
+) -> Result<Bundles, BuildError> {
     let docs: Vec<SearchDoc> = listings
         .iter()
         .map(|l| SearchDoc {
@@ -75,21 +79,39 @@ pub fn bundle(
     serde_json::to_writer(&mut keyed, &docs).expect("search docs serialise");
     let key = digest::hex(&digest::sha256(&keyed));
     let kept = state.map(Kept::at);
-    if let Some(file) = kept.as_ref().and_then(|k| k.read(&key)) {
-        return Ok(file);
-    }
-    let file = emit::search::bundle(&docs).map_err(|e| BuildError::Search(e.to_string()))?;
-    if let Some(kept) = kept {
+    let previous = kept.as_ref().and_then(|k| k.read(&key));
+    let failed = |e: crate::search::BundleError| BuildError::Search(e.to_string());
+    let (full, kept_browser, mut changed) = match previous {
+        Some(p) => (p.full, p.browser, false),
+        None => (emit::search::bundle(&docs).map_err(failed)?, None, true),
+    };
+    // The browser's depends on the same documents: the key covers it too.
+    let browser = if full.bytes.len() as u64 > browser_over {
+        match kept_browser {
+            Some(b) => Some(b),
+            None => {
+                changed = true;
+                Some(emit::search::browser_bundle(&docs).map_err(failed)?)
+            }
+        }
+    } else {
+        changed |= kept_browser.is_some();
+        None
+    };
+    let bundles = Bundles { full, browser };
+    if let Some(kept) = kept.filter(|_| changed) {
         // Without it the next build indexes again, which is all a failure costs.
-        let _ = kept.write(&key, &file);
+        let _ = kept.write(&key, &bundles);
     }
-    Ok(file)
+    Ok(bundles)
 }
 
-/// The previous bundle and the key of what it was built from.
+/// The previous build's bundles and the key of what they were built from:
+/// `search-key` holds `{key} {bundle path}[ {browser bundle path}]`.
 struct Kept {
     key: PathBuf,
     bytes: PathBuf,
+    browser: PathBuf,
 }
 
 impl Kept {
@@ -97,29 +119,52 @@ impl Kept {
         Kept {
             key: state.join("search-key"),
             bytes: state.join("search.tantivy"),
+            browser: state.join("search-browser.tantivy"),
         }
     }
 
-    fn read(&self, key: &str) -> Option<OutFile> {
+    /// The kept bundles when they were built from `key`; the browser's is
+    /// `None` when there was none or it is damaged (then it is rebuilt).
+    fn read(&self, key: &str) -> Option<Bundles> {
         let kept = std::fs::read_to_string(&self.key).ok()?;
-        let (kept_key, path) = kept.trim_end().split_once(' ')?;
-        if kept_key != key {
+        let mut fields = kept.split_whitespace();
+        if fields.next()? != key {
             return None;
         }
-        let bytes = std::fs::read(&self.bytes).ok()?;
+        let full = Self::file(&self.bytes, emit::search::SEARCH_DIR, fields.next()?)?;
+        let browser = fields
+            .next()
+            .and_then(|path| Self::file(&self.browser, emit::search::BROWSER_DIR, path));
+        Some(Bundles { full, browser })
+    }
+
+    /// The bundle kept at `at`, when its content is still the one named `path`.
+    fn file(at: &Path, dir: &str, path: &str) -> Option<OutFile> {
+        let bytes = std::fs::read(at).ok()?;
         // A damaged copy is rebuilt, not published.
-        let name = format!(
-            "{}{}.tantivy",
-            emit::search::SEARCH_DIR,
-            digest::hex(&digest::sha256(&bytes))
-        );
+        let name = format!("{dir}{}.tantivy", digest::hex(&digest::sha256(&bytes)));
         (name == path).then_some(OutFile { path: name, bytes })
     }
 
-    fn write(&self, key: &str, file: &OutFile) -> std::io::Result<()> {
-        let tmp = self.bytes.with_extension("tmp");
-        std::fs::write(&tmp, &file.bytes)?;
-        std::fs::rename(&tmp, &self.bytes)?;
-        std::fs::write(&self.key, format!("{key} {}\n", file.path))
+    fn write(&self, key: &str, bundles: &Bundles) -> std::io::Result<()> {
+        let put = |at: &Path, file: &OutFile| -> std::io::Result<()> {
+            let tmp = at.with_extension("tmp");
+            std::fs::write(&tmp, &file.bytes)?;
+            std::fs::rename(&tmp, at)
+        };
+        put(&self.bytes, &bundles.full)?;
+        let mut line = format!("{key} {}", bundles.full.path);
+        match &bundles.browser {
+            Some(browser) => {
+                put(&self.browser, browser)?;
+                line.push(' ');
+                line.push_str(&browser.path);
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.browser);
+            }
+        }
+        line.push('\n');
+        std::fs::write(&self.key, line)
     }
 }

@@ -5,8 +5,11 @@
 //! characters, 2 for 8+), and the last word also as a prefix while it is
 //! being typed. Every leaf keeps a label so `--explain` can say what matched.
 
+use std::sync::Arc;
+
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    AllQuery, AutomatonWeight, BooleanQuery, BoostQuery, ConstScoreQuery, DfaWrapper,
+    EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::tokenizer::TokenizerManager;
@@ -90,6 +93,43 @@ fn tokens(analyzers: &TokenizerManager, analyzer: &str, text: &str) -> Vec<Strin
     out
 }
 
+/// A token's automaton, for any field: `FuzzyTermQuery` would build it
+/// again for every field it is asked of.
+fn automaton(query: FuzzyTermQuery) -> Option<Arc<DfaWrapper>> {
+    // Fails only for a term that is not text, which these never are.
+    query.automaton().ok().map(Arc::new)
+}
+
+/// A term of no particular field: the automata are built from its text only.
+fn plain(token: &str) -> Term {
+    Term::from_field_text(Field::from_field_id(0), token)
+}
+
+/// Matches `field`'s terms the automaton accepts, scoring a constant (as a
+/// `FuzzyTermQuery` does), with an automaton built once and shared.
+#[derive(Clone)]
+struct AutomatonQuery {
+    field: Field,
+    dfa: Arc<DfaWrapper>,
+}
+
+impl std::fmt::Debug for AutomatonQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutomatonQuery")
+            .field("field", &self.field)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Query for AutomatonQuery {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
+            self.field,
+            Arc::clone(&self.dfa),
+        )))
+    }
+}
+
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, boost))
 }
@@ -124,31 +164,38 @@ impl Plan {
                     });
                 }
             }
-            for target in INEXACT_TARGETS {
-                let field = (target.field)(fields);
-                for token in tokens(analyzers, target.analyzer, word) {
-                    let term = Term::from_field_text(field, &token);
-                    let chars = token.chars().count();
-                    let distance = typo_distance(chars);
-                    if distance > 0 {
-                        clauses.push(Clause {
-                            label: format!("{}:{token}~{distance}", target.label),
-                            query: boosted(
-                                Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
-                                target.boost,
-                            ),
-                        });
-                    }
-                    // As-you-type: the word as typed ("calend" → "calendar"),
-                    // once it has two characters.
-                    if last && chars >= 2 {
-                        clauses.push(Clause {
-                            label: format!("{}:{token}*", target.label),
-                            query: boosted(
-                                Box::new(FuzzyTermQuery::new_prefix(term, 0, false)),
-                                target.boost,
-                            ),
-                        });
+            debug_assert!(INEXACT_TARGETS.iter().all(|t| t.analyzer == schema::PLAIN));
+            // The inexact fields share one analyzer, so each token's typo
+            // and prefix automata are built once for all of them.
+            for token in tokens(analyzers, schema::PLAIN, word) {
+                let chars = token.chars().count();
+                let distance = typo_distance(chars);
+                let typo = (distance > 0)
+                    .then(|| automaton(FuzzyTermQuery::new(plain(&token), distance, true)))
+                    .flatten();
+                // As-you-type: the word as typed ("calend" → "calendar"),
+                // once it has two characters.
+                let prefix = (last && chars >= 2)
+                    .then(|| automaton(FuzzyTermQuery::new_prefix(plain(&token), 0, false)))
+                    .flatten();
+                for target in INEXACT_TARGETS {
+                    let field = (target.field)(fields);
+                    for (dfa, label) in [
+                        (&typo, format!("{}:{token}~{distance}", target.label)),
+                        (&prefix, format!("{}:{token}*", target.label)),
+                    ] {
+                        if let Some(dfa) = dfa {
+                            clauses.push(Clause {
+                                label,
+                                query: boosted(
+                                    Box::new(AutomatonQuery {
+                                        field,
+                                        dfa: Arc::clone(dfa),
+                                    }),
+                                    target.boost,
+                                ),
+                            });
+                        }
                     }
                 }
             }

@@ -155,6 +155,21 @@ pub struct SegmentRanker {
     engine: Option<(Column<u64>, Vec<bool>)>,
     found: Collected,
     limit: usize,
+    /// At least every factor product in the segment ([`factor_bound`]).
+    bound: Score,
+    /// The worst of the best `limit` kept so far (every word, score), once
+    /// there are `limit`: a later document that cannot rank before it is
+    /// counted but not scored (documents come in name order, so a tie
+    /// ranks after it).
+    floor: Option<(bool, Score)>,
+}
+
+/// An upper bound of [`Factors::product`] for any plugin with at most
+/// `max_downloads`: every other factor at its largest, demotion 1, with a
+/// margin above the rounding of the f32 product and of [`rounded`].
+fn factor_bound(max_downloads: u64) -> Score {
+    let popularity = 1.0 + 0.1 * libm::log10(1.0 + max_downloads as f64);
+    (popularity * 1.2 * 1.05 * 1.25 * 1.001) as Score
 }
 
 impl SegmentRanker {
@@ -224,10 +239,13 @@ impl Ranker {
                 accepted_requirements(&column, version)?,
             )),
         };
+        let downloads = fast.u64(columns::DOWNLOADS)?;
         Ok(SegmentRanker {
             segment,
             epoch: self.epoch,
-            downloads: fast.u64(columns::DOWNLOADS)?,
+            bound: factor_bound(downloads.max_value()),
+            floor: None,
+            downloads,
             tier_rank: fast.u64(columns::TIER_RANK)?,
             created: fast.i64(columns::CREATED)?,
             updated: fast.i64(columns::UPDATED)?,
@@ -331,6 +349,9 @@ impl SegmentRanker {
         }
         self.found.total += 1;
         let exact = self.is_exact(doc);
+        if !exact && self.below_floor(text, every_word) {
+            return;
+        }
         let factors = Factors::of(&self.signals(doc), self.epoch);
         self.found.ranked.push(Ranked {
             every_word,
@@ -342,6 +363,26 @@ impl SegmentRanker {
         // Bound the memory of a query that matches everything.
         if self.found.ranked.len() >= self.limit.max(64) * 8 {
             keep_best(&mut self.found.ranked, self.limit);
+            self.floor = self
+                .found
+                .ranked
+                .get(self.limit.wrapping_sub(1))
+                .map(|worst| (worst.every_word, worst.score));
+        }
+    }
+
+    /// Whether a document with this text score cannot rank before the
+    /// floor, whatever its signals: the signals (two logarithms and a
+    /// power per document) are then not read, which is most of what a
+    /// query matching many plugins would spend on them. Exact name
+    /// matches are never skipped (their bonus is not bounded here).
+    fn below_floor(&self, text: Score, every_word: bool) -> bool {
+        match self.floor {
+            None => false,
+            Some((floor_every, floor_score)) => {
+                (floor_every && !every_word)
+                    || (every_word == floor_every && text * self.bound < floor_score)
+            }
         }
     }
 

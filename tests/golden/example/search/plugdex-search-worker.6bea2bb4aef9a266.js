@@ -1,11 +1,12 @@
 // plugdex search worker (docs/search.md, "In the browser"). Started by
 // plugdex-search.<hash>.js on the first search; loads the engine and the
-// registry's search bundle once, then answers every query from memory.
+// registry's search bundle (its browser bundle when it has one) once, then
+// answers every query from memory.
 // `plugdex build` writes this file as search/plugdex-search-worker.<hash>.js
 // with ENGINE set to the engine's content-hashed name beside it.
 "use strict";
 
-const ENGINE = "./plugdex-search-engine.9c75797a5dab87e2.wasm";
+const ENGINE = "./plugdex-search-engine.9bec26f792875680.wasm";
 const BUNDLE_FORMAT = 1;
 
 let engine = null; // Promise of the loaded engine, made by the first message
@@ -53,7 +54,12 @@ async function load(root) {
   if (search.v !== BUNDLE_FORMAT) {
     throw new Error(`plugdex search: the registry's search bundle is format ${search.v}; this engine reads format ${BUNDLE_FORMAT}`);
   }
-  const bundleUrl = new URL(search.bundle, configUrl);
+  // A large registry also has a smaller bundle for browsers (no README
+  // text); the command line keeps the full one.
+  if (search.browser !== undefined && typeof search.browser !== "string") {
+    throw new Error(`plugdex search: ${configUrl} names a browser bundle that is not a path`);
+  }
+  const bundleUrl = new URL(search.browser ?? search.bundle, configUrl);
   const bundle = fetchBytes(bundleUrl, "search bundle").then((r) => r.arrayBuffer());
   return instantiate(await compiled, new Uint8Array(await bundle), bundleUrl);
 }
