@@ -377,13 +377,21 @@ fn a_rebuild_after_a_description_changed_lists_the_new_one_everywhere() {
     let text = fs::read_to_string(&plugin).unwrap();
     let old = "description = \"Live word, character and reading-time counter";
     assert!(text.contains(old));
-    fs::write(&plugin, text.replace(old, "description = \"Counts every word")).unwrap();
+    fs::write(
+        &plugin,
+        text.replace(old, "description = \"Counts every word"),
+    )
+    .unwrap();
     let (code, stderr) = build(&index, &out, &[]);
     assert_eq!(code, 0, "{stderr}");
     let fresh = dir.path().join("fresh");
     assert_eq!(build(&index, &fresh, &[]).0, 0);
     assert_same_tree(&out, &fresh);
-    for page in ["all/index.html", "tags/writing/index.html", "owners/samokafor/index.html"] {
+    for page in [
+        "all/index.html",
+        "tags/writing/index.html",
+        "owners/samokafor/index.html",
+    ] {
         let html = fs::read_to_string(out.join(page)).unwrap();
         assert!(html.contains("Counts every word"), "{page}");
     }
