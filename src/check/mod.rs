@@ -124,33 +124,17 @@ impl Loaded {
 
     /// Lends the plugin, made whole, to `f` (when its `plugin.toml` parsed).
     fn lend(self, f: impl FnOnce(&Plugin)) -> Loaded {
-        let Loaded {
-            name,
-            dir,
-            info,
-            readme,
-            releases,
-            audit,
-        } = self;
-        let Some(info) = info else {
-            return Loaded {
-                name,
-                dir,
-                info: None,
-                readme,
-                releases,
-                audit,
-            };
-        };
-        let p = Plugin {
-            name,
-            dir,
-            info,
-            readme,
-            releases,
-            audit,
-        };
-        f(&p);
+        if self.info.is_none() {
+            return self;
+        }
+        let plugin = self.into_plugin().expect("its plugin.toml parsed");
+        f(&plugin);
+        Loaded::from(plugin)
+    }
+}
+
+impl From<Plugin> for Loaded {
+    fn from(p: Plugin) -> Loaded {
         Loaded {
             name: p.name,
             dir: p.dir,
