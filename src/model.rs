@@ -95,9 +95,3 @@ impl Release {
         self.parsed.manifest.yanked.is_yanked()
     }
 }
-
-impl Registry {
-    pub fn version_count(&self) -> usize {
-        self.plugins.iter().map(|p| p.releases.len()).sum()
-    }
-}
