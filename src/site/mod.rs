@@ -21,7 +21,7 @@ use crate::model::Plugin;
 use crate::source::Source;
 
 pub use assets::{STATIC_DIR, THEMES};
-pub use pages::{A_TO_Z_PER_PAGE, MAX_SITEMAP_URLS};
+pub use pages::{LIST_PER_PAGE, MAX_SITEMAP_URLS};
 pub use templates::TEMPLATES;
 
 /// The index repo's file that replaces the built-in base stylesheet.
@@ -318,13 +318,19 @@ mod tests {
             p.sort();
             p
         };
+        // 250 plugins: three pages A–Z, as for the tag and the owner all
+        // but one of them have.
         let pages = [
             "all/2/index.html",
             "all/3/index.html",
             "all/index.html",
+            "owners/o/2/index.html",
+            "owners/o/3/index.html",
             "owners/o/index.html",
             "owners/other/index.html",
             "tags/seven/index.html",
+            "tags/t/2/index.html",
+            "tags/t/3/index.html",
             "tags/t/index.html",
         ];
         assert_eq!(listed(&first), pages);
@@ -365,11 +371,71 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_or_owner_with_more_plugins_than_a_page_is_paged_with_links_both_ways() {
+        let site = example_site();
+        let owned: Vec<Listing> = (0..LIST_PER_PAGE * 2 + 1).map(listing).collect();
+        let refs: Vec<&Listing> = owned.iter().collect();
+        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let page = |path: &str| -> String {
+            let f = files
+                .iter()
+                .find(|f| f.path == path)
+                .unwrap_or_else(|| panic!("{path}"));
+            String::from_utf8(f.bytes.clone()).unwrap()
+        };
+        for list in ["tags/t/", "owners/o/", "all/"] {
+            let (first, second, third) = (
+                page(&format!("{list}index.html")),
+                page(&format!("{list}2/index.html")),
+                page(&format!("{list}3/index.html")),
+            );
+            assert!(!paths(&files).contains(&format!("{list}4/index.html").as_str()));
+            // Each plugin on exactly one page, in name order.
+            assert!(
+                first.contains("/sub/plugins/p000000/") && first.contains("/sub/plugins/p000099/")
+            );
+            assert!(!first.contains("/sub/plugins/p000100/"), "{list}");
+            assert!(
+                second.contains("/sub/plugins/p000100/")
+                    && second.contains("/sub/plugins/p000199/")
+            );
+            assert!(
+                third.contains("/sub/plugins/p000200/") && !third.contains("/sub/plugins/p000199/")
+            );
+            assert!(
+                second.contains(&format!("href=\"/sub/{list}\" rel=\"prev\"")),
+                "{list}"
+            );
+            assert!(
+                second.contains(&format!("href=\"/sub/{list}3/\" rel=\"next\"")),
+                "{list}"
+            );
+            assert!(!first.contains("rel=\"prev\"") && !third.contains("rel=\"next\""));
+            assert!(second.contains("page 2 of 3"), "{list}");
+            assert!(
+                second.contains(&format!(
+                    "<link rel=\"canonical\" href=\"https://r.example/sub/{list}2/\""
+                )),
+                "{list}"
+            );
+        }
+        // A list that fits one page has no pager.
+        let one: Vec<Listing> = (0..3).map(listing).collect();
+        let refs: Vec<&Listing> = one.iter().collect();
+        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let tag = files
+            .iter()
+            .find(|f| f.path == "tags/t/index.html")
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&tag.bytes).contains("class=\"pager\""));
+    }
+
+    #[test]
     fn the_sitemap_splits_past_fifty_thousand_urls_and_pages_are_under_the_base_path() {
         let site = example_site();
-        // The fixed pages (home, tags, the tag, owners, the owner, search)
-        // plus the A–Z pages and one per plugin.
-        let fixed = |n: usize| 6 + n.div_ceil(A_TO_Z_PER_PAGE) + n;
+        // The fixed pages (home, tags, owners, search), the pages of the
+        // one tag, the one owner and A–Z, and one per plugin.
+        let fixed = |n: usize| 4 + 3 * n.div_ceil(LIST_PER_PAGE) + n;
         // The most plugins whose pages fit one sitemap.
         let mut n = MAX_SITEMAP_URLS;
         while fixed(n) > MAX_SITEMAP_URLS {

@@ -20,8 +20,8 @@ use crate::timestamp::rfc3339;
 use crate::trust::keys::RawKey;
 use crate::trust::signature::{AuthorSignature, SigFormat};
 
-/// Plugins per page of the A–Z listing.
-pub const A_TO_Z_PER_PAGE: usize = 100;
+/// Plugins per page of a list (a tag's, an owner's, A–Z).
+pub const LIST_PER_PAGE: usize = 100;
 /// The sitemap protocol's limit per file; past it `sitemap.xml` is an index of parts.
 pub const MAX_SITEMAP_URLS: usize = 50_000;
 /// Entries of the registry-wide feed (new releases) and of each plugin's feed.
@@ -758,30 +758,6 @@ pub(super) fn registry(
     )?;
     files.push(file("tags/index.html".into(), tags_page));
     urls.push(g.absolute("tags/"));
-    // The pages of tags, owners and the A–Z listing are most of the site's
-    // registry-wide work: rendered on every core, kept in order.
-    let tag_pages: Vec<Page> = tags
-        .par_iter()
-        .map(|(tag, ls)| {
-            let path = format!("tags/{tag}/");
-            let key = key_of(&format!("tag.html {tag}"), &mut ls.iter());
-            keyed(path.clone(), key, &|| {
-                render(
-                    site,
-                    "tag.html",
-                    page_meta(
-                        site,
-                        format!("Tag: {tag}"),
-                        format!("Plugins tagged {tag}"),
-                        &path,
-                    ),
-                    minijinja::context! { tag => *tag, plugins => Value::from_serialize(cards(&mut ls.iter())) },
-                )
-            })
-        })
-        .collect::<Result<_, SiteError>>()?;
-    add_pages(tag_pages, &mut files, &mut urls, &mut keys, g);
-
     // Owners.
     let owner_links: Vec<Counted> = owners
         .iter()
@@ -804,37 +780,26 @@ pub(super) fn registry(
     )?;
     files.push(file("owners/index.html".into(), owners_page));
     urls.push(g.absolute("owners/"));
-    let owner_pages: Vec<Page> = owners
-        .par_iter()
-        .map(|(owner, ls)| {
-            let path = format!("owners/{owner}/");
-            let key = key_of(&format!("owner.html {owner}"), &mut ls.iter());
-            keyed(path.clone(), key, &|| {
-                render(
-                    site,
-                    "owner.html",
-                    page_meta(
-                        site,
-                        format!("Plugins by {owner}"),
-                        format!("Plugins {owner} owns"),
-                        &path,
-                    ),
-                    minijinja::context! { owner => owner, github => format!("https://github.com/{owner}"), plugins => Value::from_serialize(cards(&mut ls.iter())) },
-                )
-            })
-        })
-        .collect::<Result<_, SiteError>>()?;
-    add_pages(owner_pages, &mut files, &mut urls, &mut keys, g);
 
-    // A–Z, paged; each letter links to the page it starts on.
-    let pages = listings.len().div_ceil(A_TO_Z_PER_PAGE).max(1);
-    let page_path = |n: usize| {
-        if n == 1 {
-            "all/".to_owned()
-        } else {
-            format!("all/{n}/")
-        }
-    };
+    // The lists: one per tag, one per owner, and A–Z with links to the page
+    // each letter starts on. Paged alike.
+    let mut lists: Vec<List> = Vec::with_capacity(tags.len() + owners.len() + 1);
+    lists.extend(tags.iter().map(|(tag, ls)| List {
+        folder: format!("tags/{tag}/"),
+        template: "tag.html",
+        title: format!("Tag: {tag}"),
+        description: format!("Plugins tagged {tag}"),
+        members: ls.as_slice(),
+        extra: minijinja::context! { tag => *tag },
+    }));
+    lists.extend(owners.iter().map(|(owner, ls)| List {
+        folder: format!("owners/{owner}/"),
+        template: "owner.html",
+        title: format!("Plugins by {owner}"),
+        description: format!("Plugins {owner} owns"),
+        members: ls.as_slice(),
+        extra: minijinja::context! { owner => owner, github => format!("https://github.com/{owner}") },
+    }));
     let mut letters: Vec<Letter> = Vec::new();
     for (i, l) in listings.iter().enumerate() {
         let initial = canonical(&l.name)
@@ -846,53 +811,29 @@ pub(super) fn registry(
         if letters.last().is_none_or(|x| x.letter != initial) {
             letters.push(Letter {
                 letter: initial,
-                url: g.link(&page_path(i / A_TO_Z_PER_PAGE + 1)),
+                url: g.link(&page_folder("all/", i / LIST_PER_PAGE + 1)),
             });
         }
     }
-    // Every page links each letter's first page: part of each page's key.
-    let letters_json = serde_json::to_string(&letters).expect("letters serialise");
-    let a_to_z: Vec<Page> = (1..=pages)
-        .into_par_iter()
-        .map(|n| {
-            let chunk = || {
-                listings
-                    .iter()
-                    .skip((n - 1) * A_TO_Z_PER_PAGE)
-                    .take(A_TO_Z_PER_PAGE)
-            };
-            let path = page_path(n);
-            let key = key_of(
-                &format!("all.html {n} {pages} {letters_json}"),
-                &mut chunk(),
-            );
-            keyed(path.clone(), key, &|| {
-                render(
-                    site,
-                    "all.html",
-                    page_meta(
-                        site,
-                        if n == 1 {
-                            "All plugins".into()
-                        } else {
-                            format!("All plugins, page {n}")
-                        },
-                        format!("Every plugin of {}, A to Z", g.title),
-                        &path,
-                    ),
-                    minijinja::context! {
-                        plugins => Value::from_serialize(cards(&mut chunk())),
-                        letters => Value::from_serialize(&letters),
-                        number => n,
-                        pages => pages,
-                        previous => (n > 1).then(|| g.link(&page_path(n - 1))),
-                        next => (n < pages).then(|| g.link(&page_path(n + 1))),
-                    },
-                )
-            })
-        })
+    lists.push(List {
+        folder: "all/".into(),
+        template: "all.html",
+        title: "All plugins".into(),
+        description: format!("Every plugin of {}, A to Z", g.title),
+        members: listings,
+        extra: minijinja::context! { letters => Value::from_serialize(&letters) },
+    });
+    // Most of the site's registry-wide work: every page of every list
+    // rendered on every core, kept in order.
+    let jobs: Vec<(&List, usize)> = lists
+        .iter()
+        .flat_map(|list| (1..=list.pages()).map(move |n| (list, n)))
+        .collect();
+    let list_pages: Vec<Page> = jobs
+        .par_iter()
+        .map(|&(list, n)| list.page(site, n, &key_of, &keyed))
         .collect::<Result<_, SiteError>>()?;
-    add_pages(a_to_z, &mut files, &mut urls, &mut keys, g);
+    add_pages(list_pages, &mut files, &mut urls, &mut keys, g);
 
     // Search and 404.
     let search = render(
@@ -964,6 +905,82 @@ pub(super) fn registry(
         ),
     ));
     Ok(RegistryPages { files, keys })
+}
+
+/// A list of plugins (a tag's, an owner's, A–Z), `LIST_PER_PAGE` to a
+/// page: page 1 in `folder`, page n in `{folder}{n}/`.
+struct List<'a> {
+    folder: String,
+    template: &'static str,
+    /// Page 1's title; the others add ", page n".
+    title: String,
+    description: String,
+    members: &'a [&'a Listing],
+    /// The template's own context beside the pager's and `plugins`.
+    extra: Value,
+}
+
+type KeyOf<'a> = dyn Fn(&str, &mut dyn Iterator<Item = &&Listing>) -> Sha256Digest + Sync + 'a;
+type Keyed<'a> = dyn Fn(String, Sha256Digest, &dyn Fn() -> Result<String, SiteError>) -> Result<Page, SiteError>
+    + Sync
+    + 'a;
+
+impl List<'_> {
+    /// An empty list still has its first page.
+    fn pages(&self) -> usize {
+        self.members.len().div_ceil(LIST_PER_PAGE).max(1)
+    }
+
+    /// Page `n`, keyed by the list, the page's place and its members.
+    fn page(
+        &self,
+        site: &Site,
+        n: usize,
+        key_of: &KeyOf<'_>,
+        keyed: &Keyed<'_>,
+    ) -> Result<Page, SiteError> {
+        let g = &site.globals;
+        let pages = self.pages();
+        let chunk = || {
+            self.members
+                .iter()
+                .skip((n - 1) * LIST_PER_PAGE)
+                .take(LIST_PER_PAGE)
+        };
+        let path = page_folder(&self.folder, n);
+        let extra = serde_json::to_string(&self.extra).expect("a context serialises");
+        let key = key_of(
+            &format!("{} {} {n} {pages} {extra}", self.template, self.folder),
+            &mut chunk(),
+        );
+        keyed(path.clone(), key, &|| {
+            let title = match n {
+                1 => self.title.clone(),
+                _ => format!("{}, page {n}", self.title),
+            };
+            render(
+                site,
+                self.template,
+                page_meta(site, title, self.description.clone(), &path),
+                minijinja::context! {
+                    plugins => Value::from_serialize(chunk().map(|l| Card::of(site, l)).collect::<Vec<_>>()),
+                    number => n,
+                    pages => pages,
+                    previous => (n > 1).then(|| g.link(&page_folder(&self.folder, n - 1))),
+                    next => (n < pages).then(|| g.link(&page_folder(&self.folder, n + 1))),
+                    ..self.extra.clone()
+                },
+            )
+        })
+    }
+}
+
+/// The folder of a list's page `n`.
+fn page_folder(folder: &str, n: usize) -> String {
+    match n {
+        1 => folder.to_owned(),
+        _ => format!("{folder}{n}/"),
+    }
 }
 
 #[derive(Debug, Serialize)]
