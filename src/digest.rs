@@ -11,6 +11,28 @@ pub fn sha256(bytes: &[u8]) -> Sha256Digest {
     sha2::Sha256::digest(bytes).into()
 }
 
+/// A SHA-256 fed through `io::Write` (e.g. by `serde_json::to_writer`), so
+/// a large document is hashed without being held whole.
+#[derive(Default)]
+pub struct Sha256Writer(sha2::Sha256);
+
+impl Sha256Writer {
+    pub fn finish(self) -> Sha256Digest {
+        self.0.finalize().into()
+    }
+}
+
+impl std::io::Write for Sha256Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A SHA-256 digest in a document: written as 64 lowercase hex digits, held
 /// and compared as its 32 bytes. Deserialising refuses any other text, so a
 /// digest from a manifest, a CDN or a lock file is checked where it is read.

@@ -90,10 +90,11 @@ fn assert_snapshot_whole(out: &Path, context: &str) {
     let read = |p: &str| fs::read(out.join(p)).ok();
     let referenced = plugdex::trust::metadata::referenced(&read);
     assert!(!referenced.is_empty(), "{context}: no snapshot");
-    for path in referenced {
+    for hash in referenced {
+        let path = plugdex::trust::metadata::by_hash_path(&hash);
         let bytes = read(&path).unwrap_or_else(|| panic!("{context}: `{path}` is missing"));
-        let hash = plugdex::digest::hex(&plugdex::digest::sha256(&bytes));
-        assert_eq!(path, format!("by-hash/{hash}"), "{context}: torn copy");
+        let content = plugdex::digest::hex(&plugdex::digest::sha256(&bytes));
+        assert_eq!(path, format!("by-hash/{content}"), "{context}: torn copy");
     }
 }
 

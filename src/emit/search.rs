@@ -5,6 +5,7 @@
 use super::{OutFile, latest_any};
 use crate::format::published;
 use crate::model::Plugin;
+use crate::search::indexer::Indexing;
 use crate::search::schema::{SearchDoc, readme_text};
 use crate::search::{BundleError, indexer};
 
@@ -95,21 +96,38 @@ pub const BROWSER_DIR: &str = "search/browser/";
 
 /// The bundle of `docs` (sorted by canonical name), at its content address.
 pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
-    Ok(addressed(SEARCH_DIR, indexer::build(docs)?))
+    bundle_with(docs.iter(), Indexing::AS_IS.downloads)
+}
+
+/// [`bundle`] over borrowed documents, with their `downloads`.
+pub fn bundle_with<'d>(
+    docs: impl Iterator<Item = &'d SearchDoc> + Clone,
+    downloads: &dyn Fn(&SearchDoc) -> u64,
+) -> Result<OutFile, BundleError> {
+    let how = Indexing {
+        downloads,
+        readme: true,
+    };
+    Ok(addressed(SEARCH_DIR, indexer::build_with(docs, how)?))
 }
 
 /// The browser's bundle of `docs`: the same schema and ranking, so the same
 /// engine reads it, but without README text, the largest part of a bundle
 /// (docs/search.md, "At 100,000 plugins").
 pub fn browser_bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
-    let lean: Vec<SearchDoc> = docs
-        .iter()
-        .map(|d| SearchDoc {
-            readme: String::new(),
-            ..d.clone()
-        })
-        .collect();
-    Ok(addressed(BROWSER_DIR, indexer::build(&lean)?))
+    browser_bundle_with(docs.iter(), Indexing::AS_IS.downloads)
+}
+
+/// [`browser_bundle`] over borrowed documents, with their `downloads`.
+pub fn browser_bundle_with<'d>(
+    docs: impl Iterator<Item = &'d SearchDoc> + Clone,
+    downloads: &dyn Fn(&SearchDoc) -> u64,
+) -> Result<OutFile, BundleError> {
+    let how = Indexing {
+        downloads,
+        readme: false,
+    };
+    Ok(addressed(BROWSER_DIR, indexer::build_with(docs, how)?))
 }
 
 /// `{dir}{sha256 of bytes}.tantivy`.

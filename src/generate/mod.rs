@@ -626,9 +626,12 @@ fn sign_step(
             .ok()
             .or_else(|| std::fs::read(opts.previous.as_ref()?.join(p)).ok())
     };
-    for path in metadata::referenced(&read_previous) {
-        if signed.by_hash.binary_search(&path).is_err() && !writer.keep(&path)? {
-            keep_from_previous(opts.previous.as_deref(), &path, writer)?;
+    for hash in metadata::referenced(&read_previous) {
+        if signed.by_hash.binary_search(&hash).is_err() {
+            let path = metadata::by_hash_path(&hash);
+            if !writer.keep(&path)? {
+                keep_from_previous(opts.previous.as_deref(), &path, writer)?;
+            }
         }
     }
     Ok(signed)
@@ -752,7 +755,9 @@ fn write_all<S: Source>(
             .expect("no panics while held")
             .extend(mine);
     }
-    let put = |file: &OutFile, mine: &mut Written| emitter.put(file, mine);
+    let put = |file: &OutFile, mine: &mut Written| -> Result<(), BuildError> {
+        Ok(emitter.put(file, mine)?)
+    };
     // Listings before the plugins are consumed below; the registry-wide
     // files are made from them after, when the model's memory is free again.
     let own: Vec<Listing> = registry
@@ -856,11 +861,13 @@ fn write_all<S: Source>(
     };
     let mut pages = Vec::new();
     if let Some(site) = site {
-        let made = site.registry(&listings, stats.map(search::Stats::by_name), &previous)?;
-        for file in &made.files {
-            put(file, &mut Written::default())?;
-        }
-        pages = made.keys;
+        let put = |file: OutFile| Ok(emitter.put(&file, &mut Written::default())?);
+        pages = site.registry(
+            &listings,
+            stats.map(search::Stats::by_name),
+            &previous,
+            &put,
+        )?;
     }
     drop(listings);
     // Listings are kept only where the cache is written: this build's
@@ -925,7 +932,7 @@ struct Emitter<'a> {
 impl Emitter<'_> {
     /// Puts one file (and its `by-hash/` copy when the snapshot covers it),
     /// recording both in `mine` when the cache is kept.
-    fn put(&self, file: &OutFile, mine: &mut Written) -> Result<(), BuildError> {
+    fn put(&self, file: &OutFile, mine: &mut Written) -> Result<(), WriteError> {
         let digest = self.writer.put(&file.path, &file.bytes)?;
         let len = file.bytes.len() as u64;
         if self.keep {
@@ -983,7 +990,7 @@ impl check::Stream for Early<'_> {
                 self.failed
                     .lock()
                     .expect("no panics while held")
-                    .get_or_insert(e);
+                    .get_or_insert(e.into());
                 return;
             }
         }

@@ -4,6 +4,7 @@
 //! indexing is the one registry-wide cost that grows with every plugin's text.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -64,26 +65,32 @@ pub fn bundles(
     browser_over: u64,
     state: Option<&Path>,
 ) -> Result<Bundles, BuildError> {
-    let docs: Vec<SearchDoc> = listings
-        .iter()
-        .map(|l| SearchDoc {
-            downloads: stats.downloads(&l.name),
-            ..l.search.clone()
-        })
-        .collect();
-    let mut keyed = format!(
-        "plugdex search bundle v{BUNDLE_V} {}\n",
+    let docs = listings.iter().map(|l| &l.search);
+    let downloads = |d: &SearchDoc| stats.downloads(&d.name);
+    // The key hashes what the bundle is made of as it is written out: the
+    // documents are neither copied nor serialised whole.
+    let mut keyed = digest::Sha256Writer::default();
+    writeln!(
+        keyed,
+        "plugdex search bundle v{BUNDLE_V} {}",
         env!("CARGO_PKG_VERSION")
     )
-    .into_bytes();
-    serde_json::to_writer(&mut keyed, &docs).expect("search docs serialise");
-    let key = digest::hex(&digest::sha256(&keyed));
+    .expect("hashing does not fail");
+    for doc in docs.clone() {
+        serde_json::to_writer(&mut keyed, doc).expect("search docs serialise");
+        writeln!(keyed, "\t{}", downloads(doc)).expect("hashing does not fail");
+    }
+    let key = digest::hex(&keyed.finish());
     let kept = state.map(Kept::at);
     let previous = kept.as_ref().and_then(|k| k.read(&key));
     let failed = |e: crate::search::BundleError| BuildError::Search(e.to_string());
     let (full, kept_browser, mut changed) = match previous {
         Some(p) => (p.full, p.browser, false),
-        None => (emit::search::bundle(&docs).map_err(failed)?, None, true),
+        None => (
+            emit::search::bundle_with(docs.clone(), &downloads).map_err(failed)?,
+            None,
+            true,
+        ),
     };
     // The browser's depends on the same documents: the key covers it too.
     let browser = if full.bytes.len() as u64 > browser_over {
@@ -91,7 +98,7 @@ pub fn bundles(
             Some(b) => Some(b),
             None => {
                 changed = true;
-                Some(emit::search::browser_bundle(&docs).map_err(failed)?)
+                Some(emit::search::browser_bundle_with(docs, &downloads).map_err(failed)?)
             }
         }
     } else {

@@ -31,9 +31,34 @@ const COMPONENTS: [SegmentComponent; 6] = [
     SegmentComponent::FieldNorms,
 ];
 
+/// What a bundle takes of each document besides its text: the downloads
+/// (`build --stats` supplies them without copying every document) and
+/// whether the README is indexed (the browser's bundle leaves it out).
+#[derive(Clone, Copy)]
+pub struct Indexing<'a> {
+    pub downloads: &'a dyn Fn(&SearchDoc) -> u64,
+    pub readme: bool,
+}
+
+impl Indexing<'_> {
+    /// Each document as it is: its own downloads, its README indexed.
+    pub const AS_IS: Indexing<'static> = Indexing {
+        downloads: &|d| d.downloads,
+        readme: true,
+    };
+}
+
 /// The bundle of `docs`, which must be sorted by canonical name (the order
 /// ties rank in).
 pub fn build(docs: &[SearchDoc]) -> Result<Vec<u8>, BundleError> {
+    build_with(docs.iter(), Indexing::AS_IS)
+}
+
+/// [`build`] over borrowed documents, indexed as `how` says.
+pub fn build_with<'d>(
+    docs: impl Iterator<Item = &'d SearchDoc> + Clone,
+    how: Indexing<'_>,
+) -> Result<Vec<u8>, BundleError> {
     let (schema, fields) = schema::schema();
     let settings = IndexSettings {
         docstore_compression: Compressor::None,
@@ -46,8 +71,9 @@ pub fn build(docs: &[SearchDoc]) -> Result<Vec<u8>, BundleError> {
         .settings(settings)
         .tokenizers(schema::analyzers())
         .single_segment_index_writer(dir.clone(), MEMORY_BUDGET)?;
+    let epoch = docs.clone().map(|d| d.updated).max().unwrap_or(0);
     for doc in docs {
-        writer.add_document(document(doc, &fields))?;
+        writer.add_document(document(doc, &fields, how))?;
     }
     let index = writer.finalize()?;
     let metas = index.searchable_segment_metas()?;
@@ -71,7 +97,7 @@ pub fn build(docs: &[SearchDoc]) -> Result<Vec<u8>, BundleError> {
         }
     }
     files.insert("meta.json".to_owned(), meta_json.into_bytes());
-    let epoch = docs.iter().map(|d| d.updated).max().unwrap_or(0);
+    drop(dir);
     Ok(bundle::pack(&files, epoch))
 }
 
@@ -87,7 +113,7 @@ fn hyphenated(simple: &str) -> String {
     out
 }
 
-fn document(d: &SearchDoc, f: &Fields) -> TantivyDocument {
+fn document(d: &SearchDoc, f: &Fields, how: Indexing<'_>) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_text(f.name, &d.name);
     if let Some(version) = &d.version {
@@ -115,7 +141,7 @@ fn document(d: &SearchDoc, f: &Fields) -> TantivyDocument {
     for capability in &d.capabilities {
         doc.add_text(f.capabilities, capability);
     }
-    if !d.readme.is_empty() {
+    if how.readme && !d.readme.is_empty() {
         doc.add_text(f.readme, &d.readme);
     }
     if let Some(runtime) = &d.runtime {
@@ -131,7 +157,7 @@ fn document(d: &SearchDoc, f: &Fields) -> TantivyDocument {
         doc.add_text(f.engine, engine);
     }
     doc.add_u64(f.tier_rank, schema::tier_rank(d.tier));
-    doc.add_u64(f.downloads, d.downloads);
+    doc.add_u64(f.downloads, (how.downloads)(d));
     doc.add_i64(f.created, d.created);
     doc.add_i64(f.updated, d.updated);
     let mut flags = 0;

@@ -43,6 +43,9 @@ pub enum SiteError {
     Read { file: String, message: String },
     #[error("`registry.toml`: `[site] theme = \"{0}\"` is not a built-in theme")]
     UnknownTheme(String),
+    /// A page could not be handed to the writer.
+    #[error(transparent)]
+    Write(#[from] crate::write::WriteError),
 }
 
 impl SiteError {
@@ -56,6 +59,7 @@ impl SiteError {
                 THEMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             )),
             SiteError::Read { .. } => None,
+            SiteError::Write(e) => e.hint(),
         }
     }
 }
@@ -125,12 +129,10 @@ impl Previous for NoPrevious {
     }
 }
 
-/// The registry-wide files, and the key of each page [`Previous`] may carry
-/// over (rendered or carried), for the next build.
-pub struct RegistryPages {
-    pub files: Vec<OutFile>,
-    pub keys: Vec<(String, digest::Sha256Digest)>,
-}
+/// Where the registry-wide files go as they are made (the build's writer),
+/// from any thread: at a million files the pages listing plugins are too
+/// many to hold until the end.
+pub type Put<'a> = dyn Fn(OutFile) -> Result<(), SiteError> + Sync + 'a;
 
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -212,20 +214,19 @@ impl Site {
     /// `build --stats`) puts the popular plugins on the home page.
     /// A page that lists many plugins is carried over by `previous` when
     /// it was made from the same inputs.
+    /// Returns the key of each page [`Previous`] may carry over (rendered
+    /// or carried), for the next build.
     pub fn registry(
         &self,
         listings: &[&Listing],
         downloads: Option<&HashMap<String, u64>>,
         previous: &dyn Previous,
-    ) -> Result<RegistryPages, SiteError> {
-        let mut files = self.assets.files.clone();
-        files.extend(self.engine.iter().cloned());
-        let pages = pages::registry(self, listings, downloads, previous)?;
-        files.extend(pages.files);
-        Ok(RegistryPages {
-            files,
-            keys: pages.keys,
-        })
+        put: &Put<'_>,
+    ) -> Result<Vec<(String, digest::Sha256Digest)>, SiteError> {
+        for file in self.assets.files.iter().chain(&self.engine) {
+            put(file.clone())?;
+        }
+        pages::registry(self, listings, downloads, previous, put)
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, SiteError> {
@@ -284,6 +285,28 @@ mod tests {
         }
     }
 
+    /// What `Site::registry` made: the files it put, by path, and the keys.
+    struct RegistryPages {
+        files: Vec<OutFile>,
+        keys: Vec<(String, digest::Sha256Digest)>,
+    }
+
+    fn registry(
+        site: &Site,
+        listings: &[&Listing],
+        previous: &dyn Previous,
+    ) -> Result<RegistryPages, SiteError> {
+        let files = std::sync::Mutex::new(Vec::new());
+        let put = |f: OutFile| {
+            files.lock().unwrap().push(f);
+            Ok(())
+        };
+        let keys = site.registry(listings, None, previous, &put)?;
+        let mut files = files.into_inner().unwrap();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(RegistryPages { files, keys })
+    }
+
     fn paths(files: &[OutFile]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
     }
@@ -304,7 +327,7 @@ mod tests {
         owned[7].tags.push("seven".into());
         owned[201].owners = vec!["other".into()];
         let refs: Vec<&Listing> = owned.iter().collect();
-        let first = site.registry(&refs, None, &NoPrevious).unwrap();
+        let first = registry(&site, &refs, &NoPrevious).unwrap();
         let listed = |made: &RegistryPages| -> Vec<String> {
             let mut p: Vec<String> = made
                 .files
@@ -339,14 +362,14 @@ mod tests {
 
         // The same inputs: every such page is carried over, none rendered.
         let previous = Keys(first.keys.iter().cloned().collect());
-        let again = site.registry(&refs, None, &previous).unwrap();
+        let again = registry(&site, &refs, &previous).unwrap();
         assert!(listed(&again).is_empty(), "{:?}", listed(&again));
         assert_eq!(again.keys, first.keys);
 
         // Plugin 7 described anew: the pages that list it, no other.
         owned[7].description = "new words".into();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let changed = site.registry(&refs, None, &previous).unwrap();
+        let changed = registry(&site, &refs, &previous).unwrap();
         assert_eq!(
             listed(&changed),
             [
@@ -366,7 +389,7 @@ mod tests {
         // Another stylesheet or templates: every page is made anew.
         let mut other = example_site();
         other.identity = digest::sha256(b"another site");
-        let redone = other.registry(&refs, None, &previous).unwrap();
+        let redone = registry(&other, &refs, &previous).unwrap();
         assert_eq!(listed(&redone), pages);
     }
 
@@ -375,7 +398,7 @@ mod tests {
         let site = example_site();
         let owned: Vec<Listing> = (0..LIST_PER_PAGE * 2 + 1).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let files = registry(&site, &refs, &NoPrevious).unwrap().files;
         let page = |path: &str| -> String {
             let f = files
                 .iter()
@@ -422,7 +445,7 @@ mod tests {
         // A list that fits one page has no pager.
         let one: Vec<Listing> = (0..3).map(listing).collect();
         let refs: Vec<&Listing> = one.iter().collect();
-        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let files = registry(&site, &refs, &NoPrevious).unwrap().files;
         let tag = files
             .iter()
             .find(|f| f.path == "tags/t/index.html")
@@ -444,7 +467,7 @@ mod tests {
         assert_eq!(fixed(n + 1), MAX_SITEMAP_URLS + 1);
         let owned: Vec<Listing> = (0..n).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let files = registry(&site, &refs, &NoPrevious).unwrap().files;
         assert!(paths(&files).contains(&"sitemap.xml"));
         assert!(!paths(&files).iter().any(|p| p.starts_with("sitemap-")));
         let one = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
@@ -457,7 +480,7 @@ mod tests {
 
         let owned: Vec<Listing> = (0..n + 200).map(listing).collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let files = registry(&site, &refs, &NoPrevious).unwrap().files;
         let index = files.iter().find(|f| f.path == "sitemap.xml").unwrap();
         let text = std::str::from_utf8(&index.bytes).unwrap();
         assert!(text.contains("<sitemapindex"), "{text}");
@@ -498,7 +521,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Listing> = owned.iter().collect();
-        let files = site.registry(&refs, None, &NoPrevious).unwrap().files;
+        let files = registry(&site, &refs, &NoPrevious).unwrap().files;
         let feed = files.iter().find(|f| f.path == "feed.xml").unwrap();
         let text = String::from_utf8_lossy(&feed.bytes);
         assert_eq!(text.matches("<entry>").count(), 50);

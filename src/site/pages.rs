@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::markdown::{self, RepoLinks};
-use super::{Inputs, Previous, RegistryPages, Site, SiteError, assets::Assets};
+use super::{Inputs, Previous, Put, Site, SiteError, assets::Assets};
 use crate::digest::{self, Sha256Digest};
 use crate::emit::{Context, Listing, OutFile, latest_any};
 use crate::format::name::canonical;
@@ -159,30 +159,11 @@ fn render(site: &Site, template: &str, page: PageMeta, ctx: Value) -> Result<Str
     site.render(template, full)
 }
 
-/// A page that lists plugins: rendered, or carried over (`html` is `None`).
+/// A page that lists plugins, put or carried over.
 struct Page {
     /// Its folder.
     path: String,
-    html: Option<String>,
     key: Sha256Digest,
-}
-
-/// Adds pages: each folder's `index.html` when rendered, its URL and its key.
-fn add_pages(
-    pages: Vec<Page>,
-    files: &mut Vec<OutFile>,
-    urls: &mut Vec<String>,
-    keys: &mut Vec<(String, Sha256Digest)>,
-    g: &Globals,
-) {
-    for Page { path, html, key } in pages {
-        let index = format!("{path}index.html");
-        if let Some(html) = html {
-            files.push(file(index.clone(), html));
-        }
-        keys.push((index, key));
-        urls.push(g.absolute(&path));
-    }
 }
 
 fn file(path: String, text: String) -> OutFile {
@@ -657,9 +638,9 @@ pub(super) fn registry(
     listings: &[&Listing],
     downloads: Option<&HashMap<String, u64>>,
     previous: &dyn Previous,
-) -> Result<RegistryPages, SiteError> {
+    put: &Put<'_>,
+) -> Result<Vec<(String, Sha256Digest)>, SiteError> {
     let g = &site.globals;
-    let mut files = Vec::new();
     let mut urls: Vec<String> = Vec::new();
     let cards = |ls: &mut dyn Iterator<Item = &&Listing>| -> Vec<Card> {
         ls.map(|l| Card::of(site, l)).collect()
@@ -689,11 +670,11 @@ pub(super) fn registry(
                  key: Sha256Digest,
                  render: &dyn Fn() -> Result<String, SiteError>|
      -> Result<Page, SiteError> {
-        let html = match previous.carry(&format!("{path}index.html"), &key) {
-            true => None,
-            false => Some(render()?),
-        };
-        Ok(Page { path, html, key })
+        let index = format!("{path}index.html");
+        if !previous.carry(&index, &key) {
+            put(file(index, render()?))?;
+        }
+        Ok(Page { path, key })
     };
     let mut keys = Vec::new();
 
@@ -741,7 +722,7 @@ pub(super) fn registry(
             all => g.link("all/"),
         },
     )?;
-    files.push(file("index.html".into(), home));
+    put(file("index.html".into(), home))?;
     urls.push(g.absolute(""));
 
     // Tags.
@@ -756,7 +737,7 @@ pub(super) fn registry(
         ),
         minijinja::context! { tags => Value::from_serialize(&tag_links) },
     )?;
-    files.push(file("tags/index.html".into(), tags_page));
+    put(file("tags/index.html".into(), tags_page))?;
     urls.push(g.absolute("tags/"));
     // Owners.
     let owner_links: Vec<Counted> = owners
@@ -778,7 +759,7 @@ pub(super) fn registry(
         ),
         minijinja::context! { owners => Value::from_serialize(&owner_links) },
     )?;
-    files.push(file("owners/index.html".into(), owners_page));
+    put(file("owners/index.html".into(), owners_page))?;
     urls.push(g.absolute("owners/"));
 
     // The lists: one per tag, one per owner, and A–Z with links to the page
@@ -833,7 +814,10 @@ pub(super) fn registry(
         .par_iter()
         .map(|&(list, n)| list.page(site, n, &key_of, &keyed))
         .collect::<Result<_, SiteError>>()?;
-    add_pages(list_pages, &mut files, &mut urls, &mut keys, g);
+    for Page { path, key } in list_pages {
+        keys.push((format!("{path}index.html"), key));
+        urls.push(g.absolute(&path));
+    }
 
     // Search and 404.
     let search = render(
@@ -847,7 +831,7 @@ pub(super) fn registry(
         ),
         minijinja::context! { all => g.link("all/"), tags => g.link("tags/") },
     )?;
-    files.push(file("search/index.html".into(), search));
+    put(file("search/index.html".into(), search))?;
     urls.push(g.absolute("search/"));
     let not_found = render(
         site,
@@ -855,7 +839,7 @@ pub(super) fn registry(
         page_meta(site, "Not found".into(), String::new(), "404.html"),
         minijinja::context! { all => g.link("all/"), tags => g.link("tags/") },
     )?;
-    files.push(file("404.html".into(), not_found));
+    put(file("404.html".into(), not_found))?;
 
     // The registry-wide feed: the newest releases of all plugins.
     let mut recent: Vec<(&Listing, &crate::emit::RecentRelease)> = listings
@@ -891,20 +875,22 @@ pub(super) fn registry(
             .map_or_else(|| rfc3339(0), |e| e.updated.clone()),
         entries,
     };
-    files.push(file("feed.xml".into(), render_feed(site, &feed)?));
+    put(file("feed.xml".into(), render_feed(site, &feed)?))?;
 
     // The sitemap: every page but the 404, split past the protocol's limit.
     urls.extend(listings.iter().map(|l| g.absolute(&plugin_dir(&l.name))));
     urls.sort();
-    files.extend(sitemaps(site, &urls)?);
-    files.push(file(
+    for sitemap in sitemaps(site, &urls)? {
+        put(sitemap)?;
+    }
+    put(file(
         "robots.txt".into(),
         format!(
             "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
             g.base_url
         ),
-    ));
-    Ok(RegistryPages { files, keys })
+    ))?;
+    Ok(keys)
 }
 
 /// A list of plugins (a tag's, an owner's, A–Z), `LIST_PER_PAGE` to a

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::digest::{self, Sha256};
+use crate::digest::{self, Sha256, Sha256Digest};
 use crate::trust::keys::{PublicKey, RawKey};
 use crate::trust::secret::SecretKey;
 use crate::trust::statement;
@@ -156,8 +156,9 @@ pub fn signed_message(kind: &str, raw_signed: &str) -> Vec<u8> {
 pub struct Signed {
     /// `(path, bytes)` to write.
     pub files: Vec<(String, Vec<u8>)>,
-    /// Every `by-hash/` path this build references: nodes and copies.
-    pub by_hash: Vec<String>,
+    /// The content of every `by-hash/` file this build references (nodes
+    /// and copies), sorted.
+    pub by_hash: Vec<Sha256>,
     pub signed: bool,
 }
 
@@ -173,14 +174,20 @@ pub struct SigningInput<'a> {
 /// clients verify, `root.json` included) and the timestamp naming its root.
 pub fn sign(covered: &BTreeMap<String, FileMeta>, input: &SigningInput<'_>) -> Signed {
     let mut files = Vec::new();
-    let mut by_hash: Vec<String> = covered.values().map(|m| by_hash_path(&m.sha256)).collect();
-    let mut entries: Vec<(String, &str, FileMeta)> = covered
+    // Digests, not hex text: at a million files the two lists are the
+    // largest things the build holds while it signs.
+    let mut by_hash: Vec<Sha256> = covered.values().map(|m| m.sha256).collect();
+    let mut entries: Vec<Entry<'_>> = covered
         .iter()
-        .map(|(p, m)| (path_key(p), p.as_str(), m.clone()))
+        .map(|(p, m)| Entry {
+            key: digest::sha256(p.as_bytes()),
+            path: p,
+            meta: m,
+        })
         .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.sort_unstable_by_key(|e| e.key);
     let root = node(&entries, 0, &mut files, &mut by_hash);
-    by_hash.sort();
+    by_hash.sort_unstable();
     by_hash.dedup();
     let body = Timestamp {
         v: METADATA_V,
@@ -214,17 +221,37 @@ pub fn sign(covered: &BTreeMap<String, FileMeta>, input: &SigningInput<'_>) -> S
     }
 }
 
+/// A covered file placed in the trie by its path key.
+struct Entry<'a> {
+    /// The SHA-256 of the path ([`path_key`] is its hex form).
+    key: Sha256Digest,
+    path: &'a str,
+    meta: &'a FileMeta,
+}
+
+impl Entry<'_> {
+    /// The path key's hex digit at `depth` (0 to 63).
+    fn digit(&self, depth: usize) -> u8 {
+        let byte = self.key[depth / 2];
+        if depth.is_multiple_of(2) {
+            byte >> 4
+        } else {
+            byte & 0xf
+        }
+    }
+}
+
 /// Writes the node for `entries` (sorted by path key, all sharing the first
 /// `depth` hex digits) and its subtree; returns its meta.
 fn node(
-    entries: &[(String, &str, FileMeta)],
+    entries: &[Entry<'_>],
     depth: usize,
     files: &mut Vec<(String, Vec<u8>)>,
-    by_hash: &mut Vec<String>,
+    by_hash: &mut Vec<Sha256>,
 ) -> FileMeta {
     let prefix = entries
         .first()
-        .map(|e| e.0[..depth].to_owned())
+        .map(|e| digest::hex(&e.key)[..depth].to_owned())
         .unwrap_or_default();
     let mut n = SnapshotNode {
         v: METADATA_V,
@@ -234,29 +261,28 @@ fn node(
     };
     // A leaf when small enough; 64 hex digits are the deepest split possible.
     if entries.len() <= LEAF_MAX || depth == 64 {
-        for (_, path, meta) in entries {
-            n.files.insert((*path).to_owned(), meta.clone());
+        for e in entries {
+            n.files.insert(e.path.to_owned(), e.meta.clone());
         }
     } else {
         let mut start = 0;
         while start < entries.len() {
-            let digit = &entries[start].0[depth..=depth];
+            let digit = entries[start].digit(depth);
             let end = start
                 + entries[start..]
                     .iter()
-                    .take_while(|e| &e.0[depth..=depth] == digit)
+                    .take_while(|e| e.digit(depth) == digit)
                     .count();
             let child = node(&entries[start..end], depth + 1, files, by_hash);
-            n.children.insert(digit.to_owned(), child);
+            n.children.insert(format!("{digit:x}"), child);
             start = end;
         }
     }
     let mut bytes = serde_json::to_vec(&n).expect("metadata serialises");
     bytes.push(b'\n');
     let meta = FileMeta::of(&bytes);
-    let path = by_hash_path(&meta.sha256);
-    by_hash.push(path.clone());
-    files.push((path, bytes));
+    by_hash.push(meta.sha256);
+    files.push((by_hash_path(&meta.sha256), bytes));
     meta
 }
 
@@ -288,10 +314,10 @@ pub fn root_document(
     bytes
 }
 
-/// The `by-hash/` paths a previous build's timestamp references, read
-/// through `read` (path → bytes). Used to keep the previous generation for
-/// clients and CDNs still holding the old timestamp.
-pub fn referenced(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String> {
+/// The contents (as `by-hash/` names them) a previous build's timestamp
+/// references, read through `read` (path → bytes), sorted. Used to keep the
+/// previous generation for clients and CDNs still holding the old timestamp.
+pub fn referenced(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<Sha256> {
     let mut out = Vec::new();
     let Some(ts) = read(TIMESTAMP_PATH) else {
         return out;
@@ -304,16 +330,17 @@ pub fn referenced(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String> {
     };
     let mut stack = vec![body.snapshot.sha256];
     while let Some(hash) = stack.pop() {
-        let path = by_hash_path(&hash);
-        out.push(path.clone());
-        let Some(bytes) = read(&path) else { continue };
+        out.push(hash);
+        let Some(bytes) = read(&by_hash_path(&hash)) else {
+            continue;
+        };
         let Ok(node) = serde_json::from_slice::<SnapshotNode>(&bytes) else {
             continue;
         };
         stack.extend(node.children.into_values().map(|m| m.sha256));
-        out.extend(node.files.into_values().map(|m| by_hash_path(&m.sha256)));
+        out.extend(node.files.into_values().map(|m| m.sha256));
     }
-    out.sort();
+    out.sort_unstable();
     out.dedup();
     out
 }
