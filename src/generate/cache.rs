@@ -108,6 +108,64 @@ pub struct FileStamp {
     pub sha256: Option<Sha256Digest>,
 }
 
+/// A plugin's cache entry held as its postcard encoding until the cache
+/// is saved: as structs, a full build's entries are most of what it holds
+/// at the end. Postcard writes a struct as its fields in order, with no
+/// framing, so the encoding is made in two parts around the listing, which
+/// is filled in last ([`Unlisted::listed`]).
+#[derive(Debug)]
+pub struct Packed {
+    dir: String,
+    bytes: Vec<u8>,
+}
+
+/// A [`Packed`] entry still without its listing: the encoding of the fields
+/// before `listing` and of those after it.
+#[derive(Debug)]
+pub struct Unlisted {
+    dir: String,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl Unlisted {
+    /// `plugin`'s encoding but for its listing, which is left out.
+    pub fn of(plugin: &CachedPlugin) -> Unlisted {
+        let CachedPlugin {
+            dir,
+            tree,
+            stamps,
+            facts,
+            listing: _,
+            files,
+            size,
+            covered,
+            dependents,
+        } = plugin;
+        // A tuple is encoded as its fields in order, as a struct is.
+        let head = postcard::to_stdvec(&(dir, tree, stamps, facts));
+        let tail = postcard::to_stdvec(&(files, size, covered, dependents));
+        Unlisted {
+            dir: dir.clone(),
+            head: head.expect("cache entries serialise"),
+            tail: tail.expect("cache entries serialise"),
+        }
+    }
+
+    /// The whole entry, with `listing` in its place.
+    pub fn listed(self, listing: &Listing) -> Packed {
+        let listing = postcard::to_stdvec(listing).expect("cache entries serialise");
+        let mut bytes = self.head;
+        bytes.reserve(listing.len() + self.tail.len());
+        bytes.extend(listing);
+        bytes.extend(self.tail);
+        Packed {
+            dir: self.dir,
+            bytes,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Cache {
     pub header: Header,
@@ -174,6 +232,7 @@ impl Cache {
         dir: &Path,
         header: Header,
         plugins: &[CachedPlugin],
+        packed: &[Packed],
         previous: Option<&[String]>,
         dirty: &std::collections::BTreeSet<usize>,
         pages: Vec<(String, Sha256Digest)>,
@@ -182,9 +241,12 @@ impl Cache {
             std::fs::remove_file(dir)?;
         }
         std::fs::create_dir_all(dir)?;
-        let mut by_bucket: Vec<Vec<&CachedPlugin>> = vec![Vec::new(); BUCKETS];
+        let mut by_bucket: Vec<Vec<Entry<'_>>> = vec![Vec::new(); BUCKETS];
         for p in plugins {
-            by_bucket[bucket(&p.dir)].push(p);
+            by_bucket[bucket(&p.dir)].push(Entry::Plugin(p));
+        }
+        for p in packed {
+            by_bucket[bucket(&p.dir)].push(Entry::Packed(p));
         }
         let chunks: std::io::Result<Vec<String>> = by_bucket
             .par_iter_mut()
@@ -196,8 +258,8 @@ impl Cache {
                 {
                     return Ok(name.clone());
                 }
-                list.sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
-                let bytes = postcard::to_stdvec(list).map_err(std::io::Error::other)?;
+                list.sort_unstable_by(|a, b| a.dir().cmp(b.dir()));
+                let bytes = chunk(list).map_err(std::io::Error::other)?;
                 let name = format!(
                     "chunk-{}",
                     crate::digest::hex(&crate::digest::sha256(&bytes))
@@ -228,6 +290,35 @@ impl Cache {
         }
         Ok(())
     }
+}
+
+/// One entry of a chunk, as a struct or already encoded.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Plugin(&'a CachedPlugin),
+    Packed(&'a Packed),
+}
+
+impl Entry<'_> {
+    fn dir(&self) -> &str {
+        match self {
+            Entry::Plugin(p) => &p.dir,
+            Entry::Packed(p) => &p.dir,
+        }
+    }
+}
+
+/// A chunk's bytes: what postcard makes of the list of its entries (the
+/// length, then each entry), whichever form they are held in.
+fn chunk(entries: &[Entry<'_>]) -> postcard::Result<Vec<u8>> {
+    let mut bytes = postcard::to_stdvec(&entries.len())?;
+    for entry in entries {
+        match entry {
+            Entry::Plugin(p) => bytes.extend(postcard::to_stdvec(p)?),
+            Entry::Packed(p) => bytes.extend_from_slice(&p.bytes),
+        }
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -275,6 +366,7 @@ mod tests {
             &dir,
             header.clone(),
             &plugins,
+            &[],
             None,
             &BTreeSet::new(),
             Vec::new(),
@@ -292,6 +384,7 @@ mod tests {
             &dir,
             header.clone(),
             &plugins,
+            &[],
             Some(&first.chunks),
             &dirty,
             Vec::new(),
@@ -301,6 +394,30 @@ mod tests {
         assert_eq!(before.difference(&after).count(), 1, "one chunk replaced");
         assert_eq!(after.difference(&before).count(), 1);
         assert_eq!(Cache::load(&dir).unwrap().plugins, plugins);
+
+        // Entries held encoded are saved as the same bytes.
+        let mut packed_plugins = plugins.clone();
+        packed_plugins[3].listing.description = "listed last".into();
+        let packed: Vec<Packed> = packed_plugins
+            .iter()
+            .map(|p| Unlisted::of(p).listed(&p.listing))
+            .collect();
+        for (p, encoded) in packed_plugins.iter().zip(&packed) {
+            assert_eq!(encoded.bytes, postcard::to_stdvec(p).unwrap(), "{}", p.dir);
+        }
+        let mixed = d.path().join("mixed");
+        let (structs, encoded) = (&packed_plugins[..20], &packed[20..]);
+        Cache::save(
+            &mixed,
+            header.clone(),
+            structs,
+            encoded,
+            None,
+            &BTreeSet::new(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(Cache::load(&mixed).unwrap().plugins, packed_plugins);
 
         // Another format or a damaged chunk: not used.
         let name = after.iter().next().unwrap();

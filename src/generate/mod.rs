@@ -33,7 +33,7 @@ use crate::timings;
 use crate::trust::metadata::{self, FileMeta};
 use crate::trust::secret::SecretKey;
 use crate::write::{Summary, WriteError, Writer};
-use cache::{Cache, CachedPlugin, Header};
+use cache::{Cache, CachedPlugin, Header, Packed, Unlisted};
 use reuse::Plan;
 use std::sync::Mutex;
 
@@ -487,19 +487,19 @@ impl Carry {
     /// chunks are rewritten.
     fn save_cache(
         self,
-        emitted: Vec<CachedPlugin>,
+        emitted: Vec<Packed>,
         pages: Vec<(String, Sha256Digest)>,
         summary: &Summary,
     ) {
         let Some(save) = self.save else { return };
-        let mut plugins: Vec<CachedPlugin> = self.plugins.into_iter().map(|c| c.cached).collect();
-        plugins.extend(emitted);
+        let plugins: Vec<CachedPlugin> = self.plugins.into_iter().map(|c| c.cached).collect();
         let header = Header::new(save.context, save.commit, summary.served.clone());
         // Without it the next build is a full one, which is all a failure costs.
         if Cache::save(
             &save.path,
             header,
             &plugins,
+            &emitted,
             self.chunks.as_deref(),
             &self.dirty,
             pages,
@@ -508,7 +508,7 @@ impl Carry {
         {
             let _ = std::fs::remove_dir_all(&save.path);
         }
-        crate::free::in_background(plugins);
+        crate::free::in_background((plugins, emitted));
         timings::mark("save build cache");
     }
 }
@@ -720,7 +720,7 @@ struct Emitted {
     /// The hash and size of each file the snapshot covers.
     covered: BTreeMap<String, FileMeta>,
     /// Cache entries of the plugins emitted (when the build keeps a cache).
-    plugins: Vec<CachedPlugin>,
+    plugins: Vec<Packed>,
     /// The key of each registry-wide page that may be carried over next time.
     pages: Vec<(String, Sha256Digest)>,
 }
@@ -775,7 +775,7 @@ fn write_all<S: Source>(
         .filter(|a| a.is_self_hosted())
         .map(|a| (emit::artifact_path(a), a.clone()))
         .collect();
-    let mut plugins: Vec<Option<CachedPlugin>> = registry
+    let plugins: Vec<Option<Unlisted>> = registry
         .plugins
         .into_par_iter()
         .map(|plugin| {
@@ -818,18 +818,19 @@ fn write_all<S: Source>(
                 }
             }
             let id = tree_of.get(&plugin.dir).cloned().unwrap_or_default();
-            Ok(Some(CachedPlugin {
+            let cached = CachedPlugin {
                 tree: id.tree,
                 stamps: id.stamps,
                 facts: PluginFacts::of_plugin(&plugin),
                 dir: plugin.dir,
-                // Moved in from `own` once the registry-wide files are out.
+                // Put in from `own` once the registry-wide files are out.
                 listing: Listing::default(),
                 files: mine.files,
                 size: mine.size,
                 covered: mine.covered,
                 dependents: own_dependents,
-            }))
+            };
+            Ok(Some(Unlisted::of(&cached)))
         })
         .collect::<Result<_, BuildError>>()?;
     let mut listings: Vec<&Listing> = carried
@@ -875,11 +876,11 @@ fn write_all<S: Source>(
     for c in carried.iter_mut().filter(|c| !c.chunk_rewritten) {
         c.cached.listing = Listing::default();
     }
-    for (p, listing) in plugins.iter_mut().zip(own) {
-        if let Some(p) = p {
-            p.listing = listing;
-        }
-    }
+    let plugins: Vec<Packed> = plugins
+        .into_par_iter()
+        .zip(own)
+        .filter_map(|(p, listing)| Some(p?.listed(&listing)))
+        .collect();
     artifacts.par_iter().try_for_each(|(path, art)| {
         let bytes = source
             .read_artifact(&art.url, art.size)
@@ -900,7 +901,7 @@ fn write_all<S: Source>(
     })?;
     Ok(Emitted {
         covered: std::mem::take(&mut *emitter.covered.lock().expect("no panics while held")),
-        plugins: plugins.into_iter().flatten().collect(),
+        plugins,
         pages,
     })
 }

@@ -10,7 +10,7 @@
 // registry's config.json and its search bundle once; later searches fetch
 // nothing.
 
-const WORKER = "./plugdex-search-worker.6bea2bb4aef9a266.js";
+const WORKER = "./plugdex-search-worker.0509316de4a2ad6f.js";
 
 /** Filters `search` understands, and the engine's names for them. */
 const FILTERS = ["tag", "runtime", "tier", "withoutPermission", "engine", "limit"];

@@ -6,7 +6,7 @@
 // with ENGINE set to the engine's content-hashed name beside it.
 "use strict";
 
-const ENGINE = "./plugdex-search-engine.9bec26f792875680.wasm";
+const ENGINE = "./plugdex-search-engine.f8bcbcbcbb23d0d1.wasm";
 const BUNDLE_FORMAT = 1;
 
 let engine = null; // Promise of the loaded engine, made by the first message
