@@ -96,38 +96,29 @@ pub const BROWSER_DIR: &str = "search/browser/";
 
 /// The bundle of `docs` (sorted by canonical name), at its content address.
 pub fn bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
-    bundle_with(docs.iter(), Indexing::AS_IS.downloads)
-}
-
-/// [`bundle`] over borrowed documents, with their `downloads`.
-pub fn bundle_with<'d>(
-    docs: impl Iterator<Item = &'d SearchDoc> + Clone,
-    downloads: &dyn Fn(&SearchDoc) -> u64,
-) -> Result<OutFile, BundleError> {
-    let how = Indexing {
-        downloads,
-        readme: true,
-    };
-    Ok(addressed(SEARCH_DIR, indexer::build_with(docs, how)?))
+    bundle_with(docs.iter(), Indexing::AS_IS.downloads, false)
 }
 
 /// The browser's bundle of `docs`: the same schema and ranking, so the same
 /// engine reads it, but without README text, the largest part of a bundle
 /// (docs/search.md, "At 100,000 plugins").
 pub fn browser_bundle(docs: &[SearchDoc]) -> Result<OutFile, BundleError> {
-    browser_bundle_with(docs.iter(), Indexing::AS_IS.downloads)
+    bundle_with(docs.iter(), Indexing::AS_IS.downloads, true)
 }
 
-/// [`browser_bundle`] over borrowed documents, with their `downloads`.
-pub fn browser_bundle_with<'d>(
+/// [`bundle`], or for the `browser` [`browser_bundle`], over borrowed
+/// documents with their `downloads`.
+pub fn bundle_with<'d>(
     docs: impl Iterator<Item = &'d SearchDoc> + Clone,
     downloads: &dyn Fn(&SearchDoc) -> u64,
+    browser: bool,
 ) -> Result<OutFile, BundleError> {
     let how = Indexing {
         downloads,
-        readme: false,
+        readme: !browser,
     };
-    Ok(addressed(BROWSER_DIR, indexer::build_with(docs, how)?))
+    let dir = if browser { BROWSER_DIR } else { SEARCH_DIR };
+    Ok(addressed(dir, indexer::build_with(docs, how)?))
 }
 
 /// `{dir}{sha256 of bytes}.tantivy`.

@@ -87,7 +87,7 @@ pub fn bundles(
     let (full, kept_browser, mut changed) = match previous {
         Some(p) => (p.full, p.browser, false),
         None => (
-            emit::search::bundle_with(docs.clone(), &downloads).map_err(failed)?,
+            emit::search::bundle_with(docs.clone(), &downloads, false).map_err(failed)?,
             None,
             true,
         ),
@@ -98,7 +98,7 @@ pub fn bundles(
             Some(b) => Some(b),
             None => {
                 changed = true;
-                Some(emit::search::browser_bundle_with(docs, &downloads).map_err(failed)?)
+                Some(emit::search::bundle_with(docs, &downloads, true).map_err(failed)?)
             }
         }
     } else {
